@@ -1,0 +1,13 @@
+//! # maillage
+//!
+//! A map-backed directory of health, medico-social and social resources for French CPTS
+//! (Communautés Professionnelles Territoriales de Santé).
+//!
+//! Data flows one way:
+//! [`sources`] (official files, local CSV) → [`model`] (actors, communes, territories)
+//! → [`index`] (R-trees, text search) → [`server`] (HTTP API and embedded map page).
+
+pub mod index;
+pub mod model;
+pub mod server;
+pub mod sources;

