@@ -1,3 +1,8 @@
 //! In-memory indexes: actors in R-trees, communes in a polygon R-tree, text search.
 
+pub mod communes;
+pub mod directory;
 pub mod spatial;
+pub mod text;
+
+pub use directory::{ActorFilter, Directory, HitCategory, SearchHit, TerritoryEntry};

@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod commune;
+pub mod departements;
 pub mod geodesy;
 pub mod kinds;
 pub mod territory;

@@ -1,0 +1,106 @@
+//! The OpenAPI 3.1 description of the API, served at `/api/openapi.json`.
+
+use serde_json::{json, Value};
+
+fn param(name: &str, desc: &str, required: bool, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": required, "description": desc, "schema": schema})
+}
+
+fn path_param(name: &str, desc: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": desc, "schema": {"type": "string"}})
+}
+
+fn get_op(summary: &str, params: Vec<Value>, ok: &str) -> Value {
+    json!({"get": {
+        "summary": summary,
+        "parameters": params,
+        "responses": {
+            "200": {"description": ok},
+            "400": {"description": "Paramètre invalide", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}}
+        }
+    }})
+}
+
+/// The OpenAPI document listing every route of [`super::router`].
+pub fn document() -> Value {
+    let kind = || {
+        param(
+            "kind",
+            "Types d'acteurs séparés par des virgules (voir /api/kinds)",
+            false,
+            json!({"type": "string"}),
+        )
+    };
+    let lat = || {
+        param(
+            "lat",
+            "Latitude WGS84 (-90 à 90)",
+            true,
+            json!({"type": "number", "minimum": -90, "maximum": 90}),
+        )
+    };
+    let lon = || {
+        param(
+            "lon",
+            "Longitude WGS84 (-180 à 180)",
+            true,
+            json!({"type": "number", "minimum": -180, "maximum": 180}),
+        )
+    };
+    let fc = "FeatureCollection GeoJSON (RFC 7946) d'acteurs";
+    let mut within = get_op(
+        "Acteurs dans un rayon, triés par distance",
+        vec![
+            lat(),
+            lon(),
+            param(
+                "radius_m",
+                "Rayon en mètres (≤ 100 000)",
+                true,
+                json!({"type": "number", "minimum": 0, "maximum": 100000}),
+            ),
+            kind(),
+        ],
+        fc,
+    );
+    within["post"] = json!({
+        "summary": "Acteurs dans un polygone (corps GeoJSON Polygon, MultiPolygon, Feature ou FeatureCollection)",
+        "parameters": [kind()],
+        "requestBody": {"required": true, "content": {"application/geo+json": {"schema": {"type": "object"}}}},
+        "responses": {"200": {"description": fc}, "400": {"description": "Géométrie invalide"}, "413": {"description": "Corps trop volumineux (1 Mio au plus)"}}
+    });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "maillage",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Annuaire cartographique des ressources sanitaires, médico-sociales et sociales d'un territoire de CPTS. Distances en mètres sur la sphère de rayon moyen 6 371 008,8 m."
+        },
+        "paths": {
+            "/api/actors": get_op("Liste filtrée et paginée des acteurs", vec![
+                param("bbox", "Emprise minLon,minLat,maxLon,maxLat", false, json!({"type": "string"})),
+                kind(),
+                param("sector", "sanitaire, medico-social ou social", false, json!({"type": "string", "enum": ["sanitaire", "medico-social", "social"]})),
+                param("commune", "Code INSEE de commune", false, json!({"type": "string"})),
+                param("territory", "Identifiant de territoire (voir /api/territories)", false, json!({"type": "string"})),
+                param("q", "Texte (nom, type, commune)", false, json!({"type": "string"})),
+                param("limit", "Nombre maximal de résultats (≤ 10 000, 1 000 par défaut)", false, json!({"type": "integer", "minimum": 1, "maximum": 10000})),
+                param("offset", "Décalage de pagination", false, json!({"type": "integer", "minimum": 0})),
+            ], fc),
+            "/api/actors/{id}": {"get": {"summary": "Un acteur", "parameters": [path_param("id", "Identifiant (ex. finess:810000505)")], "responses": {"200": {"description": "Feature GeoJSON"}, "404": {"description": "Acteur inconnu"}}}},
+            "/api/nearest": get_op("Les k acteurs les plus proches, triés par (distance, id)", vec![lat(), lon(), kind(), param("k", "Nombre de résultats (≤ 1 000, 10 par défaut)", false, json!({"type": "integer", "minimum": 1, "maximum": 1000}))], fc),
+            "/api/within": within,
+            "/api/search": get_op("Autocomplétion : acteurs, communes, territoires, types", vec![param("q", "Texte recherché", true, json!({"type": "string"})), param("limit", "≤ 100", false, json!({"type": "integer"}))], "Liste de résultats"),
+            "/api/kinds": get_op("Types d'acteurs avec leur secteur et leur nombre", vec![], "Liste des types"),
+            "/api/communes": get_op("Contours des communes, ou la commune contenant un point", vec![param("at", "Point « lat,lon »", false, json!({"type": "string"})), param("bbox", "Emprise", false, json!({"type": "string"}))], "FeatureCollection ou Feature"),
+            "/api/communes/{code}": {"get": {"summary": "Une commune avec son contour", "parameters": [path_param("code", "Code INSEE")], "responses": {"200": {"description": "Feature GeoJSON"}, "404": {"description": "Commune inconnue"}}}},
+            "/api/territories": get_op("Territoires (CPTS, EPCI, départements)", vec![], "Liste des territoires"),
+            "/api/territories/{id}": {"get": {"summary": "Un territoire : communes, population, contour", "parameters": [path_param("id", "Identifiant du territoire")], "responses": {"200": {"description": "Feature GeoJSON"}, "404": {"description": "Territoire inconnu"}}}},
+            "/api/sources": get_op("Fichiers chargés : lignes acceptées et rejetées, date de la source", vec![], "Liste des sources"),
+            "/api/config": get_op("Configuration de la page (tuiles, titre, emprise)", vec![], "Configuration"),
+            "/api/health": get_op("État du service", vec![], "État"),
+            "/api/openapi.json": get_op("Ce document", vec![], "Document OpenAPI"),
+        },
+        "components": {"schemas": {"Erreur": {"type": "object", "properties": {"erreur": {"type": "string"}, "detail": {"type": "string"}}, "required": ["erreur", "detail"]}}}
+    })
+}

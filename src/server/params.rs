@@ -1,0 +1,161 @@
+//! Parsing and validating query parameters, with French errors naming the parameter and the
+//! allowed range.
+
+use std::collections::HashMap;
+
+use crate::index::Directory;
+use crate::model::{KindId, LonLat, Sector};
+
+use super::error::ApiError;
+
+/// Upper bounds of the API.
+pub const MAX_RADIUS_M: f64 = 100_000.0;
+pub const MAX_K: usize = 1_000;
+pub const MAX_LIMIT: usize = 10_000;
+pub const DEFAULT_LIMIT: usize = 1_000;
+
+/// Decoded query string; the last value wins for a repeated key.
+#[derive(Debug, Default)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    pub fn parse(raw: Option<&str>) -> Params {
+        Params(
+            form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    /// A non-empty value, trimmed.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|s| s.trim()).filter(|s| !s.is_empty())
+    }
+
+    pub fn f64(&self, name: &str, min: f64, max: f64) -> Result<Option<f64>, ApiError> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        let x: f64 = v.parse().map_err(|_| {
+            ApiError::bad_param(
+                name,
+                format!("nombre décimal attendu (point décimal), trouvé « {v} »"),
+            )
+        })?;
+        if !x.is_finite() || x < min || x > max {
+            return Err(ApiError::bad_param(
+                name,
+                format!("valeur attendue entre {min} et {max}, trouvé {v}"),
+            ));
+        }
+        Ok(Some(x))
+    }
+
+    pub fn usize(&self, name: &str, min: usize, max: usize) -> Result<Option<usize>, ApiError> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        let x: usize = v.parse().map_err(|_| {
+            ApiError::bad_param(
+                name,
+                format!("entier attendu entre {min} et {max}, trouvé « {v} »"),
+            )
+        })?;
+        if x < min || x > max {
+            return Err(ApiError::bad_param(
+                name,
+                format!("entier attendu entre {min} et {max}, trouvé {x}"),
+            ));
+        }
+        Ok(Some(x))
+    }
+
+    /// `lat` and `lon`, both required.
+    pub fn point(&self) -> Result<LonLat, ApiError> {
+        let lat = self.f64("lat", -90.0, 90.0)?;
+        let lon = self.f64("lon", -180.0, 180.0)?;
+        match (lat, lon) {
+            (Some(lat), Some(lon)) => Ok(LonLat::new(lon, lat)),
+            (None, _) => Err(ApiError::missing(
+                "lat",
+                "latitude WGS84 en degrés décimaux, entre -90 et 90",
+            )),
+            (_, None) => Err(ApiError::missing(
+                "lon",
+                "longitude WGS84 en degrés décimaux, entre -180 et 180",
+            )),
+        }
+    }
+
+    /// `kind=a,b`: kind ids, validated against the directory's kinds.
+    pub fn kinds(&self, dir: &Directory) -> Result<Option<Vec<KindId>>, ApiError> {
+        let Some(v) = self.get("kind") else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for part in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match dir.kinds().by_id(part) {
+                Some(k) => out.push(k),
+                None => {
+                    let valid: Vec<&str> = dir.kinds().iter().map(|(_, k)| k.id.as_str()).collect();
+                    return Err(ApiError::bad_param(
+                        "kind",
+                        format!(
+                            "type inconnu « {part} » ; types valides : {}",
+                            valid.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(if out.is_empty() { None } else { Some(out) })
+    }
+
+    pub fn sector(&self) -> Result<Option<Sector>, ApiError> {
+        let Some(v) = self.get("sector") else {
+            return Ok(None);
+        };
+        Sector::parse(v).map(Some).ok_or_else(|| {
+            ApiError::bad_param(
+                "sector",
+                format!("secteur attendu : sanitaire, medico-social ou social ; trouvé « {v} »"),
+            )
+        })
+    }
+
+    /// `bbox=minLon,minLat,maxLon,maxLat`.
+    pub fn bbox(&self) -> Result<Option<(LonLat, LonLat)>, ApiError> {
+        let Some(v) = self.get("bbox") else {
+            return Ok(None);
+        };
+        let expected = "quatre nombres « minLon,minLat,maxLon,maxLat » en degrés WGS84";
+        let parts: Vec<f64> = v
+            .split(',')
+            .map(|s| s.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| ApiError::bad_param("bbox", format!("{expected}, trouvé « {v} »")))?;
+        if parts.len() != 4 || parts.iter().any(|x| !x.is_finite()) {
+            return Err(ApiError::bad_param(
+                "bbox",
+                format!("{expected}, trouvé « {v} »"),
+            ));
+        }
+        let (a, b) = (
+            LonLat::new(parts[0], parts[1]),
+            LonLat::new(parts[2], parts[3]),
+        );
+        if !a.is_valid() || !b.is_valid() {
+            return Err(ApiError::bad_param(
+                "bbox",
+                "longitudes entre -180 et 180, latitudes entre -90 et 90",
+            ));
+        }
+        if a.lon > b.lon || a.lat > b.lat {
+            return Err(ApiError::bad_param(
+                "bbox",
+                "le coin sud-ouest (minLon,minLat) doit précéder le coin nord-est (maxLon,maxLat)",
+            ));
+        }
+        Ok(Some((a, b)))
+    }
+}
