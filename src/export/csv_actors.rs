@@ -1,0 +1,98 @@
+//! Actor lists as CSV with French headers.
+
+use std::io::Write;
+
+use crate::index::Directory;
+
+/// CSV dialect: `;` with a UTF-8 BOM for spreadsheet users by default, `,` on request.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvOptions {
+    pub delimiter: u8,
+    pub bom: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: b';',
+            bom: true,
+        }
+    }
+}
+
+/// Column headers of the actor CSV.
+pub const HEADERS: [&str; 16] = [
+    "id",
+    "nom",
+    "type",
+    "type_libelle",
+    "secteur",
+    "adresse",
+    "code_insee",
+    "commune",
+    "telephone",
+    "email",
+    "site",
+    "horaires",
+    "latitude",
+    "longitude",
+    "precision",
+    "distance_m",
+];
+
+/// Writes actors (index, optional distance) as CSV.
+///
+/// ```
+/// use maillage::export::{write_actors_csv, CsvOptions};
+/// use maillage::index::Directory;
+/// use maillage::sources::Dataset;
+/// let dir = Directory::build(Dataset::new());
+/// let mut out = Vec::new();
+/// write_actors_csv(&dir, std::iter::empty(), CsvOptions { delimiter: b',', bom: false }, &mut out).unwrap();
+/// assert!(String::from_utf8(out).unwrap().starts_with("id,nom,type"));
+/// ```
+pub fn write_actors_csv<W: Write>(
+    dir: &Directory,
+    items: impl Iterator<Item = (u32, Option<f64>)>,
+    opts: CsvOptions,
+    mut out: W,
+) -> std::io::Result<()> {
+    if opts.bom {
+        out.write_all("\u{feff}".as_bytes())?;
+    }
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(opts.delimiter)
+        .from_writer(out);
+    w.write_record(HEADERS)?;
+    for (i, d) in items {
+        let a = dir.actor(i);
+        let k = dir.kinds().get(a.kind());
+        let commune = a.commune();
+        let commune_name = commune
+            .and_then(|c| dir.commune(c))
+            .map(|c| c.name.clone())
+            .or_else(|| a.city().map(str::to_string))
+            .unwrap_or_default();
+        let pos = a.position();
+        w.write_record([
+            a.id(),
+            a.name(),
+            &k.id,
+            &k.label,
+            k.sector.id(),
+            &a.address_line(),
+            commune.as_ref().map_or("", |c| c.as_str()),
+            &commune_name,
+            a.phone().unwrap_or(""),
+            a.email().unwrap_or(""),
+            a.website().unwrap_or(""),
+            a.hours().unwrap_or(""),
+            &pos.map_or(String::new(), |p| format!("{:.6}", p.lat)),
+            &pos.map_or(String::new(), |p| format!("{:.6}", p.lon)),
+            a.precision().id(),
+            &d.map_or(String::new(), |d| format!("{d:.0}")),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,381 @@
+//! API tests through the router (no network): every endpoint and each 400 case.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use geo::{polygon, MultiPolygon};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use maillage::index::Directory;
+use maillage::model::{ActorRecord, Commune, LonLat, Precision, Territory, TerritoryKind};
+use maillage::server::{router, AppState, ServerConfig};
+use maillage::sources::{Dataset, FileReport, Format, Imported};
+
+fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![
+        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)],
+    ])
+}
+
+/// Two communes side by side, four actors, one territory.
+fn directory() -> Directory {
+    let mut ds = Dataset::new();
+    let ehpad = ds.kinds.by_id("ehpad").unwrap();
+    let pharmacie = ds.kinds.by_id("pharmacie").unwrap();
+    let mairie = ds.kinds.by_id("mairie").unwrap();
+    let source = ds.next_source_id();
+    let mut a = Commune::new("81004".parse().unwrap(), "Albi");
+    a.geometry = square(2.0, 43.8, 2.3, 44.0);
+    a.population = Some(49_000);
+    let mut g = Commune::new("81099".parse().unwrap(), "Gaillac");
+    g.geometry = square(1.7, 43.8, 2.0, 44.0);
+    g.population = Some(15_000);
+    let mk = |id: &str, name: &str, kind, lon, lat, commune: &str| {
+        let mut r = ActorRecord::new(id, name, kind, source);
+        r.position = Some(LonLat::new(lon, lat));
+        r.precision = Precision::Address;
+        r.commune = Some(commune.parse().unwrap());
+        r.phone = Some("05 63 00 00 01".into());
+        r
+    };
+    let actors = vec![
+        mk(
+            "finess:810000001",
+            "EHPAD Les Tilleuls",
+            ehpad,
+            1.90,
+            43.90,
+            "81099",
+        ),
+        mk(
+            "finess:810000002",
+            "EHPAD Saint-Jacques",
+            ehpad,
+            2.15,
+            43.93,
+            "81004",
+        ),
+        mk(
+            "finess:810000003",
+            "Pharmacie du Centre",
+            pharmacie,
+            1.91,
+            43.90,
+            "81099",
+        ),
+        mk(
+            "mairie:81004",
+            "Mairie d'Albi",
+            mairie,
+            2.14,
+            43.92,
+            "81004",
+        ),
+    ];
+    let mut report = FileReport::new("test.csv", Format::Finess);
+    report.accepted = actors.len();
+    report.source_date = Some("2026-05-12".into());
+    ds.add(
+        Imported {
+            actors,
+            communes: vec![a, g],
+            territories: vec![Territory {
+                id: Territory::make_id(TerritoryKind::Cpts, "CPTS test"),
+                name: "CPTS test".into(),
+                kind: TerritoryKind::Cpts,
+                communes: vec![
+                    "81099".parse().unwrap(),
+                    "81004".parse().unwrap(),
+                    "81999".parse().unwrap(),
+                ],
+                declared_population: None,
+            }],
+            equipment_counts: vec![],
+        },
+        report,
+    );
+    Directory::build(ds)
+}
+
+async fn call(method: &str, uri: &str, body: Option<&str>) -> (StatusCode, Value) {
+    let app = router(AppState::new(directory(), ServerConfig::default()));
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/geo+json")
+        .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+        .unwrap();
+    let resp = app.oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let v = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, v)
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn actors_filters() {
+    let (s, v) = call("GET", "/api/actors", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["type"], "FeatureCollection");
+    assert_eq!(v["total"], 4);
+    let (_, v) = call("GET", "/api/actors?kind=ehpad", None).await;
+    assert_eq!(ids(&v), ["finess:810000001", "finess:810000002"]);
+    let (_, v) = call("GET", "/api/actors?bbox=1.8,43.85,2.0,43.95", None).await;
+    assert_eq!(ids(&v), ["finess:810000001", "finess:810000003"]);
+    let (_, v) = call("GET", "/api/actors?commune=81004", None).await;
+    assert_eq!(ids(&v), ["finess:810000002", "mairie:81004"]);
+    let (_, v) = call("GET", "/api/actors?sector=social", None).await;
+    assert_eq!(ids(&v), ["mairie:81004"]);
+    let (_, v) = call(
+        "GET",
+        "/api/actors?territory=cpts:cpts-test&kind=pharmacie",
+        None,
+    )
+    .await;
+    assert_eq!(ids(&v), ["finess:810000003"]);
+    let (_, v) = call("GET", "/api/actors?q=tilleuls", None).await;
+    assert_eq!(ids(&v), ["finess:810000001"]);
+    let (_, v) = call("GET", "/api/actors?limit=1&offset=1", None).await;
+    assert_eq!(v["total"], 4);
+    assert_eq!(ids(&v), ["finess:810000002"]);
+    let f = &v["features"][0];
+    assert_eq!(f["geometry"]["type"], "Point");
+    assert_eq!(f["properties"]["type"], "ehpad");
+    assert_eq!(f["properties"]["secteur"], "medico-social");
+    assert_eq!(f["properties"]["commune_nom"], "Albi");
+    assert_eq!(f["properties"]["source_date"], "2026-05-12");
+}
+
+#[tokio::test]
+async fn actor_by_id() {
+    let (s, v) = call("GET", "/api/actors/finess:810000003", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["properties"]["nom"], "Pharmacie du Centre");
+    let (s, v) = call("GET", "/api/actors/finess:999", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(v["erreur"].as_str().unwrap().contains("inconnu"));
+}
+
+#[tokio::test]
+async fn nearest_and_within_are_sorted_by_distance() {
+    let (s, v) = call("GET", "/api/nearest?lat=43.9&lon=1.89&k=3", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        ids(&v),
+        ["finess:810000001", "finess:810000003", "mairie:81004"]
+    );
+    let d: Vec<f64> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]));
+    assert!((d[0] - 804.0).abs() < 5.0, "{d:?}");
+    let (_, v) = call(
+        "GET",
+        "/api/nearest?lat=43.9&lon=1.89&k=1&kind=mairie",
+        None,
+    )
+    .await;
+    assert_eq!(ids(&v), ["mairie:81004"]);
+    let (_, v) = call("GET", "/api/within?lat=43.9&lon=1.9&radius_m=1000", None).await;
+    assert_eq!(ids(&v), ["finess:810000001", "finess:810000003"]);
+    let (_, v) = call(
+        "GET",
+        "/api/within?lat=43.9&lon=1.9&radius_m=30000&kind=ehpad",
+        None,
+    )
+    .await;
+    assert_eq!(ids(&v), ["finess:810000001", "finess:810000002"]);
+}
+
+#[tokio::test]
+async fn within_polygon() {
+    let body = r#"{"type":"Polygon","coordinates":[[[1.85,43.85],[1.95,43.85],[1.95,43.95],[1.85,43.95],[1.85,43.85]]]}"#;
+    let (s, v) = call("POST", "/api/within", Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(ids(&v), ["finess:810000001", "finess:810000003"]);
+    let feature = format!(r#"{{"type":"Feature","properties":{{}},"geometry":{body}}}"#);
+    let (_, v) = call("POST", "/api/within?kind=pharmacie", Some(&feature)).await;
+    assert_eq!(ids(&v), ["finess:810000003"]);
+    let (s, v) = call(
+        "POST",
+        "/api/within",
+        Some(r#"{"type":"Point","coordinates":[1,2]}"#),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["detail"].as_str().unwrap().contains("Polygon"));
+    let (s, _) = call("POST", "/api/within", Some("pas du json")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let huge = format!(
+        r#"{{"type":"Polygon","coordinates":[[{}[1,1]]]}}"#,
+        "[1.0,1.0],".repeat(150_000)
+    );
+    let (s, v) = call("POST", "/api/within", Some(&huge)).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+}
+
+#[tokio::test]
+async fn search_kinds_communes_territories() {
+    let (s, v) = call("GET", "/api/search?q=gaillac", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let first = &v["resultats"][0];
+    assert_eq!(first["categorie"], "commune");
+    assert_eq!(first["id"], "81099");
+    let (_, v) = call("GET", "/api/search?q=ehpad%20albi", None).await;
+    assert!(v["resultats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == "finess:810000002"));
+
+    let (_, v) = call("GET", "/api/kinds", None).await;
+    let ehpad = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == "ehpad")
+        .unwrap();
+    assert_eq!(ehpad["nombre"], 2);
+    assert_eq!(ehpad["secteur"], "medico-social");
+
+    let (s, v) = call("GET", "/api/communes/81004", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["properties"]["nom"], "Albi");
+    assert_eq!(v["properties"]["nombre_acteurs"], 2);
+    assert_eq!(v["geometry"]["type"], "MultiPolygon");
+    let (_, v) = call("GET", "/api/communes?at=43.9,1.9", None).await;
+    assert_eq!(v["properties"]["code"], "81099");
+    let (s, _) = call("GET", "/api/communes?at=45.0,1.9", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, v) = call("GET", "/api/communes", None).await;
+    assert_eq!(v["features"].as_array().unwrap().len(), 2);
+
+    let (_, v) = call("GET", "/api/territories", None).await;
+    let cpts = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "cpts:cpts-test")
+        .unwrap();
+    assert_eq!(cpts["population"], 64_000);
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["id"] == "dep:81" && t["nom"] == "Tarn (81)"));
+    let (s, v) = call("GET", "/api/territories/cpts:cpts-test", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v["properties"]["communes_inconnues"],
+        serde_json::json!(["81999"])
+    );
+    assert_eq!(v["geometry"]["type"], "MultiPolygon");
+    // The union of two adjacent squares is one polygon.
+    assert_eq!(v["geometry"]["coordinates"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sources_health_config_openapi() {
+    let (_, v) = call("GET", "/api/sources", None).await;
+    assert_eq!(v[0]["acceptees"], 4);
+    assert_eq!(v[0]["rejetees"], 0);
+    let (_, v) = call("GET", "/api/health", None).await;
+    assert_eq!(v["etat"], "ok");
+    assert_eq!(v["acteurs"], 4);
+    let (_, v) = call("GET", "/api/config", None).await;
+    assert_eq!(v["emprise"], serde_json::json!([1.7, 43.8, 2.3, 44.0]));
+    let (_, v) = call("GET", "/api/openapi.json", None).await;
+    for path in [
+        "/api/actors",
+        "/api/actors/{id}",
+        "/api/nearest",
+        "/api/within",
+        "/api/search",
+        "/api/kinds",
+        "/api/communes",
+        "/api/communes/{code}",
+        "/api/territories",
+        "/api/territories/{id}",
+        "/api/sources",
+        "/api/config",
+        "/api/health",
+        "/api/openapi.json",
+    ] {
+        assert!(
+            v["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_are_400_in_french() {
+    let cases = [
+        ("/api/nearest?lon=1.9", "lat"),
+        ("/api/nearest?lat=91&lon=1.9", "lat"),
+        ("/api/nearest?lat=abc&lon=1.9", "lat"),
+        ("/api/nearest?lat=43&lon=181", "lon"),
+        ("/api/nearest?lat=43&lon=1&k=0", "k"),
+        ("/api/nearest?lat=43&lon=1&k=1001", "k"),
+        ("/api/nearest?lat=43&lon=1&kind=hopital", "kind"),
+        ("/api/within?lat=43&lon=1", "radius_m"),
+        ("/api/within?lat=43&lon=1&radius_m=100001", "radius_m"),
+        ("/api/within?lat=43&lon=1&radius_m=-1", "radius_m"),
+        ("/api/actors?limit=10001", "limit"),
+        ("/api/actors?limit=0", "limit"),
+        ("/api/actors?offset=-3", "offset"),
+        ("/api/actors?bbox=1,2,3", "bbox"),
+        ("/api/actors?bbox=3,44,1,43", "bbox"),
+        ("/api/actors?sector=sante", "sector"),
+        ("/api/actors?commune=8100", "commune"),
+        ("/api/actors?commune=75056", "commune"),
+        ("/api/actors?territory=inconnu", "territory"),
+        ("/api/search", "q"),
+        ("/api/communes?at=abc", "at"),
+        ("/api/communes/ABCDE", "code"),
+    ];
+    for (uri, param) in cases {
+        let (s, v) = call("GET", uri, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {v}");
+        assert!(v["erreur"].as_str().unwrap().contains(param), "{uri}: {v}");
+        assert!(!v["detail"].as_str().unwrap().is_empty(), "{uri}");
+    }
+    let (_, v) = call("GET", "/api/nearest?lat=43&lon=1&kind=hopital", None).await;
+    assert!(
+        v["detail"].as_str().unwrap().contains("ehpad"),
+        "valid kinds listed: {v}"
+    );
+    let (s, _) = call("GET", "/api/inexistant", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn page_and_security_headers() {
+    let app = router(AppState::new(directory(), ServerConfig::default()));
+    let resp = app
+        .oneshot(Request::builder().uri("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let h = resp.headers();
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+}
