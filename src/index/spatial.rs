@@ -157,7 +157,9 @@ fn sphere_patch_envelope(min: LonLat, max: LonLat) -> AABB<[f64; 3]> {
     let (lon0, lon1) = (min.lon.to_radians(), max.lon.to_radians());
     let range = |vals: &[f64]| {
         vals.iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(*v), hi.max(*v))
+            })
     };
     // cos(lat) over [lat0, lat1] (lat in [-90°, 90°], so cos ≥ 0).
     let mut clat = vec![lat0.cos(), lat1.cos()];
@@ -182,9 +184,7 @@ fn sphere_patch_envelope(min: LonLat, max: LonLat) -> AABB<[f64; 3]> {
         slon.push(-1.0);
     }
     let (clon, slon) = (range(&clon), range(&slon));
-    let prod = |a: (f64, f64), b: (f64, f64)| {
-        range(&[a.0 * b.0, a.0 * b.1, a.1 * b.0, a.1 * b.1])
-    };
+    let prod = |a: (f64, f64), b: (f64, f64)| range(&[a.0 * b.0, a.0 * b.1, a.1 * b.0, a.1 * b.1]);
     let x = prod(clat, clon);
     let y = prod(clat, slon);
     let z = (lat0.sin(), lat1.sin());
@@ -198,7 +198,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn brute(points: &[(u32, LonLat)], at: LonLat) -> Vec<(u32, f64)> {
-        let mut v: Vec<(u32, f64)> = points.iter().map(|(k, p)| (*k, haversine_m(at, *p))).collect();
+        let mut v: Vec<(u32, f64)> = points
+            .iter()
+            .map(|(k, p)| (*k, haversine_m(at, *p)))
+            .collect();
         v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         v
     }
@@ -209,7 +212,11 @@ mod tests {
                 .enumerate()
                 // Round some coordinates to create exact duplicates (ties).
                 .map(|(i, (lon, lat))| {
-                    let (lon, lat) = if i % 7 == 0 { ((lon * 10.0).round() / 10.0, (lat * 10.0).round() / 10.0) } else { (lon, lat) };
+                    let (lon, lat) = if i % 7 == 0 {
+                        ((lon * 10.0).round() / 10.0, (lat * 10.0).round() / 10.0)
+                    } else {
+                        (lon, lat)
+                    };
                     (i as u32, LonLat::new(lon, lat))
                 })
                 .collect()

@@ -115,7 +115,12 @@ pub struct ActorRecord {
 
 impl ActorRecord {
     /// A record with the required fields and everything else empty.
-    pub fn new(id: impl Into<String>, name: impl Into<String>, kind: KindId, source: SourceId) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        kind: KindId,
+        source: SourceId,
+    ) -> Self {
         ActorRecord {
             id: id.into(),
             name: name.into(),
@@ -202,7 +207,11 @@ impl From<ActorRecord> for Actor {
             Some(p) if p.is_valid() => (p.lon, p.lat),
             _ => (f64::NAN, f64::NAN),
         };
-        let precision = if lon.is_nan() { Precision::Unknown } else { r.precision };
+        let precision = if lon.is_nan() {
+            Precision::Unknown
+        } else {
+            r.precision
+        };
         Actor {
             text: text.into_boxed_str(),
             ends,
@@ -289,8 +298,14 @@ impl Actor {
 
     /// One-line postal address (`12 RUE X, 81000 ALBI`), empty parts left out.
     pub fn address_line(&self) -> String {
-        let street: Vec<&str> = [self.number(), self.street()].into_iter().flatten().collect();
-        let town: Vec<&str> = [self.postcode(), self.city()].into_iter().flatten().collect();
+        let street: Vec<&str> = [self.number(), self.street()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let town: Vec<&str> = [self.postcode(), self.city()]
+            .into_iter()
+            .flatten()
+            .collect();
         [street.join(" "), town.join(" ")]
             .into_iter()
             .filter(|s| !s.is_empty())
@@ -365,6 +380,10 @@ mod tests {
 
     #[test]
     fn packed_actor_is_small() {
-        assert!(std::mem::size_of::<Actor>() <= 112, "{}", std::mem::size_of::<Actor>());
+        assert!(
+            std::mem::size_of::<Actor>() <= 112,
+            "{}",
+            std::mem::size_of::<Actor>()
+        );
     }
 }

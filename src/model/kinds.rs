@@ -84,45 +84,220 @@ pub struct Kind {
 /// Built-in kinds: (id, label, sector, source codes).
 const BUILTIN: &[(&str, &str, Sector, &[&str])] = &[
     // Hospitals and care (FINESS categories checked against ANS TRE_R66).
-    ("chr", "Centre hospitalier régional (CHR/CHU)", Sector::Sanitaire, &["finess:101"]),
-    ("ch", "Centre hospitalier", Sector::Sanitaire, &["finess:355", "finess:106"]),
-    ("chs", "Centre hospitalier spécialisé en psychiatrie (CHS)", Sector::Sanitaire, &["finess:292"]),
-    ("clinique", "Établissement de soins (clinique)", Sector::Sanitaire, &["finess:365", "finess:128", "finess:129"]),
-    ("centre-sante", "Centre de santé", Sector::Sanitaire, &["finess:124", "bpe:D108"]),
-    ("had", "Hospitalisation à domicile (HAD)", Sector::Sanitaire, &["finess:127", "bpe:D112"]),
-    ("cmp", "Centre médico-psychologique (CMP)", Sector::Sanitaire, &["finess:156"]),
-    ("cattp", "Centre d'accueil thérapeutique à temps partiel (CATTP)", Sector::Sanitaire, &["finess:425"]),
-    ("cmpp", "Centre médico-psycho-pédagogique (CMPP)", Sector::MedicoSocial, &["finess:189"]),
-    ("camsp", "Centre d'action médico-sociale précoce (CAMSP)", Sector::MedicoSocial, &["finess:190"]),
-    ("csapa", "Centre de soins, d'accompagnement et de prévention en addictologie (CSAPA)", Sector::MedicoSocial, &["finess:197"]),
-    ("pmi", "Protection maternelle et infantile (PMI)", Sector::Sanitaire, &["finess:223"]),
-    ("centre-sante-sexuelle", "Centre de santé sexuelle", Sector::Sanitaire, &["finess:228"]),
-    ("ssiad", "Service de soins infirmiers à domicile (SSIAD)", Sector::MedicoSocial, &["finess:354", "bpe:D405"]),
-    ("spasad", "Service autonomie aide et soins (SAAS, ex-SPASAD)", Sector::MedicoSocial, &["finess:209"]),
-    ("saad", "Service autonomie aide (SAA, ex-SAAD)", Sector::MedicoSocial, &["finess:460"]),
-    ("clic", "Centre local d'information et de coordination (CLIC)", Sector::MedicoSocial, &["finess:463"]),
+    (
+        "chr",
+        "Centre hospitalier régional (CHR/CHU)",
+        Sector::Sanitaire,
+        &["finess:101"],
+    ),
+    (
+        "ch",
+        "Centre hospitalier",
+        Sector::Sanitaire,
+        &["finess:355", "finess:106"],
+    ),
+    (
+        "chs",
+        "Centre hospitalier spécialisé en psychiatrie (CHS)",
+        Sector::Sanitaire,
+        &["finess:292"],
+    ),
+    (
+        "clinique",
+        "Établissement de soins (clinique)",
+        Sector::Sanitaire,
+        &["finess:365", "finess:128", "finess:129"],
+    ),
+    (
+        "centre-sante",
+        "Centre de santé",
+        Sector::Sanitaire,
+        &["finess:124", "bpe:D108"],
+    ),
+    (
+        "had",
+        "Hospitalisation à domicile (HAD)",
+        Sector::Sanitaire,
+        &["finess:127", "bpe:D112"],
+    ),
+    (
+        "cmp",
+        "Centre médico-psychologique (CMP)",
+        Sector::Sanitaire,
+        &["finess:156"],
+    ),
+    (
+        "cattp",
+        "Centre d'accueil thérapeutique à temps partiel (CATTP)",
+        Sector::Sanitaire,
+        &["finess:425"],
+    ),
+    (
+        "cmpp",
+        "Centre médico-psycho-pédagogique (CMPP)",
+        Sector::MedicoSocial,
+        &["finess:189"],
+    ),
+    (
+        "camsp",
+        "Centre d'action médico-sociale précoce (CAMSP)",
+        Sector::MedicoSocial,
+        &["finess:190"],
+    ),
+    (
+        "csapa",
+        "Centre de soins, d'accompagnement et de prévention en addictologie (CSAPA)",
+        Sector::MedicoSocial,
+        &["finess:197"],
+    ),
+    (
+        "pmi",
+        "Protection maternelle et infantile (PMI)",
+        Sector::Sanitaire,
+        &["finess:223"],
+    ),
+    (
+        "centre-sante-sexuelle",
+        "Centre de santé sexuelle",
+        Sector::Sanitaire,
+        &["finess:228"],
+    ),
+    (
+        "ssiad",
+        "Service de soins infirmiers à domicile (SSIAD)",
+        Sector::MedicoSocial,
+        &["finess:354", "bpe:D405"],
+    ),
+    (
+        "spasad",
+        "Service autonomie aide et soins (SAAS, ex-SPASAD)",
+        Sector::MedicoSocial,
+        &["finess:209"],
+    ),
+    (
+        "saad",
+        "Service autonomie aide (SAA, ex-SAAD)",
+        Sector::MedicoSocial,
+        &["finess:460"],
+    ),
+    (
+        "clic",
+        "Centre local d'information et de coordination (CLIC)",
+        Sector::MedicoSocial,
+        &["finess:463"],
+    ),
     ("ehpad", "EHPAD", Sector::MedicoSocial, &["finess:500"]),
-    ("msp", "Maison de santé pluriprofessionnelle (MSP)", Sector::Sanitaire, &["finess:603", "bpe:D113"]),
-    ("cpts", "Communauté professionnelle territoriale de santé (CPTS)", Sector::Sanitaire, &["finess:604"]),
-    ("dac", "Dispositif d'appui à la coordination (DAC)", Sector::Sanitaire, &["finess:606"]),
-    ("emmsp", "Équipe mobile médico-sociale (EMMSP)", Sector::MedicoSocial, &["finess:608"]),
-    ("mdph", "Maison départementale des personnes handicapées (MDPH)", Sector::MedicoSocial, &["finess:609"]),
-    ("soins-non-programmes", "Structure de soins non programmés", Sector::Sanitaire, &["finess:617"]),
-    ("pharmacie", "Pharmacie d'officine", Sector::Sanitaire, &["finess:620", "bpe:D301", "bpe:D307"]),
-    ("laboratoire", "Laboratoire d'analyses médicales", Sector::Sanitaire, &["finess:611", "bpe:D302"]),
+    (
+        "msp",
+        "Maison de santé pluriprofessionnelle (MSP)",
+        Sector::Sanitaire,
+        &["finess:603", "bpe:D113"],
+    ),
+    (
+        "cpts",
+        "Communauté professionnelle territoriale de santé (CPTS)",
+        Sector::Sanitaire,
+        &["finess:604"],
+    ),
+    (
+        "dac",
+        "Dispositif d'appui à la coordination (DAC)",
+        Sector::Sanitaire,
+        &["finess:606"],
+    ),
+    (
+        "emmsp",
+        "Équipe mobile médico-sociale (EMMSP)",
+        Sector::MedicoSocial,
+        &["finess:608"],
+    ),
+    (
+        "mdph",
+        "Maison départementale des personnes handicapées (MDPH)",
+        Sector::MedicoSocial,
+        &["finess:609"],
+    ),
+    (
+        "soins-non-programmes",
+        "Structure de soins non programmés",
+        Sector::Sanitaire,
+        &["finess:617"],
+    ),
+    (
+        "pharmacie",
+        "Pharmacie d'officine",
+        Sector::Sanitaire,
+        &["finess:620", "bpe:D301", "bpe:D307"],
+    ),
+    (
+        "laboratoire",
+        "Laboratoire d'analyses médicales",
+        Sector::Sanitaire,
+        &["finess:611", "bpe:D302"],
+    ),
     // Professionals (RPPS, BPE).
-    ("medecin-generaliste", "Médecin généraliste", Sector::Sanitaire, &["bpe:D201", "bpe:D265"]),
-    ("medecin-specialiste", "Médecin spécialiste", Sector::Sanitaire, &[]),
-    ("chirurgien-dentiste", "Chirurgien-dentiste", Sector::Sanitaire, &["bpe:D221", "bpe:D277"]),
-    ("sage-femme", "Sage-femme", Sector::Sanitaire, &["bpe:D231", "bpe:D278"]),
-    ("infirmier", "Infirmier", Sector::Sanitaire, &["bpe:D232", "bpe:D281"]),
-    ("masseur-kinesitherapeute", "Masseur-kinésithérapeute", Sector::Sanitaire, &["bpe:D233", "bpe:D279"]),
-    ("orthophoniste", "Orthophoniste", Sector::Sanitaire, &["bpe:D235"]),
-    ("pedicure-podologue", "Pédicure-podologue", Sector::Sanitaire, &["bpe:D237"]),
-    ("psychologue", "Psychologue", Sector::Sanitaire, &["bpe:D243"]),
+    (
+        "medecin-generaliste",
+        "Médecin généraliste",
+        Sector::Sanitaire,
+        &["bpe:D201", "bpe:D265"],
+    ),
+    (
+        "medecin-specialiste",
+        "Médecin spécialiste",
+        Sector::Sanitaire,
+        &[],
+    ),
+    (
+        "chirurgien-dentiste",
+        "Chirurgien-dentiste",
+        Sector::Sanitaire,
+        &["bpe:D221", "bpe:D277"],
+    ),
+    (
+        "sage-femme",
+        "Sage-femme",
+        Sector::Sanitaire,
+        &["bpe:D231", "bpe:D278"],
+    ),
+    (
+        "infirmier",
+        "Infirmier",
+        Sector::Sanitaire,
+        &["bpe:D232", "bpe:D281"],
+    ),
+    (
+        "masseur-kinesitherapeute",
+        "Masseur-kinésithérapeute",
+        Sector::Sanitaire,
+        &["bpe:D233", "bpe:D279"],
+    ),
+    (
+        "orthophoniste",
+        "Orthophoniste",
+        Sector::Sanitaire,
+        &["bpe:D235"],
+    ),
+    (
+        "pedicure-podologue",
+        "Pédicure-podologue",
+        Sector::Sanitaire,
+        &["bpe:D237"],
+    ),
+    (
+        "psychologue",
+        "Psychologue",
+        Sector::Sanitaire,
+        &["bpe:D243"],
+    ),
     // Social.
     ("mairie", "Mairie", Sector::Social, &[]),
-    ("ccas", "Centre communal d'action sociale (CCAS)", Sector::Social, &[]),
+    (
+        "ccas",
+        "Centre communal d'action sociale (CCAS)",
+        Sector::Social,
+        &[],
+    ),
     ("partenaire", "Partenaire de la CPTS", Sector::Social, &[]),
 ];
 
@@ -146,7 +321,9 @@ impl KindTable {
             let kid = table.insert(id, label, *sector);
             for code in *codes {
                 table.by_source_code.insert(code.to_string(), kid);
-                table.kinds[kid.0 as usize].source_codes.push(code.to_string());
+                table.kinds[kid.0 as usize]
+                    .source_codes
+                    .push(code.to_string());
             }
         }
         table
@@ -176,7 +353,9 @@ impl KindTable {
 
     /// Looks a kind up by a source code (`("finess", "500")`).
     pub fn for_source_code(&self, source: &str, code: &str) -> Option<KindId> {
-        self.by_source_code.get(&format!("{source}:{code}")).copied()
+        self.by_source_code
+            .get(&format!("{source}:{code}"))
+            .copied()
     }
 
     /// The kind for a source code, creating `<source>-<code>` with the source's own label and
@@ -252,7 +431,8 @@ mod tests {
     fn unknown_code_is_kept_with_its_label() {
         let mut t = KindTable::builtin();
         let n = t.len();
-        let k = t.for_source_code_or_insert("finess", "999", "Catégorie inconnue", Sector::Sanitaire);
+        let k =
+            t.for_source_code_or_insert("finess", "999", "Catégorie inconnue", Sector::Sanitaire);
         assert_eq!(t.get(k).id, "finess-999");
         assert_eq!(t.get(k).label, "Catégorie inconnue");
         assert_eq!(t.len(), n + 1);

@@ -91,8 +91,13 @@ impl FileReport {
 
     /// Records a rejected row.
     pub fn reject(&mut self, line: usize, field: &str, expected: &str, found: &str) {
-        self.rejections
-            .push(Rejection::new(self.file.clone(), line, field, expected, found));
+        self.rejections.push(Rejection::new(
+            self.file.clone(),
+            line,
+            field,
+            expected,
+            found,
+        ));
         self.rejected += 1;
     }
 }
