@@ -91,7 +91,7 @@ fn directory() -> Directory {
                 ],
                 declared_population: None,
             }],
-            equipment_counts: vec![],
+            ..Default::default()
         },
         report,
     );

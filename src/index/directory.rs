@@ -4,17 +4,18 @@
 //! so a reader sees one consistent state.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use geo::{BoundingRect, Intersects, MultiPolygon, Point};
 use serde::Serialize;
 
+use super::areas::{self, ActorArea, AreaIndex};
 use super::communes::CommuneIndex;
 use super::spatial::PointIndex;
 use super::text::{TextIndex, TextIndexBuilder};
 use crate::model::{
-    departements, Actor, Commune, InseeCode, KindId, KindTable, LonLat, Sector, Territory,
-    TerritoryKind,
+    departements, Actor, ActorRecord, Commune, InseeCode, KindId, KindTable, LonLat, Sector,
+    Territory, TerritoryKind,
 };
 use crate::sources::{Dataset, EquipmentCount, FileReport};
 
@@ -73,80 +74,38 @@ pub struct SearchHit {
     pub score: f32,
 }
 
-/// Every loaded actor, commune and territory, with their indexes.
-#[derive(Debug)]
-pub struct Directory {
-    kinds: KindTable,
-    /// Sorted by id: an actor's index orders ties by id.
+/// Actors of one segment with their indexes. Keys in the indexes are directory-wide indexes
+/// (`offset + position in the segment`).
+#[derive(Debug, Default)]
+struct Segment {
+    offset: u32,
+    /// Sorted by id.
     actors: Vec<Actor>,
     points: PointIndex,
     by_kind: Vec<PointIndex>,
     kind_members: Vec<Vec<u32>>,
     by_commune: HashMap<InseeCode, Vec<u32>>,
-    communes: CommuneIndex,
-    territories: Vec<TerritoryEntry>,
-    actor_text: TextIndex,
-    place_text: TextIndex,
-    equipment_counts: Vec<EquipmentCount>,
-    reports: Vec<FileReport>,
+    /// Docs are positions in the segment.
+    text: TextIndex,
 }
 
-impl Directory {
-    /// Indexes a loaded dataset. Département territories are added for every département that
-    /// has communes.
-    pub fn build(ds: Dataset) -> Directory {
-        let Dataset {
-            kinds,
-            actors,
-            communes,
-            mut territories,
-            equipment_counts,
-            reports,
-        } = ds;
-        let mut actors: Vec<Actor> = actors.into_iter().map(Actor::from).collect();
-        actors.sort_by(|a, b| a.id().cmp(b.id()));
-        actors.dedup_by(|b, a| a.id() == b.id());
-
-        // Département territories.
-        let mut deps: Vec<&str> = communes.iter().map(|c| c.departement.as_str()).collect();
-        deps.sort_unstable();
-        deps.dedup();
-        for dep in deps {
-            let id = Territory::make_id(TerritoryKind::Departement, dep);
-            if territories.iter().any(|t| t.id == id) {
-                continue;
-            }
-            let name = match departements::name(dep) {
-                Some(n) => format!("{n} ({dep})"),
-                None => format!("Département {dep}"),
-            };
-            territories.push(Territory {
-                id,
-                name,
-                kind: TerritoryKind::Departement,
-                communes: communes
-                    .iter()
-                    .filter(|c| c.departement == dep)
-                    .map(|c| c.code)
-                    .collect(),
-                declared_population: None,
-            });
-        }
-
-        let communes = CommuneIndex::new(communes);
-        let territories: Vec<TerritoryEntry> = territories
-            .into_iter()
-            .map(|t| territory_entry(t, &communes))
-            .collect();
-
-        let (points, by_kind, kind_members, by_commune, actor_text) = std::thread::scope(|s| {
-            let text = s.spawn(|| actor_text_index(&actors, &kinds, &communes));
+impl Segment {
+    fn build(
+        offset: u32,
+        actors: Vec<Actor>,
+        kinds: &KindTable,
+        communes: &CommuneIndex,
+    ) -> Segment {
+        let actors_ref = &actors;
+        let (points, by_kind, kind_members, by_commune, text) = std::thread::scope(|s| {
+            let actors = actors_ref;
+            let text = s.spawn(move || actor_text_index(actors, kinds, communes));
             let mut located: Vec<(u32, LonLat)> = Vec::with_capacity(actors.len());
             let mut per_kind: Vec<Vec<(u32, LonLat)>> = vec![Vec::new(); kinds.len()];
             let mut kind_members: Vec<Vec<u32>> = vec![Vec::new(); kinds.len()];
             let mut by_commune: HashMap<InseeCode, Vec<u32>> = HashMap::new();
             for (i, a) in actors.iter().enumerate() {
-                let i = i as u32;
+                let i = offset + i as u32;
                 let k = a.kind().0 as usize;
                 if k >= kind_members.len() {
                     kind_members.resize(k + 1, Vec::new());
@@ -170,127 +129,393 @@ impl Directory {
             let points = PointIndex::new(&located);
             drop(located);
             let by_kind = by_kind_handle.join().expect("kind index thread");
-            let actor_text = text.join().expect("text index thread");
-            (points, by_kind, kind_members, by_commune, actor_text)
+            let text = text.join().expect("text index thread");
+            (points, by_kind, kind_members, by_commune, text)
         });
-
-        let place_text = place_text_index(&communes, &territories, &kinds);
-        Directory {
-            kinds,
+        Segment {
+            offset,
             actors,
             points,
             by_kind,
             kind_members,
             by_commune,
+            text,
+        }
+    }
+
+    fn end(&self) -> u32 {
+        self.offset + self.actors.len() as u32
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.actors.capacity() * std::mem::size_of::<Actor>()
+            + self.actors.iter().map(Actor::heap_bytes).sum::<usize>()
+            + self.points.heap_bytes()
+            + self
+                .by_kind
+                .iter()
+                .map(PointIndex::heap_bytes)
+                .sum::<usize>()
+            + self.actors.len() * 4 * 2
+            + self.text.heap_bytes()
+    }
+}
+
+/// What does not change when local actors are edited.
+#[derive(Debug)]
+struct Shared {
+    kinds: KindTable,
+    communes: CommuneIndex,
+    territories: Vec<TerritoryEntry>,
+    place_text: TextIndex,
+    equipment_counts: Vec<EquipmentCount>,
+    reports: Vec<FileReport>,
+    /// Zone records of known actors, kept to re-index local actors' areas after an edit.
+    zones: Vec<crate::sources::zones::ServiceAreaRecord>,
+}
+
+/// Every loaded actor, commune and territory, with their indexes.
+///
+/// Actors live in two segments: the official one (every id not starting with `local:`), shared
+/// between versions of the directory, and the local one (the CPTS's own partners), rebuilt alone
+/// by [`Directory::with_local_actors`] after an edit. Actor indexes (`u32`) run over both
+/// segments: official actors first, each segment sorted by id.
+#[derive(Debug)]
+pub struct Directory {
+    shared: Arc<Shared>,
+    base: Arc<Segment>,
+    local: Segment,
+    /// Service areas of official actors, then of local ones.
+    areas: Arc<AreaIndex>,
+    local_areas: AreaIndex,
+}
+
+/// Prefix of the ids of the CPTS's own actors (partners kept in the local store).
+pub const LOCAL_PREFIX: &str = "local:";
+
+/// A view of every actor of a directory, in index order.
+#[derive(Clone, Copy)]
+pub struct Actors<'a> {
+    dir: &'a Directory,
+}
+
+impl<'a> Actors<'a> {
+    pub fn len(&self) -> usize {
+        self.dir.base.actors.len() + self.dir.local.actors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a Actor> + 'a {
+        self.dir
+            .base
+            .actors
+            .iter()
+            .chain(self.dir.local.actors.iter())
+    }
+}
+
+impl<'a> IntoIterator for Actors<'a> {
+    type Item = &'a Actor;
+    type IntoIter = std::iter::Chain<std::slice::Iter<'a, Actor>, std::slice::Iter<'a, Actor>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.dir
+            .base
+            .actors
+            .iter()
+            .chain(self.dir.local.actors.iter())
+    }
+}
+
+impl Directory {
+    /// Indexes a loaded dataset. Département territories are added for every département that
+    /// has communes. When two records share an id, the first loaded is kept and the other is
+    /// counted in a note of its file's report.
+    pub fn build(ds: Dataset) -> Directory {
+        let Dataset {
+            kinds,
+            actors,
             communes,
-            territories,
-            actor_text,
-            place_text,
+            mut territories,
             equipment_counts,
-            reports,
+            mut reports,
+            service_areas,
+            ..
+        } = ds;
+        let mut actors: Vec<Actor> = actors.into_iter().map(Actor::from).collect();
+        // Stable sort: among equal ids the first loaded stays first.
+        actors.sort_by(|a, b| a.id().cmp(b.id()));
+        let mut duplicates: HashMap<u16, (usize, String)> = HashMap::new();
+        actors.dedup_by(|b, a| {
+            let dup = a.id() == b.id();
+            if dup {
+                let e = duplicates
+                    .entry(b.source().0)
+                    .or_insert_with(|| (0, b.id().to_string()));
+                e.0 += 1;
+            }
+            dup
+        });
+        for (source, (n, example)) in duplicates {
+            if let Some(r) = reports.get_mut(source as usize) {
+                r.notes.push(format!(
+                    "{n} acteur(s) non chargé(s) car leur identifiant était déjà chargé par un autre fichier (ex. {example})"
+                ));
+            }
+        }
+        let (local, official): (Vec<Actor>, Vec<Actor>) = actors
+            .into_iter()
+            .partition(|a| a.id().starts_with(LOCAL_PREFIX));
+
+        add_departement_territories(&mut territories, &communes);
+        let communes = CommuneIndex::new(communes);
+        let territories: Vec<TerritoryEntry> = territories
+            .into_iter()
+            .map(|t| territory_entry(t, &communes))
+            .collect();
+        let place_text = place_text_index(&communes, &territories, &kinds);
+        let base = Segment::build(0, official, &kinds, &communes);
+        let local = Segment::build(base.end(), local, &kinds, &communes);
+        let known = |id: &str| {
+            [&base, &local]
+                .iter()
+                .any(|s| s.actors.binary_search_by(|a| a.id().cmp(id)).is_ok())
+        };
+        let zones = areas::known_records(service_areas, known, &mut reports);
+        let (k, c, t) = (&kinds, &communes, &territories[..]);
+        let area_index = areas::index_segment(&base.actors, 0, k, c, t, &zones, Some(&mut reports));
+        let local_areas = areas::index_segment(
+            &local.actors,
+            local.offset,
+            k,
+            c,
+            t,
+            &zones,
+            Some(&mut reports),
+        );
+        Directory {
+            shared: Arc::new(Shared {
+                kinds,
+                communes,
+                territories,
+                place_text,
+                equipment_counts,
+                reports,
+                zones,
+            }),
+            base: Arc::new(base),
+            local,
+            areas: Arc::new(area_index),
+            local_areas,
+        }
+    }
+
+    /// A new directory whose local actors (ids starting with `local:`) are exactly `actors`,
+    /// sharing everything else with `self`: cheap even with millions of official actors.
+    /// Records whose id lacks the `local:` prefix get it.
+    pub fn with_local_actors(&self, actors: Vec<ActorRecord>) -> Directory {
+        let mut actors: Vec<Actor> = actors
+            .into_iter()
+            .map(|mut r| {
+                if !r.id.starts_with(LOCAL_PREFIX) {
+                    r.id = format!("{LOCAL_PREFIX}{}", r.id);
+                }
+                Actor::from(r)
+            })
+            .collect();
+        actors.sort_by(|a, b| a.id().cmp(b.id()));
+        actors.dedup_by(|b, a| a.id() == b.id());
+        let local = Segment::build(
+            self.base.end(),
+            actors,
+            &self.shared.kinds,
+            &self.shared.communes,
+        );
+        let sh = &self.shared;
+        let local_areas = areas::index_segment(
+            &local.actors,
+            local.offset,
+            &sh.kinds,
+            &sh.communes,
+            &sh.territories,
+            &sh.zones,
+            None,
+        );
+        Directory {
+            shared: Arc::clone(&self.shared),
+            base: Arc::clone(&self.base),
+            local,
+            areas: Arc::clone(&self.areas),
+            local_areas,
+        }
+    }
+
+    /// Actors (of the given kinds) competent at a place: their service area contains
+    /// `commune` (by default the commune containing `at`) or, for a drawn area, the point `at`.
+    /// Sorted by index, each with the reason in French
+    /// (`zone d'intervention : commune 81004 (Albi)`).
+    pub fn competent(
+        &self,
+        at: Option<LonLat>,
+        commune: Option<InseeCode>,
+        kinds: Option<&[KindId]>,
+    ) -> Vec<(u32, String)> {
+        let commune = commune.or_else(|| at.and_then(|p| self.communes().at(p)).map(|c| c.code));
+        let keep = |i: u32| kinds.is_none_or(|ks| ks.contains(&self.actor(i).kind()));
+        let mut out = self.areas.competent(at, commune, keep);
+        out.extend(self.local_areas.competent(at, commune, keep));
+        out
+    }
+
+    /// The service area of an actor, if it has one (declared, or implicit for a town hall or
+    /// CCAS).
+    pub fn service_area(&self, idx: u32) -> Option<&ActorArea> {
+        if idx < self.local.offset {
+            self.areas.get(idx)
+        } else {
+            self.local_areas.get(idx)
         }
     }
 
     pub fn kinds(&self) -> &KindTable {
-        &self.kinds
+        &self.shared.kinds
     }
 
-    /// Every actor, sorted by id.
-    pub fn actors(&self) -> &[Actor] {
-        &self.actors
+    /// Every actor: official ones sorted by id, then local ones sorted by id.
+    pub fn actors(&self) -> Actors<'_> {
+        Actors { dir: self }
     }
 
+    /// The local actors (the CPTS's own partners).
+    pub fn local_actors(&self) -> &[Actor] {
+        &self.local.actors
+    }
+
+    fn segments(&self) -> [&Segment; 2] {
+        [&self.base, &self.local]
+    }
+
+    /// The actor at a directory index. Panics on an index not from this directory.
     pub fn actor(&self, idx: u32) -> &Actor {
-        &self.actors[idx as usize]
+        if idx < self.local.offset {
+            &self.base.actors[idx as usize]
+        } else {
+            &self.local.actors[(idx - self.local.offset) as usize]
+        }
     }
 
     /// Index of the actor with this id.
     pub fn find(&self, id: &str) -> Option<u32> {
-        self.actors
+        let seg: &Segment = if id.starts_with(LOCAL_PREFIX) {
+            &self.local
+        } else {
+            &self.base
+        };
+        seg.actors
             .binary_search_by(|a| a.id().cmp(id))
             .ok()
-            .map(|i| i as u32)
+            .map(|i| seg.offset + i as u32)
     }
 
     /// Number of actors of a kind (located or not).
     pub fn kind_count(&self, kind: KindId) -> usize {
-        self.kind_members.get(kind.0 as usize).map_or(0, Vec::len)
+        self.segments()
+            .iter()
+            .map(|s| s.kind_members.get(kind.0 as usize).map_or(0, Vec::len))
+            .sum()
     }
 
-    /// Actors whose commune is `code`.
-    pub fn actors_in_commune(&self, code: InseeCode) -> &[u32] {
-        self.by_commune.get(&code).map_or(&[], Vec::as_slice)
+    /// Actors whose commune is `code`, in index order.
+    pub fn actors_in_commune(&self, code: InseeCode) -> Vec<u32> {
+        self.segments()
+            .iter()
+            .flat_map(|s| s.by_commune.get(&code).into_iter().flatten().copied())
+            .collect()
     }
 
     pub fn communes(&self) -> &CommuneIndex {
-        &self.communes
+        &self.shared.communes
     }
 
     pub fn commune(&self, code: InseeCode) -> Option<&Commune> {
-        self.communes.get(code)
+        self.shared.communes.get(code)
     }
 
     pub fn territories(&self) -> &[TerritoryEntry] {
-        &self.territories
+        &self.shared.territories
     }
 
     pub fn territory(&self, id: &str) -> Option<&TerritoryEntry> {
-        self.territories.iter().find(|t| t.territory.id == id)
+        self.shared
+            .territories
+            .iter()
+            .find(|t| t.territory.id == id)
     }
 
     /// Commune-level equipment counts (BPE `ensemble`).
     pub fn equipment_counts(&self) -> &[EquipmentCount] {
-        &self.equipment_counts
+        &self.shared.equipment_counts
     }
 
     /// The load reports, one per file.
     pub fn reports(&self) -> &[FileReport] {
-        &self.reports
+        &self.shared.reports
     }
 
     fn pos(&self) -> impl Fn(u32) -> LonLat + '_ {
-        |i| {
-            self.actors[i as usize]
-                .position()
-                .unwrap_or(LonLat::new(0.0, 0.0))
+        |i| self.actor(i).position().unwrap_or(LonLat::new(0.0, 0.0))
+    }
+
+    /// Sorts `(index, metres)` by distance then id.
+    fn sort_by_distance(&self, v: &mut [(u32, f64)]) {
+        v.sort_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then_with(|| self.actor(a.0).id().cmp(self.actor(b.0).id()))
+        });
+    }
+
+    fn trees<'a>(&'a self, kinds: Option<&[KindId]>) -> Vec<&'a PointIndex> {
+        let mut out = Vec::new();
+        for seg in self.segments() {
+            match kinds {
+                None => out.push(&seg.points),
+                Some(ks) => out.extend(
+                    unique(ks)
+                        .iter()
+                        .filter_map(|k| seg.by_kind.get(k.0 as usize)),
+                ),
+            }
         }
+        out
     }
 
     /// The `k` nearest located actors (of the given kinds), as `(index, metres)` sorted by
     /// (distance, id).
     pub fn nearest(&self, at: LonLat, k: usize, kinds: Option<&[KindId]>) -> Vec<(u32, f64)> {
-        match kinds {
-            None => self.points.nearest(at, k, self.pos(), |_| true),
-            Some(kinds) => {
-                let mut all: Vec<(u32, f64)> = unique(kinds)
-                    .into_iter()
-                    .filter_map(|kd| self.by_kind.get(kd.0 as usize))
-                    .flat_map(|t| t.nearest(at, k, self.pos(), |_| true))
-                    .collect();
-                all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-                all.truncate(k);
-                all
-            }
-        }
+        let mut all: Vec<(u32, f64)> = self
+            .trees(kinds)
+            .into_iter()
+            .flat_map(|t| t.nearest(at, k, self.pos(), |_| true))
+            .collect();
+        self.sort_by_distance(&mut all);
+        all.truncate(k);
+        all
     }
 
     /// Located actors (of the given kinds) within `radius_m`, sorted by (distance, id).
     pub fn within(&self, at: LonLat, radius_m: f64, kinds: Option<&[KindId]>) -> Vec<(u32, f64)> {
-        match kinds {
-            None => self.points.within(at, radius_m, self.pos(), |_| true),
-            Some(kinds) => {
-                let mut all: Vec<(u32, f64)> = unique(kinds)
-                    .into_iter()
-                    .filter_map(|kd| self.by_kind.get(kd.0 as usize))
-                    .flat_map(|t| t.within(at, radius_m, self.pos(), |_| true))
-                    .collect();
-                all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-                all
-            }
-        }
+        let mut all: Vec<(u32, f64)> = self
+            .trees(kinds)
+            .into_iter()
+            .flat_map(|t| t.within(at, radius_m, self.pos(), |_| true))
+            .collect();
+        self.sort_by_distance(&mut all);
+        all
     }
 
-    /// Located actors inside a (multi)polygon in WGS84 degrees (boundary included), in id order.
+    /// Located actors inside a (multi)polygon in WGS84 degrees (boundary included), in index order.
     pub fn in_polygon(&self, area: &MultiPolygon<f64>, kinds: Option<&[KindId]>) -> Vec<u32> {
         let Some(r) = area.bounding_rect() else {
             return Vec::new();
@@ -306,25 +531,38 @@ impl Directory {
         self.filter(&filter)
             .into_iter()
             .filter(|&i| {
-                let p = self.actors[i as usize]
-                    .position()
-                    .expect("bbox implies located");
+                let p = self.actor(i).position().expect("bbox implies located");
                 area.intersects(&Point::new(p.lon, p.lat))
             })
             .collect()
     }
 
-    /// Actors matching every criterion of the filter, in id order.
+    /// Actors matching every criterion of the filter, in index order.
     pub fn filter(&self, f: &ActorFilter) -> Vec<u32> {
+        let mut out = Vec::new();
+        for seg in self.segments() {
+            out.extend(self.filter_segment(seg, f));
+        }
+        out
+    }
+
+    fn filter_segment(&self, seg: &Segment, f: &ActorFilter) -> Vec<u32> {
         let kinds = f.kinds.as_deref().map(unique);
+        let text_matches = |q: &str| -> Vec<u32> {
+            seg.text
+                .matching(q)
+                .into_iter()
+                .map(|d| seg.offset + d)
+                .collect()
+        };
         // Candidates from the most selective index available.
         let mut cands: Vec<u32> = if let Some((min, max)) = f.bbox {
             match &kinds {
-                None => self.points.in_bbox(min, max, self.pos()),
+                None => seg.points.in_bbox(min, max, self.pos()),
                 Some(ks) => {
                     let mut v: Vec<u32> = ks
                         .iter()
-                        .filter_map(|k| self.by_kind.get(k.0 as usize))
+                        .filter_map(|k| seg.by_kind.get(k.0 as usize))
                         .flat_map(|t| t.in_bbox(min, max, self.pos()))
                         .collect();
                     v.sort_unstable();
@@ -334,42 +572,38 @@ impl Directory {
         } else if let Some(codes) = &f.communes {
             let mut v: Vec<u32> = codes
                 .iter()
-                .flat_map(|c| self.actors_in_commune(*c).iter().copied())
+                .flat_map(|c| seg.by_commune.get(c).into_iter().flatten().copied())
                 .collect();
             v.sort_unstable();
             v
         } else if let Some(q) = &f.text {
-            self.actor_text.matching(q)
+            text_matches(q)
         } else if let Some(ks) = &kinds {
             let mut v: Vec<u32> = ks
                 .iter()
-                .filter_map(|k| self.kind_members.get(k.0 as usize))
+                .filter_map(|k| seg.kind_members.get(k.0 as usize))
                 .flatten()
                 .copied()
                 .collect();
             v.sort_unstable();
             v
         } else {
-            (0..self.actors.len() as u32).collect()
+            (seg.offset..seg.end()).collect()
         };
         if let Some(ks) = &kinds {
-            cands.retain(|&i| ks.contains(&self.actors[i as usize].kind()));
+            cands.retain(|&i| ks.contains(&self.actor(i).kind()));
         }
         if let Some(s) = f.sector {
-            cands.retain(|&i| self.kinds.get(self.actors[i as usize].kind()).sector == s);
+            cands.retain(|&i| self.kinds().get(self.actor(i).kind()).sector == s);
         }
         if let Some(codes) = &f.communes {
-            cands.retain(|&i| {
-                self.actors[i as usize]
-                    .commune()
-                    .is_some_and(|c| codes.contains(&c))
-            });
+            cands.retain(|&i| self.actor(i).commune().is_some_and(|c| codes.contains(&c)));
         }
         if let (Some(q), true) = (
             &f.text,
             f.bbox.is_some() || f.communes.is_some() || kinds.is_some(),
         ) {
-            let m = self.actor_text.matching(q);
+            let m = text_matches(q);
             cands.retain(|i| m.binary_search(i).is_ok());
         }
         cands
@@ -378,11 +612,13 @@ impl Directory {
     /// Autocomplete over actors, communes, territories and kinds, best first.
     pub fn search(&self, q: &str, limit: usize) -> Vec<SearchHit> {
         let mut hits: Vec<SearchHit> = Vec::new();
-        let nc = self.communes.len() as u32;
-        let nt = self.territories.len() as u32;
-        for h in self.place_text.search(q, limit, |_| true) {
+        let communes = &self.shared.communes;
+        let territories = &self.shared.territories;
+        let nc = communes.len() as u32;
+        let nt = territories.len() as u32;
+        for h in self.shared.place_text.search(q, limit, |_| true) {
             let hit = if h.doc < nc {
-                let c = &self.communes.all()[h.doc as usize];
+                let c = &communes.all()[h.doc as usize];
                 let centre = c.centroid();
                 SearchHit {
                     category: HitCategory::Commune,
@@ -400,7 +636,7 @@ impl Directory {
                     score: h.score + 0.5,
                 }
             } else if h.doc < nc + nt {
-                let t = &self.territories[(h.doc - nc) as usize];
+                let t = &territories[(h.doc - nc) as usize];
                 let outline = self.territory_outline(t);
                 let r = outline.bounding_rect();
                 SearchHit {
@@ -420,7 +656,7 @@ impl Directory {
                 }
             } else {
                 let kid = KindId((h.doc - nc - nt) as u16);
-                let k = self.kinds.get(kid);
+                let k = self.kinds().get(kid);
                 SearchHit {
                     category: HitCategory::Kind,
                     id: k.id.clone(),
@@ -434,29 +670,31 @@ impl Directory {
             };
             hits.push(hit);
         }
-        for h in self.actor_text.search(q, limit, |_| true) {
-            let a = &self.actors[h.doc as usize];
-            let kind = self.kinds.get(a.kind());
-            let commune = a
-                .commune()
-                .and_then(|c| self.communes.get(c))
-                .map(|c| c.name.as_str())
-                .or(a.city())
-                .unwrap_or("");
-            hits.push(SearchHit {
-                category: HitCategory::Actor,
-                id: a.id().to_string(),
-                label: a.name().to_string(),
-                detail: if commune.is_empty() {
-                    kind.label.clone()
-                } else {
-                    format!("{} – {}", kind.label, commune)
-                },
-                lon: a.position().map(|p| p.lon),
-                lat: a.position().map(|p| p.lat),
-                bbox: None,
-                score: h.score,
-            });
+        for seg in self.segments() {
+            for h in seg.text.search(q, limit, |_| true) {
+                let a = &seg.actors[h.doc as usize];
+                let kind = self.kinds().get(a.kind());
+                let commune = a
+                    .commune()
+                    .and_then(|c| communes.get(c))
+                    .map(|c| c.name.as_str())
+                    .or(a.city())
+                    .unwrap_or("");
+                hits.push(SearchHit {
+                    category: HitCategory::Actor,
+                    id: a.id().to_string(),
+                    label: a.name().to_string(),
+                    detail: if commune.is_empty() {
+                        kind.label.clone()
+                    } else {
+                        format!("{} – {}", kind.label, commune)
+                    },
+                    lon: a.position().map(|p| p.lon),
+                    lat: a.position().map(|p| p.lat),
+                    bbox: None,
+                    score: h.score,
+                });
+            }
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits.truncate(limit);
@@ -470,7 +708,7 @@ impl Directory {
                 .territory
                 .communes
                 .iter()
-                .filter_map(|c| self.communes.get(*c))
+                .filter_map(|c| self.shared.communes.get(*c))
                 .map(|c| &c.geometry)
                 .filter(|g| !g.0.is_empty())
                 .collect();
@@ -480,16 +718,34 @@ impl Directory {
 
     /// Approximate resident bytes of the actors and their indexes (for benchmarks).
     pub fn heap_bytes(&self) -> usize {
-        let actors = self.actors.capacity() * std::mem::size_of::<Actor>()
-            + self.actors.iter().map(Actor::heap_bytes).sum::<usize>();
-        let trees = self.points.heap_bytes()
-            + self
-                .by_kind
+        self.base.heap_bytes() + self.local.heap_bytes()
+    }
+}
+
+fn add_departement_territories(territories: &mut Vec<Territory>, communes: &[Commune]) {
+    let mut deps: Vec<&str> = communes.iter().map(|c| c.departement.as_str()).collect();
+    deps.sort_unstable();
+    deps.dedup();
+    for dep in deps {
+        let id = Territory::make_id(TerritoryKind::Departement, dep);
+        if territories.iter().any(|t| t.id == id) {
+            continue;
+        }
+        let name = match departements::name(dep) {
+            Some(n) => format!("{n} ({dep})"),
+            None => format!("Département {dep}"),
+        };
+        territories.push(Territory {
+            id,
+            name,
+            kind: TerritoryKind::Departement,
+            communes: communes
                 .iter()
-                .map(PointIndex::heap_bytes)
-                .sum::<usize>();
-        let members = self.actors.len() * 4 * 2;
-        actors + trees + members + self.actor_text.heap_bytes()
+                .filter(|c| c.departement == dep)
+                .map(|c| c.code)
+                .collect(),
+            declared_population: None,
+        });
     }
 }
 
@@ -560,4 +816,62 @@ fn place_text_index(
         doc += 1;
     }
     b.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Precision, SourceId};
+    use crate::sources::{Format, Imported};
+
+    fn rec(id: &str, kind: KindId, lon: f64, lat: f64) -> ActorRecord {
+        let mut r = ActorRecord::new(id, id, kind, SourceId(0));
+        r.position = Some(LonLat::new(lon, lat));
+        r.precision = Precision::Address;
+        r
+    }
+
+    #[test]
+    fn local_actors_are_replaced_and_official_ones_shared() {
+        let mut ds = Dataset::new();
+        let k = ds.kinds.by_id("partenaire").unwrap();
+        let imported = Imported {
+            actors: vec![
+                rec("finess:1", k, 2.0, 44.0),
+                rec("local:a", k, 2.0, 44.0),
+                rec("finess:1", k, 3.0, 45.0),
+            ],
+            ..Default::default()
+        };
+        ds.add(imported, FileReport::new("f.csv", Format::Finess));
+        let d1 = Directory::build(ds);
+        assert_eq!(d1.actors().len(), 2, "the duplicate id is not loaded twice");
+        assert!(
+            d1.reports()[0].notes[0].contains("finess:1"),
+            "and it is reported"
+        );
+        let d2 = d1.with_local_actors(vec![rec("local:b", k, 2.0, 44.0), rec("c", k, 2.5, 44.0)]);
+        assert!(Arc::ptr_eq(&d1.base, &d2.base));
+        assert_eq!(d2.find("local:a"), None);
+        assert!(d2.find("local:b").is_some());
+        assert!(d2.find("local:c").is_some(), "prefix added");
+        assert!(d2.find("finess:1").is_some());
+        // Co-located official and local actors: ties ordered by id across segments.
+        let near: Vec<&str> = d2
+            .nearest(LonLat::new(2.0, 44.0), 3, None)
+            .into_iter()
+            .map(|(i, _)| d2.actor(i).id())
+            .collect();
+        assert_eq!(near, ["finess:1", "local:b", "local:c"]);
+        let f = ActorFilter {
+            text: Some("local".into()),
+            ..Default::default()
+        };
+        let found: Vec<&str> = d2
+            .filter(&f)
+            .into_iter()
+            .map(|i| d2.actor(i).id())
+            .collect();
+        assert_eq!(found, ["local:b"]);
+    }
 }
