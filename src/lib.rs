@@ -7,6 +7,7 @@
 //! [`sources`] (official files, local CSV) → [`model`] (actors, communes, territories)
 //! → [`index`] (R-trees, text search) → [`server`] (HTTP API and embedded map page).
 
+pub mod analysis;
 pub mod export;
 pub mod index;
 pub mod model;

@@ -1,5 +1,8 @@
 //! Exports of query results: CSV for spreadsheets, GeoJSON for GIS tools.
 
 pub mod csv_actors;
+pub mod diagnostic;
+pub mod diagnostic_html;
+pub mod map;
 
 pub use csv_actors::{write_actors_csv, CsvOptions};

@@ -1,0 +1,169 @@
+//! The distance and travel-time model: great-circle distance, a road-detour factor and a mean
+//! speed. Times are **estimates** (no road network): `minutes = km × detour / speed × 60`.
+//!
+//! ```
+//! use maillage::analysis::{Reach, TravelModel};
+//! let m = TravelModel::default(); // détour 1,3 ; 60 km/h
+//! assert!((m.minutes(10_000.0) - 13.0).abs() < 1e-9);
+//! assert!((m.metres_for_minutes(13.0) - 10_000.0).abs() < 1e-6);
+//! assert_eq!(Reach::Km(5.0).crow_metres(&m), 5_000.0);
+//! ```
+
+use serde::Serialize;
+
+use super::AnalysisError;
+
+/// Road-detour factor and mean speed turning a great-circle distance into an estimated time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TravelModel {
+    /// Ratio of road distance to great-circle distance (default 1.3).
+    #[serde(rename = "facteur_detour")]
+    pub detour: f64,
+    /// Mean road speed in km/h (default 60).
+    #[serde(rename = "vitesse_kmh")]
+    pub speed_kmh: f64,
+}
+
+impl TravelModel {
+    /// Default road-detour factor: a common rule of thumb for rural France (road ≈ 1.3 ×
+    /// straight line); to be checked locally.
+    pub const DEFAULT_DETOUR: f64 = 1.3;
+    /// Default mean speed on secondary roads, km/h.
+    pub const DEFAULT_SPEED_KMH: f64 = 60.0;
+
+    /// A model, checked: detour in [1, 3], speed in [5, 130] km/h.
+    pub fn new(detour: f64, speed_kmh: f64) -> Result<TravelModel, AnalysisError> {
+        if !detour.is_finite() || !(1.0..=3.0).contains(&detour) {
+            return Err(AnalysisError::Parameter {
+                name: "detour",
+                expected: "un facteur de détour entre 1 et 3 (1,3 par défaut)".into(),
+                found: detour.to_string(),
+            });
+        }
+        if !speed_kmh.is_finite() || !(5.0..=130.0).contains(&speed_kmh) {
+            return Err(AnalysisError::Parameter {
+                name: "vitesse_kmh",
+                expected: "une vitesse entre 5 et 130 km/h (60 par défaut)".into(),
+                found: speed_kmh.to_string(),
+            });
+        }
+        Ok(TravelModel { detour, speed_kmh })
+    }
+
+    /// Estimated road kilometres for a great-circle distance in metres.
+    pub fn road_km(&self, crow_m: f64) -> f64 {
+        crow_m / 1000.0 * self.detour
+    }
+
+    /// Estimated minutes for a great-circle distance in metres.
+    pub fn minutes(&self, crow_m: f64) -> f64 {
+        self.road_km(crow_m) / self.speed_kmh * 60.0
+    }
+
+    /// The great-circle distance in metres that takes `minutes` under this model.
+    pub fn metres_for_minutes(&self, minutes: f64) -> f64 {
+        minutes / 60.0 * self.speed_kmh / self.detour * 1000.0
+    }
+
+    /// French one-line description, for reports.
+    pub fn describe(&self) -> String {
+        format!(
+            "temps estimé = distance à vol d'oiseau × {} (détour routier) ÷ {} km/h (estimation, sans réseau routier)",
+            fr_num(self.detour),
+            fr_num(self.speed_kmh)
+        )
+    }
+}
+
+impl Default for TravelModel {
+    fn default() -> Self {
+        TravelModel {
+            detour: Self::DEFAULT_DETOUR,
+            speed_kmh: Self::DEFAULT_SPEED_KMH,
+        }
+    }
+}
+
+/// A reach threshold, either a great-circle distance or an estimated travel time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum Reach {
+    /// Kilometres as the crow flies (great-circle).
+    #[serde(rename = "km")]
+    Km(f64),
+    /// Estimated minutes under a [`TravelModel`].
+    #[serde(rename = "minutes")]
+    Minutes(f64),
+}
+
+impl Reach {
+    /// The threshold as great-circle metres.
+    pub fn crow_metres(&self, model: &TravelModel) -> f64 {
+        match *self {
+            Reach::Km(km) => km * 1000.0,
+            Reach::Minutes(min) => model.metres_for_minutes(min),
+        }
+    }
+
+    /// French label (`10 km à vol d'oiseau`, `20 min (estimation)`).
+    pub fn label(&self) -> String {
+        match *self {
+            Reach::Km(km) => format!("{} km à vol d'oiseau", fr_num(km)),
+            Reach::Minutes(m) => format!("{} min de trajet estimé", fr_num(m)),
+        }
+    }
+
+    /// Checks the value is finite and within (0, 200] km or (0, 180] minutes.
+    pub fn validate(&self) -> Result<(), AnalysisError> {
+        let (v, max, name, unit) = match *self {
+            Reach::Km(v) => (v, 200.0, "max_km", "km"),
+            Reach::Minutes(v) => (v, 180.0, "max_minutes", "minutes"),
+        };
+        if v.is_finite() && v > 0.0 && v <= max {
+            Ok(())
+        } else {
+            Err(AnalysisError::Parameter {
+                name,
+                expected: format!("un seuil strictement positif et au plus {max} {unit}"),
+                found: v.to_string(),
+            })
+        }
+    }
+}
+
+/// A number with a decimal comma and no useless zeros (`1,3`, `60`, `0,667`).
+pub fn fr_num(x: f64) -> String {
+    let s = format!("{:.3}", x);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.replace('.', ",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minutes_round_trip_and_monotone() {
+        let m = TravelModel::new(1.5, 45.0).unwrap();
+        // 30 km crow → 45 road km → 60 min at 45 km/h.
+        assert!((m.minutes(30_000.0) - 60.0).abs() < 1e-9);
+        assert!((m.metres_for_minutes(60.0) - 30_000.0).abs() < 1e-6);
+        assert!(m.minutes(1000.0) < m.minutes(2000.0));
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let e = TravelModel::new(0.5, 60.0).unwrap_err().to_string();
+        assert!(e.contains("detour"), "{e}");
+        let e = TravelModel::new(1.3, f64::NAN).unwrap_err().to_string();
+        assert!(e.contains("vitesse_kmh"), "{e}");
+        assert!(Reach::Km(-1.0).validate().is_err());
+        assert!(Reach::Minutes(20.0).validate().is_ok());
+    }
+
+    #[test]
+    fn french_numbers() {
+        assert_eq!(fr_num(1.3), "1,3");
+        assert_eq!(fr_num(60.0), "60");
+        assert_eq!(fr_num(2.0 / 3.0), "0,667");
+    }
+}

@@ -1,0 +1,195 @@
+//! The self-contained HTML report of a diagnosis: tables, inline SVG maps, method, parameters,
+//! sources and dates; printable to PDF from a browser (A4, page breaks between sections).
+
+use std::fmt::Write;
+
+use super::diagnostic::{sources_line, Indicator};
+use super::map::{fr_value, xml_escape};
+use crate::analysis::masking::Masked;
+use crate::analysis::Computed;
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:11pt;color:#222;max-width:1100px;margin:auto;padding:1em}\
+h1{font-size:18pt}h2{font-size:14pt;border-bottom:1px solid #999;margin-top:1.5em}\
+table{border-collapse:collapse;margin:.5em 0;font-size:9pt}th,td{border:1px solid #bbb;padding:2px 5px;text-align:right}\
+th{background:#eee}td.t,th.t{text-align:left}.note{color:#555;font-size:9pt}\
+figure{margin:1em 0;page-break-inside:avoid}figure svg{max-width:100%;height:auto}\
+@media print{body{max-width:none}h2{page-break-before:always}h2.first{page-break-before:avoid}a{color:inherit}}";
+
+fn opt(x: Option<f64>) -> String {
+    x.map(fr_value).unwrap_or_else(|| "–".into())
+}
+
+fn masked(x: Option<Masked<f64>>) -> String {
+    match x {
+        Some(Masked::Small) => "&lt; 5".into(),
+        Some(Masked::Value(v)) => fr_value(v),
+        None => "–".into(),
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map(|s| format!("{} %", fr_value(s * 100.0)))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// Renders the report; `maps` are `(kind index, indicator, svg)`.
+pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str) -> String {
+    let d = &c.diagnostic;
+    let e = |s: &str| xml_escape(s);
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Diagnostic territorial – {}</title><style>{STYLE}</style></head><body>",
+        e(&d.territoire.nom)
+    );
+    let _ = write!(
+        h,
+        "<h1>Diagnostic territorial – {}</h1><p>{} · {} commune(s) · {} habitants (population municipale des communes chargées) · rapport produit le {date} par maillage.</p>",
+        e(&d.territoire.nom),
+        e(&d.territoire.kind),
+        d.territoire.nombre_communes,
+        fr_value(d.territoire.population as f64)
+    );
+    if !d.avertissements.is_empty() {
+        h.push_str("<h2 class=\"first\">Avertissements</h2><ul>");
+        for a in &d.avertissements {
+            let _ = write!(h, "<li>{}</li>", e(a));
+        }
+        h.push_str("</ul>");
+    }
+
+    // Comparisons.
+    h.push_str("<h2>Synthèse et comparaisons</h2>");
+    for (k, t) in d.types.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<h3>{}</h3><table><tr><th class=\"t\">Zone</th><th>Population</th><th>Effectif</th><th>Densité /10 000</th><th>Population couverte</th><th>Part couverte</th><th>Distance moyenne (km)</th><th>APL moyenne /10 000</th></tr>",
+            e(&t.libelle)
+        );
+        for a in &d.comparaisons {
+            let cell = &a.indicateurs[k];
+            let _ = write!(
+                h,
+                "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                e(&a.nom),
+                fr_value(a.population as f64),
+                cell.effectif.to_string().replace('<', "&lt;"),
+                masked(cell.densite_10000),
+                fr_value(cell.couverture.population_covered as f64),
+                pct(cell.couverture.share),
+                opt(cell.distance_moyenne_km),
+                opt(cell.apl_moyenne_10000)
+            );
+        }
+        h.push_str("</table>");
+        if let Some(z) = d.zones_blanches.get(&t.id) {
+            let names: Vec<String> = d
+                .communes
+                .iter()
+                .filter(|r| z.contains(&r.code))
+                .map(|r| format!("{} ({})", r.nom, r.code))
+                .collect();
+            let _ = write!(
+                h,
+                "<p class=\"note\">Zones blanches ({}) : {} commune(s){}{}</p>",
+                e(&d.parametres.seuil_couverture_libelle),
+                names.len(),
+                if names.is_empty() { "" } else { " : " },
+                e(&names.join(", "))
+            );
+        }
+    }
+
+    // Maps.
+    h.push_str("<h2>Cartes</h2>");
+    for (k, ind, svg) in maps {
+        let _ = write!(
+            h,
+            "<figure>{svg}<figcaption class=\"note\">{} – {}</figcaption></figure>",
+            e(&d.types[*k].libelle),
+            e(ind.label())
+        );
+    }
+
+    // Communes.
+    h.push_str("<h2>Indicateurs par commune</h2>");
+    for (k, t) in d.types.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<h3>{}</h3><table><tr><th class=\"t\">Commune</th><th>Population</th><th>Effectif</th><th>Densité /10 000</th><th>Distance (km)</th><th>Temps estimé (min)</th><th class=\"t\">Offre la plus proche</th><th>Couverte</th><th>APL /10 000</th></tr>",
+            e(&t.libelle)
+        );
+        for r in &d.communes {
+            let cell = &r.indicateurs[k];
+            let _ = write!(
+                h,
+                "<tr><td class=\"t\">{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td></tr>",
+                e(&r.nom),
+                e(&r.code),
+                r.population.map(|p| fr_value(p as f64)).unwrap_or_else(|| "–".into()),
+                cell.effectif.to_string().replace('<', "&lt;"),
+                masked(cell.densite_10000),
+                opt(cell.distance_km),
+                opt(cell.temps_estime_min),
+                e(cell.plus_proche_nom.as_deref().unwrap_or("–")),
+                match cell.couverte {
+                    Some(true) => "oui",
+                    Some(false) => "non",
+                    None => "–",
+                },
+                opt(cell.apl_10000)
+            );
+        }
+        h.push_str("</table>");
+    }
+
+    // Method and parameters.
+    h.push_str("<h2>Méthode et paramètres</h2><ul>");
+    for m in &d.parametres.methode {
+        let _ = write!(h, "<li>{}</li>", e(m));
+    }
+    h.push_str("</ul><table>");
+    for t in &d.types {
+        let _ = write!(
+            h,
+            "<tr><td class=\"t\">{}</td><td class=\"t\">{} point(s) d'offre, offre totale {}, dont {} atteignant une population dans le seuil du 2SFCA</td></tr>",
+            e(&t.libelle),
+            t.points_offre,
+            fr_value(t.offre_totale),
+            fr_value(t.offre_atteignant_population)
+        );
+    }
+    h.push_str("</table>");
+    let cog = d.appariement_codes.lines();
+    h.push_str("<h3>Appariement des codes communes (millésimes du COG)</h3>");
+    if cog.is_empty() {
+        h.push_str("<p>Tous les codes concordent.</p>");
+    } else {
+        h.push_str("<ul>");
+        for l in cog {
+            let _ = write!(h, "<li>{}</li>", e(&l));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("<h2>Sources</h2><table><tr><th class=\"t\">Fichier</th><th class=\"t\">Source</th><th class=\"t\">Date</th></tr>");
+    for s in &d.sources {
+        let _ = write!(
+            h,
+            "<tr><td class=\"t\">{}</td><td class=\"t\">{}{}</td><td class=\"t\">{}</td></tr>",
+            e(&s.fichier),
+            e(&s.source),
+            if s.exemple {
+                " (données d'exemple)"
+            } else {
+                ""
+            },
+            e(s.date.as_deref().unwrap_or("inconnue"))
+        );
+    }
+    let _ = write!(
+        h,
+        "</table><p class=\"note\">{}</p></body></html>",
+        e(&sources_line(c))
+    );
+    h
+}

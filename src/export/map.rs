@@ -1,0 +1,410 @@
+//! Choropleth maps as SVG, and PNG through `resvg` (no browser): communes coloured by an
+//! indicator in quantile classes, with title, legend, source and date, scale bar and north
+//! arrow. The font (DejaVu Sans, Bitstream Vera licence, `assets/fonts/`) is embedded in the
+//! binary so that the PNG does not depend on the system's fonts.
+//!
+//! ```
+//! use geo::{polygon, MultiPolygon};
+//! use maillage::export::map::{choropleth_svg, svg_to_png, MapArea, MapSpec};
+//! let sq = MultiPolygon::new(vec![polygon![(x: 2.0, y: 43.8), (x: 2.3, y: 43.8), (x: 2.3, y: 44.0), (x: 2.0, y: 44.0)]]);
+//! let spec = MapSpec::new("Densité", "pour 10 000 hab.", "INSEE BPE 2018", "2026-11-23",
+//!     vec![MapArea { name: "Albi".into(), geometry: sq, value: Some(12.5) }]);
+//! let svg = choropleth_svg(&spec);
+//! assert!(svg.starts_with("<svg") && svg.contains("Densité") && svg.contains(">N<"));
+//! let png = svg_to_png(&svg).unwrap();
+//! assert_eq!(&png[1..4], b"PNG");
+//! ```
+
+use std::fmt::Write;
+
+use geo::{BoundingRect, MultiPolygon};
+
+/// The embedded font.
+pub const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const FONT_FAMILY: &str = "DejaVu Sans";
+
+/// Sequential palette (ColorBrewer YlGnBu, 5 classes), light = low.
+pub const PALETTE: [&str; 5] = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"];
+/// Fill of areas without a value (no data, masked).
+pub const NO_DATA: &str = "#d9d9d9";
+
+/// One area of the map.
+#[derive(Debug, Clone)]
+pub struct MapArea {
+    pub name: String,
+    /// Outline in WGS84 degrees.
+    pub geometry: MultiPolygon<f64>,
+    /// `None`: no data or masked.
+    pub value: Option<f64>,
+}
+
+/// What to draw.
+#[derive(Debug, Clone)]
+pub struct MapSpec {
+    pub title: String,
+    /// Legend heading (indicator and unit).
+    pub legend: String,
+    /// Source line (`Sources : INSEE BPE 2018, …`).
+    pub source: String,
+    /// Date line (data and production dates).
+    pub date: String,
+    pub areas: Vec<MapArea>,
+    pub width: u32,
+    pub height: u32,
+    /// Label for areas without a value.
+    pub no_data_label: String,
+}
+
+impl MapSpec {
+    /// A 1000 × 800 map with default labels.
+    pub fn new(
+        title: &str,
+        legend: &str,
+        source: &str,
+        date: &str,
+        areas: Vec<MapArea>,
+    ) -> MapSpec {
+        MapSpec {
+            title: title.into(),
+            legend: legend.into(),
+            source: source.into(),
+            date: date.into(),
+            areas,
+            width: 1000,
+            height: 800,
+            no_data_label: "non disponible ou masqué".into(),
+        }
+    }
+}
+
+/// Errors of PNG rendering.
+#[derive(Debug, thiserror::Error)]
+pub enum MapError {
+    #[error("SVG illisible pour le rendu PNG : {0}")]
+    Svg(String),
+    #[error("taille d'image invalide ({0} × {1})")]
+    Size(u32, u32),
+    #[error("encodage PNG impossible : {0}")]
+    Png(String),
+}
+
+/// Quantile class breaks (upper bounds, increasing, at most `n`) of the values.
+///
+/// ```
+/// use maillage::export::map::quantile_breaks;
+/// assert_eq!(quantile_breaks(&[1.0, 2.0, 3.0, 4.0, 5.0], 5), vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+/// assert_eq!(quantile_breaks(&[0.0, 0.0, 0.0, 7.0], 5), vec![0.0, 7.0]);
+/// assert!(quantile_breaks(&[], 5).is_empty());
+/// ```
+pub fn quantile_breaks(values: &[f64], n: usize) -> Vec<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    v.sort_by(f64::total_cmp);
+    let mut breaks: Vec<f64> = (1..=n)
+        .map(|k| {
+            v[((k * v.len()).div_ceil(n))
+                .saturating_sub(1)
+                .min(v.len() - 1)]
+        })
+        .collect();
+    breaks.dedup();
+    breaks
+}
+
+fn class_of(breaks: &[f64], x: f64) -> usize {
+    breaks
+        .iter()
+        .position(|b| x <= *b)
+        .unwrap_or(breaks.len() - 1)
+}
+
+/// French number for legends (`1 234,5`).
+pub fn fr_value(x: f64) -> String {
+    let decimals = if x.abs() >= 100.0 {
+        0
+    } else if x.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let s = format!("{x:.decimals$}");
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (s.clone(), None),
+    };
+    let (sign, digits) = match int.strip_prefix('-') {
+        Some(d) => ("-", d.to_string()),
+        None => ("", int),
+    };
+    let mut grouped = String::new();
+    for (k, ch) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            grouped.push('\u{a0}');
+        }
+        grouped.push(ch);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped},{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// Escapes text for SVG/XML.
+pub fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A round length in km close to `target` (1, 2 or 5 × 10ⁿ).
+fn nice_km(target: f64) -> f64 {
+    if !(target > 0.0) {
+        return 1.0;
+    }
+    let p = 10f64.powf(target.log10().floor());
+    [5.0, 2.0, 1.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|v| *v <= target)
+        .unwrap_or(p)
+}
+
+/// Renders the choropleth as a standalone SVG document.
+pub fn choropleth_svg(spec: &MapSpec) -> String {
+    let (w, h) = (spec.width as f64, spec.height as f64);
+    let (map_x, map_y) = (20.0, 70.0);
+    let legend_w = 250.0;
+    let (map_w, map_h) = (w - legend_w - 40.0, h - map_y - 70.0);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}">"#
+    );
+    let _ = write!(svg, r##"<rect width="{w}" height="{h}" fill="#ffffff"/>"##);
+    let _ = write!(
+        svg,
+        r##"<text x="20" y="36" font-size="22" fill="#222">{}</text>"##,
+        xml_escape(&spec.title)
+    );
+
+    // Extent and projection (local equirectangular, scaled by cos of the mean latitude).
+    let mut min = (f64::INFINITY, f64::INFINITY);
+    let mut max = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for a in &spec.areas {
+        if let Some(r) = a.geometry.bounding_rect() {
+            min = (min.0.min(r.min().x), min.1.min(r.min().y));
+            max = (max.0.max(r.max().x), max.1.max(r.max().y));
+        }
+    }
+    let values: Vec<f64> = spec.areas.iter().filter_map(|a| a.value).collect();
+    let breaks = quantile_breaks(&values, PALETTE.len());
+    if min.0.is_finite() {
+        let k = ((min.1 + max.1) / 2.0).to_radians().cos();
+        let gw = ((max.0 - min.0) * k).max(1e-9);
+        let gh = (max.1 - min.1).max(1e-9);
+        let s = (map_w / gw).min(map_h / gh);
+        let ox = map_x + (map_w - gw * s) / 2.0;
+        let oy = map_y + (map_h - gh * s) / 2.0;
+        let proj = |lon: f64, lat: f64| (ox + (lon - min.0) * k * s, oy + (max.1 - lat) * s);
+        for a in &spec.areas {
+            let fill = match a.value {
+                Some(v) if !breaks.is_empty() => {
+                    let c = class_of(&breaks, v);
+                    // Spread fewer classes over the palette.
+                    let idx = if breaks.len() == 1 {
+                        PALETTE.len() - 1
+                    } else {
+                        c * (PALETTE.len() - 1) / (breaks.len() - 1)
+                    };
+                    PALETTE[idx]
+                }
+                _ => NO_DATA,
+            };
+            let mut d = String::new();
+            for poly in &a.geometry.0 {
+                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                    for (n, c) in ring.0.iter().enumerate() {
+                        let (x, y) = proj(c.x, c.y);
+                        let _ = write!(d, "{}{x:.1} {y:.1}", if n == 0 { "M" } else { "L" });
+                    }
+                    d.push('Z');
+                }
+            }
+            let _ = write!(
+                svg,
+                r##"<path d="{d}" fill="{fill}" fill-rule="evenodd" stroke="#ffffff" stroke-width="0.6"><title>{}{}</title></path>"##,
+                xml_escape(&a.name),
+                a.value
+                    .map(|v| format!(" : {}", fr_value(v)))
+                    .unwrap_or_default()
+            );
+        }
+        // Scale bar: km per pixel = 111.195 / s (1° of latitude ≈ 111.195 km on the sphere).
+        let km_per_px = 111.195 / s;
+        let bar_km = nice_km(map_w / 4.0 * km_per_px);
+        let bar_px = bar_km / km_per_px;
+        let (bx, by) = (map_x + 10.0, map_y + map_h + 25.0);
+        let _ = write!(
+            svg,
+            r##"<rect x="{bx}" y="{by}" width="{:.1}" height="6" fill="#222"/><rect x="{bx}" y="{by}" width="{:.1}" height="6" fill="#fff" stroke="#222" stroke-width="1"/><text x="{bx}" y="{:.1}" font-size="12" fill="#222">0</text><text x="{:.1}" y="{:.1}" font-size="12" fill="#222" text-anchor="end">{} km</text>"##,
+            bar_px,
+            bar_px / 2.0,
+            by - 4.0,
+            bx + bar_px,
+            by - 4.0,
+            fr_value(bar_km)
+        );
+    }
+    // North arrow (top right of the map frame).
+    let (nx, ny) = (map_x + map_w - 25.0, map_y + 10.0);
+    let _ = write!(
+        svg,
+        r##"<g><polygon points="{nx},{ny} {:.1},{:.1} {nx},{:.1} {:.1},{:.1}" fill="#222"/><text x="{nx}" y="{:.1}" font-size="14" text-anchor="middle" fill="#222">N</text></g>"##,
+        nx + 9.0,
+        ny + 30.0,
+        ny + 23.0,
+        nx - 9.0,
+        ny + 30.0,
+        ny + 46.0
+    );
+
+    // Legend.
+    let lx = w - legend_w - 10.0;
+    let mut ly = map_y + 10.0;
+    let _ = write!(
+        svg,
+        r##"<text x="{lx}" y="{ly}" font-size="14" fill="#222">{}</text>"##,
+        xml_escape(&spec.legend)
+    );
+    ly += 14.0;
+    let mut lo: Option<f64> = values.iter().copied().reduce(f64::min);
+    for (c, b) in breaks.iter().enumerate() {
+        let idx = if breaks.len() == 1 {
+            PALETTE.len() - 1
+        } else {
+            c * (PALETTE.len() - 1) / (breaks.len() - 1)
+        };
+        let label = match lo {
+            Some(l) if c == 0 || (l - b).abs() > f64::EPSILON => {
+                format!("{} – {}", fr_value(l), fr_value(*b))
+            }
+            _ => fr_value(*b),
+        };
+        let _ = write!(
+            svg,
+            r##"<rect x="{lx}" y="{ly}" width="22" height="16" fill="{}" stroke="#888" stroke-width="0.5"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#222">{}</text>"##,
+            PALETTE[idx],
+            lx + 30.0,
+            ly + 12.5,
+            xml_escape(&label)
+        );
+        lo = Some(*b);
+        ly += 22.0;
+    }
+    let missing = spec.areas.iter().filter(|a| a.value.is_none()).count();
+    if missing > 0 || breaks.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<rect x="{lx}" y="{ly}" width="22" height="16" fill="{NO_DATA}" stroke="#888" stroke-width="0.5"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#222">{} ({missing})</text>"##,
+            lx + 30.0,
+            ly + 12.5,
+            xml_escape(&spec.no_data_label)
+        );
+        ly += 22.0;
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#555">Classes : quantiles ({} communes)</text>"##,
+        ly + 14.0,
+        spec.areas.len()
+    );
+
+    // Source and date.
+    let _ = write!(
+        svg,
+        r##"<text x="20" y="{:.1}" font-size="11" fill="#444">{}</text><text x="20" y="{:.1}" font-size="11" fill="#444">{}</text>"##,
+        h - 26.0,
+        xml_escape(&spec.source),
+        h - 10.0,
+        xml_escape(&spec.date)
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Rasterises an SVG produced by [`choropleth_svg`] to PNG with the embedded font.
+pub fn svg_to_png(svg: &str) -> Result<Vec<u8>, MapError> {
+    use resvg::{tiny_skia, usvg};
+    let mut opt = usvg::Options {
+        font_family: FONT_FAMILY.to_string(),
+        ..usvg::Options::default()
+    };
+    opt.fontdb_mut().load_font_data(FONT.to_vec());
+    let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| MapError::Svg(e.to_string()))?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
+        .ok_or(MapError::Size(size.width(), size.height()))?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::identity(),
+        &mut pixmap.as_mut(),
+    );
+    pixmap
+        .encode_png()
+        .map_err(|e| MapError::Png(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    fn sq(x: f64, y: f64) -> MultiPolygon<f64> {
+        MultiPolygon::new(vec![
+            polygon![(x: x, y: y), (x: x + 0.1, y: y), (x: x + 0.1, y: y + 0.1), (x: x, y: y + 0.1)],
+        ])
+    }
+
+    #[test]
+    fn classes_colour_low_light_and_high_dark() {
+        let areas = (0..10)
+            .map(|i| MapArea {
+                name: format!("C{i}"),
+                geometry: sq(2.0 + i as f64 * 0.1, 44.0),
+                value: if i == 9 { None } else { Some(i as f64) },
+            })
+            .collect();
+        let spec = MapSpec::new("T", "L", "S", "D", areas);
+        let svg = choropleth_svg(&spec);
+        assert!(svg.contains(PALETTE[0]) && svg.contains(PALETTE[4]));
+        assert!(svg.contains(NO_DATA));
+        assert!(svg.contains("non disponible ou masqué (1)"));
+        assert!(svg.contains(" km</text>"));
+        // The lowest value gets the lightest colour.
+        let c0 = svg.find("<title>C0 : 0,00</title>").unwrap();
+        let before = &svg[..c0];
+        let fill = before.rfind("fill=\"").unwrap();
+        assert_eq!(&before[fill + 6..fill + 13], PALETTE[0]);
+    }
+
+    #[test]
+    fn nice_lengths_and_french_values() {
+        assert_eq!(nice_km(7.3), 5.0);
+        assert_eq!(nice_km(23.0), 20.0);
+        assert_eq!(nice_km(0.9), 0.5);
+        assert_eq!(fr_value(1234.4), "1\u{a0}234");
+        assert_eq!(fr_value(3.14159), "3,14");
+        assert_eq!(fr_value(-12.34), "-12,3");
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let spec = MapSpec::new("A < B & C", "L", "S", "D", vec![]);
+        let svg = choropleth_svg(&spec);
+        assert!(svg.contains("A &lt; B &amp; C"));
+        assert!(svg_to_png(&svg).is_ok());
+    }
+}
