@@ -1,8 +1,1080 @@
-//! (stub, being written)
-#![allow(unused)]
-use super::{FileReport, Imported, SourceError};
-use crate::model::{KindTable, SourceId};
+//! The CPTS's own partner file: a CSV written by hand or exported from a spreadsheet.
+//!
+//! Format (the column reference for users is `docs/partenaires.md`, the template
+//! `data/partenaires-modele.csv`):
+//! - UTF-8 or Latin-1 (Windows-1252), decoded with [`decode`];
+//! - `;` or `,` delimiter, whichever the header line uses most; `"` quotes fields;
+//! - lines starting with `#` are comments; empty lines are skipped; reported line numbers are
+//!   the file's own lines (comments and quoted line breaks counted);
+//! - the first other line is the header; column names are compared without case, accents or
+//!   punctuation (`Code postal` = `code_postal`); unknown columns are ignored with a note;
+//! - `nom` and `type` are required columns; a row needs `code_insee` or `latitude` and
+//!   `longitude` to be placed on the map.
+//!
+//! Every row becomes an [`ActorRecord`] with id `local:<identifiant>` (slugified), or
+//! `local:<slug of nom and commune>` when `identifiant` is empty. Bad values reject the row
+//! (line, column, expectation, value); a later row with an id already seen is rejected.
 
-pub fn read(bytes: &[u8], file: &str, source: SourceId, kinds: &KindTable) -> Result<(Imported, FileReport), SourceError> {
-    Err(SourceError::Invalid { file: file.into(), detail: "importeur en cours d'écriture".into() })
+use std::collections::HashMap;
+
+use csv::{ReaderBuilder, StringRecord, Trim};
+
+use super::text::{decode, Encoding};
+use super::{FileReport, Format, Imported, SourceError};
+use crate::model::{ActorRecord, InseeCode, KindId, KindTable, LonLat, Precision, SourceId};
+
+/// The columns of a partner file: (canonical name, accepted aliases).
+const COLUMNS: &[(Col, &str, &[&str])] = &[
+    (Col::Id, "identifiant", &["id"]),
+    (Col::Name, "nom", &["raison_sociale"]),
+    (Col::Kind, "type", &["categorie"]),
+    (Col::Address, "adresse", &[]),
+    (Col::Postcode, "code_postal", &["cp"]),
+    (Col::City, "commune", &["ville"]),
+    (Col::Insee, "code_insee", &["insee", "code_commune"]),
+    (Col::Lat, "latitude", &["lat"]),
+    (Col::Lon, "longitude", &["lon", "lng"]),
+    (Col::Phone, "telephone", &["tel"]),
+    (Col::Email, "email", &["courriel", "mail", "e_mail"]),
+    (Col::Website, "site", &["site_web", "site_internet"]),
+    (Col::Hours, "horaires", &[]),
+    (Col::Capacity, "capacite", &[]),
+    (Col::Member, "membre_cpts", &["membre"]),
+    (Col::Role, "role", &[]),
+    (Col::Tags, "etiquettes", &["tags"]),
+    (Col::Zone, "zone_intervention", &[]),
+    (Col::Notes, "notes", &["remarques"]),
+];
+
+/// The tag given to partners that are members of the CPTS.
+pub const MEMBER_TAG: &str = "membre CPTS";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Col {
+    Id,
+    Name,
+    Kind,
+    Address,
+    Postcode,
+    City,
+    Insee,
+    Lat,
+    Lon,
+    Phone,
+    Email,
+    Website,
+    Hours,
+    Capacity,
+    Member,
+    Role,
+    Tags,
+    Zone,
+    Notes,
+}
+
+impl Col {
+    fn name(self) -> &'static str {
+        COLUMNS
+            .iter()
+            .find(|c| c.0 == self)
+            .map(|c| c.1)
+            .unwrap_or("?")
+    }
+}
+
+/// Normalises a header name: ASCII-folded, lower-case, alphanumerics only.
+fn norm(name: &str) -> String {
+    deunicode::deunicode(name)
+        .to_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+/// Turns text into a URL-safe id part: `Exemple – DAC du Tarn, Albi` → `exemple-dac-du-tarn-albi`.
+fn slug(s: &str) -> String {
+    let folded = deunicode::deunicode(s).to_lowercase();
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.len() > 100 {
+        out.truncate(100);
+        while out.ends_with('-') {
+            out.pop();
+        }
+    }
+    out
+}
+
+/// Picks `;` or `,`, whichever the header line (first non-comment, non-empty line) uses most
+/// outside quotes; `;` on a tie.
+fn detect_delimiter(text: &str) -> u8 {
+    let header = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    let (mut semi, mut comma, mut quoted) = (0usize, 0usize, false);
+    for c in header.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ';' if !quoted => semi += 1,
+            ',' if !quoted => comma += 1,
+            _ => {}
+        }
+    }
+    if comma > semi {
+        b','
+    } else {
+        b';'
+    }
+}
+
+/// Formats a French phone number as `05 63 12 34 56`. Accepts spaces, dots, dashes, `+33`,
+/// `0033`, `+33 (0)`, and overseas prefixes (`+262`, `+590`, `+594`, `+596`, `+508`, `+269`).
+/// `None` when it is not one 10-digit French number.
+///
+/// ```
+/// use maillage::sources::partners::normalize_phone;
+/// assert_eq!(normalize_phone("0563123456").as_deref(), Some("05 63 12 34 56"));
+/// assert_eq!(normalize_phone("+33 (0)5.63.12.34.56").as_deref(), Some("05 63 12 34 56"));
+/// assert_eq!(normalize_phone("+262 262 12 34 56").as_deref(), Some("02 62 12 34 56"));
+/// assert_eq!(normalize_phone("05 63 12 34"), None);
+/// assert_eq!(normalize_phone("05 63 12 34 56 ou 06 12 34 56 78"), None);
+/// ```
+pub fn normalize_phone(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')' | '+' | '\u{a0}'))
+    {
+        return None;
+    }
+    if t.chars().skip(1).any(|c| c == '+') {
+        return None;
+    }
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    let international = if t.starts_with('+') {
+        Some(digits.as_str())
+    } else {
+        digits.strip_prefix("00")
+    };
+    let national = match international {
+        Some(d) => {
+            let rest = ["33", "262", "269", "508", "590", "594", "596"]
+                .iter()
+                .find_map(|cc| d.strip_prefix(cc))?;
+            // `+33 (0)5 …`: the trunk 0 written after the country code.
+            let rest = if rest.len() == 10 && rest.starts_with('0') {
+                &rest[1..]
+            } else {
+                rest
+            };
+            format!("0{rest}")
+        }
+        None => digits,
+    };
+    let b = national.as_bytes();
+    if b.len() != 10 || b[0] != b'0' || b[1] == b'0' {
+        return None;
+    }
+    let groups: Vec<&str> = (0..5).map(|i| &national[2 * i..2 * i + 2]).collect();
+    Some(groups.join(" "))
+}
+
+/// A plausible e-mail address: one `@`, a local part and a dotted domain, no spaces.
+///
+/// ```
+/// use maillage::sources::partners::is_valid_email;
+/// assert!(is_valid_email("contact@dac81.fr"));
+/// assert!(is_valid_email("prenom.nom+cpts@exemple.gouv.fr"));
+/// assert!(!is_valid_email("contact@dac81"));
+/// assert!(!is_valid_email("contact dac81.fr"));
+/// assert!(!is_valid_email("a@b@c.fr"));
+/// ```
+pub fn is_valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    local_ok && domain_ok
+}
+
+/// Rough boxes around France (metropolitan and Corsica, then the overseas départements and
+/// Saint-Pierre-et-Miquelon): (min lon, min lat, max lon, max lat).
+const FRANCE_BOXES: &[(f64, f64, f64, f64)] = &[
+    (-5.5, 41.0, 10.0, 51.5),
+    (-63.5, 14.0, -60.5, 18.5),
+    (-55.0, 1.5, -51.0, 6.0),
+    (55.0, -21.5, 56.0, -20.8),
+    (44.9, -13.1, 45.4, -12.5),
+    (-56.6, 46.7, -56.0, 47.2),
+];
+
+fn in_france(lon: f64, lat: f64) -> bool {
+    FRANCE_BOXES
+        .iter()
+        .any(|&(x0, y0, x1, y1)| (x0..=x1).contains(&lon) && (y0..=y1).contains(&lat))
+}
+
+/// Parses a decimal number; a decimal comma is accepted and reported through `comma`.
+fn parse_decimal(s: &str, comma: &mut bool) -> Option<f64> {
+    let t = s.trim();
+    let v = if t.contains(',') && !t.contains('.') && t.matches(',').count() == 1 {
+        *comma = true;
+        t.replace(',', ".").parse::<f64>().ok()
+    } else {
+        t.parse::<f64>().ok()
+    }?;
+    v.is_finite().then_some(v)
+}
+
+/// Splits `12 bis rue de la Paix` into the number (`12 bis`) and the street.
+fn split_address(s: &str) -> (Option<String>, Option<String>) {
+    let t = s.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 5 {
+        return (None, Some(t.to_string()).filter(|s| !s.is_empty()));
+    }
+    let rest = &t[digits..];
+    let mut number = t[..digits].to_string();
+    let mut street = rest.trim_start_matches([' ', ',']);
+    for suffix in ["bis", "ter", "quater", "b", "t", "a"] {
+        let lower = street.to_ascii_lowercase();
+        if lower.starts_with(suffix) && lower[suffix.len()..].starts_with([' ', ',']) {
+            number.push(' ');
+            number.push_str(&street[..suffix.len()]);
+            street = street[suffix.len()..].trim_start_matches([' ', ',']);
+            break;
+        }
+    }
+    // A bare number (`12`) or a number glued to letters (`12A6`) is not an address split.
+    if street.is_empty() || (!rest.starts_with([' ', ',']) && number.len() == digits) {
+        return (None, Some(t.to_string()));
+    }
+    (Some(number), Some(street.to_string()))
+}
+
+/// Parses `oui`/`non` (and `o`, `n`, `x`, `vrai`, `faux`, `1`, `0`); `None` when unreadable.
+fn parse_yes_no(s: &str) -> Option<bool> {
+    match norm(s).as_str() {
+        "oui" | "o" | "x" | "vrai" | "1" | "yes" | "y" => Some(true),
+        "non" | "n" | "faux" | "0" | "no" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads a 5-character code, completing a 4-digit one with a leading `0` (spreadsheets drop
+/// it); `padded` is set when that happened.
+fn pad_code(s: &str, padded: &mut bool) -> String {
+    let t = s.trim();
+    if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+        *padded = true;
+        format!("0{t}")
+    } else {
+        t.to_string()
+    }
+}
+
+/// Kind lookup by id or label, ignoring case, accents and punctuation.
+struct KindLookup {
+    by_key: HashMap<String, KindId>,
+    ids: String,
+}
+
+impl KindLookup {
+    fn new(kinds: &KindTable) -> KindLookup {
+        let mut by_key = HashMap::new();
+        let mut ids = Vec::new();
+        for (kid, k) in kinds.iter() {
+            by_key.entry(norm(&k.label)).or_insert(kid);
+            ids.push(k.id.as_str());
+        }
+        // Ids win over labels when both spell the same key.
+        for (kid, k) in kinds.iter() {
+            by_key.insert(norm(&k.id), kid);
+        }
+        ids.sort_unstable();
+        KindLookup {
+            by_key,
+            ids: ids.join(", "),
+        }
+    }
+
+    fn get(&self, s: &str) -> Option<KindId> {
+        self.by_key.get(&norm(s)).copied()
+    }
+}
+
+/// Lines where something was accepted with a remark, for the report notes.
+#[derive(Default)]
+struct Remarks {
+    decimal_comma: Vec<usize>,
+    padded_codes: Vec<usize>,
+    default_kind: Vec<usize>,
+    blank_rows: Vec<usize>,
+}
+
+fn lines_list(lines: &[usize]) -> String {
+    let shown: Vec<String> = lines.iter().take(10).map(usize::to_string).collect();
+    let more = if lines.len() > 10 { ", …" } else { "" };
+    format!("{}{more}", shown.join(", "))
+}
+
+/// Reads a partner CSV file.
+///
+/// ```
+/// use maillage::model::{KindTable, SourceId};
+/// use maillage::sources::partners;
+/// let kinds = KindTable::builtin();
+/// let csv = "# Partenaires de la CPTS\n\
+///            nom;type;commune;code_insee;telephone;membre_cpts\n\
+///            DAC du Tarn;dac;Albi;81004;+33 5 63 12 34 56;oui\n";
+/// let (imp, report) = partners::read(csv.as_bytes(), "p.csv", SourceId(0), &kinds).unwrap();
+/// assert_eq!((report.accepted, report.rejected), (1, 0));
+/// let a = &imp.actors[0];
+/// assert_eq!(a.id, "local:dac-du-tarn-albi");
+/// assert_eq!(kinds.get(a.kind).id, "dac");
+/// assert_eq!(a.phone.as_deref(), Some("05 63 12 34 56"));
+/// assert_eq!(a.tags, ["membre CPTS"]);
+/// ```
+pub fn read(
+    bytes: &[u8],
+    file: &str,
+    source: SourceId,
+    kinds: &KindTable,
+) -> Result<(Imported, FileReport), SourceError> {
+    let (text, encoding) = decode(bytes);
+    let mut report = FileReport::new(file, Format::Partners);
+    if encoding == Encoding::Windows1252 {
+        report
+            .notes
+            .push("fichier lu en Latin-1 (Windows-1252) : il n'était pas en UTF-8".into());
+    }
+    let delimiter = detect_delimiter(&text);
+    let mut reader = ReaderBuilder::new()
+        .delimiter(delimiter)
+        .comment(Some(b'#'))
+        .flexible(true)
+        .has_headers(false)
+        .trim(Trim::All)
+        .from_reader(text.as_bytes());
+    let invalid = |detail: String| SourceError::Invalid {
+        file: file.to_string(),
+        detail,
+    };
+
+    let mut records = reader.records();
+    let header = loop {
+        match records.next() {
+            None => return Err(invalid("aucune ligne d'en-tête (nom;type;…)".into())),
+            Some(Err(e)) => return Err(invalid(format!("CSV illisible : {e}"))),
+            Some(Ok(r)) if r.iter().all(str::is_empty) => continue,
+            Some(Ok(r)) => break r,
+        }
+    };
+    let mut cols: HashMap<Col, usize> = HashMap::new();
+    let mut ignored: Vec<String> = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        let n = norm(name);
+        let col = COLUMNS
+            .iter()
+            .find(|(_, canon, aliases)| norm(canon) == n || aliases.iter().any(|a| norm(a) == n))
+            .map(|c| c.0);
+        match col {
+            Some(c) if !cols.contains_key(&c) => {
+                cols.insert(c, i);
+            }
+            Some(_) => ignored.push(format!("{name} (en double)")),
+            None if name.is_empty() => {}
+            None => ignored.push(name.to_string()),
+        }
+    }
+    for required in [Col::Name, Col::Kind] {
+        if !cols.contains_key(&required) {
+            return Err(invalid(format!(
+                "colonne « {} » absente de l'en-tête (colonnes attendues : {})",
+                required.name(),
+                COLUMNS.iter().map(|c| c.1).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    if !ignored.is_empty() {
+        report.notes.push(format!(
+            "colonnes inconnues ignorées : {}",
+            ignored.join(", ")
+        ));
+    }
+
+    let lookup = KindLookup::new(kinds);
+    let default_kind = kinds.by_id("partenaire");
+    let mut remarks = Remarks::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut imported = Imported::default();
+    let n_cols = header.len();
+
+    for rec in records {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                report.reject(line, "ligne", "une ligne CSV valide", &e.to_string());
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        if rec.iter().all(str::is_empty) {
+            if rec.len() > 1 {
+                remarks.blank_rows.push(line);
+            }
+            continue;
+        }
+        if rec.len() > n_cols {
+            let extra: Vec<&str> = rec.iter().skip(n_cols).filter(|f| !f.is_empty()).collect();
+            if !extra.is_empty() {
+                report.reject(
+                    line,
+                    "ligne",
+                    &format!(
+                        "{n_cols} colonnes comme l'en-tête (séparateur « {} » ; mettre entre guillemets un texte qui le contient)",
+                        delimiter as char
+                    ),
+                    &format!("{} colonnes", rec.len()),
+                );
+                continue;
+            }
+        }
+        match parse_row(
+            &rec,
+            line,
+            &cols,
+            &lookup,
+            default_kind,
+            source,
+            &mut remarks,
+        ) {
+            Ok(actor) => {
+                if let Some(&first) = seen.get(&actor.id) {
+                    let expected = format!(
+                        "un identifiant unique ({} déjà utilisé ligne {first} ; remplir la colonne identifiant)",
+                        actor.id
+                    );
+                    report.reject(line, "identifiant", &expected, &actor.id);
+                    continue;
+                }
+                seen.insert(actor.id.clone(), line);
+                report.accepted += 1;
+                imported.actors.push(actor);
+            }
+            Err(r) => report.reject(line, r.field, &r.expected, &r.found),
+        }
+    }
+
+    if !remarks.decimal_comma.is_empty() {
+        report.notes.push(format!(
+            "virgule décimale acceptée dans latitude/longitude ({} lignes : {}) ; préférer le point (43.9289)",
+            remarks.decimal_comma.len(),
+            lines_list(&remarks.decimal_comma)
+        ));
+    }
+    if !remarks.padded_codes.is_empty() {
+        report.notes.push(format!(
+            "code INSEE ou postal à 4 chiffres complété par un 0 initial ({} lignes : {})",
+            remarks.padded_codes.len(),
+            lines_list(&remarks.padded_codes)
+        ));
+    }
+    if !remarks.default_kind.is_empty() {
+        report.notes.push(format!(
+            "type vide : « partenaire » retenu ({} lignes : {})",
+            remarks.default_kind.len(),
+            lines_list(&remarks.default_kind)
+        ));
+    }
+    if !remarks.blank_rows.is_empty() {
+        report.notes.push(format!(
+            "lignes vides ignorées ({} lignes : {})",
+            remarks.blank_rows.len(),
+            lines_list(&remarks.blank_rows)
+        ));
+    }
+    if !imported.actors.is_empty() && imported.actors.iter().all(|a| is_example(&a.name)) {
+        report.sample = true;
+        report
+            .notes
+            .push("fichier modèle : toutes les lignes sont des exemples".into());
+    }
+    Ok((imported, report))
+}
+
+/// Template rows are named `Exemple – …`.
+fn is_example(name: &str) -> bool {
+    norm(name.split([' ', '-', '–', '—']).next().unwrap_or("")) == "exemple"
+}
+
+/// Why a row was rejected.
+struct RowError {
+    field: &'static str,
+    expected: String,
+    found: String,
+}
+
+fn row_error(field: &'static str, expected: impl Into<String>, found: &str) -> RowError {
+    RowError {
+        field,
+        expected: expected.into(),
+        found: found.to_string(),
+    }
+}
+
+fn parse_row(
+    rec: &StringRecord,
+    line: usize,
+    cols: &HashMap<Col, usize>,
+    lookup: &KindLookup,
+    default_kind: Option<KindId>,
+    source: SourceId,
+    remarks: &mut Remarks,
+) -> Result<ActorRecord, RowError> {
+    let get = |c: Col| -> &str { cols.get(&c).and_then(|&i| rec.get(i)).unwrap_or("") };
+    let opt = |c: Col| -> Option<String> { Some(get(c).to_string()).filter(|s| !s.is_empty()) };
+
+    let name = get(Col::Name);
+    if name.is_empty() {
+        return Err(row_error("nom", "un nom non vide", ""));
+    }
+
+    let kind_raw = get(Col::Kind);
+    let kind = if kind_raw.is_empty() {
+        remarks.default_kind.push(line);
+        default_kind
+    } else {
+        lookup.get(kind_raw)
+    };
+    let Some(kind) = kind else {
+        return Err(row_error(
+            "type",
+            format!("un type connu (identifiant ou libellé) : {}", lookup.ids),
+            kind_raw,
+        ));
+    };
+
+    let mut padded = false;
+    let insee_raw = get(Col::Insee);
+    let commune = if insee_raw.is_empty() {
+        None
+    } else {
+        match pad_code(insee_raw, &mut padded).parse::<InseeCode>() {
+            Ok(c) => Some(c),
+            Err(_) => {
+                return Err(row_error(
+                    "code_insee",
+                    "un code INSEE sur 5 caractères (ex. 81099, 2A004)",
+                    insee_raw,
+                ))
+            }
+        }
+    };
+    let postcode_raw = get(Col::Postcode);
+    let postcode = if postcode_raw.is_empty() {
+        None
+    } else {
+        let p = pad_code(postcode_raw, &mut padded);
+        if p.len() != 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(row_error(
+                "code_postal",
+                "un code postal à 5 chiffres (ex. 81600)",
+                postcode_raw,
+            ));
+        }
+        Some(p)
+    };
+    if padded {
+        remarks.padded_codes.push(line);
+    }
+
+    let (lat_raw, lon_raw) = (get(Col::Lat), get(Col::Lon));
+    let mut comma = false;
+    let position = match (lat_raw.is_empty(), lon_raw.is_empty()) {
+        (true, true) => None,
+        (false, true) => {
+            return Err(row_error(
+                "longitude",
+                "une longitude avec la latitude (ou aucune des deux)",
+                "",
+            ))
+        }
+        (true, false) => {
+            return Err(row_error(
+                "latitude",
+                "une latitude avec la longitude (ou aucune des deux)",
+                "",
+            ))
+        }
+        (false, false) => {
+            let lat = parse_decimal(lat_raw, &mut comma).ok_or_else(|| {
+                row_error(
+                    "latitude",
+                    "un nombre décimal en degrés (ex. 43.9289)",
+                    lat_raw,
+                )
+            })?;
+            let lon = parse_decimal(lon_raw, &mut comma).ok_or_else(|| {
+                row_error(
+                    "longitude",
+                    "un nombre décimal en degrés (ex. 2.1486)",
+                    lon_raw,
+                )
+            })?;
+            if !in_france(lon, lat) {
+                let hint = if in_france(lat, lon) {
+                    " ; latitude et longitude semblent inversées"
+                } else {
+                    ""
+                };
+                return Err(row_error(
+                    "latitude",
+                    format!("une position en France (latitude 41 à 51.5 et longitude −5.5 à 10 en métropole, ou outre-mer){hint}"),
+                    &format!("{lat_raw} ; {lon_raw}"),
+                ));
+            }
+            Some(LonLat::new(lon, lat))
+        }
+    };
+    if comma {
+        remarks.decimal_comma.push(line);
+    }
+    if position.is_none() && commune.is_none() {
+        return Err(row_error(
+            "code_insee",
+            "un code INSEE (ex. 81099) ou une latitude et une longitude, pour placer le partenaire sur la carte",
+            get(Col::City),
+        ));
+    }
+
+    let phone_raw = get(Col::Phone);
+    let phone = if phone_raw.is_empty() {
+        None
+    } else {
+        Some(normalize_phone(phone_raw).ok_or_else(|| {
+            row_error(
+                "telephone",
+                "un numéro français à 10 chiffres (ex. 05 63 12 34 56 ou +33 5 63 12 34 56)",
+                phone_raw,
+            )
+        })?)
+    };
+    let email_raw = get(Col::Email);
+    let email = if email_raw.is_empty() {
+        None
+    } else {
+        let e = email_raw
+            .strip_prefix("mailto:")
+            .unwrap_or(email_raw)
+            .trim();
+        if !is_valid_email(e) {
+            return Err(row_error(
+                "email",
+                "une adresse e-mail (ex. contact@exemple.fr)",
+                email_raw,
+            ));
+        }
+        Some(e.to_string())
+    };
+    let website = opt(Col::Website).map(|s| {
+        if s.starts_with("www.") {
+            format!("https://{s}")
+        } else {
+            s
+        }
+    });
+    if let Some(w) = &website {
+        if w.chars().any(char::is_whitespace) {
+            return Err(row_error(
+                "site",
+                "une adresse de site sans espace (ex. https://www.exemple.fr)",
+                w,
+            ));
+        }
+    }
+    let capacity_raw = get(Col::Capacity);
+    let capacity = if capacity_raw.is_empty() {
+        None
+    } else {
+        Some(
+            capacity_raw
+                .replace([' ', '\u{a0}'], "")
+                .parse::<u32>()
+                .map_err(|_| {
+                    row_error(
+                        "capacite",
+                        "un nombre entier de places ou de lits (ex. 40)",
+                        capacity_raw,
+                    )
+                })?,
+        )
+    };
+    let member_raw = get(Col::Member);
+    let member = parse_yes_no(member_raw)
+        .ok_or_else(|| row_error("membre_cpts", "oui ou non", member_raw))?;
+
+    let mut tags: Vec<String> = Vec::new();
+    let mut push_tag = |t: String| {
+        if !t.is_empty() && !tags.contains(&t) {
+            tags.push(t);
+        }
+    };
+    if member {
+        push_tag(MEMBER_TAG.to_string());
+    }
+    if let Some(r) = opt(Col::Role) {
+        push_tag(r);
+    }
+    for t in get(Col::Tags).split([',', '|']) {
+        push_tag(t.trim().to_string());
+    }
+    if let Some(z) = opt(Col::Zone) {
+        push_tag(format!("zone:{z}"));
+    }
+    if let Some(n) = opt(Col::Notes) {
+        push_tag(format!("note:{n}"));
+    }
+
+    let id_raw = get(Col::Id);
+    let id = if id_raw.is_empty() {
+        let place = [get(Col::City), insee_raw]
+            .into_iter()
+            .find(|s| !s.is_empty())
+            .unwrap_or("");
+        slug(&format!("{name} {place}"))
+    } else {
+        slug(id_raw.strip_prefix("local:").unwrap_or(id_raw))
+    };
+    if id.is_empty() {
+        return Err(row_error(
+            "identifiant",
+            "un identifiant avec des lettres ou des chiffres",
+            id_raw,
+        ));
+    }
+
+    let mut actor = ActorRecord::new(format!("local:{id}"), name, kind, source);
+    let (number, street) = split_address(get(Col::Address));
+    actor.address.number = number;
+    actor.address.street = street;
+    actor.address.postcode = postcode;
+    actor.address.city = opt(Col::City);
+    actor.commune = commune;
+    actor.position = position;
+    actor.precision = if position.is_some() {
+        Precision::Address
+    } else {
+        Precision::Unknown
+    };
+    actor.phone = phone;
+    actor.email = email;
+    actor.website = website;
+    actor.hours = opt(Col::Hours);
+    actor.capacity = capacity;
+    actor.tags = tags;
+    Ok(actor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(csv: &[u8]) -> (Imported, FileReport) {
+        read(csv, "partenaires.csv", SourceId(3), &KindTable::builtin()).expect("readable file")
+    }
+
+    fn rejected(report: &FileReport) -> Vec<(usize, &str)> {
+        report
+            .rejections
+            .iter()
+            .map(|r| (r.line, r.field.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn semicolon_file_with_comments_keeps_true_line_numbers() {
+        let csv = "# Partenaires de la CPTS\n\
+                   # deuxième commentaire\n\
+                   identifiant;nom;type;adresse;code_postal;commune;code_insee;latitude;longitude;telephone;email;site;horaires;capacite;membre_cpts;role;etiquettes;zone_intervention;notes\n\
+                   dac81;DAC du Tarn;dac;12 bis rue de la Paix;81000;Albi;81004;43.9289;2.1486;05.63.12.34.56;contact@dac81.fr;www.dac81.fr;lun-ven 9h-17h;;oui;coordination;appui, parcours complexes|soins palliatifs;Tarn nord;rappel le mardi\n\
+                   # un commentaire au milieu\n\
+                   ;SSIAD de Gaillac;SSIAD;;;Gaillac;81099;;;+33 5 63 57 00 00;;;;40;non;;;;\n\
+                   ;CCAS de Gaillac;ccas;;;Gaillac;81099;;;0563570001;pas-un-mail;;;;;;;;\n";
+        let (imp, rep) = load(csv.as_bytes());
+        assert_eq!(rejected(&rep), vec![(7, "email")]);
+        assert_eq!((rep.accepted, rep.rejected), (2, 1));
+        let kinds = KindTable::builtin();
+
+        let dac = &imp.actors[0];
+        assert_eq!(dac.id, "local:dac81");
+        assert_eq!(kinds.get(dac.kind).id, "dac");
+        assert_eq!(dac.address.number.as_deref(), Some("12 bis"));
+        assert_eq!(dac.address.street.as_deref(), Some("rue de la Paix"));
+        assert_eq!(dac.address.postcode.as_deref(), Some("81000"));
+        assert_eq!(dac.address.city.as_deref(), Some("Albi"));
+        assert_eq!(dac.commune.map(|c| c.to_string()).as_deref(), Some("81004"));
+        assert_eq!(dac.position, Some(LonLat::new(2.1486, 43.9289)));
+        assert_eq!(dac.precision, Precision::Address);
+        assert_eq!(dac.phone.as_deref(), Some("05 63 12 34 56"));
+        assert_eq!(dac.email.as_deref(), Some("contact@dac81.fr"));
+        assert_eq!(dac.website.as_deref(), Some("https://www.dac81.fr"));
+        assert_eq!(dac.hours.as_deref(), Some("lun-ven 9h-17h"));
+        assert_eq!(dac.source, SourceId(3));
+        assert_eq!(
+            dac.tags,
+            [
+                "membre CPTS",
+                "coordination",
+                "appui",
+                "parcours complexes",
+                "soins palliatifs",
+                "zone:Tarn nord",
+                "note:rappel le mardi"
+            ]
+        );
+
+        let ssiad = &imp.actors[1];
+        assert_eq!(ssiad.id, "local:ssiad-de-gaillac-gaillac");
+        assert_eq!(kinds.get(ssiad.kind).id, "ssiad");
+        assert_eq!(ssiad.position, None);
+        assert_eq!(ssiad.precision, Precision::Unknown);
+        assert_eq!(ssiad.capacity, Some(40));
+        assert_eq!(ssiad.phone.as_deref(), Some("05 63 57 00 00"));
+        assert!(ssiad.tags.is_empty());
+        assert!(!rep.sample);
+    }
+
+    #[test]
+    fn comma_file_with_quoted_fields() {
+        let csv = "nom,type,commune,code_insee,latitude,longitude,horaires\n\
+                   \"Exemple – Maison des aidants, Albi\",partenaire,Albi,81004,\"43,93\",\"2,15\",\"lundi, mardi\"\n\
+                   Point d'accueil,Centre communal d'action sociale (CCAS),Albi,81004,,,\n";
+        let (imp, rep) = load(csv.as_bytes());
+        assert_eq!((rep.accepted, rep.rejected), (2, 0), "{:?}", rep.rejections);
+        assert_eq!(imp.actors[0].name, "Exemple – Maison des aidants, Albi");
+        assert_eq!(imp.actors[0].position, Some(LonLat::new(2.15, 43.93)));
+        assert_eq!(imp.actors[0].hours.as_deref(), Some("lundi, mardi"));
+        // Decimal comma accepted, never silently.
+        assert!(
+            rep.notes
+                .iter()
+                .any(|n| n.contains("virgule décimale") && n.contains('2')),
+            "{:?}",
+            rep.notes
+        );
+        // Kind by label.
+        let kinds = KindTable::builtin();
+        assert_eq!(kinds.get(imp.actors[1].kind).id, "ccas");
+    }
+
+    #[test]
+    fn latin1_file_is_decoded_and_noted() {
+        let mut csv: Vec<u8> = b"nom;type;commune;code_insee\n".to_vec();
+        csv.extend_from_slice(b"Centre m\xe9dico-social;partenaire;Saint-Ju\xe9ry;81257\n");
+        let (imp, rep) = load(&csv);
+        assert_eq!(rep.accepted, 1);
+        assert_eq!(imp.actors[0].name, "Centre médico-social");
+        assert_eq!(imp.actors[0].address.city.as_deref(), Some("Saint-Juéry"));
+        assert_eq!(imp.actors[0].id, "local:centre-medico-social-saint-juery");
+        assert!(rep.notes.iter().any(|n| n.contains("Latin-1")));
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_line_and_field() {
+        let csv = "Nom;Catégorie;Commune;Code INSEE;Téléphone;E-mail;Latitude;Longitude;Capacité;Membre CPTS\n\
+                   A;dac;Albi;81004;05 63 12 34;;;;;\n\
+                   B;dac;Albi;8100A;;;;;;\n\
+                   C;clinique vétérinaire;Albi;81004;;;;;;\n\
+                   D;dac;Albi;81004;;a@b;;;;\n\
+                   E;dac;Albi;81004;;;2.14;43.92;;\n\
+                   F;dac;Albi;81004;;;43.92;;;\n\
+                   G;dac;Albi;81004;;;;;beaucoup;\n\
+                   H;dac;Albi;81004;;;;;;peut-être\n\
+                   ;dac;Albi;81004;;;;;;\n\
+                   J;dac;Albi;;;;;;;\n\
+                   K;dac;Albi;81004;06 12 34 56 78;;;;;\n";
+        let (imp, rep) = load(csv.as_bytes());
+        assert_eq!(
+            rejected(&rep),
+            vec![
+                (2, "telephone"),
+                (3, "code_insee"),
+                (4, "type"),
+                (5, "email"),
+                (6, "latitude"),
+                (7, "longitude"),
+                (8, "capacite"),
+                (9, "membre_cpts"),
+                (10, "nom"),
+                (11, "code_insee"),
+            ]
+        );
+        assert_eq!((rep.accepted, rep.rejected), (1, 10));
+        assert_eq!(imp.actors[0].phone.as_deref(), Some("06 12 34 56 78"));
+        let r = &rep.rejections;
+        assert_eq!(r[0].found, "05 63 12 34");
+        assert!(r[2].expected.contains("ssiad") && r[2].expected.contains("partenaire"));
+        assert_eq!(r[2].found, "clinique vétérinaire");
+        assert!(r[4].expected.contains("inversées"), "{}", r[4].expected);
+        assert_eq!(r[0].file, "partenaires.csv");
+    }
+
+    #[test]
+    fn duplicate_ids_reject_the_later_row() {
+        let csv = "identifiant;nom;type;commune;code_insee\n\
+                   p1;Pharmacie du Centre;pharmacie;Gaillac;81099\n\
+                   P1;Pharmacie de la Gare;pharmacie;Gaillac;81099\n\
+                   ;EHPAD Les Tilleuls;ehpad;Albi;81004\n\
+                   ;EHPAD les tilleuls;ehpad;Albi;81004\n";
+        let (imp, rep) = load(csv.as_bytes());
+        assert_eq!(rejected(&rep), vec![(3, "identifiant"), (5, "identifiant")]);
+        assert!(rep.rejections[0].expected.contains("ligne 2"));
+        assert_eq!(imp.actors.len(), 2);
+        assert_eq!(imp.actors[0].name, "Pharmacie du Centre");
+        assert_eq!(imp.actors[1].id, "local:ehpad-les-tilleuls-albi");
+    }
+
+    #[test]
+    fn unknown_columns_and_quirks_are_noted() {
+        let csv = "nom;type;commune;code_insee;code_postal;couleur\n\
+                   ;;;;;\n\
+                   Relais;;Bourg;1053;1000;bleu\n";
+        let (imp, rep) = load(csv.as_bytes());
+        assert_eq!((rep.accepted, rep.rejected), (1, 0));
+        let a = &imp.actors[0];
+        assert_eq!(a.commune.map(|c| c.to_string()).as_deref(), Some("01053"));
+        assert_eq!(a.address.postcode.as_deref(), Some("01000"));
+        assert_eq!(KindTable::builtin().get(a.kind).id, "partenaire");
+        let notes = rep.notes.join("\n");
+        assert!(notes.contains("couleur"), "{notes}");
+        assert!(notes.contains("0 initial"), "{notes}");
+        assert!(notes.contains("« partenaire » retenu"), "{notes}");
+        assert!(notes.contains("lignes vides"), "{notes}");
+    }
+
+    #[test]
+    fn misaligned_row_is_rejected() {
+        let csv = "nom;type;code_insee\nA;dac;81004;en trop\nB;dac;81004\n";
+        let (_, rep) = load(csv.as_bytes());
+        assert_eq!(rejected(&rep), vec![(2, "ligne")]);
+        assert_eq!(rep.accepted, 1);
+    }
+
+    #[test]
+    fn multiline_quoted_field_keeps_following_line_numbers() {
+        let csv = "nom;type;code_insee;horaires\nA;dac;81004;\"lundi\nmardi\"\nB;dac;xx;\n";
+        let (imp, rep) = load(csv.as_bytes());
+        assert_eq!(imp.actors[0].hours.as_deref(), Some("lundi\nmardi"));
+        assert_eq!(rejected(&rep), vec![(4, "code_insee")]);
+    }
+
+    #[test]
+    fn missing_required_column_is_an_error() {
+        let err = read(
+            b"nom;commune\nA;Albi\n",
+            "p.csv",
+            SourceId(0),
+            &KindTable::builtin(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("« type »"), "{err}");
+        assert!(read(b"# rien\n", "p.csv", SourceId(0), &KindTable::builtin()).is_err());
+    }
+
+    #[test]
+    fn template_loads_without_rejection() {
+        let bytes = include_bytes!("../../data/partenaires-modele.csv");
+        assert_eq!(
+            super::super::detect("partenaires-modele.csv", bytes),
+            Some(Format::Partners)
+        );
+        let (imp, rep) = read(
+            bytes,
+            "partenaires-modele.csv",
+            SourceId(0),
+            &KindTable::builtin(),
+        )
+        .expect("template readable");
+        assert_eq!(rep.rejected, 0, "{:?}", rep.rejections);
+        assert!(rep.accepted >= 3);
+        assert_eq!(rep.accepted, imp.actors.len());
+        assert!(rep.sample);
+        assert!(imp.actors.iter().all(|a| a.name.starts_with("Exemple –")));
+        assert!(imp
+            .actors
+            .iter()
+            .any(|a| a.tags.iter().any(|t| t == MEMBER_TAG)));
+        assert!(
+            !rep.notes.iter().any(|n| n.contains("ignorées")),
+            "{:?}",
+            rep.notes
+        );
+    }
+
+    #[test]
+    fn phone_formats() {
+        for (raw, want) in [
+            ("05 63 12 34 56", Some("05 63 12 34 56")),
+            ("05-63-12-34-56", Some("05 63 12 34 56")),
+            ("0033 5 63 12 34 56", Some("05 63 12 34 56")),
+            ("+33563123456", Some("05 63 12 34 56")),
+            ("+590 590 12 34 56", Some("05 90 12 34 56")),
+            ("00 63 12 34 56", None),
+            ("+44 20 7946 0958", None),
+            ("tél. 05 63 12 34 56", None),
+            ("05 63 12 34 56 7", None),
+        ] {
+            assert_eq!(normalize_phone(raw).as_deref(), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn slugs_and_addresses() {
+        assert_eq!(
+            slug("Exemple – DAC du Tarn  (Albi)"),
+            "exemple-dac-du-tarn-albi"
+        );
+        assert_eq!(slug("--"), "");
+        assert_eq!(
+            split_address("3, avenue Foch"),
+            (Some("3".into()), Some("avenue Foch".into()))
+        );
+        assert_eq!(
+            split_address("Lieu-dit La Borde"),
+            (None, Some("Lieu-dit La Borde".into()))
+        );
+        assert_eq!(split_address("12A6"), (None, Some("12A6".into())));
+        assert_eq!(split_address(""), (None, None));
+    }
 }

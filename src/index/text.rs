@@ -1,0 +1,986 @@
+//! Full-text index over actor names: accent- and case-insensitive, with prefix matching and
+//! one-typo tolerance, sized for a France-wide directory (two million actors).
+//!
+//! Text is folded to lowercase ASCII ([`fold`]) and cut into tokens ([`tokenize`]): `St Juéry`
+//! and `saint-juery` both give `saint juery`. The token dictionary is an [`fst::Map`] from token
+//! to term id, term ids being the tokens' lexicographic ranks, so that every token starting with
+//! a prefix is a contiguous range of ids. Posting lists (sorted internal doc numbers) live in one
+//! flat `Vec<u32>` with per-term offsets, with the field weight of each posting beside it.
+//!
+//! ```
+//! use maillage::index::text::TextIndexBuilder;
+//! let mut b = TextIndexBuilder::new();
+//! b.add(7, &[("EHPAD Les Tilleuls", 3), ("St Juéry", 1)]);
+//! b.add(9, &[("Pharmacie du Centre", 3), ("Gaillac", 1)]);
+//! let index = b.build();
+//! assert_eq!(index.search("ehpd saint-juery", 10, |_| true)[0].doc, 7);
+//! assert_eq!(index.matching("pharmacie gail"), vec![9]);
+//! ```
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use fst::automaton::Levenshtein;
+use fst::{IntoStreamer, Map, Streamer};
+
+/// French stop words dropped from names and queries (unless a text has nothing else).
+const STOP_WORDS: &[&str] = &[
+    "de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux", "en", "sur", "sous",
+];
+
+/// At most this many completions are used for a prefix (the most frequent ones).
+const MAX_PREFIX_TERMS: usize = 64;
+/// Typo tolerance applies to query tokens of at least this many characters…
+const MIN_TYPO_LEN: usize = 4;
+/// …and at most this many (longer ones would make the automaton needlessly large).
+const MAX_TYPO_LEN: usize = 32;
+/// Query tokens beyond this count are ignored.
+const MAX_QUERY_TOKENS: usize = 12;
+
+const QUALITY_EXACT: f32 = 1.0;
+/// A prefix match scores between `QUALITY_PREFIX` and `QUALITY_PREFIX + PREFIX_COVERAGE`,
+/// more when the query covers more of the token.
+const QUALITY_PREFIX: f32 = 0.5;
+const PREFIX_COVERAGE: f32 = 0.3;
+const QUALITY_TYPO: f32 = 0.4;
+/// Bonus when the query covers the whole main field (the name): ranks `Dr Martin` before
+/// `Dr Martin Dupont` for the query `martin`.
+const NAME_COVERAGE_BONUS: f32 = 0.25;
+
+/// Folds text to lowercase ASCII: accents and ligatures removed (`Œuvre` → `oeuvre`).
+///
+/// ```
+/// use maillage::index::text::fold;
+/// assert_eq!(fold("St Juéry – CŒUR"), "st juery - coeur");
+/// ```
+pub fn fold(s: &str) -> String {
+    deunicode::deunicode(s).to_lowercase()
+}
+
+/// Cuts text into search tokens: folded ([`fold`]), split on every non-alphanumeric character,
+/// `st` → `saint` and `ste` → `sainte`, French stop words dropped unless every token is one.
+///
+/// ```
+/// use maillage::index::text::tokenize;
+/// assert_eq!(tokenize("St Juéry"), ["saint", "juery"]);
+/// assert_eq!(tokenize("CH d'Albi"), ["ch", "albi"]);
+/// assert_eq!(tokenize("Sainte-Croix-de-Quintillargues"), ["sainte", "croix", "quintillargues"]);
+/// assert_eq!(tokenize("Les"), ["les"]);
+/// ```
+pub fn tokenize(s: &str) -> Vec<String> {
+    let mut t = Tokenizer::default();
+    t.run(s).map(str::to_string).collect()
+}
+
+fn is_stop_word(t: &str) -> bool {
+    STOP_WORDS.contains(&t)
+}
+
+fn expand_abbreviation(t: &str) -> &str {
+    match t {
+        "st" => "saint",
+        "ste" => "sainte",
+        other => other,
+    }
+}
+
+/// Reusable tokenizer buffers (no allocation per token).
+#[derive(Default)]
+struct Tokenizer {
+    buf: String,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Tokenizer {
+    fn run(&mut self, s: &str) -> impl Iterator<Item = &str> + '_ {
+        self.buf.clear();
+        self.spans.clear();
+        self.buf
+            .push_str(&deunicode::deunicode_with_tofu_cow(s, " "));
+        self.buf.make_ascii_lowercase();
+        let bytes = self.buf.as_bytes();
+        let mut start = None;
+        for (i, b) in bytes.iter().enumerate() {
+            match (b.is_ascii_alphanumeric(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s0)) => {
+                    self.spans.push((s0, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s0) = start {
+            self.spans.push((s0, bytes.len()));
+        }
+        let buf = &self.buf;
+        let all_stop = self.spans.iter().all(|&(a, b)| is_stop_word(&buf[a..b]));
+        self.spans
+            .iter()
+            .map(move |&(a, b)| &buf[a..b])
+            .filter(move |t| all_stop || !is_stop_word(t))
+            .map(expand_abbreviation)
+    }
+}
+
+/// FxHash-style hasher for the builder's vocabulary (local data, no HashDoS concern).
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Collects documents, then builds a [`TextIndex`].
+///
+/// ```
+/// use maillage::index::text::TextIndexBuilder;
+/// let mut b = TextIndexBuilder::new();
+/// b.add(1, &[("CH d'Albi", 3), ("Centre hospitalier", 1), ("Albi", 1)]);
+/// let index = b.build();
+/// assert_eq!(index.len(), 1);
+/// ```
+#[derive(Default)]
+pub struct TextIndexBuilder {
+    /// Token → provisional term id (insertion order).
+    vocab: FxMap<Box<str>, u32>,
+    /// External doc id of each `add` call.
+    doc_ids: Vec<u32>,
+    /// Per `add` call: token count of the heaviest field and that field's weight.
+    doc_meta: Vec<DocMeta>,
+    /// End of each `add` call's entries in `entry_terms`/`entry_weights`.
+    doc_ends: Vec<usize>,
+    /// Provisional term id and weight of each distinct (doc, term), grouped by `add` call.
+    entry_terms: Vec<u32>,
+    entry_weights: Vec<u8>,
+    tokenizer: Tokenizer,
+    scratch: Vec<(u32, u8)>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct DocMeta {
+    /// Tokens in the heaviest field (saturating at 255).
+    main_len: u8,
+    /// Weight of the heaviest field.
+    main_weight: u8,
+}
+
+impl TextIndexBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a document (doc ids are given by the caller, any u32, each once) with weighted
+    /// fields, e.g. `&[("CH d'Albi", 3), ("Centre hospitalier", 1), ("Albi", 1)]`.
+    ///
+    /// A token found in several fields keeps the highest weight. Adding the same doc id twice
+    /// merges both field lists into one document.
+    ///
+    /// ```
+    /// use maillage::index::text::TextIndexBuilder;
+    /// let mut b = TextIndexBuilder::new();
+    /// b.add(42, &[("Pharmacie du Centre", 3), ("Gaillac", 1)]);
+    /// assert_eq!(b.build().matching("gaillac"), vec![42]);
+    /// ```
+    pub fn add(&mut self, doc: u32, fields: &[(&str, u8)]) {
+        self.scratch.clear();
+        let mut meta = DocMeta::default();
+        let mut have_main = false;
+        for &(text, weight) in fields {
+            let mut count = 0usize;
+            for tok in self.tokenizer.run(text) {
+                count += 1;
+                let id = match self.vocab.get(tok) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.vocab.len() as u32;
+                        self.vocab.insert(tok.into(), id);
+                        id
+                    }
+                };
+                self.scratch.push((id, weight));
+            }
+            if count > 0 && (!have_main || weight > meta.main_weight) {
+                have_main = true;
+                meta = DocMeta {
+                    main_len: count.min(255) as u8,
+                    main_weight: weight,
+                };
+            }
+        }
+        // One entry per term, with its highest weight.
+        self.scratch
+            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        self.scratch.dedup_by_key(|e| e.0);
+        for &(t, w) in &self.scratch {
+            self.entry_terms.push(t);
+            self.entry_weights.push(w);
+        }
+        self.doc_ids.push(doc);
+        self.doc_meta.push(meta);
+        self.doc_ends.push(self.entry_terms.len());
+    }
+
+    /// Builds the index: dictionary, posting lists, per-document data. Linear in the number of
+    /// postings apart from sorting the vocabulary and the doc ids.
+    pub fn build(self) -> TextIndex {
+        let TextIndexBuilder {
+            vocab,
+            doc_ids,
+            doc_meta,
+            doc_ends,
+            mut entry_terms,
+            entry_weights,
+            ..
+        } = self;
+
+        // Terms in lexicographic order: term id = rank.
+        let mut terms: Vec<(Box<str>, u32)> = vocab.into_iter().collect();
+        terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut remap = vec![0u32; terms.len()];
+        for (rank, (_, provisional)) in terms.iter().enumerate() {
+            remap[*provisional as usize] = rank as u32;
+        }
+        for t in &mut entry_terms {
+            *t = remap[*t as usize];
+        }
+        drop(remap);
+        let term_lens: Vec<u8> = terms.iter().map(|(k, _)| k.len().min(255) as u8).collect();
+        let dict = Map::from_iter(
+            terms
+                .iter()
+                .enumerate()
+                .map(|(rank, (k, _))| (k.as_bytes(), rank as u64)),
+        )
+        .expect("keys are sorted and unique");
+        let n_terms = terms.len();
+        drop(terms);
+
+        // Internal doc numbers follow the external ids' order; duplicate ids are merged.
+        let mut order: Vec<u32> = (0..doc_ids.len() as u32).collect();
+        order.sort_unstable_by_key(|&s| (doc_ids[s as usize], s));
+        let mut docs: Vec<u32> = Vec::with_capacity(order.len());
+        let mut meta: Vec<DocMeta> = Vec::with_capacity(order.len());
+        // Per internal doc: the `add` calls that make it, as a range of `order`.
+        let mut groups: Vec<(usize, usize)> = Vec::with_capacity(order.len());
+        let mut i = 0;
+        while i < order.len() {
+            let id = doc_ids[order[i] as usize];
+            let mut j = i + 1;
+            while j < order.len() && doc_ids[order[j] as usize] == id {
+                j += 1;
+            }
+            docs.push(id);
+            meta.push(doc_meta[order[i] as usize]);
+            groups.push((i, j));
+            i = j;
+        }
+        let entries = |s: u32| {
+            let start = if s == 0 { 0 } else { doc_ends[s as usize - 1] };
+            start..doc_ends[s as usize]
+        };
+        let mut scratch: Vec<(u32, u8)> = Vec::new();
+        let mut for_each_doc = |f: &mut dyn FnMut(u32, u32, u8)| {
+            for (d, &(a, b)) in groups.iter().enumerate() {
+                if b - a == 1 {
+                    for e in entries(order[a]) {
+                        f(d as u32, entry_terms[e], entry_weights[e]);
+                    }
+                } else {
+                    scratch.clear();
+                    for &s in &order[a..b] {
+                        scratch.extend(entries(s).map(|e| (entry_terms[e], entry_weights[e])));
+                    }
+                    scratch.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+                    scratch.dedup_by_key(|e| e.0);
+                    for &(t, w) in scratch.iter() {
+                        f(d as u32, t, w);
+                    }
+                }
+            }
+        };
+
+        // Counting sort of postings by term; docs come in increasing order within each term.
+        let mut offsets = vec![0usize; n_terms + 1];
+        for_each_doc(&mut |_, t, _| offsets[t as usize + 1] += 1);
+        for k in 1..offsets.len() {
+            offsets[k] += offsets[k - 1];
+        }
+        let total = offsets[n_terms];
+        let mut postings = vec![0u32; total];
+        let mut weights = vec![0u8; total];
+        let mut cursor = offsets.clone();
+        for_each_doc(&mut |d, t, w| {
+            let c = &mut cursor[t as usize];
+            postings[*c] = d;
+            weights[*c] = w;
+            *c += 1;
+        });
+
+        TextIndex {
+            dict,
+            term_lens,
+            offsets,
+            postings,
+            weights,
+            docs,
+            meta,
+        }
+    }
+}
+
+/// One search result: the caller's doc id and its relevance (higher is better).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub doc: u32,
+    pub score: f32,
+}
+
+/// An immutable text index; see the [module documentation](self).
+///
+/// ```
+/// use maillage::index::text::TextIndexBuilder;
+/// let mut b = TextIndexBuilder::new();
+/// b.add(1, &[("Dr Martin", 3), ("Albi", 1)]);
+/// b.add(2, &[("Dr Martinez", 3), ("Albi", 1)]);
+/// let index = b.build();
+/// let hits = index.search("martin", 10, |_| true);
+/// assert_eq!(hits.iter().map(|h| h.doc).collect::<Vec<_>>(), vec![1, 2]);
+/// ```
+pub struct TextIndex {
+    /// Token → term id (its lexicographic rank).
+    dict: Map<Vec<u8>>,
+    /// Length in bytes of each term (saturating at 255).
+    term_lens: Vec<u8>,
+    /// Postings of term `t` are `postings[offsets[t]..offsets[t + 1]]`.
+    offsets: Vec<usize>,
+    /// Internal doc numbers, sorted within each term.
+    postings: Vec<u32>,
+    /// Field weight of each posting.
+    weights: Vec<u8>,
+    /// External doc id of each internal doc number, increasing.
+    docs: Vec<u32>,
+    meta: Vec<DocMeta>,
+}
+
+impl Default for TextIndex {
+    fn default() -> Self {
+        TextIndexBuilder::new().build()
+    }
+}
+
+impl std::fmt::Debug for TextIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextIndex")
+            .field("docs", &self.docs.len())
+            .field("terms", &self.term_lens.len())
+            .field("postings", &self.postings.len())
+            .finish()
+    }
+}
+
+/// A dictionary term matched by a query token, with the match quality.
+#[derive(Debug, Clone, Copy)]
+struct TermMatch {
+    term: u32,
+    quality: f32,
+}
+
+/// Matching candidates: internal doc numbers (sorted), score and name-field hits.
+struct Candidates {
+    docs: Vec<u32>,
+    scores: Vec<f32>,
+    main_hits: Vec<u8>,
+}
+
+impl TextIndex {
+    /// AND semantics: every query token must match a token of the doc (exact, prefix, or one
+    /// edit for tokens of ≥ 4 chars, the last query token as a prefix). Ranked by score
+    /// (exact > prefix > typo, weighted by field weight), ties by doc id; at most `limit` hits,
+    /// only docs where `keep(doc)` is true.
+    ///
+    /// Prefix matching applies to the last query token, and to any other token that is not
+    /// itself a known word; a prefix uses at most its 64 most frequent completions. An empty
+    /// query (or one made only of punctuation) finds nothing.
+    ///
+    /// ```
+    /// use maillage::index::text::TextIndexBuilder;
+    /// let mut b = TextIndexBuilder::new();
+    /// b.add(1, &[("EHPAD Les Tilleuls", 3), ("Albi", 1)]);
+    /// b.add(2, &[("EHPAD La Roseraie", 3), ("Gaillac", 1)]);
+    /// let index = b.build();
+    /// let hits = index.search("ehpad", 10, |doc| doc != 1);
+    /// assert_eq!(hits.len(), 1);
+    /// assert_eq!(hits[0].doc, 2);
+    /// ```
+    pub fn search(&self, query: &str, limit: usize, keep: impl Fn(u32) -> bool) -> Vec<Hit> {
+        if limit == 0 {
+            return Vec::new();
+        }
+        let Some(c) = self.candidates(query) else {
+            return Vec::new();
+        };
+        let n_tokens = query_tokens(query).len().max(1) as f32;
+        let mut hits: Vec<Hit> = Vec::new();
+        for (i, &d) in c.docs.iter().enumerate() {
+            let doc = self.docs[d as usize];
+            if !keep(doc) {
+                continue;
+            }
+            let main_len = f32::from(self.meta[d as usize].main_len).max(n_tokens);
+            let bonus = NAME_COVERAGE_BONUS * f32::from(c.main_hits[i]) / main_len;
+            hits.push(Hit {
+                doc,
+                score: c.scores[i] + bonus,
+            });
+        }
+        let by_rank = |a: &Hit, b: &Hit| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc));
+        if hits.len() > limit {
+            hits.select_nth_unstable_by(limit - 1, by_rank);
+            hits.truncate(limit);
+        }
+        hits.sort_unstable_by(by_rank);
+        hits
+    }
+
+    /// All docs matching (no limit) as a sorted `Vec<u32>` — used to combine `q=` with other
+    /// filters. Same matching rules as [`TextIndex::search`].
+    ///
+    /// ```
+    /// use maillage::index::text::TextIndexBuilder;
+    /// let mut b = TextIndexBuilder::new();
+    /// b.add(30, &[("Pharmacie du Centre", 3), ("Gaillac", 1)]);
+    /// b.add(10, &[("Pharmacie de la Gare", 3), ("Gaillac", 1)]);
+    /// b.add(20, &[("Pharmacie Saint-Jean", 3), ("Albi", 1)]);
+    /// assert_eq!(b.build().matching("pharmacie gaillac"), vec![10, 30]);
+    /// ```
+    pub fn matching(&self, query: &str) -> Vec<u32> {
+        match self.candidates(query) {
+            Some(c) => c.docs.iter().map(|&d| self.docs[d as usize]).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Number of documents.
+    ///
+    /// ```
+    /// assert_eq!(maillage::index::text::TextIndex::default().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// True when the index holds no document.
+    ///
+    /// ```
+    /// assert!(maillage::index::text::TextIndex::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// Heap memory held by the index, in bytes.
+    ///
+    /// ```
+    /// use maillage::index::text::TextIndexBuilder;
+    /// let mut b = TextIndexBuilder::new();
+    /// b.add(1, &[("Maison de santé de Gaillac", 3)]);
+    /// assert!(b.build().heap_bytes() > 0);
+    /// ```
+    pub fn heap_bytes(&self) -> usize {
+        self.dict.as_fst().as_bytes().len()
+            + self.term_lens.capacity()
+            + self.offsets.capacity() * std::mem::size_of::<usize>()
+            + self.postings.capacity() * 4
+            + self.weights.capacity()
+            + self.docs.capacity() * 4
+            + self.meta.capacity() * std::mem::size_of::<DocMeta>()
+    }
+
+    fn posting_range(&self, term: u32) -> std::ops::Range<usize> {
+        self.offsets[term as usize]..self.offsets[term as usize + 1]
+    }
+
+    fn doc_freq(&self, term: u32) -> usize {
+        self.offsets[term as usize + 1] - self.offsets[term as usize]
+    }
+
+    /// First term id whose token is ≥ `key` (the number of terms when none).
+    fn lower_bound(&self, key: &[u8]) -> u32 {
+        let mut s = self.dict.range().ge(key).into_stream();
+        match s.next() {
+            Some((_, v)) => v as u32,
+            None => self.term_lens.len() as u32,
+        }
+    }
+
+    /// Dictionary terms matching one query token.
+    fn expand(&self, tok: &str, as_prefix: bool) -> Vec<TermMatch> {
+        let mut out = Vec::new();
+        let exact = self.dict.get(tok).map(|v| v as u32);
+        if let Some(t) = exact {
+            out.push(TermMatch {
+                term: t,
+                quality: QUALITY_EXACT,
+            });
+        }
+        // Prefix: the contiguous id range of tokens starting with `tok`, exact one excluded.
+        let mut prefix_range = 0..0;
+        if as_prefix || exact.is_none() {
+            let lo = self.lower_bound(tok.as_bytes());
+            let mut upper = tok.as_bytes().to_vec();
+            // Tokens are ASCII alphanumerics: the last byte can be incremented.
+            if let Some(last) = upper.last_mut() {
+                *last += 1;
+            }
+            let hi = self.lower_bound(&upper);
+            prefix_range = lo..hi;
+            let start = if exact == Some(lo) { lo + 1 } else { lo };
+            let mut completions: Vec<u32> = (start..hi).collect();
+            if completions.len() > MAX_PREFIX_TERMS {
+                completions.select_nth_unstable_by(MAX_PREFIX_TERMS - 1, |&a, &b| {
+                    self.doc_freq(b).cmp(&self.doc_freq(a)).then(a.cmp(&b))
+                });
+                completions.truncate(MAX_PREFIX_TERMS);
+            }
+            let qlen = tok.len() as f32;
+            for t in completions {
+                let tlen = f32::from(self.term_lens[t as usize]).max(qlen + 1.0);
+                out.push(TermMatch {
+                    term: t,
+                    quality: QUALITY_PREFIX + PREFIX_COVERAGE * qlen / tlen,
+                });
+            }
+        }
+        // One edit, for long enough tokens; terms already matched better are skipped.
+        let len = tok.chars().count();
+        if (MIN_TYPO_LEN..=MAX_TYPO_LEN).contains(&len) {
+            if let Ok(lev) = Levenshtein::new(tok, 1) {
+                let mut s = self.dict.search(lev).into_stream();
+                while let Some((_, v)) = s.next() {
+                    let t = v as u32;
+                    if Some(t) != exact && !prefix_range.contains(&t) {
+                        out.push(TermMatch {
+                            term: t,
+                            quality: QUALITY_TYPO,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Docs matching every query token, with their scores; `None` for an empty query.
+    fn candidates(&self, query: &str) -> Option<Candidates> {
+        let tokens = query_tokens(query);
+        if tokens.is_empty() {
+            return None;
+        }
+        let last = tokens.len() - 1;
+        let mut expanded: Vec<(usize, Vec<TermMatch>)> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let m = self.expand(t, i == last);
+                let cost = m.iter().map(|m| self.doc_freq(m.term)).sum();
+                (cost, m)
+            })
+            .collect();
+        // Rarest token first: it bounds the candidate set.
+        expanded.sort_by_key(|(cost, _)| *cost);
+
+        let mut it = expanded.into_iter();
+        let (_, first) = it.next()?;
+        let mut c = self.union(&first);
+        for (_, matches) in it {
+            if c.docs.is_empty() {
+                break;
+            }
+            self.intersect(&mut c, &matches);
+        }
+        Some(c)
+    }
+
+    /// The docs of one token's terms, best match per doc.
+    fn union(&self, matches: &[TermMatch]) -> Candidates {
+        let mut pairs: Vec<(u32, f32, bool)> = Vec::new();
+        for m in matches {
+            let r = self.posting_range(m.term);
+            for (&d, &w) in self.postings[r.clone()].iter().zip(&self.weights[r]) {
+                let main = w >= self.meta[d as usize].main_weight;
+                pairs.push((d, m.quality * f32::from(w), main));
+            }
+        }
+        if matches.len() > 1 {
+            pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+            pairs.dedup_by_key(|p| p.0);
+        }
+        Candidates {
+            docs: pairs.iter().map(|p| p.0).collect(),
+            scores: pairs.iter().map(|p| p.1).collect(),
+            main_hits: pairs.iter().map(|p| u8::from(p.2)).collect(),
+        }
+    }
+
+    /// Keeps the candidates that match one of `matches`, adding the best match's score.
+    fn intersect(&self, c: &mut Candidates, matches: &[TermMatch]) {
+        let n = c.docs.len();
+        let mut best = vec![f32::NEG_INFINITY; n];
+        let mut main = vec![false; n];
+        for m in matches {
+            let r = self.posting_range(m.term);
+            let (docs, weights) = (&self.postings[r.clone()], &self.weights[r]);
+            let mut visit = |ci: usize, pi: usize| {
+                let w = weights[pi];
+                let s = m.quality * f32::from(w);
+                if s > best[ci] {
+                    best[ci] = s;
+                    main[ci] = w >= self.meta[docs[pi] as usize].main_weight;
+                }
+            };
+            if docs.len() <= n {
+                let mut from = 0;
+                for (pi, d) in docs.iter().enumerate() {
+                    let k = from + c.docs[from..].partition_point(|x| x < d);
+                    if k < n && c.docs[k] == *d {
+                        visit(k, pi);
+                    }
+                    from = k;
+                    if from >= n {
+                        break;
+                    }
+                }
+            } else {
+                let mut from = 0;
+                for (ci, d) in c.docs.iter().enumerate() {
+                    let k = from + gallop(&docs[from..], *d);
+                    if k < docs.len() && docs[k] == *d {
+                        visit(ci, k);
+                    }
+                    from = k;
+                    if from >= docs.len() {
+                        break;
+                    }
+                }
+            }
+        }
+        let mut w = 0;
+        for i in 0..n {
+            if best[i] > f32::NEG_INFINITY {
+                c.docs[w] = c.docs[i];
+                c.scores[w] = c.scores[i] + best[i];
+                c.main_hits[w] = c.main_hits[i].saturating_add(u8::from(main[i]));
+                w += 1;
+            }
+        }
+        c.docs.truncate(w);
+        c.scores.truncate(w);
+        c.main_hits.truncate(w);
+    }
+}
+
+/// Position of the first element ≥ `x` in a sorted slice, by exponential then binary search
+/// (cheap when the answer is near the start).
+fn gallop(s: &[u32], x: u32) -> usize {
+    let mut hi = 1;
+    while hi < s.len() && s[hi - 1] < x {
+        hi *= 2;
+    }
+    let lo = hi / 2;
+    let hi = hi.min(s.len());
+    lo + s[lo..hi].partition_point(|&v| v < x)
+}
+
+/// The distinct tokens of a query, in order, at most [`MAX_QUERY_TOKENS`].
+fn query_tokens(query: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tokenize(query) {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+        if out.len() == MAX_QUERY_TOKENS {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn index(docs: &[(u32, &[(&str, u8)])]) -> TextIndex {
+        let mut b = TextIndexBuilder::new();
+        for (id, fields) in docs {
+            b.add(*id, fields);
+        }
+        b.build()
+    }
+
+    fn ids(hits: &[Hit]) -> Vec<u32> {
+        hits.iter().map(|h| h.doc).collect()
+    }
+
+    fn tarn() -> TextIndex {
+        index(&[
+            (
+                1,
+                &[("CH d'Albi", 3), ("Centre hospitalier", 1), ("Albi", 1)],
+            ),
+            (2, &[("EHPAD Les Tilleuls", 3), ("EHPAD", 1), ("Albi", 1)]),
+            (3, &[("EHPAD La Roseraie", 3), ("EHPAD", 1), ("Gaillac", 1)]),
+            (
+                4,
+                &[
+                    ("Pharmacie du Centre", 3),
+                    ("Pharmacie d'officine", 1),
+                    ("Gaillac", 1),
+                ],
+            ),
+            (
+                5,
+                &[
+                    ("Pharmacie de la Gare", 3),
+                    ("Pharmacie d'officine", 1),
+                    ("Albi", 1),
+                ],
+            ),
+            (
+                6,
+                &[("Mairie de St Juéry", 3), ("Mairie", 1), ("St Juéry", 1)],
+            ),
+            (
+                7,
+                &[("Dr Martin", 3), ("Médecin généraliste", 1), ("Castres", 1)],
+            ),
+            (
+                8,
+                &[
+                    ("Dr Martinez", 3),
+                    ("Médecin généraliste", 1),
+                    ("Castres", 1),
+                ],
+            ),
+            (
+                9,
+                &[("Dr Marten", 3), ("Médecin généraliste", 1), ("Castres", 1)],
+            ),
+            (
+                10,
+                &[
+                    ("SSIAD de l'Albigeois", 3),
+                    ("SSIAD", 1),
+                    ("Saint-Juéry", 1),
+                ],
+            ),
+        ])
+    }
+
+    #[test]
+    fn fold_removes_accents_and_case() {
+        assert_eq!(fold("ÉCOLE Œuvre Ça"), "ecole oeuvre ca");
+        assert_eq!(fold("Saint-Juéry"), "saint-juery");
+    }
+
+    #[test]
+    fn tokenize_expands_saint_and_drops_stop_words() {
+        assert_eq!(tokenize("St Juéry"), ["saint", "juery"]);
+        assert_eq!(tokenize("saint-juery"), ["saint", "juery"]);
+        assert_eq!(
+            tokenize("Ste Cécile du Cayrou"),
+            ["sainte", "cecile", "cayrou"]
+        );
+        assert_eq!(tokenize("Pharmacie de la Gare"), ["pharmacie", "gare"]);
+        assert_eq!(tokenize("l'Isle-sur-Tarn"), ["isle", "tarn"]);
+        // Only stop words: kept.
+        assert_eq!(tokenize("Le De"), ["le", "de"]);
+        assert!(tokenize("  -- ").is_empty());
+        assert!(tokenize("").is_empty());
+    }
+
+    #[test]
+    fn accents_and_case_are_ignored() {
+        let ix = tarn();
+        assert_eq!(
+            ids(&ix.search("MÉDECIN castres martin", 10, |_| true))[0],
+            7
+        );
+        assert_eq!(ix.matching("GÉNÉRALISTE MARTINEZ"), vec![8]);
+        assert_eq!(ix.matching("ehpad albi"), vec![2]);
+    }
+
+    #[test]
+    fn saint_abbreviation_matches_both_ways() {
+        let ix = tarn();
+        assert_eq!(ix.matching("saint-juery"), vec![6, 10]);
+        assert_eq!(ix.matching("St Juery"), vec![6, 10]);
+        assert_eq!(ix.matching("mairie saint juéry"), vec![6]);
+    }
+
+    #[test]
+    fn one_typo_is_tolerated() {
+        let ix = tarn();
+        assert_eq!(ix.matching("ehpd"), vec![2, 3]);
+        assert_eq!(ix.matching("pharmacei gaillac"), Vec::<u32>::new()); // transposition = 2 edits
+        assert_eq!(ix.matching("pharmacia gaillac"), vec![4]);
+        assert_eq!(ix.matching("roseraei"), Vec::<u32>::new());
+        assert_eq!(ix.matching("roseraie gailac"), vec![3]);
+        // Short tokens get no typo tolerance.
+        assert_eq!(ix.matching("chu"), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn prefix_matches_last_token() {
+        let ix = tarn();
+        assert_eq!(ix.matching("pharmacie gail"), vec![4]);
+        assert_eq!(ix.matching("ssiad albig"), vec![10]);
+        assert_eq!(ix.matching("pharm"), vec![4, 5]);
+        // A non-final token that is a known word is not a prefix (`martinez` is two edits away)…
+        assert_eq!(ix.matching("martin castres"), vec![7, 9]);
+        assert_eq!(ix.matching("castres martin"), vec![7, 8, 9]);
+        // …but an unknown one is.
+        assert_eq!(ix.matching("pharma albi"), vec![5]);
+        assert_eq!(ix.matching("gar pharmacie"), vec![5]);
+    }
+
+    #[test]
+    fn all_tokens_must_match() {
+        let ix = tarn();
+        assert_eq!(ix.matching("pharmacie gaillac"), vec![4]);
+        assert_eq!(ix.matching("pharmacie albi"), vec![5]);
+        assert_eq!(ix.matching("pharmacie castres"), Vec::<u32>::new());
+        assert_eq!(ix.matching("ehpad"), vec![2, 3]);
+        assert!(ix.matching("").is_empty());
+        assert!(ix.search("...", 10, |_| true).is_empty());
+    }
+
+    #[test]
+    fn exact_beats_prefix_beats_typo() {
+        let ix = tarn();
+        assert_eq!(ids(&ix.search("martin", 10, |_| true)), vec![7, 8, 9]);
+        let hits = ix.search("martin", 10, |_| true);
+        assert!(hits[0].score > hits[1].score && hits[1].score > hits[2].score);
+    }
+
+    #[test]
+    fn name_match_ranks_first() {
+        let ix = tarn();
+        // `albi` is the name of doc 1 but only the commune of docs 2 and 5; `albigeois` is a
+        // prefix of the name of doc 10 (name weight 3 beats an exact commune match, weight 1).
+        assert_eq!(ids(&ix.search("albi", 10, |_| true)), vec![1, 10, 2, 5]);
+        // Shorter name covering the whole query first.
+        let ix = index(&[
+            (1, &[("Pharmacie du Centre Commercial", 3), ("Albi", 1)]),
+            (2, &[("Pharmacie du Centre", 3), ("Albi", 1)]),
+        ]);
+        assert_eq!(
+            ids(&ix.search("pharmacie du centre", 10, |_| true)),
+            vec![2, 1]
+        );
+    }
+
+    #[test]
+    fn ties_go_by_doc_id_and_limit_applies() {
+        let ix = index(&[
+            (30, &[("EHPAD Les Chênes", 3)]),
+            (10, &[("EHPAD Les Pins", 3)]),
+            (20, &[("EHPAD Les Saules", 3)]),
+        ]);
+        assert_eq!(ids(&ix.search("ehpad", 10, |_| true)), vec![10, 20, 30]);
+        assert_eq!(ids(&ix.search("ehpad", 2, |_| true)), vec![10, 20]);
+        assert!(ix.search("ehpad", 0, |_| true).is_empty());
+    }
+
+    #[test]
+    fn keep_filters_before_the_limit() {
+        let ix = tarn();
+        let hits = ix.search("ehpad", 1, |d| d != 2);
+        assert_eq!(ids(&hits), vec![3]);
+        assert!(ix.search("ehpad", 10, |_| false).is_empty());
+    }
+
+    #[test]
+    fn duplicate_doc_ids_are_merged() {
+        let ix = index(&[(5, &[("EHPAD Les Pins", 3)]), (5, &[("Gaillac", 1)])]);
+        assert_eq!(ix.len(), 1);
+        assert_eq!(ix.matching("ehpad gaillac"), vec![5]);
+    }
+
+    #[test]
+    fn short_prefix_is_capped_to_frequent_completions() {
+        let mut b = TextIndexBuilder::new();
+        // 200 rare words starting with `m`, and `maison` in many docs.
+        for i in 0..200u32 {
+            let word = format!(
+                "m{}",
+                ["x", "y", "z", "w"][(i % 4) as usize].repeat(1 + i as usize / 4)
+            );
+            b.add(i, &[(word.as_str(), 3)]);
+        }
+        for i in 200..300u32 {
+            b.add(i, &[("Maison de santé", 3)]);
+        }
+        let ix = b.build();
+        let found = ix.matching("m");
+        assert!(found.contains(&200) && found.contains(&299));
+        assert!(found.len() <= 100 + MAX_PREFIX_TERMS);
+    }
+
+    #[test]
+    fn memory_is_accounted() {
+        let ix = tarn();
+        assert_eq!(ix.len(), 10);
+        assert!(ix.heap_bytes() >= ix.postings.len() * 5);
+    }
+
+    proptest! {
+        #[test]
+        fn every_doc_is_found_by_its_own_name(
+            names in proptest::collection::vec("[A-Za-zéèàçô' -]{1,30}", 1..40)
+        ) {
+            let mut b = TextIndexBuilder::new();
+            for (i, n) in names.iter().enumerate() {
+                b.add(i as u32 * 7, &[(n.as_str(), 3), ("Albi", 1)]);
+            }
+            let ix = b.build();
+            for (i, n) in names.iter().enumerate() {
+                if tokenize(n).is_empty() {
+                    continue;
+                }
+                let id = i as u32 * 7;
+                prop_assert!(ix.matching(n).contains(&id), "{:?} not found", n);
+                let hits = ix.search(n, names.len(), |_| true);
+                prop_assert!(hits.iter().any(|h| h.doc == id), "{:?} not ranked", n);
+            }
+        }
+
+        #[test]
+        fn matching_is_sorted_and_agrees_with_search(q in "[a-e]{1,5}( [a-e]{1,5})?") {
+            let ix = tarn();
+            let m = ix.matching(&q);
+            prop_assert!(m.windows(2).all(|w| w[0] < w[1]));
+            let mut s = ids(&ix.search(&q, 100, |_| true));
+            s.sort_unstable();
+            prop_assert_eq!(s, m);
+        }
+    }
+}
