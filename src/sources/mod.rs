@@ -223,8 +223,56 @@ impl Dataset {
                 }
             }
         }
+        self.check_positions();
+    }
+
+    /// Flags actors placed at an address that lies outside the outline of their own commune
+    /// (a geocoding error of the source, or a wrong commune code): each gets the tag
+    /// [`POSITION_TO_CHECK`] and its file's report a note counting them, with examples. The
+    /// position itself is kept: the source is not overruled, only questioned.
+    pub fn check_positions(&mut self) {
+        use geo::Intersects;
+        let outlines: HashMap<InseeCode, &geo::MultiPolygon<f64>> = self
+            .communes
+            .iter()
+            .filter(|c| !c.geometry.0.is_empty())
+            .map(|c| (c.code, &c.geometry))
+            .collect();
+        let mut per_source: HashMap<u16, (usize, Vec<String>)> = HashMap::new();
+        for a in &mut self.actors {
+            let (Some(p), Some(code)) = (a.position, a.commune) else {
+                continue;
+            };
+            if !matches!(a.precision, Precision::Address | Precision::Street)
+                || a.tags.iter().any(|t| t == POSITION_TO_CHECK)
+            {
+                continue;
+            }
+            let Some(outline) = outlines.get(&code) else {
+                continue;
+            };
+            if !outline.intersects(&geo::Point::new(p.lon, p.lat)) {
+                a.tags.push(POSITION_TO_CHECK.to_string());
+                let e = per_source.entry(a.source.0).or_default();
+                e.0 += 1;
+                if e.1.len() < 5 {
+                    e.1.push(a.id.clone());
+                }
+            }
+        }
+        for (source, (n, examples)) in per_source {
+            if let Some(r) = self.reports.get_mut(source as usize) {
+                r.notes.push(format!(
+                    "{n} position(s) hors du contour de leur commune, étiquetée(s) « {POSITION_TO_CHECK} » (ex. {})",
+                    examples.join(", ")
+                ));
+            }
+        }
     }
 }
+
+/// Tag of an actor whose published position lies outside its commune's outline.
+pub const POSITION_TO_CHECK: &str = "position à vérifier";
 
 fn merge_commune(into: &mut Commune, from: Commune) {
     if into.geometry.0.is_empty() && !from.geometry.0.is_empty() {
