@@ -13,3 +13,4 @@ pub mod index;
 pub mod model;
 pub mod server;
 pub mod sources;
+pub mod store;

@@ -42,6 +42,37 @@ enum Command {
         /// N'affiche aucune tuile raster (contours des communes seulement).
         #[arg(long = "sans-tuiles")]
         no_tiles: bool,
+        /// Base SQLite de l'annuaire local des partenaires (créée au premier lancement).
+        #[arg(long, default_value = maillage::store::cli::DEFAULT_BASE)]
+        base: PathBuf,
+        /// Exige un jeton même pour lire l'API.
+        #[arg(long = "lecture-authentifiee")]
+        read_auth: bool,
+    },
+    /// Annuaire local des partenaires : importer un CSV, exporter.
+    Partenaires {
+        #[command(subcommand)]
+        cmd: maillage::store::cli::PartnersCmd,
+    },
+    /// Jetons d'accès : créer, lister, révoquer.
+    Jetons {
+        #[command(subcommand)]
+        cmd: maillage::store::cli::TokensCmd,
+    },
+    /// Sauvegarde la base des partenaires, même pendant que le serveur tourne.
+    Sauvegarde {
+        /// Fichier de sauvegarde à écrire.
+        #[arg(long)]
+        sortie: PathBuf,
+        #[arg(long, default_value = maillage::store::cli::DEFAULT_BASE)]
+        base: PathBuf,
+    },
+    /// Restaure une sauvegarde dans la base (arrêtez le serveur avant).
+    Restaurer {
+        /// Fichier de sauvegarde.
+        fichier: PathBuf,
+        #[arg(long, default_value = maillage::store::cli::DEFAULT_BASE)]
+        base: PathBuf,
     },
     /// Vérifie des fichiers : lignes acceptées et rejetées, premiers rejets.
     Check {
@@ -135,12 +166,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         addr: "127.0.0.1:8080".parse().expect("valid address"),
         tiles: None,
         no_tiles: false,
+        base: maillage::store::cli::DEFAULT_BASE.into(),
+        read_auth: false,
     }) {
         Command::Serve {
             data,
             addr,
             tiles,
             no_tiles,
+            base,
+            read_auth,
         } => {
             let dir = load(data.as_ref())?;
             let mut config = ServerConfig {
@@ -154,7 +189,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let rt = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
             eprintln!("Carte et API : http://{addr}/  (Ctrl-C pour arrêter)");
-            rt.block_on(server::serve(AppState::new(dir, config)))?;
+            let store = maillage::store::Store::open(&base)?;
+            eprintln!("Annuaire local des partenaires : {}", base.display());
+            let state = AppState::with_store(dir, config, store, read_auth)?;
+            rt.block_on(server::serve(state))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { files, max_rejets } => check(&files, max_rejets),
@@ -172,6 +210,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             stats(&dir);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Partenaires { cmd } => Ok(ExitCode::from(maillage::store::cli::run_partners(
+            cmd,
+            &mut std::io::stdout(),
+        )?)),
+        Command::Jetons { cmd } => Ok(ExitCode::from(maillage::store::cli::run_tokens(
+            cmd,
+            &mut std::io::stdout(),
+        )?)),
+        Command::Sauvegarde { sortie, base } => Ok(ExitCode::from(
+            maillage::store::cli::run_backup(&base, &sortie, &mut std::io::stdout())?,
+        )),
+        Command::Restaurer { fichier, base } => Ok(ExitCode::from(
+            maillage::store::cli::run_restore(&fichier, &base, &mut std::io::stdout())?,
+        )),
     }
 }
 

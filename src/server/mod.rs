@@ -4,11 +4,13 @@
 //! directory behind an atomic pointer, swapped whole when data changes), [`router`] (routes and
 //! middleware), [`routes`] (handlers), [`json`] (GeoJSON output), [`web`] (embedded page).
 
+pub mod auth;
 pub mod error;
 pub mod json;
 pub mod openapi;
 pub mod params;
 pub mod routes;
+pub mod routes_partners;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -26,6 +28,9 @@ use crate::index::Directory;
 
 /// Default raster tiles (OpenStreetMap); the page works without them.
 pub const DEFAULT_TILES: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+
+/// Requests served at once; more wait their turn.
+pub const MAX_CONCURRENT_REQUESTS: usize = 512;
 
 /// What the user configures on `maillage serve`.
 #[derive(Debug, Clone)]
@@ -53,6 +58,8 @@ impl Default for ServerConfig {
 pub struct AppState {
     directory: Arc<ArcSwap<Directory>>,
     pub config: Arc<ServerConfig>,
+    /// The CPTS's own partner store; `None` when served without a base (writes answer 503).
+    pub partners: Option<Arc<routes_partners::PartnerService>>,
 }
 
 impl AppState {
@@ -60,7 +67,25 @@ impl AppState {
         AppState {
             directory: Arc::new(ArcSwap::from_pointee(directory)),
             config: Arc::new(config),
+            partners: None,
         }
+    }
+
+    /// With the partner store: its partners are put into the directory at once, and every
+    /// committed change after that (`read_requires_token`: `serve --lecture-authentifiee`).
+    pub fn with_store(
+        directory: Directory,
+        config: ServerConfig,
+        store: crate::store::Store,
+        read_requires_token: bool,
+    ) -> Result<AppState, crate::store::StoreError> {
+        let service = routes_partners::PartnerService::new(store, &directory, read_requires_token);
+        let mut state = AppState::new(directory, config);
+        state.partners = Some(Arc::new(service));
+        if let Some(p) = &state.partners {
+            p.publish(&state)?;
+        }
+        Ok(state)
     }
 
     /// The current directory; a reader keeps the version it got for its whole request.
@@ -94,9 +119,48 @@ pub fn router(state: AppState) -> Router {
         .route("/api/config", get(routes::config))
         .route("/api/health", get(routes::health))
         .route("/api/openapi.json", get(routes::openapi))
+        .route(
+            "/api/partenaires",
+            get(routes_partners::list).post(routes_partners::create),
+        )
+        .route(
+            "/api/partenaires/import",
+            axum::routing::post(routes_partners::import),
+        )
+        .route(
+            "/api/partenaires/{id}",
+            get(routes_partners::get_one)
+                .put(routes_partners::put)
+                .patch(routes_partners::patch)
+                .delete(routes_partners::archive),
+        )
+        .route(
+            "/api/partenaires/{id}/restaurer",
+            axum::routing::post(routes_partners::restore),
+        )
+        .route(
+            "/api/partenaires/{id}/historique",
+            get(routes_partners::history),
+        )
+        .route("/api/annotations", get(routes_partners::annotations))
+        .route(
+            "/api/annotations/{id}",
+            get(routes_partners::annotation).put(routes_partners::put_annotation),
+        )
+        .route(
+            "/api/session",
+            get(routes_partners::session)
+                .post(routes_partners::login)
+                .delete(routes_partners::logout),
+        )
         .route("/api/{*rest}", get(routes::not_found_api));
     api.merge(web::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes_partners::identify_layer,
+        ))
         .with_state(state)
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
         .layer(axum::extract::DefaultBodyLimit::max(routes::MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -138,7 +202,10 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
         .map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(ServeError::Serve)?;
     tracing::info!("maillage écoute sur http://{local}");
-    axum::serve(listener, router(state))
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

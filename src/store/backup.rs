@@ -1,0 +1,126 @@
+//! Online backups (SQLite backup API) and restoring one.
+//!
+//! A backup can be taken while the server runs: it copies a consistent snapshot into a
+//! temporary file next to the target, then renames it, so the target is either the old file or
+//! the complete new one. Restoring checks the backup first (`PRAGMA integrity_check`, schema
+//! version), then copies it into the base in one step and runs the migrations.
+//!
+//! ```
+//! use maillage::store::{backup, Role, Store};
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = Store::open(&dir.path().join("b.sqlite")).unwrap();
+//! store.create_token("A", Role::Admin).unwrap();
+//! let copy = dir.path().join("copie.sqlite");
+//! store.backup_to(&copy).unwrap();
+//! let other = dir.path().join("autre.sqlite");
+//! let summary = backup::restore(&copy, &other).unwrap();
+//! assert_eq!(summary.tokens, 1);
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::backup::Backup;
+use rusqlite::{Connection, OpenFlags};
+
+use super::{schema, Store, StoreError};
+
+fn backup_err(path: &Path, detail: impl ToString) -> StoreError {
+    StoreError::Backup {
+        path: path.display().to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+fn copy(src: &Connection, dst: &mut Connection) -> Result<(), rusqlite::Error> {
+    let b = Backup::new(src, dst)?;
+    // -1: every page in one step, so the copy is one consistent snapshot.
+    b.run_to_completion(-1, Duration::from_millis(0), None)
+}
+
+impl Store {
+    /// Writes a consistent copy of the base to `dest` (replaced atomically).
+    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+        let file = dest
+            .file_name()
+            .ok_or_else(|| backup_err(dest, "nom de fichier attendu"))?;
+        let tmp = dest.with_file_name(format!(
+            ".{}.tmp-{}",
+            file.to_string_lossy(),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&tmp);
+        let result = (|| {
+            let mut out = Connection::open(&tmp).map_err(|e| backup_err(dest, e))?;
+            copy(&self.reader(), &mut out).map_err(|e| backup_err(dest, e))?;
+            out.close().map_err(|(_, e)| backup_err(dest, e))?;
+            std::fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| backup_err(dest, e))?;
+            std::fs::rename(&tmp, dest).map_err(|e| backup_err(dest, e))?;
+            if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+}
+
+/// What a restored base holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreSummary {
+    pub partners: usize,
+    pub tokens: usize,
+    pub history: usize,
+}
+
+/// Checks a backup and copies it over the base at `base` (created if missing).
+pub fn restore(backup: &Path, base: &Path) -> Result<RestoreSummary, StoreError> {
+    let src = Connection::open_with_flags(backup, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| backup_err(backup, e))?;
+    let check: String = src
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| {
+            backup_err(
+                backup,
+                format!("ce n'est pas une base SQLite lisible ({e})"),
+            )
+        })?;
+    if check != "ok" {
+        return Err(backup_err(backup, format!("base endommagée : {check}")));
+    }
+    let version: i64 = src
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| backup_err(backup, e))?;
+    if version == 0 || version > schema::LATEST {
+        return Err(backup_err(
+            backup,
+            format!(
+                "ce n'est pas une sauvegarde de maillage (schéma {version}, attendu 1 à {})",
+                schema::LATEST
+            ),
+        ));
+    }
+    let mut dst = Connection::open(base).map_err(|e| backup_err(base, e))?;
+    dst.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| backup_err(base, e))?;
+    copy(&src, &mut dst).map_err(|e| backup_err(base, e))?;
+    drop(dst);
+    let store = Store::open(base)?;
+    let count = |table: &str| -> Result<usize, StoreError> {
+        let n: i64 =
+            store
+                .reader()
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
+        Ok(n as usize)
+    };
+    Ok(RestoreSummary {
+        partners: count("partners")?,
+        tokens: count("tokens")?,
+        history: count("history")?,
+    })
+}

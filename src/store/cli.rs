@@ -1,0 +1,356 @@
+//! Command-line subcommands of the store: `partenaires`, `jetons`, `sauvegarde`, `restaurer`.
+//! `main.rs` only dispatches to [`run_partners`], [`run_tokens`], [`run_backup`] and
+//! [`run_restore`]; every message is in French.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Subcommand, ValueEnum};
+
+use super::import::ImportError;
+use super::{backup, export, Author, Role, Store, StoreError, Validator};
+use crate::sources::{self, SourceError};
+
+/// Default base file, in the working directory.
+pub const DEFAULT_BASE: &str = "maillage.sqlite";
+
+/// Errors of the store commands.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    Import(String),
+    #[error("{path} : {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl From<ImportError> for CliError {
+    fn from(e: ImportError) -> CliError {
+        match e {
+            ImportError::Store(s) => CliError::Store(s),
+            ImportError::File(d) => CliError::Import(d),
+        }
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// `maillage partenaires …`
+#[derive(Debug, Subcommand)]
+pub enum PartnersCmd {
+    /// Importe un fichier CSV de partenaires dans la base (une seule transaction).
+    Importer {
+        /// Fichier CSV (même format que data/partenaires-modele.csv).
+        fichier: PathBuf,
+        /// Montre ce qui serait ajouté, modifié, inchangé ou rejeté, sans rien écrire.
+        #[arg(long)]
+        apercu: bool,
+        /// Base des partenaires.
+        #[arg(long, default_value = DEFAULT_BASE)]
+        base: PathBuf,
+        /// Dossier de données (communes et types pour la validation ; par défaut : démonstration).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Exporte l'annuaire des partenaires.
+    Exporter {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Fichier de sortie (par défaut : la sortie standard).
+        #[arg(long)]
+        sortie: Option<PathBuf>,
+        /// Inclut les champs privés (ligne directe, notes internes).
+        #[arg(long)]
+        prive: bool,
+        /// Inclut les partenaires archivés.
+        #[arg(long)]
+        archives: bool,
+        #[arg(long, default_value = DEFAULT_BASE)]
+        base: PathBuf,
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Geojson,
+    Hsds,
+}
+
+/// `maillage jetons …`
+#[derive(Debug, Subcommand)]
+pub enum TokensCmd {
+    /// Crée un jeton et l'affiche une seule fois.
+    Creer {
+        /// Nom de la personne ou de l'outil (affiché dans l'historique).
+        #[arg(long)]
+        nom: String,
+        /// lecteur, editeur ou admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = DEFAULT_BASE)]
+        base: PathBuf,
+    },
+    /// Liste les jetons (jamais leur valeur).
+    Lister {
+        #[arg(long, default_value = DEFAULT_BASE)]
+        base: PathBuf,
+    },
+    /// Révoque un jeton (numéro ou nom).
+    Revoquer {
+        jeton: String,
+        #[arg(long, default_value = DEFAULT_BASE)]
+        base: PathBuf,
+    },
+}
+
+fn validator(data: Option<&Path>) -> Result<Validator, CliError> {
+    let ds = match data {
+        Some(d) => sources::load_dir(d)?,
+        None => sources::demo::dataset()?,
+    };
+    Ok(Validator::new(ds.kinds, &ds.communes))
+}
+
+/// Runs `maillage partenaires …`; returns the process exit code (1 when rows were rejected).
+pub fn run_partners(cmd: PartnersCmd, out: &mut dyn Write) -> Result<u8, CliError> {
+    match cmd {
+        PartnersCmd::Importer {
+            fichier,
+            apercu,
+            base,
+            data,
+        } => {
+            let bytes = std::fs::read(&fichier).map_err(io_err(&fichier))?;
+            let v = validator(data.as_deref())?;
+            let store = Store::open(&base)?;
+            let name = fichier.display().to_string();
+            let r = store.import_partners(&v, &bytes, &name, !apercu, &Author::cli())?;
+            let w = |out: &mut dyn Write, s: String| {
+                writeln!(out, "{s}").map_err(io_err(Path::new("sortie")))
+            };
+            w(
+                out,
+                format!(
+                    "{} : {} ajouté(s), {} modifié(s), {} inchangé(s), {} rejeté(s){}",
+                    name,
+                    r.added.len(),
+                    r.changed.len(),
+                    r.unchanged.len(),
+                    r.rejected.len(),
+                    if r.applied {
+                        format!(" ; enregistré dans {}", base.display())
+                    } else {
+                        " ; aperçu : rien n'a été écrit".into()
+                    }
+                ),
+            )?;
+            for a in &r.added {
+                w(out, format!("  + ligne {} : {} ({})", a.line, a.nom, a.id))?;
+            }
+            for c in &r.changed {
+                w(
+                    out,
+                    format!(
+                        "  ~ ligne {} : {} ({}) : {}{}",
+                        c.line,
+                        c.nom,
+                        c.id,
+                        c.fields.join(", "),
+                        if c.restores { " ; restauré" } else { "" }
+                    ),
+                )?;
+            }
+            for rej in &r.rejected {
+                w(out, format!("  ✗ {rej}"))?;
+            }
+            for n in &r.notes {
+                w(out, format!("  remarque : {n}"))?;
+            }
+            Ok(u8::from(!r.rejected.is_empty()))
+        }
+        PartnersCmd::Exporter {
+            format,
+            sortie,
+            prive,
+            archives,
+            base,
+            data,
+        } => {
+            let store = Store::open(&base)?;
+            let partners = store.partners(archives)?;
+            let mut buf = Vec::new();
+            match format {
+                ExportFormat::Csv => export::write_csv(&partners, prive, &mut buf)
+                    .map_err(io_err(Path::new("export")))?,
+                ExportFormat::Geojson => {
+                    let v = validator(data.as_deref())?;
+                    buf = export::geojson(&partners, &v, prive)
+                        .to_string()
+                        .into_bytes();
+                }
+                ExportFormat::Hsds => {
+                    let v = validator(data.as_deref())?;
+                    buf = serde_json::to_vec_pretty(&export::hsds(&partners, &v))
+                        .map_err(|e| CliError::Usage(e.to_string()))?;
+                }
+            }
+            match sortie {
+                Some(path) => {
+                    write_atomic(&path, &buf)?;
+                    eprintln!(
+                        "{} partenaire(s) exporté(s) dans {}",
+                        partners.len(),
+                        path.display()
+                    );
+                }
+                None => out.write_all(&buf).map_err(io_err(Path::new("sortie")))?,
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Writes a file through a temporary file and a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let res = std::fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|_| std::fs::rename(&tmp, path));
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    res.map_err(io_err(path))
+}
+
+/// Runs `maillage jetons …`.
+pub fn run_tokens(cmd: TokensCmd, out: &mut dyn Write) -> Result<u8, CliError> {
+    let w =
+        |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(io_err(Path::new("sortie")));
+    match cmd {
+        TokensCmd::Creer { nom, role, base } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "rôle « {role} » inconnu : lecteur, editeur ou admin attendu"
+                ))
+            })?;
+            if nom.trim().is_empty() {
+                return Err(CliError::Usage("--nom ne peut pas être vide".into()));
+            }
+            let store = Store::open(&base)?;
+            let (info, secret) = store.create_token(nom.trim(), role)?;
+            eprintln!(
+                "Jeton n° {} « {} » ({}) créé dans {}. Copiez-le maintenant : il ne sera plus jamais affiché.",
+                info.id,
+                info.name,
+                role.id(),
+                base.display()
+            );
+            w(out, secret)?;
+            Ok(0)
+        }
+        TokensCmd::Lister { base } => {
+            let store = Store::open(&base)?;
+            let list = store.tokens()?;
+            w(
+                out,
+                format!(
+                    "{:>4}  {:<30} {:<8} {:<21} {}",
+                    "n°", "nom", "rôle", "créé le", "état"
+                ),
+            )?;
+            for t in &list {
+                w(
+                    out,
+                    format!(
+                        "{:>4}  {:<30} {:<8} {:<21} {}",
+                        t.id,
+                        t.name,
+                        t.role.id(),
+                        t.created_at,
+                        t.revoked_at
+                            .as_ref()
+                            .map(|r| format!("révoqué le {r}"))
+                            .unwrap_or_else(|| "actif".into())
+                    ),
+                )?;
+            }
+            w(out, format!("{} jeton(s)", list.len()))?;
+            Ok(0)
+        }
+        TokensCmd::Revoquer { jeton, base } => {
+            let store = Store::open(&base)?;
+            let t = store.revoke_token(&jeton)?;
+            w(
+                out,
+                format!(
+                    "jeton n° {} « {} » révoqué ; ses sessions sont fermées",
+                    t.id, t.name
+                ),
+            )?;
+            Ok(0)
+        }
+    }
+}
+
+/// Runs `maillage sauvegarde --sortie F`.
+pub fn run_backup(base: &Path, dest: &Path, out: &mut dyn Write) -> Result<u8, CliError> {
+    if !base.exists() {
+        return Err(CliError::Usage(format!(
+            "base {} introuvable",
+            base.display()
+        )));
+    }
+    let store = Store::open(base)?;
+    store.backup_to(dest)?;
+    writeln!(
+        out,
+        "sauvegarde de {} écrite dans {}",
+        base.display(),
+        dest.display()
+    )
+    .map_err(io_err(Path::new("sortie")))?;
+    Ok(0)
+}
+
+/// Runs `maillage restaurer F`.
+pub fn run_restore(file: &Path, base: &Path, out: &mut dyn Write) -> Result<u8, CliError> {
+    if !file.exists() {
+        return Err(CliError::Usage(format!(
+            "sauvegarde {} introuvable",
+            file.display()
+        )));
+    }
+    let s = backup::restore(file, base)?;
+    writeln!(
+        out,
+        "{} restaurée dans {} : {} partenaire(s), {} jeton(s), {} ligne(s) d'historique. Redémarrez « maillage serve » s'il tournait.",
+        file.display(),
+        base.display(),
+        s.partners,
+        s.tokens,
+        s.history
+    )
+    .map_err(io_err(Path::new("sortie")))?;
+    Ok(0)
+}

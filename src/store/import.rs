@@ -1,0 +1,356 @@
+//! Bulk import of a partner CSV into the base: preview (a diff, nothing written) or apply (one
+//! transaction: every accepted row or none).
+//!
+//! The file is read by the partner CSV importer ([`crate::sources::partners::read`]), so its
+//! format, line numbers and rejections are those of `maillage check`. The columns the importer
+//! folds into tags (`membre_cpts`, `role`, `etiquettes`, `zone_intervention`, `notes`) and the
+//! store's private columns (`ligne_directe`, `notes_internes`) are read from the same lines.
+//! A file without the private columns keeps the private values already stored.
+//!
+//! ```
+//! use maillage::model::KindTable;
+//! use maillage::store::{Author, Store, Validator};
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = Store::open(&dir.path().join("b.sqlite")).unwrap();
+//! let v = Validator::new(KindTable::builtin(), &[]);
+//! let csv = "identifiant;nom;type;code_insee;telephone\n\
+//!            dac81;DAC du Tarn;dac;81004;0563123456\n\
+//!            x;Sans type;licorne;81004;\n";
+//! let preview = store.import_partners(&v, csv.as_bytes(), "p.csv", false, &Author::cli()).unwrap();
+//! assert_eq!((preview.added.len(), preview.rejected.len(), preview.applied), (1, 1, false));
+//! assert_eq!(preview.rejected[0].line, 3);
+//! assert_eq!(store.partner_count().unwrap(), 0);
+//! let done = store.import_partners(&v, csv.as_bytes(), "p.csv", true, &Author::cli()).unwrap();
+//! assert!(done.applied);
+//! assert_eq!(store.partner("local:dac81").unwrap().unwrap().fields.telephone.as_deref(), Some("05 63 12 34 56"));
+//! let again = store.import_partners(&v, csv.as_bytes(), "p.csv", true, &Author::cli()).unwrap();
+//! assert_eq!((again.added.len(), again.unchanged.len()), (0, 1));
+//! ```
+
+use std::collections::{HashMap, HashSet};
+
+use csv::{ReaderBuilder, Trim};
+use rusqlite::TransactionBehavior;
+use serde::Serialize;
+
+use super::partner::{is_private, RawPartner, Validated, Validator, PRIVATE_FIELDS};
+use super::partners::{load_all, write, Partner};
+use super::{time, Author, Store, StoreError};
+use crate::model::SourceId;
+use crate::sources::partners as csv_partners;
+use crate::sources::text::decode;
+use crate::sources::Rejection;
+
+/// A partner named in an import report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportRow {
+    #[serde(rename = "ligne")]
+    pub line: usize,
+    pub id: String,
+    pub nom: String,
+    /// Changed fields (for `changed` rows).
+    #[serde(rename = "champs", skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// The row brings back an archived partner.
+    #[serde(rename = "restaure", skip_serializing_if = "std::ops::Not::not")]
+    pub restores: bool,
+}
+
+/// What an import adds, changes, leaves alone and rejects.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    #[serde(rename = "fichier")]
+    pub file: String,
+    /// `true` once written; `false` for a preview.
+    #[serde(rename = "applique")]
+    pub applied: bool,
+    #[serde(rename = "ajoutes")]
+    pub added: Vec<ImportRow>,
+    #[serde(rename = "modifies")]
+    pub changed: Vec<ImportRow>,
+    #[serde(rename = "inchanges")]
+    pub unchanged: Vec<ImportRow>,
+    #[serde(rename = "rejetes", serialize_with = "french_rejections")]
+    pub rejected: Vec<Rejection>,
+    #[serde(rename = "remarques")]
+    pub notes: Vec<String>,
+}
+
+/// Rejections with French keys: `ligne`, `champ`, `attendu`, `trouve`, `message`.
+fn french_rejections<S: serde::Serializer>(r: &[Rejection], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(r.len()))?;
+    for x in r {
+        seq.serialize_element(&serde_json::json!({
+            "ligne": x.line, "champ": x.field, "attendu": x.expected, "trouve": x.found,
+            "message": x.to_string(),
+        }))?;
+    }
+    seq.end()
+}
+
+/// Errors that stop a whole import (row problems are [`ImportReport::rejected`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    File(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Folds a header name like the partner importer: ASCII, lower-case, alphanumerics only.
+fn norm(name: &str) -> String {
+    deunicode::deunicode(name)
+        .to_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+/// Columns read here beside the importer, with their aliases.
+const EXTRA_COLUMNS: &[(&str, &[&str])] = &[
+    ("nom", &["raison_sociale"]),
+    ("membre_cpts", &["membre"]),
+    ("role", &[]),
+    ("etiquettes", &["tags"]),
+    ("zone_intervention", &[]),
+    ("notes", &["remarques"]),
+    ("ligne_directe", &[]),
+    ("notes_internes", &[]),
+];
+
+/// `;` or `,`, whichever the header line uses most outside quotes (as the importer does).
+fn detect_delimiter(text: &str) -> u8 {
+    let header = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    let (mut semi, mut comma, mut quoted) = (0usize, 0usize, false);
+    for c in header.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ';' if !quoted => semi += 1,
+            ',' if !quoted => comma += 1,
+            _ => {}
+        }
+    }
+    if comma > semi {
+        b','
+    } else {
+        b';'
+    }
+}
+
+/// A parsed file: validated partners with their line, and rejections.
+struct Parsed {
+    rows: Vec<(usize, Validated)>,
+    rejected: Vec<Rejection>,
+    notes: Vec<String>,
+    /// Private columns present in the header.
+    private_columns: HashSet<&'static str>,
+}
+
+fn parse(v: &Validator, bytes: &[u8], file: &str) -> Result<Parsed, ImportError> {
+    let (imported, report) = csv_partners::read(bytes, file, SourceId(0), v.kinds())
+        .map_err(|e| ImportError::File(e.to_string()))?;
+    let rejected_lines: HashSet<usize> = report.rejections.iter().map(|r| r.line).collect();
+
+    // Second reading of the same lines for the columns the importer folds or ignores.
+    let (text, _) = decode(bytes);
+    let mut reader = ReaderBuilder::new()
+        .delimiter(detect_delimiter(&text))
+        .comment(Some(b'#'))
+        .flexible(true)
+        .has_headers(false)
+        .trim(Trim::All)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = loop {
+        match records.next() {
+            Some(Ok(r)) if r.iter().all(str::is_empty) => continue,
+            Some(Ok(r)) => break r,
+            _ => return Err(ImportError::File(format!("{file}: en-tête illisible"))),
+        }
+    };
+    let mut cols: HashMap<&'static str, usize> = HashMap::new();
+    for (i, name) in header.iter().enumerate() {
+        let n = norm(name);
+        for (canon, aliases) in EXTRA_COLUMNS {
+            if (norm(canon) == n || aliases.iter().any(|a| norm(a) == n))
+                && !cols.contains_key(canon)
+            {
+                cols.insert(canon, i);
+            }
+        }
+    }
+    let private_columns: HashSet<&'static str> = PRIVATE_FIELDS
+        .iter()
+        .filter(|f| cols.contains_key(*f))
+        .copied()
+        .collect();
+
+    let mut accepted = imported.actors.into_iter();
+    let mut rows = Vec::new();
+    let mut rejected = report.rejections.clone();
+    for rec in records {
+        let Ok(rec) = rec else { continue };
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        if rec.iter().all(str::is_empty) || rejected_lines.contains(&line) {
+            continue;
+        }
+        let Some(record) = accepted.next() else {
+            return Err(ImportError::File(format!(
+                "{file}: ligne {line} : lecture incohérente avec l'importateur de partenaires"
+            )));
+        };
+        let mut raw = RawPartner::default();
+        for (canon, i) in &cols {
+            raw.set(canon, rec.get(*i).unwrap_or(""));
+        }
+        if raw.get("nom") != record.name {
+            return Err(ImportError::File(format!(
+                "{file}: ligne {line} : lecture incohérente avec l'importateur de partenaires (« {} » / « {} »)",
+                raw.get("nom"),
+                record.name
+            )));
+        }
+        match v.complete(record, &raw) {
+            Ok(ok) => rows.push((line, ok)),
+            Err(e) => rejected.push(Rejection::new(file, line, e.champ, e.attendu, e.trouve)),
+        }
+    }
+    rejected.sort_by_key(|r| r.line);
+    let notes = report
+        .notes
+        .into_iter()
+        .filter_map(|n| match n.strip_prefix("colonnes inconnues ignorées : ") {
+            Some(list) => {
+                let kept: Vec<&str> = list
+                    .split(", ")
+                    .filter(|c| !is_private(&norm_private(c)))
+                    .collect();
+                (!kept.is_empty())
+                    .then(|| format!("colonnes inconnues ignorées : {}", kept.join(", ")))
+            }
+            None => Some(n),
+        })
+        .collect();
+    Ok(Parsed {
+        rows,
+        rejected,
+        notes,
+        private_columns,
+    })
+}
+
+/// `Ligne directe` → `ligne_directe`, for matching the importer's note.
+fn norm_private(c: &str) -> String {
+    let n = norm(c);
+    PRIVATE_FIELDS
+        .iter()
+        .find(|f| norm(f) == n)
+        .map_or(n, |f| f.to_string())
+}
+
+fn import_row(line: usize, ok: &Validated, fields: Vec<String>, restores: bool) -> ImportRow {
+    ImportRow {
+        line,
+        id: ok.id.clone(),
+        nom: ok.fields.nom.clone(),
+        fields,
+        restores,
+    }
+}
+
+impl Store {
+    /// Reads a partner CSV and compares it with the base; with `apply`, writes every accepted
+    /// row in one transaction (history action `import`). Rejected rows never block the others.
+    pub fn import_partners(
+        &self,
+        v: &Validator,
+        bytes: &[u8],
+        file: &str,
+        apply: bool,
+        who: &Author,
+    ) -> Result<ImportReport, ImportError> {
+        let parsed = parse(v, bytes, file)?;
+        let mut conn = if apply { self.writer() } else { self.reader() };
+        let tx = conn
+            .transaction_with_behavior(if apply {
+                TransactionBehavior::Immediate
+            } else {
+                TransactionBehavior::Deferred
+            })
+            .map_err(StoreError::from)?;
+        let current: HashMap<String, Partner> = load_all(&tx, true)?
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect();
+        let mut report = ImportReport {
+            file: file.to_string(),
+            applied: false,
+            added: Vec::new(),
+            changed: Vec::new(),
+            unchanged: Vec::new(),
+            rejected: parsed.rejected,
+            notes: parsed.notes,
+        };
+        let at = time::now();
+        for (line, mut ok) in parsed.rows {
+            match current.get(&ok.id) {
+                None => {
+                    report.added.push(import_row(line, &ok, Vec::new(), false));
+                    if apply {
+                        write(&tx, &ok.id, 1, false, None, &ok.fields, "import", who, &at)?;
+                    }
+                }
+                Some(cur) => {
+                    for f in PRIVATE_FIELDS {
+                        if !parsed.private_columns.contains(f) {
+                            match f {
+                                "ligne_directe" => {
+                                    ok.fields.ligne_directe = cur.fields.ligne_directe.clone()
+                                }
+                                _ => ok.fields.notes_internes = cur.fields.notes_internes.clone(),
+                            }
+                        }
+                    }
+                    let changed: Vec<String> = cur
+                        .fields
+                        .changed_fields(&ok.fields)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect();
+                    if changed.is_empty() && !cur.archived {
+                        report
+                            .unchanged
+                            .push(import_row(line, &ok, Vec::new(), false));
+                        continue;
+                    }
+                    report
+                        .changed
+                        .push(import_row(line, &ok, changed, cur.archived));
+                    if apply {
+                        write(
+                            &tx,
+                            &ok.id,
+                            cur.version + 1,
+                            false,
+                            Some(&cur.fields),
+                            &ok.fields,
+                            "import",
+                            who,
+                            &at,
+                        )?;
+                    }
+                }
+            }
+        }
+        if apply {
+            tx.commit().map_err(StoreError::from)?;
+            report.applied = true;
+        }
+        Ok(report)
+    }
+}
