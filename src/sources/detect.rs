@@ -56,6 +56,18 @@ pub fn detect(file_name: &str, head: &[u8]) -> Option<Format> {
     if has("nom") && (has("type") || has("categorie")) && (has("commune") || has("code_insee")) {
         return Some(Format::Partners);
     }
+    // Annuaire Santé `PS_LibreAcces_Personne_activite`: `|`-separated, `Identifiant PP|`.
+    if lower.contains("identifiant pp|") {
+        return Some(Format::Rpps);
+    }
+    // INSEE BPE counts: `NB_EQUIP` before 2023, `DS_BPE_data` (`GEO_OBJECT`, `OBS_VALUE`) after.
+    if (has("typequ") && has("nb_equip")) || (has("geo_object") && has("obs_value")) {
+        return Some(Format::BpeEnsemble);
+    }
+    // INSEE BPE geolocated points.
+    if has("typequ") && (has("lambert_x") || has("longitude")) {
+        return Some(Format::BpeXy);
+    }
     let _ = file_name;
     None
 }

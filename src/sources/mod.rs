@@ -173,9 +173,9 @@ impl Dataset {
             Format::DecoupageCsv => decoupage::read_communes_csv(bytes, file)?,
             Format::Territories => territories::read(bytes, file)?,
             Format::Partners => partners::read(bytes, file, source, &self.kinds)?,
-            Format::Rpps => rpps::read(bytes, file, source, &self.kinds)?,
+            Format::Rpps => rpps::read(bytes, file, source, &mut self.kinds)?,
             Format::BpeEnsemble => bpe::read_ensemble(bytes, file, &self.kinds)?,
-            Format::BpeXy => bpe::read_xy(bytes, file, source, &self.kinds)?,
+            Format::BpeXy => bpe::read_xy(bytes, file, source, &mut self.kinds)?,
         };
         self.add(imported, report);
         Ok(self.reports.last().expect("just pushed"))

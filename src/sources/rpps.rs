@@ -1,8 +1,742 @@
-//! (stub, being written)
-#![allow(unused)]
-use super::{FileReport, Imported, SourceError};
-use crate::model::{KindTable, SourceId};
+//! Annuaire Santé `PS_LibreAcces_Personne_activite` (RPPS / ADELI professionals).
+//!
+//! Format facts (see `PROVENANCE.md`):
+//! - `|`-separated, **no quoting at all**: a `"` is data, even unbalanced;
+//! - a header line; every line, header included, ends with `|` (n+1 split fields for n columns);
+//! - UTF-8 (decoded with [`text::decode`] anyway), LF or CRLF;
+//! - columns grow on the right over the years (48, 52, 56…): they are mapped by header name
+//!   (compared without case, accents or punctuation, so `(coord. Structure)` and
+//!   `(coord. structure)` are the same column) and unknown columns are ignored;
+//! - one line per activity (person × structure × role): one actor per activity site, with id
+//!   `rpps:<Identifiant PP>:<Identifiant technique de la structure>`. A repeated pair is kept
+//!   once (counted in a note). Lines without any site (every address field empty) are counted
+//!   in a note, not turned into actors.
+//!
+//! Kinds are chosen by code, never by label:
+//!
+//! | `Code profession` | condition | kind |
+//! |---|---|---|
+//! | 10 | savoir-faire SM26, SM53 or SM54 | `medecin-generaliste` |
+//! | 10 | another savoir-faire | `medecin-specialiste` |
+//! | 10 | no savoir-faire (column absent or empty) | `rpps-10` « Médecin (spécialité non précisée) » |
+//! | 21 | section A, D or E of the pharmacists' table (officine, officine adjoints, outre-mer) | `pharmacie` |
+//! | 21 | another or no section (H hospital, B industry, C wholesale, G biology) | `rpps-21` « Pharmacien (hors officine) » |
+//! | 40, 50, 60, 70, 80, 91, 93 | | `chirurgien-dentiste`, `sage-femme`, `infirmier`, `masseur-kinesitherapeute`, `pedicure-podologue`, `orthophoniste`, `psychologue` |
+//! | any other | | `rpps-<code>` with the file's `Libellé profession` (one note per code) |
+//!
+//! RPPS has no coordinates: actors get no position (the [`super::Dataset`] places them at their
+//! commune's centroid).
+//!
+//! Report counts: `accepted` counts the data lines read without error (duplicates and
+//! identity-only lines included, each explained in a note); `rejected` the others.
 
-pub fn read(bytes: &[u8], file: &str, source: SourceId, kinds: &KindTable) -> Result<(Imported, FileReport), SourceError> {
-    Err(SourceError::Invalid { file: file.into(), detail: "importeur en cours d'écriture".into() })
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::text::decode;
+use super::{FileReport, Format, Imported, SourceError};
+use crate::model::{ActorRecord, Address, InseeCode, KindId, KindTable, Sector, SourceId};
+
+/// Normalises a header name for comparison: ASCII-folded, lower-case, alphanumerics only.
+fn norm(name: &str) -> String {
+    deunicode::deunicode(name)
+        .to_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+/// Column positions, found by header name.
+struct Columns {
+    pp: usize,
+    profession: usize,
+    profession_label: Option<usize>,
+    civility: Option<usize>,
+    last_name: Option<usize>,
+    first_name: Option<usize>,
+    skill: Option<usize>,
+    skill_label: Option<usize>,
+    mode: Option<usize>,
+    mode_label: Option<usize>,
+    structure: Option<usize>,
+    company: Option<usize>,
+    sign: Option<usize>,
+    number: Option<usize>,
+    repeat: Option<usize>,
+    street_type: Option<usize>,
+    street: Option<usize>,
+    distribution: Option<usize>,
+    cedex: Option<usize>,
+    postcode: Option<usize>,
+    commune: Option<usize>,
+    city: Option<usize>,
+    phone: Option<usize>,
+    email: Option<usize>,
+    section: Option<usize>,
+}
+
+impl Columns {
+    fn from_header(header: &[&str], file: &str) -> Result<Columns, SourceError> {
+        let normed: Vec<String> = header.iter().map(|h| norm(h)).collect();
+        let find = |names: &[&str]| -> Option<usize> {
+            names.iter().find_map(|n| {
+                let n = norm(n);
+                normed.iter().position(|h| *h == n)
+            })
+        };
+        let required = |name: &str| -> Result<usize, SourceError> {
+            find(&[name]).ok_or_else(|| SourceError::Invalid {
+                file: file.to_string(),
+                detail: format!("colonne « {name} » absente de l'en-tête"),
+            })
+        };
+        Ok(Columns {
+            pp: required("Identifiant PP")?,
+            profession: required("Code profession")?,
+            profession_label: find(&["Libellé profession"]),
+            civility: find(&["Code civilité d'exercice", "Code civilité exercice"]),
+            last_name: find(&["Nom d'exercice"]),
+            first_name: find(&["Prénom d'exercice"]),
+            skill: find(&["Code savoir-faire"]),
+            skill_label: find(&["Libellé savoir-faire"]),
+            mode: find(&["Code mode exercice"]),
+            mode_label: find(&["Libellé mode exercice"]),
+            structure: find(&["Identifiant technique de la structure"]),
+            company: find(&["Raison sociale site"]),
+            sign: find(&["Enseigne commerciale site"]),
+            number: find(&["Numéro Voie (coord. structure)"]),
+            repeat: find(&["Indice répétition voie (coord. structure)"]),
+            street_type: find(&["Libellé type de voie (coord. structure)"]),
+            street: find(&["Libellé Voie (coord. structure)"]),
+            distribution: find(&["Mention distribution (coord. structure)"]),
+            cedex: find(&["Bureau cedex (coord. structure)"]),
+            postcode: find(&["Code postal (coord. structure)"]),
+            commune: find(&["Code commune (coord. structure)"]),
+            city: find(&["Libellé commune (coord. structure)"]),
+            phone: find(&["Téléphone (coord. structure)"]),
+            email: find(&["Adresse e-mail (coord. structure)"]),
+            section: find(&["Code section tableau pharmaciens"]),
+        })
+    }
+
+    /// The site fields: a line where all are empty has no activity site.
+    fn site_fields(&self) -> [Option<usize>; 11] {
+        [
+            self.structure,
+            self.company,
+            self.sign,
+            self.number,
+            self.street,
+            self.distribution,
+            self.cedex,
+            self.postcode,
+            self.commune,
+            self.city,
+            self.phone,
+        ]
+    }
+}
+
+/// Reads a `PS_LibreAcces_Personne_activite` file.
+///
+/// ```
+/// use maillage::model::{KindTable, SourceId};
+/// use maillage::sources::rpps;
+/// let mut kinds = KindTable::builtin();
+/// let file = "Identifiant PP|Code profession|Libellé profession|Nom d'exercice|Prénom d'exercice|\
+///             Identifiant technique de la structure|Code commune (coord. structure)|\n\
+///             10001234567|60|Infirmier|\"DUPONT|MARIE|S1|81004|\n";
+/// let (imp, report) = rpps::read(file.as_bytes(), "ps.txt", SourceId(0), &mut kinds).unwrap();
+/// assert_eq!(report.rejected, 0);
+/// assert_eq!(imp.actors[0].id, "rpps:10001234567:S1");
+/// assert_eq!(imp.actors[0].name, "Marie \"DUPONT");
+/// assert_eq!(kinds.get(imp.actors[0].kind).id, "infirmier");
+/// ```
+pub fn read(
+    bytes: &[u8],
+    file: &str,
+    source: SourceId,
+    kinds: &mut KindTable,
+) -> Result<(Imported, FileReport), SourceError> {
+    let (text, _) = decode(bytes);
+    let mut report = FileReport::new(file, Format::Rpps);
+    let mut lines = text.split('\n').enumerate();
+    let header_line = lines
+        .by_ref()
+        .map(|(_, l)| l.strip_suffix('\r').unwrap_or(l))
+        .next()
+        .unwrap_or("");
+    let mut header: Vec<&str> = header_line.split('|').collect();
+    // Published files end every line with `|`; a file without it must be consistent too.
+    let trailing = header.len() > 1 && header.last() == Some(&"");
+    if trailing {
+        header.pop();
+    }
+    let cols = Columns::from_header(&header, file)?;
+    let n = header.len();
+
+    let mut imported = Imported::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut duplicates = 0usize;
+    let mut identity_only = 0usize;
+    let mut without_commune = 0usize;
+    let mut doctors_without_skill = 0usize;
+    let mut other_professions: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    let mut kind_cache: HashMap<(String, String), KindId> = HashMap::new();
+    let mut fields: Vec<&str> = Vec::with_capacity(n + 1);
+
+    for (idx, raw) in lines {
+        let line_no = idx + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        fields.clear();
+        fields.extend(line.split('|'));
+        let ok_count = if trailing {
+            fields.len() == n + 1 && fields[n].is_empty()
+        } else {
+            fields.len() == n
+        };
+        if !ok_count {
+            let found = fields.len() - usize::from(trailing && fields.last() == Some(&""));
+            report.reject(
+                line_no,
+                "ligne",
+                &format!("{n} champs séparés par « | » (comme l'en-tête)"),
+                &format!("{found} champs"),
+            );
+            continue;
+        }
+        let get = |c: Option<usize>| field(&fields, c);
+        let pp = fields[cols.pp].trim();
+        if pp.is_empty() {
+            report.reject(line_no, "Identifiant PP", "un identifiant non vide", "");
+            continue;
+        }
+        let profession = fields[cols.profession].trim();
+        if profession.is_empty() {
+            report.reject(
+                line_no,
+                "Code profession",
+                "un code profession (10, 21, 60…)",
+                "",
+            );
+            continue;
+        }
+        let commune_code = get(cols.commune);
+        let commune = if commune_code.is_empty() {
+            None
+        } else {
+            match commune_code.parse::<InseeCode>() {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    report.reject(
+                        line_no,
+                        "Code commune (coord. structure)",
+                        "un code INSEE sur 5 caractères (ex. 81004, 2A004)",
+                        commune_code,
+                    );
+                    continue;
+                }
+            }
+        };
+        report.accepted += 1;
+
+        if cols.site_fields().iter().all(|c| get(*c).is_empty()) {
+            identity_only += 1;
+            continue;
+        }
+        let structure = get(cols.structure);
+        let site_key = if structure.is_empty() {
+            // No structure id but an address: a deterministic key from the address.
+            let addr = [
+                cols.postcode,
+                cols.commune,
+                cols.number,
+                cols.street,
+                cols.city,
+            ]
+            .map(get)
+            .join("|");
+            format!("adresse-{:016x}", fnv1a(addr.as_bytes()))
+        } else {
+            structure.to_string()
+        };
+        let id = format!("rpps:{pp}:{site_key}");
+        if !seen.insert(id.clone()) {
+            duplicates += 1;
+            continue;
+        }
+
+        let skill = get(cols.skill);
+        let section = get(cols.section).to_ascii_uppercase();
+        let prof_label = get(cols.profession_label);
+        if profession == "10" && skill.is_empty() {
+            doctors_without_skill += 1;
+        }
+        let cache_key = kind_cache_key(profession, skill, &section);
+        let kind = match kind_cache.get(&cache_key) {
+            Some(k) => *k,
+            None => {
+                let k = kind_for(kinds, profession, skill, &section, prof_label);
+                kind_cache.insert(cache_key, k);
+                k
+            }
+        };
+        if !is_mapped_profession(profession) {
+            let e = other_professions
+                .entry(profession.to_string())
+                .or_insert_with(|| (prof_label.to_string(), 0));
+            e.1 += 1;
+        }
+
+        // Name: "Dr Marie DUPONT".
+        let first = title_case(get(cols.first_name));
+        let last = get(cols.last_name);
+        let civ = match get(cols.civility).to_ascii_uppercase().as_str() {
+            "DR" => "Dr ",
+            "PR" => "Pr ",
+            "" if cols.civility.is_none() && (profession == "10" || profession == "40") => "Dr ",
+            _ => "",
+        };
+        let person = [first.as_str(), last]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let name = if person.is_empty() {
+            first_non_empty(&[get(cols.company), get(cols.sign), pp]).to_string()
+        } else {
+            format!("{civ}{person}")
+        };
+
+        let mut rec = ActorRecord::new(id, name, kind, source);
+        let (code, label) = if skill.is_empty() {
+            (profession, prof_label)
+        } else {
+            (skill, get(cols.skill_label))
+        };
+        rec.source_code = Some(code.to_string());
+        rec.source_label = non_empty(label).or_else(|| non_empty(prof_label));
+        rec.address = address(&cols, &fields);
+        if commune.is_none() {
+            without_commune += 1;
+        }
+        rec.commune = commune;
+        rec.phone = non_empty(get(cols.phone)).map(|p| normalise_phone(&p));
+        rec.email = non_empty(get(cols.email));
+        let mode = mode_tag(get(cols.mode), get(cols.mode_label));
+        if let Some(m) = mode {
+            rec.tags.push(m);
+        }
+        if profession == "21" {
+            rec.tags.push("pharmacien".into());
+        }
+        imported.actors.push(rec);
+    }
+
+    report.notes.push(format!(
+        "{} professionnels-sites retenus (sans coordonnées : placés au centre de leur commune)",
+        imported.actors.len()
+    ));
+    if duplicates > 0 {
+        report.notes.push(format!(
+            "{duplicates} lignes répètent un couple professionnel–structure déjà lu : gardé une fois"
+        ));
+    }
+    if identity_only > 0 {
+        report.notes.push(format!(
+            "{identity_only} lignes sans lieu d'exercice (identité seule) : pas d'acteur créé"
+        ));
+    }
+    if without_commune > 0 {
+        report.notes.push(format!(
+            "{without_commune} lieux d'exercice sans code commune : non placés sur la carte"
+        ));
+    }
+    if doctors_without_skill > 0 {
+        report.notes.push(format!(
+            "{doctors_without_skill} médecins sans savoir-faire : type « Médecin (spécialité non précisée) »"
+        ));
+    }
+    for (code, (label, count)) in &other_professions {
+        let label = if label.is_empty() {
+            "sans libellé"
+        } else {
+            label
+        };
+        report.notes.push(format!(
+            "profession {code} ({label}) : {count} lieux d'exercice, type « rpps-{code} »"
+        ));
+    }
+    Ok((imported, report))
+}
+
+fn is_mapped_profession(code: &str) -> bool {
+    matches!(
+        code,
+        "10" | "21" | "40" | "50" | "60" | "70" | "80" | "91" | "93"
+    )
+}
+
+/// The part of a line that decides its kind.
+fn kind_cache_key(profession: &str, skill: &str, section: &str) -> (String, String) {
+    match profession {
+        "10" => (
+            "10".into(),
+            if is_gp(skill) {
+                "g"
+            } else if skill.is_empty() {
+                ""
+            } else {
+                "s"
+            }
+            .into(),
+        ),
+        "21" => (
+            "21".into(),
+            if is_officine(section) { "o" } else { "" }.into(),
+        ),
+        p => (p.to_string(), String::new()),
+    }
+}
+
+fn is_gp(skill: &str) -> bool {
+    matches!(skill, "SM26" | "SM53" | "SM54")
+}
+
+/// Officine sections of the pharmacists' table: A (titulaires), D (adjoints), E (outre-mer).
+fn is_officine(section: &str) -> bool {
+    matches!(section, "A" | "D" | "E")
+}
+
+fn kind_for(
+    kinds: &mut KindTable,
+    profession: &str,
+    skill: &str,
+    section: &str,
+    label: &str,
+) -> KindId {
+    let builtin = match profession {
+        "10" if is_gp(skill) => Some("medecin-generaliste"),
+        "10" if !skill.is_empty() => Some("medecin-specialiste"),
+        "21" if is_officine(section) => Some("pharmacie"),
+        "40" => Some("chirurgien-dentiste"),
+        "50" => Some("sage-femme"),
+        "60" => Some("infirmier"),
+        "70" => Some("masseur-kinesitherapeute"),
+        "80" => Some("pedicure-podologue"),
+        "91" => Some("orthophoniste"),
+        "93" => Some("psychologue"),
+        _ => None,
+    };
+    if let Some(k) = builtin.and_then(|id| kinds.by_id(id)) {
+        return k;
+    }
+    let label = match profession {
+        "10" => "Médecin (spécialité non précisée)",
+        "21" => "Pharmacien (hors officine)",
+        _ => label,
+    };
+    kinds.for_source_code_or_insert("rpps", profession, label, Sector::Sanitaire)
+}
+
+/// A trimmed field, empty when the column is absent.
+fn field<'a>(fields: &[&'a str], c: Option<usize>) -> &'a str {
+    c.map_or("", |i| fields[i].trim())
+}
+
+fn address(cols: &Columns, fields: &[&str]) -> Address {
+    let get = |c: Option<usize>| field(fields, c);
+    let number = [get(cols.number), get(cols.repeat)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let street = [get(cols.street_type), get(cols.street)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let street = [street.as_str(), get(cols.distribution)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cedex = get(cols.cedex);
+    let mut postcode = get(cols.postcode).to_string();
+    let mut city = get(cols.city).to_string();
+    if let Some((cp, town)) = cedex.split_once(' ') {
+        // "81000 ALBI CEDEX 9": fills what the structured fields leave empty.
+        if postcode.is_empty() && cp.len() == 5 && cp.bytes().all(|b| b.is_ascii_digit()) {
+            postcode = cp.to_string();
+        }
+        if city.is_empty() {
+            city = town.trim().to_string();
+        }
+    }
+    Address {
+        number: non_empty(&number),
+        street: non_empty(&street),
+        postcode: non_empty(&postcode),
+        city: non_empty(&city),
+    }
+}
+
+fn mode_tag(code: &str, label: &str) -> Option<String> {
+    if !label.is_empty() {
+        return Some(label.to_lowercase());
+    }
+    match code {
+        "L" => Some("libéral".into()),
+        "S" => Some("salarié".into()),
+        "B" => Some("bénévole".into()),
+        _ => None,
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+fn first_non_empty<'a>(candidates: &[&'a str]) -> &'a str {
+    candidates
+        .iter()
+        .copied()
+        .find(|s| !s.is_empty())
+        .unwrap_or("")
+}
+
+/// "JEAN-PIERRE" → "Jean-Pierre", "marie claire" → "Marie Claire".
+fn title_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = matches!(c, ' ' | '-' | '\'' | '’');
+    }
+    out
+}
+
+/// French phone numbers as `05 63 47 47 47`; anything else is kept as published.
+pub(crate) fn normalise_phone(raw: &str) -> String {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let national = if let Some(rest) = digits
+        .strip_prefix("33")
+        .filter(|r| r.len() == 9 && raw.trim_start().starts_with('+'))
+    {
+        format!("0{rest}")
+    } else {
+        digits
+    };
+    if national.len() == 10 && national.starts_with('0') {
+        let b = national.as_bytes();
+        b.chunks(2)
+            .map(|c| std::str::from_utf8(c).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        raw.trim().to_string()
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &[u8] =
+        include_bytes!("../../tests/fixtures/rpps/PS_LibreAcces_Personne_activite_extrait.txt");
+    const FIXTURE_2025: &[u8] = include_bytes!(
+        "../../tests/fixtures/rpps/PS_LibreAcces_Personne_activite_2025_colonne_inconnue.txt"
+    );
+
+    fn load(bytes: &[u8]) -> (Imported, FileReport, KindTable) {
+        let mut kinds = KindTable::builtin();
+        let (imp, rep) = read(bytes, "ps.txt", SourceId(3), &mut kinds).unwrap();
+        (imp, rep, kinds)
+    }
+
+    fn actor<'a>(imp: &'a Imported, id: &str) -> &'a ActorRecord {
+        imp.actors
+            .iter()
+            .find(|a| a.id == id)
+            .unwrap_or_else(|| panic!("{id} absent"))
+    }
+
+    #[test]
+    fn fixture_is_format_exact() {
+        let text = std::str::from_utf8(FIXTURE).unwrap();
+        let header = text.lines().next().unwrap();
+        assert!(header.ends_with('|'));
+        assert_eq!(header.split('|').count(), 53, "52 columns + trailing |");
+        assert!(text.contains("\r\n"), "fixture has CRLF lines");
+    }
+
+    #[test]
+    fn reads_every_line_with_report() {
+        let (imp, rep, _) = load(FIXTURE);
+        let data_lines = std::str::from_utf8(FIXTURE).unwrap().lines().count() - 1;
+        assert_eq!(rep.accepted + rep.rejected, data_lines);
+        assert_eq!(rep.rejected, 1, "{:?}", rep.rejections);
+        let r = &rep.rejections[0];
+        assert_eq!((r.line, r.field.as_str()), (11, "ligne"));
+        assert!(r.expected.contains("52 champs"), "{}", r.expected);
+        assert_eq!(r.found, "51 champs");
+        assert!(
+            rep.notes.iter().any(|n| n.starts_with("1 lignes répètent")),
+            "{:?}",
+            rep.notes
+        );
+        assert!(
+            rep.notes
+                .iter()
+                .any(|n| n.starts_with("1 lignes sans lieu d'exercice")),
+            "{:?}",
+            rep.notes
+        );
+        // 10 data lines: 1 rejected, 1 duplicate, 1 identity-only.
+        assert_eq!(imp.actors.len(), 7);
+    }
+
+    #[test]
+    fn unbalanced_quote_is_data() {
+        let (imp, _, _) = load(FIXTURE);
+        let a = actor(&imp, "rpps:10100123456:S81000000001");
+        assert_eq!(a.name, "Dr Marie \"DUPONT");
+        // The next line was not swallowed by the quote.
+        actor(&imp, "rpps:10100123457:S81000000002");
+    }
+
+    #[test]
+    fn kinds_by_code() {
+        let (imp, rep, kinds) = load(FIXTURE);
+        let kind = |id: &str| kinds.get(actor(&imp, id).kind).id.clone();
+        assert_eq!(kind("rpps:10100123456:S81000000001"), "medecin-generaliste");
+        assert_eq!(kind("rpps:10100123457:S81000000002"), "medecin-specialiste");
+        assert_eq!(kind("rpps:10100123458:S81000000003"), "infirmier");
+        assert_eq!(kind("rpps:10100123459:S81000000004"), "pharmacie");
+        assert_eq!(kind("rpps:10100123460:F810000505"), "rpps-21");
+        assert_eq!(kind("rpps:10100123461:S81000000005"), "rpps-26");
+        assert_eq!(
+            kinds
+                .get(actor(&imp, "rpps:10100123461:S81000000005").kind)
+                .label,
+            "Audioprothésiste"
+        );
+        assert!(
+            rep.notes
+                .iter()
+                .any(|n| n.starts_with("profession 26 (Audioprothésiste) : 1 ")),
+            "{:?}",
+            rep.notes
+        );
+    }
+
+    #[test]
+    fn fields_are_mapped() {
+        let (imp, _, _) = load(FIXTURE);
+        let a = actor(&imp, "rpps:10100123456:S81000000001");
+        assert_eq!(a.source, SourceId(3));
+        assert_eq!(a.source_code.as_deref(), Some("SM54"));
+        assert_eq!(a.source_label.as_deref(), Some("Médecine générale"));
+        assert_eq!(a.address.number.as_deref(), Some("12 B"));
+        assert_eq!(
+            a.address.street.as_deref(),
+            Some("Avenue DU GENERAL DE GAULLE")
+        );
+        assert_eq!(a.address.postcode.as_deref(), Some("81000"));
+        assert_eq!(a.address.city.as_deref(), Some("Albi"));
+        assert_eq!(a.commune.map(|c| c.to_string()).as_deref(), Some("81004"));
+        assert_eq!(a.phone.as_deref(), Some("05 63 47 47 47"));
+        assert_eq!(a.email.as_deref(), Some("cabinet.centre@example.fr"));
+        assert_eq!(a.tags, vec!["libéral".to_string()]);
+        assert_eq!(a.position, None);
+        let nurse = actor(&imp, "rpps:10100123458:S81000000003");
+        assert_eq!(nurse.name, "Jean-Pierre MARTIN");
+        assert_eq!(nurse.tags, vec!["salarié".to_string()]);
+        assert_eq!(nurse.commune, None, "empty Code commune");
+        assert_eq!(nurse.address.postcode.as_deref(), Some("81600"));
+    }
+
+    #[test]
+    fn person_with_two_sites_gives_two_actors() {
+        let (imp, _, _) = load(FIXTURE);
+        let sites: Vec<_> = imp
+            .actors
+            .iter()
+            .filter(|a| a.id.starts_with("rpps:10100123457:"))
+            .collect();
+        assert_eq!(sites.len(), 2);
+    }
+
+    #[test]
+    fn columns_by_name_with_unknown_extra_column() {
+        let (imp, rep, kinds) = load(FIXTURE_2025);
+        assert_eq!(rep.rejected, 0, "{:?}", rep.rejections);
+        assert_eq!(imp.actors.len(), 2);
+        let a = actor(&imp, "rpps:10100999001:S31000000001");
+        assert_eq!(kinds.get(a.kind).id, "masseur-kinesitherapeute");
+        assert_eq!(a.commune.map(|c| c.to_string()).as_deref(), Some("31555"));
+        assert_eq!(a.phone.as_deref(), Some("05 61 00 00 01"));
+        let b = actor(&imp, "rpps:10100999002:S2A000000001");
+        assert_eq!(b.commune.map(|c| c.to_string()).as_deref(), Some("2A004"));
+        assert_eq!(b.name, "Dr Anne-Marie D'ORNANO");
+    }
+
+    #[test]
+    fn missing_required_column_is_a_file_error() {
+        let mut kinds = KindTable::builtin();
+        let err = read(
+            b"Nom d'exercice|Code profession|\nX|10|\n",
+            "x.txt",
+            SourceId(0),
+            &mut kinds,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("Identifiant PP"), "{err}");
+    }
+
+    #[test]
+    fn bad_commune_code_is_rejected() {
+        let mut kinds = KindTable::builtin();
+        let f = "Identifiant PP|Code profession|Identifiant technique de la structure|Code commune (coord. structure)|\n1|60|S|8100|\n";
+        let (imp, rep) = read(f.as_bytes(), "x.txt", SourceId(0), &mut kinds).unwrap();
+        assert!(imp.actors.is_empty());
+        assert_eq!(rep.rejections[0].line, 2);
+        assert_eq!(rep.rejections[0].found, "8100");
+    }
+
+    #[test]
+    fn fixtures_are_detected() {
+        use crate::sources::detect;
+        assert_eq!(detect("a.txt", FIXTURE), Some(Format::Rpps));
+        assert_eq!(detect("a.txt", FIXTURE_2025), Some(Format::Rpps));
+    }
+
+    #[test]
+    fn phone_normalisation() {
+        assert_eq!(normalise_phone("0563474747"), "05 63 47 47 47");
+        assert_eq!(normalise_phone("+33 5 63 47 47 47"), "05 63 47 47 47");
+        assert_eq!(normalise_phone("123"), "123");
+    }
+
+    #[test]
+    fn title_case_names() {
+        assert_eq!(title_case("JEAN-PIERRE"), "Jean-Pierre");
+        assert_eq!(title_case("marie claire"), "Marie Claire");
+    }
 }

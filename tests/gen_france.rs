@@ -1,0 +1,106 @@
+//! The synthetic France-wide generator (`benches/gen_france.py`) writes files that maillage's
+//! importers recognise and read without a single rejection.
+
+use std::path::Path;
+use std::process::Command;
+
+use maillage::sources::{load_dir, scan_dir, Format};
+
+fn generate(dir: &Path, scale: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/gen_france.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(dir)
+        .args(["--echelle", scale, "--graine", "7"])
+        .output()
+        .expect("python3 is required to run benches/gen_france.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn small_generated_france_loads_without_rejection() {
+    let tmp = tempfile::tempdir().unwrap();
+    generate(tmp.path(), "0.002");
+
+    let (found, skipped) = scan_dir(tmp.path()).unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    let mut formats: Vec<Format> = found.iter().map(|(_, f)| *f).collect();
+    formats.sort_by_key(|f| format!("{f:?}"));
+    assert_eq!(formats, vec![Format::BpeXy, Format::Finess, Format::Rpps]);
+
+    let ds = load_dir(tmp.path()).unwrap();
+    for r in &ds.reports {
+        assert_eq!(r.rejected, 0, "{}: {:?}", r.file, r.rejections.first());
+        assert!(r.accepted > 0, "{}", r.file);
+    }
+    let count = |prefix: &str| {
+        ds.actors
+            .iter()
+            .filter(|a| a.id.starts_with(prefix))
+            .count()
+    };
+    let finess = ds
+        .reports
+        .iter()
+        .find(|r| r.format == Format::Finess)
+        .unwrap();
+    assert_eq!(count("finess:"), 200);
+    assert_eq!(finess.accepted, 200);
+    let bpe = ds
+        .reports
+        .iter()
+        .find(|r| r.format == Format::BpeXy)
+        .unwrap();
+    assert_eq!(bpe.accepted, 1_200);
+    assert_eq!(count("bpe:"), 1_200);
+    let rpps = ds
+        .reports
+        .iter()
+        .find(|r| r.format == Format::Rpps)
+        .unwrap();
+    assert!(rpps.accepted >= 2_600, "{}", rpps.accepted);
+    // Identity-only lines and repeated pairs are not actors.
+    assert!(
+        count("rpps:") < rpps.accepted && count("rpps:") > 2_000,
+        "{}",
+        count("rpps:")
+    );
+
+    // Every projected position lands in France (metropolitan or overseas), never at (0,0).
+    for a in ds.actors.iter().filter(|a| !a.id.starts_with("rpps:")) {
+        if let Some(p) = a.position {
+            let metro = (-5.5..=10.0).contains(&p.lon) && (41.0..=51.5).contains(&p.lat);
+            let overseas = (-62.0..=-51.0).contains(&p.lon) || (44.0..=56.0).contains(&p.lon);
+            assert!(metro || overseas, "{} at {p:?}", a.id);
+        }
+    }
+    // Positions reproduce the generator's Lambert-93/UTM round trip: most BPE rows carry
+    // both systems, and FINESS only the projected one; both are located.
+    let located = ds
+        .actors
+        .iter()
+        .filter(|a| a.id.starts_with("finess:") && a.position.is_some())
+        .count();
+    assert!(located >= 190, "{located}");
+}
+
+#[test]
+fn generator_is_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    generate(a.path(), "0.0005");
+    generate(b.path(), "0.0005");
+    for name in [
+        "etalab-cs1100507-stock-20260512-0342.csv",
+        "PS_LibreAcces_Personne_activite_202609230000.txt",
+        "BPE25.csv",
+    ] {
+        let x = std::fs::read(a.path().join(name)).unwrap();
+        let y = std::fs::read(b.path().join(name)).unwrap();
+        assert!(x == y, "{name} differs between two runs");
+    }
+}
