@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod export;
 pub mod index;
 pub mod model;
+pub mod orientation;
 pub mod server;
 pub mod sources;
 pub mod store;

@@ -48,7 +48,19 @@ enum Command {
         /// Exige un jeton même pour lire l'API.
         #[arg(long = "lecture-authentifiee")]
         read_auth: bool,
+        /// Dossier des procédures d'orientation (*.toml) ; rechargé sur SIGHUP ou
+        /// POST /api/admin/recharger. Par défaut : les exemples, avec les données de démonstration.
+        #[arg(long)]
+        procedures: Option<PathBuf>,
     },
+    /// Procédures d'orientation : vérifier les fichiers.
+    Procedures {
+        #[command(subcommand)]
+        cmd: maillage::orientation::cli::ProceduresCmd,
+    },
+    /// Fiche d'orientation imprimable (HTML A4) pour une commune, ou une par commune d'un
+    /// territoire.
+    Orientation(maillage::orientation::cli::OrientationArgs),
     /// Annuaire local des partenaires : importer un CSV, exporter.
     Partenaires {
         #[command(subcommand)]
@@ -168,6 +180,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         no_tiles: false,
         base: maillage::store::cli::DEFAULT_BASE.into(),
         read_auth: false,
+        procedures: None,
     }) {
         Command::Serve {
             data,
@@ -176,6 +189,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             no_tiles,
             base,
             read_auth,
+            procedures,
         } => {
             let dir = load(data.as_ref())?;
             let mut config = ServerConfig {
@@ -191,7 +205,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("Carte et API : http://{addr}/  (Ctrl-C pour arrêter)");
             let store = maillage::store::Store::open(&base)?;
             eprintln!("Annuaire local des partenaires : {}", base.display());
+            let demo_data = data.is_none();
             let state = AppState::with_store(dir, config, store, read_auth)?;
+            let set = maillage::orientation::cli::serve_procedures(
+                procedures.as_deref(),
+                demo_data,
+                &state.directory(),
+                &mut std::io::stderr(),
+            )?;
+            let state = state.with_procedures(set);
             rt.block_on(server::serve(state))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -204,6 +226,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let dir = load(data.as_ref())?;
             query_cmd(&dir, query, format)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Procedures { cmd } => {
+            let dir = load(cmd.data())?;
+            let code =
+                maillage::orientation::cli::run_procedures(cmd, &dir, &mut std::io::stdout())?;
+            Ok(ExitCode::from(code))
+        }
+        Command::Orientation(args) => {
+            let dir = load(args.data.as_ref())?;
+            let code =
+                maillage::orientation::cli::run_orientation(args, &dir, &mut std::io::stdout())?;
+            Ok(ExitCode::from(code))
         }
         Command::Stats { data } => {
             let dir = load(data.as_ref())?;

@@ -1,5 +1,6 @@
 //! In-memory indexes: actors in R-trees, communes in a polygon R-tree, text search.
 
+pub mod areas;
 pub mod communes;
 pub mod directory;
 pub mod spatial;

@@ -5,10 +5,12 @@ pub mod commune;
 pub mod departements;
 pub mod geodesy;
 pub mod kinds;
+pub mod service_area;
 pub mod territory;
 
 pub use actor::{Actor, ActorRecord, Address, Precision, SourceId};
 pub use commune::{Commune, InseeCode};
 pub use geodesy::{haversine_m, LonLat, EARTH_RADIUS_M};
 pub use kinds::{Kind, KindId, KindTable, Sector};
+pub use service_area::ServiceArea;
 pub use territory::{Territory, TerritoryKind};

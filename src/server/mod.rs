@@ -10,6 +10,7 @@ pub mod json;
 pub mod openapi;
 pub mod params;
 pub mod routes;
+pub mod routes_orientation;
 pub mod routes_partners;
 pub mod web;
 
@@ -60,6 +61,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// The CPTS's own partner store; `None` when served without a base (writes answer 503).
     pub partners: Option<Arc<routes_partners::PartnerService>>,
+    /// Orientation procedures, swapped whole on reload (`SIGHUP`, `POST /api/admin/recharger`).
+    procedures: Arc<ArcSwap<crate::orientation::ProcedureSet>>,
 }
 
 impl AppState {
@@ -68,7 +71,26 @@ impl AppState {
             directory: Arc::new(ArcSwap::from_pointee(directory)),
             config: Arc::new(config),
             partners: None,
+            procedures: Arc::new(ArcSwap::from_pointee(
+                crate::orientation::ProcedureSet::empty(),
+            )),
         }
+    }
+
+    /// With these orientation procedures.
+    pub fn with_procedures(self, set: crate::orientation::ProcedureSet) -> AppState {
+        self.replace_procedures(set);
+        self
+    }
+
+    /// The current procedures; a reader keeps the version it got for its whole request.
+    pub fn procedures(&self) -> Arc<crate::orientation::ProcedureSet> {
+        self.procedures.load_full()
+    }
+
+    /// Replaces the procedures atomically.
+    pub fn replace_procedures(&self, set: crate::orientation::ProcedureSet) {
+        self.procedures.store(Arc::new(set));
     }
 
     /// With the partner store: its partners are put into the directory at once, and every
@@ -104,6 +126,19 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/actors", get(routes::actors))
         .route("/api/actors/{id}", get(routes::actor))
+        .route("/api/actors/{id}/zone", get(routes_orientation::actor_zone))
+        .route("/api/competents", get(routes_orientation::competents))
+        .route("/api/procedures", get(routes_orientation::procedures))
+        .route("/api/procedures/{id}", get(routes_orientation::procedure))
+        .route("/api/orientation", get(routes_orientation::orientation))
+        .route(
+            "/api/admin/recharger",
+            axum::routing::post(routes_orientation::reload),
+        )
+        .route(
+            "/orientation/{procedure}/{commune}",
+            get(routes_orientation::sheet_page),
+        )
         .route("/api/nearest", get(routes::nearest))
         .route(
             "/api/within",
@@ -202,6 +237,7 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
         .map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(ServeError::Serve)?;
     tracing::info!("maillage écoute sur http://{local}");
+    routes_orientation::spawn_sighup_reload(state.clone());
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

@@ -62,6 +62,13 @@ pub const FINESS_FILE: DemoFile = DemoFile {
     bytes: demo_file!("finess-exemple-81.csv"),
 };
 
+/// Sample service areas of the sample establishments (DAC, CLIC, SSIAD, CMP, CMPP, PMI…).
+pub const ZONES_FILE: DemoFile = DemoFile {
+    name: "demo/zones-exemple.csv",
+    format: Format::ZonesCsv,
+    bytes: demo_file!("zones-exemple.csv"),
+};
+
 /// The demo territory without establishments: the 314 communes of the Tarn with outlines,
 /// populations and postcodes, their town halls and CCAS, the EPCI touching the Tarn and the
 /// sample CPTS.
@@ -84,6 +91,10 @@ pub fn territory() -> Result<Dataset, SourceError> {
 pub fn dataset() -> Result<Dataset, SourceError> {
     let mut ds = territory()?;
     ds.load_bytes(FINESS_FILE.name, FINESS_FILE.format, FINESS_FILE.bytes)?;
+    ds.load_bytes(ZONES_FILE.name, ZONES_FILE.format, ZONES_FILE.bytes)?;
+    if let Some(r) = ds.reports.last_mut() {
+        r.sample = true;
+    }
     ds.place_unlocated_actors();
     Ok(ds)
 }

@@ -9,6 +9,7 @@ use super::Format;
 /// use maillage::sources::{detect, Format};
 /// assert_eq!(detect("x.csv", b"finess;etalab;98;2026-05-12\nstructureet;810000505;"), Some(Format::Finess));
 /// assert_eq!(detect("t.csv", b"territoire;code_insee\nCPTS X;81004\n"), Some(Format::Territories));
+/// assert_eq!(detect("z.csv", b"acteur;zone\nfiness:1;dep:81\n"), Some(Format::ZonesCsv));
 /// assert_eq!(detect("x.txt", b"hello"), None);
 /// ```
 pub fn detect(file_name: &str, head: &[u8]) -> Option<Format> {
@@ -25,6 +26,9 @@ pub fn detect(file_name: &str, head: &[u8]) -> Option<Format> {
         return Some(Format::Finess);
     }
     if trimmed.starts_with('{') {
+        if trimmed.contains("\"FeatureCollection\"") && trimmed.contains("\"acteur\"") {
+            return Some(Format::ZonesGeojson);
+        }
         if trimmed.contains("\"FeatureCollection\"") || trimmed.contains("\"Feature\"") {
             return Some(Format::CommunesGeojson);
         }
@@ -52,6 +56,9 @@ pub fn detect(file_name: &str, head: &[u8]) -> Option<Format> {
     }
     if (has("territoire") && has("code_insee")) || (has("cpts_nom") && has("code_insee_cog2026")) {
         return Some(Format::Territories);
+    }
+    if has("acteur") && (has("zone") || has("zone_intervention")) {
+        return Some(Format::ZonesCsv);
     }
     if has("nom") && (has("type") || has("categorie")) && (has("commune") || has("code_insee")) {
         return Some(Format::Partners);

@@ -17,6 +17,7 @@ pub mod report;
 pub mod rpps;
 pub mod territories;
 pub mod text;
+pub mod zones;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +55,10 @@ pub enum Format {
     BpeEnsemble,
     /// INSEE BPE geolocated points (`xy`).
     BpeXy,
+    /// Service areas keyed by actor id: `acteur;zone` CSV.
+    ZonesCsv,
+    /// Service areas keyed by actor id: GeoJSON features with an `acteur` property.
+    ZonesGeojson,
 }
 
 impl Format {
@@ -71,6 +76,8 @@ impl Format {
             Format::Rpps => "Annuaire Santé – professionnels (PS_LibreAcces)",
             Format::BpeEnsemble => "INSEE – Base permanente des équipements (effectifs par commune)",
             Format::BpeXy => "INSEE – Base permanente des équipements (géolocalisée)",
+            Format::ZonesCsv => "Zones d'intervention (CSV)",
+            Format::ZonesGeojson => "Zones d'intervention (GeoJSON)",
         }
     }
 
@@ -87,6 +94,8 @@ impl Format {
             Format::Partners => 7,
             Format::Rpps => 8,
             Format::BpeXy => 9,
+            Format::ZonesCsv => 11,
+            Format::ZonesGeojson => 12,
             Format::BpeEnsemble => 10,
         }
     }
@@ -120,6 +129,8 @@ pub struct Imported {
     pub territories: Vec<Territory>,
     /// Commune-level equipment counts (BPE `ensemble`), not placed as actors.
     pub equipment_counts: Vec<EquipmentCount>,
+    /// Service areas keyed by actor id (zones files).
+    pub service_areas: Vec<zones::ServiceAreaRecord>,
 }
 
 /// A count of one kind of equipment in one commune (INSEE BPE `ensemble`).
@@ -143,6 +154,7 @@ pub struct Dataset {
     pub communes: Vec<Commune>,
     pub territories: Vec<Territory>,
     pub equipment_counts: Vec<EquipmentCount>,
+    pub service_areas: Vec<zones::ServiceAreaRecord>,
     pub reports: Vec<FileReport>,
 }
 
@@ -176,6 +188,8 @@ impl Dataset {
             Format::Rpps => rpps::read(bytes, file, source, &mut self.kinds)?,
             Format::BpeEnsemble => bpe::read_ensemble(bytes, file, &self.kinds)?,
             Format::BpeXy => bpe::read_xy(bytes, file, source, &mut self.kinds)?,
+            Format::ZonesCsv => zones::read_csv(bytes, file)?,
+            Format::ZonesGeojson => zones::read_geojson(bytes, file)?,
         };
         self.add(imported, report);
         Ok(self.reports.last().expect("just pushed"))
@@ -204,6 +218,7 @@ impl Dataset {
         }
         self.actors.extend(imported.actors);
         self.equipment_counts.extend(imported.equipment_counts);
+        self.service_areas.extend(imported.service_areas);
         self.reports.push(report);
     }
 
