@@ -9,6 +9,7 @@
 
 pub mod analysis;
 pub mod export;
+pub mod fetch;
 pub mod index;
 pub mod model;
 pub mod orientation;
