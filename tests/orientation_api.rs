@@ -316,3 +316,23 @@ async fn reload_route_keeps_old_version_of_broken_file() {
     let (_, v) = get_json(&st, "/api/procedures/dac").await;
     assert_eq!(v["version"], "2");
 }
+
+#[tokio::test]
+async fn openapi_lists_the_orientation_routes() {
+    let st = state();
+    let (_, v) = get_json(&st, "/api/openapi.json").await;
+    for path in [
+        "/api/competents",
+        "/api/actors/{id}/zone",
+        "/api/procedures",
+        "/api/procedures/{id}",
+        "/api/orientation",
+        "/api/admin/recharger",
+        "/orientation/{procedure}/{commune}",
+    ] {
+        assert!(
+            v["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
+    }
+}

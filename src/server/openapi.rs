@@ -69,7 +69,7 @@ pub fn document() -> Value {
         "requestBody": {"required": true, "content": {"application/geo+json": {"schema": {"type": "object"}}}},
         "responses": {"200": {"description": fc}, "400": {"description": "Géométrie invalide"}, "413": {"description": "Corps trop volumineux (1 Mio au plus)"}}
     });
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "maillage",
@@ -102,5 +102,7 @@ pub fn document() -> Value {
             "/api/openapi.json": get_op("Ce document", vec![], "Document OpenAPI"),
         },
         "components": {"schemas": {"Erreur": {"type": "object", "properties": {"erreur": {"type": "string"}, "detail": {"type": "string"}}, "required": ["erreur", "detail"]}}}
-    })
+    });
+    super::routes_orientation::openapi_paths(&mut doc);
+    doc
 }

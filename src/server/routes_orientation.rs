@@ -466,3 +466,69 @@ pub fn spawn_sighup_reload(st: AppState) {
     #[cfg(not(unix))]
     let _ = st;
 }
+
+/// Adds the paths of this module to the OpenAPI document.
+pub fn openapi_paths(doc: &mut Value) {
+    let q = |name: &str, desc: &str, required: bool, schema: Value| json!({"name": name, "in": "query", "required": required, "description": desc, "schema": schema});
+    let path = |name: &str, desc: &str| json!({"name": name, "in": "path", "required": true, "description": desc, "schema": {"type": "string"}});
+    let err = json!({"description": "Paramètre invalide", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}});
+    let lat = q(
+        "lat",
+        "Latitude WGS84 (avec lon)",
+        false,
+        json!({"type": "number", "minimum": -90, "maximum": 90}),
+    );
+    let lon = q(
+        "lon",
+        "Longitude WGS84 (avec lat)",
+        false,
+        json!({"type": "number", "minimum": -180, "maximum": 180}),
+    );
+    let commune = q(
+        "commune",
+        "Code INSEE de la commune",
+        false,
+        json!({"type": "string"}),
+    );
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    paths.insert("/api/competents".into(), json!({"get": {
+        "summary": "Structures compétentes en un lieu : leur zone d'intervention couvre la commune ou le point, avec la raison",
+        "parameters": [lat, lon, commune, q("kind", "Types séparés par des virgules", false, json!({"type": "string"}))],
+        "responses": {"200": {"description": "FeatureCollection d'acteurs, propriété « raison »"}, "400": err}
+    }}));
+    paths.insert("/api/actors/{id}/zone".into(), json!({"get": {
+        "summary": "Zone d'intervention d'un acteur (contour GeoJSON, zones déclarées, communes)",
+        "parameters": [path("id", "Identifiant de l'acteur")],
+        "responses": {"200": {"description": "Feature GeoJSON"}, "404": {"description": "Acteur inconnu ou sans zone"}}
+    }}));
+    paths.insert("/api/procedures".into(), json!({"get": {
+        "summary": "Procédures d'orientation chargées, avec les problèmes du dernier chargement",
+        "responses": {"200": {"description": "{procedures, origine, problemes}"}}
+    }}));
+    paths.insert("/api/procedures/{id}".into(), json!({"get": {
+        "summary": "Une procédure : critères et étapes",
+        "parameters": [path("id", "Identifiant de la procédure")],
+        "responses": {"200": {"description": "Procédure"}, "404": {"description": "Procédure inconnue"}}
+    }}));
+    paths.insert("/api/orientation".into(), json!({"get": {
+        "summary": "Évalue une procédure pour un patient : étapes, structures choisies, coordonnées, distance et raison",
+        "parameters": [
+            q("procedure", "Identifiant de la procédure", true, json!({"type": "string"})),
+            lat, lon, commune,
+            q("adresse", "Nom de commune ou code postal (géocodage à la rue pas encore disponible)", false, json!({"type": "string"})),
+            q("age", "Âge du patient en années (0 à 130)", false, json!({"type": "integer", "minimum": 0, "maximum": 130})),
+        ],
+        "responses": {"200": {"description": "Orientation (applicable=false avec motif hors critères)"}, "400": err}
+    }}));
+    paths.insert("/api/admin/recharger".into(), json!({"post": {
+        "summary": "Recharge les procédures (un fichier en erreur garde sa version précédente)",
+        "responses": {"200": {"description": "Rechargées"}, "403": {"description": "Jeton d'écriture requis (avec une base de partenaires)"}, "422": {"description": "Fichier(s) en erreur, détails dans « problemes »"}}
+    }}));
+    paths.insert("/orientation/{procedure}/{commune}".into(), json!({"get": {
+        "summary": "Fiche d'orientation imprimable (HTML, A4) pour une commune, avec QR code",
+        "parameters": [path("procedure", "Identifiant de la procédure"), path("commune", "Code INSEE")],
+        "responses": {"200": {"description": "Page HTML"}, "404": {"description": "Procédure ou commune inconnue"}}
+    }}));
+}
