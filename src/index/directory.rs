@@ -82,7 +82,10 @@ struct Segment {
     /// Sorted by id.
     actors: Vec<Actor>,
     points: PointIndex,
-    by_kind: Vec<PointIndex>,
+    /// Trees of the kinds holding at most 1/[`KIND_TREE_SHARE`] of the segment's located
+    /// actors; a more common kind is queried through `points` with a filter, which then
+    /// visits few other actors (this halves the memory of the spatial index).
+    by_kind: Vec<Option<PointIndex>>,
     kind_members: Vec<Vec<u32>>,
     by_commune: HashMap<InseeCode, Vec<u32>>,
     /// Docs are positions in the segment.
@@ -120,10 +123,11 @@ impl Segment {
                     by_commune.entry(c).or_default().push(i);
                 }
             }
+            let total = located.len();
             let by_kind_handle = s.spawn(move || {
                 per_kind
                     .iter()
-                    .map(|v| PointIndex::new(v))
+                    .map(|v| (v.len() * KIND_TREE_SHARE <= total).then(|| PointIndex::new(v)))
                     .collect::<Vec<_>>()
             });
             let points = PointIndex::new(&located);
@@ -154,6 +158,7 @@ impl Segment {
             + self
                 .by_kind
                 .iter()
+                .flatten()
                 .map(PointIndex::heap_bytes)
                 .sum::<usize>()
             + self.actors.len() * 4 * 2
@@ -188,6 +193,17 @@ pub struct Directory {
     /// Service areas of official actors, then of local ones.
     areas: Arc<AreaIndex>,
     local_areas: AreaIndex,
+}
+
+/// A kind gets a tree of its own when it holds at most 1/`KIND_TREE_SHARE` of the located
+/// actors of a segment.
+const KIND_TREE_SHARE: usize = 20;
+
+/// Which trees answer a query on a set of kinds.
+struct Plan<'a> {
+    trees: Vec<&'a PointIndex>,
+    /// `Some(kinds)`: also walk the tree of every actor, keeping these kinds (none: all).
+    common: Option<Vec<KindId>>,
 }
 
 /// Prefix of the ids of the CPTS's own actors (partners kept in the local store).
@@ -476,29 +492,48 @@ impl Directory {
         });
     }
 
-    fn trees<'a>(&'a self, kinds: Option<&[KindId]>) -> Vec<&'a PointIndex> {
-        let mut out = Vec::new();
-        for seg in self.segments() {
-            match kinds {
-                None => out.push(&seg.points),
-                Some(ks) => out.extend(
-                    unique(ks)
-                        .iter()
-                        .filter_map(|k| seg.by_kind.get(k.0 as usize)),
-                ),
+    /// How to query a set of kinds: trees of rare kinds, plus (for common kinds, or for no
+    /// kind filter) the segment's tree of every actor with an optional kind filter.
+    fn plan<'a>(&self, seg: &'a Segment, kinds: Option<&[KindId]>) -> Plan<'a> {
+        let Some(ks) = kinds else {
+            return Plan {
+                trees: Vec::new(),
+                common: Some(Vec::new()),
+            };
+        };
+        let mut trees = Vec::new();
+        let mut common = Vec::new();
+        for k in unique(ks) {
+            match seg.by_kind.get(k.0 as usize) {
+                Some(Some(t)) => trees.push(t),
+                Some(None) => common.push(k),
+                None => {}
             }
         }
-        out
+        Plan {
+            trees,
+            common: (!common.is_empty()).then_some(common),
+        }
     }
 
     /// The `k` nearest located actors (of the given kinds), as `(index, metres)` sorted by
     /// (distance, id).
     pub fn nearest(&self, at: LonLat, k: usize, kinds: Option<&[KindId]>) -> Vec<(u32, f64)> {
-        let mut all: Vec<(u32, f64)> = self
-            .trees(kinds)
-            .into_iter()
-            .flat_map(|t| t.nearest(at, k, self.pos(), |_| true))
-            .collect();
+        let mut all: Vec<(u32, f64)> = Vec::new();
+        for seg in self.segments() {
+            let plan = self.plan(seg, kinds);
+            for t in &plan.trees {
+                all.extend(t.nearest(at, k, |_| true));
+            }
+            match &plan.common {
+                Some(c) if c.is_empty() => all.extend(seg.points.nearest(at, k, |_| true)),
+                Some(c) => all.extend(
+                    seg.points
+                        .nearest(at, k, |i| c.contains(&self.actor(i).kind())),
+                ),
+                None => {}
+            }
+        }
         self.sort_by_distance(&mut all);
         all.truncate(k);
         all
@@ -506,11 +541,22 @@ impl Directory {
 
     /// Located actors (of the given kinds) within `radius_m`, sorted by (distance, id).
     pub fn within(&self, at: LonLat, radius_m: f64, kinds: Option<&[KindId]>) -> Vec<(u32, f64)> {
-        let mut all: Vec<(u32, f64)> = self
-            .trees(kinds)
-            .into_iter()
-            .flat_map(|t| t.within(at, radius_m, self.pos(), |_| true))
-            .collect();
+        let mut all: Vec<(u32, f64)> = Vec::new();
+        for seg in self.segments() {
+            let plan = self.plan(seg, kinds);
+            for t in &plan.trees {
+                all.extend(t.within(at, radius_m, self.pos(), |_| true));
+            }
+            match &plan.common {
+                Some(c) if c.is_empty() => {
+                    all.extend(seg.points.within(at, radius_m, self.pos(), |_| true))
+                }
+                Some(c) => all.extend(seg.points.within(at, radius_m, self.pos(), |i| {
+                    c.contains(&self.actor(i).kind())
+                })),
+                None => {}
+            }
+        }
         self.sort_by_distance(&mut all);
         all
     }
@@ -557,18 +603,19 @@ impl Directory {
         };
         // Candidates from the most selective index available.
         let mut cands: Vec<u32> = if let Some((min, max)) = f.bbox {
-            match &kinds {
-                None => seg.points.in_bbox(min, max, self.pos()),
-                Some(ks) => {
-                    let mut v: Vec<u32> = ks
-                        .iter()
-                        .filter_map(|k| seg.by_kind.get(k.0 as usize))
-                        .flat_map(|t| t.in_bbox(min, max, self.pos()))
-                        .collect();
-                    v.sort_unstable();
-                    v
-                }
+            let plan = self.plan(seg, kinds.as_deref());
+            let mut v: Vec<u32> = plan
+                .trees
+                .iter()
+                .flat_map(|t| t.in_bbox(min, max, self.pos()))
+                .collect();
+            if plan.common.is_some() {
+                // The kind filter below keeps the common kinds asked for.
+                v.extend(seg.points.in_bbox(min, max, self.pos()));
             }
+            v.sort_unstable();
+            v.dedup();
+            v
         } else if let Some(codes) = &f.communes {
             let mut v: Vec<u32> = codes
                 .iter()

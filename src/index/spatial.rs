@@ -12,19 +12,38 @@
 //! let pts = vec![(0u32, LonLat::new(2.15, 43.93)), (1, LonLat::new(1.90, 43.90)), (2, LonLat::new(1.44, 43.60))];
 //! let idx = PointIndex::new(&pts);
 //! let pos = |k: u32| pts[k as usize].1;
-//! let near = idx.nearest(LonLat::new(1.89, 43.90), 2, pos, |_| true);
+//! let near = idx.nearest(LonLat::new(1.89, 43.90), 2, |_| true);
 //! assert_eq!(near.iter().map(|n| n.0).collect::<Vec<_>>(), vec![1, 0]);
 //! let within = idx.within(LonLat::new(2.15, 43.93), 30_000.0, pos, |_| true);
 //! assert_eq!(within.len(), 2);
 //! ```
 
 use rstar::primitives::GeomWithData;
-use rstar::{RTree, AABB};
+use rstar::{RStarInsertionStrategy, RTree, RTreeParams, AABB};
 
-use crate::model::geodesy::{chord2_for_distance, haversine_m};
+use crate::model::geodesy::{chord2_for_distance, distance_for_chord2, haversine_m};
 use crate::model::LonLat;
 
 type Entry = GeomWithData<[f64; 3], u32>;
+
+/// Wider nodes than rstar's default (6): a shallower tree, fewer node visits per query.
+#[derive(Debug, Clone, Copy)]
+pub struct Params;
+
+impl RTreeParams for Params {
+    const MIN_SIZE: usize = 5;
+    const MAX_SIZE: usize = 16;
+    const REINSERTION_COUNT: usize = 4;
+    type DefaultInsertionStrategy = RStarInsertionStrategy;
+}
+
+/// Below this gap (metres) between a chord-derived distance and a radius, the haversine
+/// formula on the stored position decides, so that the boundary agrees with [`haversine_m`].
+const BOUNDARY_M: f64 = 1e-6;
+
+fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
 
 /// Relative slack on squared chords so that float rounding never loses a point on the boundary
 /// or a tie; the exact haversine check decides.
@@ -36,7 +55,7 @@ const SLACK: f64 = 1e-9;
 /// WGS84 position (the caller already stores it), used for exact distances and box edges.
 #[derive(Debug, Clone, Default)]
 pub struct PointIndex {
-    tree: RTree<Entry>,
+    tree: RTree<Entry, Params>,
 }
 
 impl PointIndex {
@@ -48,7 +67,7 @@ impl PointIndex {
             .map(|(k, p)| GeomWithData::new(p.to_unit_vector(), *k))
             .collect();
         PointIndex {
-            tree: RTree::bulk_load(entries),
+            tree: RTree::bulk_load_with_params(entries),
         }
     }
 
@@ -64,13 +83,7 @@ impl PointIndex {
     ///
     /// `keep` lets a caller skip points without a separate tree; it is called in nearest-first
     /// order, so a rare filter costs a longer walk.
-    pub fn nearest(
-        &self,
-        at: LonLat,
-        k: usize,
-        pos: impl Fn(u32) -> LonLat,
-        keep: impl Fn(u32) -> bool,
-    ) -> Vec<(u32, f64)> {
+    pub fn nearest(&self, at: LonLat, k: usize, keep: impl Fn(u32) -> bool) -> Vec<(u32, f64)> {
         if k == 0 {
             return Vec::new();
         }
@@ -89,7 +102,13 @@ impl PointIndex {
                 kth_chord2 = d2;
             }
         }
-        finish(at, found, k, pos)
+        let mut out: Vec<(u32, f64)> = found
+            .into_iter()
+            .map(|(key, d2)| (key, distance_for_chord2(d2)))
+            .collect();
+        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        out.truncate(k);
+        out
     }
 
     /// Every key accepted by `keep` within `radius_m` metres, sorted by (distance, key).
@@ -106,8 +125,15 @@ impl PointIndex {
             .tree
             .locate_within_distance(q, r2)
             .filter(|e| keep(e.data))
-            .map(|e| (e.data, haversine_m(at, pos(e.data))))
-            .filter(|(_, d)| *d <= radius_m)
+            .filter_map(|e| {
+                let d = distance_for_chord2(chord2(e.geom(), &q));
+                let d = if (d - radius_m).abs() < BOUNDARY_M {
+                    haversine_m(at, pos(e.data))
+                } else {
+                    d
+                };
+                (d <= radius_m).then_some((e.data, d))
+            })
             .collect();
         out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         out
@@ -119,11 +145,27 @@ impl PointIndex {
         let mut out: Vec<u32> = self
             .tree
             .locate_in_envelope_intersecting(&env)
-            .map(|e| e.data)
-            .filter(|k| {
-                let p = pos(*k);
-                p.lon >= min.lon && p.lon <= max.lon && p.lat >= min.lat && p.lat <= max.lat
+            .filter(|e| {
+                let [x, y, z] = *e.geom();
+                let p = LonLat::new(
+                    y.atan2(x).to_degrees(),
+                    z.clamp(-1.0, 1.0).asin().to_degrees(),
+                );
+                let margin = 1e-9;
+                let inside = |p: LonLat| {
+                    p.lon >= min.lon && p.lon <= max.lon && p.lat >= min.lat && p.lat <= max.lat
+                };
+                let near_edge = (p.lon - min.lon).abs() < margin
+                    || (p.lon - max.lon).abs() < margin
+                    || (p.lat - min.lat).abs() < margin
+                    || (p.lat - max.lat).abs() < margin;
+                if near_edge {
+                    inside(pos(e.data))
+                } else {
+                    inside(p)
+                }
             })
+            .map(|e| e.data)
             .collect();
         out.sort_unstable();
         out
@@ -132,23 +174,8 @@ impl PointIndex {
     /// Approximate heap bytes used by the tree (leaves plus inner nodes).
     pub fn heap_bytes(&self) -> usize {
         let leaf = std::mem::size_of::<rstar::RTreeNode<Entry>>();
-        self.tree.size() * leaf * 9 / 8
+        self.tree.size() * leaf * 17 / 16
     }
-}
-
-fn finish(
-    at: LonLat,
-    found: Vec<(u32, f64)>,
-    k: usize,
-    pos: impl Fn(u32) -> LonLat,
-) -> Vec<(u32, f64)> {
-    let mut out: Vec<(u32, f64)> = found
-        .into_iter()
-        .map(|(key, _)| (key, haversine_m(at, pos(key))))
-        .collect();
-    out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    out.truncate(k);
-    out
 }
 
 /// A 3-D box enclosing every unit vector of a longitude/latitude rectangle.
@@ -229,7 +256,7 @@ mod tests {
             let idx = PointIndex::new(&points);
             let pos = |k: u32| points[k as usize].1;
             let at = LonLat::new(lon, lat);
-            let got = idx.nearest(at, k, pos, |_| true);
+            let got = idx.nearest(at, k, |_| true);
             let mut want = brute(&points, at);
             want.truncate(k);
             prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), want.iter().map(|w| w.0).collect::<Vec<_>>());
@@ -240,7 +267,7 @@ mod tests {
             let idx = PointIndex::new(&points);
             let pos = |k: u32| points[k as usize].1;
             let at = LonLat::new(lon, lat);
-            let got = idx.nearest(at, k, pos, |key| key % 3 == 0);
+            let got = idx.nearest(at, k, |key| key % 3 == 0);
             let mut want: Vec<_> = brute(&points, at).into_iter().filter(|w| w.0 % 3 == 0).collect();
             want.truncate(k);
             prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), want.iter().map(|w| w.0).collect::<Vec<_>>());
@@ -283,7 +310,7 @@ mod tests {
         let pts = [(5, p), (2, p), (9, p), (1, LonLat::new(3.0, 44.0))];
         let idx = PointIndex::new(&pts);
         let pos = |k: u32| pts.iter().find(|(key, _)| *key == k).unwrap().1;
-        let got = idx.nearest(LonLat::new(1.8, 43.9), 2, pos, |_| true);
+        let got = idx.nearest(LonLat::new(1.8, 43.9), 2, |_| true);
         assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![2, 5]);
     }
 }

@@ -158,12 +158,26 @@ const F_HOURS: usize = 11;
 const F_TAGS: usize = 12;
 const FIELDS: usize = 13;
 const TAG_SEP: char = '\u{1f}';
+/// Longest text kept per field (13 fields × 4 KiB fit the 16-bit offsets). No official
+/// source comes near it; a longer value is cut at a character boundary.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
 
 /// An actor as stored in the directory: all text in one allocation, fixed fields inline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Actor {
     text: Box<str>,
-    ends: [u32; FIELDS],
+    ends: [u16; FIELDS],
     coords: Coords,
     kind: KindId,
     source: SourceId,
@@ -198,10 +212,10 @@ impl From<ActorRecord> for Actor {
             &tags,
         ];
         let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        let mut ends = [0u32; FIELDS];
+        let mut ends = [0u16; FIELDS];
         for (i, p) in parts.iter().enumerate() {
-            text.push_str(p);
-            ends[i] = text.len() as u32;
+            text.push_str(clip(p, MAX_FIELD_BYTES));
+            ends[i] = text.len() as u16;
         }
         let (lon, lat) = match r.position {
             Some(p) if p.is_valid() => (p.lon, p.lat),
@@ -376,6 +390,16 @@ mod tests {
         let a = Actor::from(r);
         assert_eq!(a.position(), None);
         assert_eq!(a.precision(), Precision::Unknown);
+    }
+
+    #[test]
+    fn overlong_fields_are_clipped_at_a_char_boundary() {
+        let mut r = ActorRecord::new("x:1", "é".repeat(5000), KindId(0), SourceId(0));
+        r.hours = Some("h".repeat(10_000));
+        let a = Actor::from(r);
+        assert_eq!(a.name().len(), MAX_FIELD_BYTES);
+        assert_eq!(a.hours().unwrap().len(), MAX_FIELD_BYTES);
+        assert_eq!(a.id(), "x:1");
     }
 
     #[test]
