@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod export;
 pub mod fetch;
+pub mod geocode;
 pub mod index;
 pub mod model;
 pub mod orientation;
