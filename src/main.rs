@@ -106,6 +106,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
         format: Format,
     },
+    /// Diagnostic territorial : indicateurs, couverture, accessibilité, cartes et rapport HTML.
+    Diagnostic(maillage::export::diagnostic_cli::DiagnosticArgs),
     /// Comptes par secteur, par type et par commune, dates des sources.
     Stats {
         #[arg(long)]
@@ -238,6 +240,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let code =
                 maillage::orientation::cli::run_orientation(args, &dir, &mut std::io::stdout())?;
             Ok(ExitCode::from(code))
+        }
+        Command::Diagnostic(args) => {
+            let dir = load(args.data.as_ref())?;
+            maillage::export::diagnostic_cli::run(&args, &dir, &mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Stats { data } => {
             let dir = load(data.as_ref())?;

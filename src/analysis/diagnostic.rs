@@ -486,11 +486,14 @@ pub fn diagnose(
         }
     }
 
-    // Code matching: contours × populations × BPE supply of the asked kinds.
+    // Code matching in the territory's départements: contours × populations × BPE supply of
+    // the asked kinds (other départements only feed the région row, where communes without an
+    // outline count as « non localisée »).
     let facts: Vec<CommuneFacts> = dir
         .communes()
         .all()
         .iter()
+        .filter(|c| deps.contains(&c.departement))
         .map(|c| CommuneFacts {
             code: c.code.to_string(),
             name: c.name.clone(),
@@ -502,6 +505,7 @@ pub fn diagnose(
         kinds
             .iter()
             .flat_map(|&k| bpe_counts(dir, k))
+            .filter(|(c, _)| deps.iter().any(|d| d == c.departement()))
             .map(|(c, n)| (c.to_string(), n))
             .collect()
     } else {
@@ -550,6 +554,17 @@ pub fn diagnose(
         ));
     }
     avertissements.extend(cog.lines());
+    for a in comparaisons.iter().filter(|a| a.niveau == "region") {
+        if let Some(cell) = a.indicateurs.first() {
+            let n = cell.couverture.unlocated.len();
+            if n > 0 {
+                avertissements.push(format!(
+                    "{} : {n} commune(s) chargée(s) sans contour ({} habitants), comptées comme non localisées",
+                    a.nom, cell.couverture.population_unlocated
+                ));
+            }
+        }
+    }
 
     let parametres = ParamsReport {
         source: params.source,

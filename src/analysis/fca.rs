@@ -21,6 +21,8 @@
 //! assert!((r.accessibility[0].unwrap() - 0.002).abs() < 1e-12); // 2 for 1000 inhabitants
 //! ```
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::inputs::{PlaceSet, SupplySet};
@@ -167,30 +169,49 @@ pub fn two_step_fca(
     let max_m = steps.last().map_or(0.0, |s| s.0);
     // (place, weight) lists per supply point.
     let mut ratio = vec![None; supplies.len()];
-    let mut reached: Vec<Vec<(usize, f64)>> = Vec::with_capacity(supplies.len());
+    // Supply points sharing a position (several equipment types at one commune centroid)
+    // share one radius query: (place, weight) pairs and the weighted demand per position.
+    let mut by_position: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut groups: Vec<(Vec<(usize, f64)>, f64)> = Vec::new();
+    let mut group_of: Vec<usize> = Vec::with_capacity(supplies.len());
     let mut supply_reaching = 0.0;
     let mut unreached = Vec::new();
     for (j, s) in supplies.all().iter().enumerate() {
-        let mut pairs = Vec::new();
-        let mut denom = 0.0;
-        for (i, d) in places.within(s.position, max_m) {
-            let w = weight(&steps, d);
-            if w > 0.0 {
-                denom += w * places.get(i).pop() as f64;
-                pairs.push((i, w));
+        let key = (s.position.lon.to_bits(), s.position.lat.to_bits());
+        let g = *by_position.entry(key).or_insert_with(|| {
+            let mut pairs = Vec::new();
+            let mut denom = 0.0;
+            for (i, d) in places.within(s.position, max_m) {
+                let w = weight(&steps, d);
+                if w > 0.0 {
+                    denom += w * places.get(i).pop() as f64;
+                    pairs.push((i, w));
+                }
             }
-        }
+            groups.push((pairs, denom));
+            groups.len() - 1
+        });
+        group_of.push(g);
+        let denom = groups[g].1;
         if denom > 0.0 {
             ratio[j] = Some(s.weight / denom);
             supply_reaching += s.weight;
         } else {
             unreached.push(j);
         }
-        reached.push(pairs);
+    }
+    // Step 2 per position: Σ over its points of Rⱼ, then spread with the shared weights.
+    let mut ratio_sum = vec![0.0; groups.len()];
+    for (j, r) in ratio.iter().enumerate() {
+        if let Some(r) = r {
+            ratio_sum[group_of[j]] += r;
+        }
     }
     let mut acc: Vec<Option<f64>> = places.all().iter().map(|p| p.point.map(|_| 0.0)).collect();
-    for (j, pairs) in reached.iter().enumerate() {
-        let Some(r) = ratio[j] else { continue };
+    for ((pairs, _), &r) in groups.iter().zip(&ratio_sum) {
+        if r == 0.0 {
+            continue;
+        }
         for &(i, w) in pairs {
             if let Some(a) = acc[i].as_mut() {
                 *a += w * r;

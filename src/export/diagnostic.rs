@@ -378,20 +378,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
 }
 
 /// Files written by [`write_report`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReportFiles {
     pub files: Vec<PathBuf>,
+    pub diagnostic: crate::analysis::Diagnostic,
 }
 
 /// Indicators mapped in a report, per kind.
 pub const REPORT_MAPS: [Indicator; 3] = [Indicator::Density, Indicator::Apl, Indicator::Distance];
 
 /// Runs the diagnosis and writes everything into `out_dir` (created if needed): the JSON,
-/// CSV (`;` and `,`), GeoJSON, SVG and PNG maps and a self-contained HTML report.
+/// the commune CSV in the given dialect, GeoJSON, SVG and PNG maps and a self-contained HTML report.
 pub fn write_report(
     dir: &Directory,
     territory: &str,
     params: &DiagnosticParams,
+    csv_opts: CsvOptions,
     out_dir: &Path,
 ) -> Result<ReportFiles, ExportError> {
     let c = diagnose(dir, territory, params)?;
@@ -400,11 +402,11 @@ pub fn write_report(
         source,
     })?;
     let date = today();
-    let mut files = ReportFiles::default();
+    let mut files: Vec<PathBuf> = Vec::new();
     let mut put = |name: &str, bytes: &[u8]| -> Result<(), ExportError> {
         let p = out_dir.join(name);
         write_atomic(&p, bytes)?;
-        files.files.push(p);
+        files.push(p);
         Ok(())
     };
     let io = |e: std::io::Error| ExportError::Io {
@@ -414,19 +416,8 @@ pub fn write_report(
     let json = serde_json::to_vec_pretty(&c.diagnostic).unwrap_or_default();
     put("diagnostic.json", &json)?;
     let mut csv = Vec::new();
-    write_csv(&c, CsvOptions::default(), &mut csv).map_err(io)?;
+    write_csv(&c, csv_opts, &mut csv).map_err(io)?;
     put("communes.csv", &csv)?;
-    let mut csv = Vec::new();
-    write_csv(
-        &c,
-        CsvOptions {
-            delimiter: b',',
-            bom: false,
-        },
-        &mut csv,
-    )
-    .map_err(io)?;
-    put("communes-virgule.csv", &csv)?;
     let gj = serde_json::to_vec(&geojson(dir, &c)).unwrap_or_default();
     put("communes.geojson", &gj)?;
     let mut maps = Vec::new();
@@ -441,7 +432,10 @@ pub fn write_report(
     }
     let html = super::diagnostic_html::report_html(&c, &maps, &date);
     put("rapport.html", html.as_bytes())?;
-    Ok(files)
+    Ok(ReportFiles {
+        files,
+        diagnostic: c.diagnostic,
+    })
 }
 
 #[cfg(test)]

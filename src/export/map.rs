@@ -159,9 +159,28 @@ pub fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Splits text into lines of at most `n` characters, at spaces.
+fn wrap(text: &str, n: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > n {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
 /// A round length in km close to `target` (1, 2 or 5 × 10ⁿ).
 fn nice_km(target: f64) -> f64 {
-    if !(target > 0.0) {
+    if target.is_nan() || target <= 0.0 {
         return 1.0;
     }
     let p = 10f64.powf(target.log10().floor());
@@ -177,7 +196,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
     let (w, h) = (spec.width as f64, spec.height as f64);
     let (map_x, map_y) = (20.0, 70.0);
     let legend_w = 250.0;
-    let (map_w, map_h) = (w - legend_w - 40.0, h - map_y - 70.0);
+    let (map_w, map_h) = (w - legend_w - 40.0, h - map_y - 95.0);
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -246,7 +265,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         let km_per_px = 111.195 / s;
         let bar_km = nice_km(map_w / 4.0 * km_per_px);
         let bar_px = bar_km / km_per_px;
-        let (bx, by) = (map_x + 10.0, map_y + map_h + 25.0);
+        let (bx, by) = (map_x + 10.0, map_y + map_h + 22.0);
         let _ = write!(
             svg,
             r##"<rect x="{bx}" y="{by}" width="{:.1}" height="6" fill="#222"/><rect x="{bx}" y="{by}" width="{:.1}" height="6" fill="#fff" stroke="#222" stroke-width="1"/><text x="{bx}" y="{:.1}" font-size="12" fill="#222">0</text><text x="{:.1}" y="{:.1}" font-size="12" fill="#222" text-anchor="end">{} km</text>"##,
@@ -274,12 +293,14 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
     // Legend.
     let lx = w - legend_w - 10.0;
     let mut ly = map_y + 10.0;
-    let _ = write!(
-        svg,
-        r##"<text x="{lx}" y="{ly}" font-size="14" fill="#222">{}</text>"##,
-        xml_escape(&spec.legend)
-    );
-    ly += 14.0;
+    for line in wrap(&spec.legend, 30) {
+        let _ = write!(
+            svg,
+            r##"<text x="{lx}" y="{ly}" font-size="13" fill="#222">{}</text>"##,
+            xml_escape(&line)
+        );
+        ly += 16.0;
+    }
     let mut lo: Option<f64> = values.iter().copied().reduce(f64::min);
     for (c, b) in breaks.iter().enumerate() {
         let idx = if breaks.len() == 1 {
@@ -288,8 +309,13 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
             c * (PALETTE.len() - 1) / (breaks.len() - 1)
         };
         let label = match lo {
-            Some(l) if c == 0 || (l - b).abs() > f64::EPSILON => {
-                format!("{} – {}", fr_value(l), fr_value(*b))
+            Some(l) if (l - b).abs() > f64::EPSILON => {
+                format!(
+                    "{}{} – {}",
+                    if c == 0 { "" } else { "> " },
+                    fr_value(l),
+                    fr_value(*b)
+                )
             }
             _ => fr_value(*b),
         };
@@ -323,14 +349,18 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
     );
 
     // Source and date.
-    let _ = write!(
-        svg,
-        r##"<text x="20" y="{:.1}" font-size="11" fill="#444">{}</text><text x="20" y="{:.1}" font-size="11" fill="#444">{}</text>"##,
-        h - 26.0,
-        xml_escape(&spec.source),
-        h - 10.0,
-        xml_escape(&spec.date)
-    );
+    let chars = ((w - 40.0) / 6.2) as usize;
+    let mut lines = wrap(&spec.source, chars);
+    lines.extend(wrap(&spec.date, chars));
+    let mut y = h - 8.0 - 13.0 * (lines.len() as f64 - 1.0);
+    for line in lines {
+        let _ = write!(
+            svg,
+            r##"<text x="20" y="{y:.1}" font-size="10.5" fill="#444">{}</text>"##,
+            xml_escape(&line)
+        );
+        y += 13.0;
+    }
     svg.push_str("</svg>");
     svg
 }
@@ -396,7 +426,7 @@ mod tests {
         assert_eq!(nice_km(23.0), 20.0);
         assert_eq!(nice_km(0.9), 0.5);
         assert_eq!(fr_value(1234.4), "1\u{a0}234");
-        assert_eq!(fr_value(3.14159), "3,14");
+        assert_eq!(fr_value(4.256), "4,26");
         assert_eq!(fr_value(-12.34), "-12,3");
     }
 

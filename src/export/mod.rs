@@ -2,6 +2,7 @@
 
 pub mod csv_actors;
 pub mod diagnostic;
+pub mod diagnostic_cli;
 pub mod diagnostic_html;
 pub mod map;
 

@@ -10,6 +10,7 @@ pub mod json;
 pub mod openapi;
 pub mod params;
 pub mod routes;
+pub mod routes_analysis;
 pub mod routes_orientation;
 pub mod routes_partners;
 pub mod web;
@@ -188,6 +189,23 @@ pub fn router(state: AppState) -> Router {
                 .post(routes_partners::login)
                 .delete(routes_partners::logout),
         )
+        .route("/api/diagnostic", get(routes_analysis::diagnostic))
+        .route("/api/diagnostic.csv", get(routes_analysis::diagnostic_csv))
+        .route(
+            "/api/diagnostic.geojson",
+            get(routes_analysis::diagnostic_geojson),
+        )
+        .route(
+            "/api/diagnostic/carte.svg",
+            get(routes_analysis::map_svg_route),
+        )
+        .route(
+            "/api/diagnostic/carte.png",
+            get(routes_analysis::map_png_route),
+        )
+        .route("/api/couverture", get(routes_analysis::couverture))
+        .route("/api/accessibilite", get(routes_analysis::accessibilite))
+        .route("/api/zones", get(routes_analysis::zones_route))
         .route("/api/{*rest}", get(routes::not_found_api));
     api.merge(web::router())
         .layer(axum::middleware::from_fn_with_state(

@@ -1,0 +1,198 @@
+//! `maillage diagnostic`: arguments (French flags) and the command itself, called by `main.rs`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::csv_actors::CsvOptions;
+use super::diagnostic::{write_report, ExportError};
+use super::map::fr_value;
+use crate::analysis::{DecayUnit, DiagnosticParams, Reach, StepDecay, SupplySource, TravelModel};
+use crate::index::Directory;
+
+/// Arguments of `maillage diagnostic`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DiagnosticArgs {
+    /// Dossier de données (par défaut : démonstration).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Territoire : code de département (81), SIREN d'EPCI ou identifiant (dep:81, epci:…, cpts:…).
+    #[arg(long = "territoire")]
+    pub territory: String,
+    /// Dossier de sortie (créé au besoin).
+    #[arg(long = "sortie")]
+    pub out: PathBuf,
+    /// Types d'acteurs séparés par des virgules (par défaut : medecin-generaliste,infirmier,masseur-kinesitherapeute,pharmacie).
+    #[arg(long = "types")]
+    pub kinds: Option<String>,
+    /// Source de l'offre : acteurs (annuaire) ou bpe (effectifs INSEE par commune).
+    #[arg(long, default_value = "acteurs")]
+    pub source: String,
+    /// Seuil de couverture en km à vol d'oiseau (10 par défaut).
+    #[arg(long = "max-km", conflicts_with = "max_minutes")]
+    pub max_km: Option<f64>,
+    /// Seuil de couverture en minutes de trajet estimé.
+    #[arg(long = "max-minutes")]
+    pub max_minutes: Option<f64>,
+    /// Vitesse moyenne pour estimer les temps (km/h).
+    #[arg(long = "vitesse-kmh", default_value_t = TravelModel::DEFAULT_SPEED_KMH)]
+    pub speed_kmh: f64,
+    /// Facteur de détour routier (distance routière ÷ distance à vol d'oiseau).
+    #[arg(long = "detour", default_value_t = TravelModel::DEFAULT_DETOUR)]
+    pub detour: f64,
+    /// Paliers du 2SFCA « borne:poids » séparés par des virgules (par défaut 10:1,15:0.667,20:0.333).
+    #[arg(long = "paliers")]
+    pub steps: Option<String>,
+    /// Unité des paliers : minutes ou km.
+    #[arg(long = "unite", default_value = "minutes")]
+    pub unit: String,
+    /// Pondère l'offre par la capacité des acteurs quand elle est connue.
+    #[arg(long = "capacite")]
+    pub capacity: bool,
+    /// Remplace les effectifs de 1 à 4 par « < 5 ».
+    #[arg(long = "masquer-petits-effectifs")]
+    pub mask_small: bool,
+    /// Séparateur du CSV : « ; » (tableur français, virgule décimale, BOM) ou « , ».
+    #[arg(long = "separateur", default_value = ";")]
+    pub separator: String,
+}
+
+fn bad(name: &'static str, expected: &str, found: &str) -> ExportError {
+    ExportError::Analysis(crate::analysis::AnalysisError::Parameter {
+        name,
+        expected: expected.into(),
+        found: found.into(),
+    })
+}
+
+impl DiagnosticArgs {
+    /// The analysis parameters, checked.
+    pub fn params(&self) -> Result<(DiagnosticParams, CsvOptions), ExportError> {
+        let source = SupplySource::parse(&self.source)
+            .ok_or_else(|| bad("source", "« acteurs » ou « bpe »", &self.source))?;
+        let travel = TravelModel::new(self.detour, self.speed_kmh)?;
+        let coverage = match (self.max_km, self.max_minutes) {
+            (_, Some(m)) => Reach::Minutes(m),
+            (Some(km), None) => Reach::Km(km),
+            (None, None) => Reach::Km(10.0),
+        };
+        coverage.validate()?;
+        let unit = match self.unit.as_str() {
+            "minutes" | "min" => DecayUnit::Minutes,
+            "km" => DecayUnit::Km,
+            u => return Err(bad("unite", "« minutes » ou « km »", u)),
+        };
+        let decay = match &self.steps {
+            None if unit == DecayUnit::Minutes => StepDecay::default(),
+            None => StepDecay::new(
+                unit,
+                vec![(10.0, 1.0), (15.0, 2.0 / 3.0), (20.0, 1.0 / 3.0)],
+            )?,
+            Some(s) => {
+                let mut steps = Vec::new();
+                for part in s.split(',') {
+                    let parsed = part.split_once(':').and_then(|(b, w)| {
+                        Some((b.trim().parse::<f64>().ok()?, w.trim().parse::<f64>().ok()?))
+                    });
+                    match parsed {
+                        Some(p) => steps.push(p),
+                        None => return Err(bad(
+                            "paliers",
+                            "« borne:poids » séparés par des virgules (ex. 10:1,15:0.667,20:0.333)",
+                            s,
+                        )),
+                    }
+                }
+                StepDecay::new(unit, steps)?
+            }
+        };
+        let csv = match self.separator.as_str() {
+            ";" => CsvOptions::default(),
+            "," => CsvOptions {
+                delimiter: b',',
+                bom: false,
+            },
+            s => return Err(bad("separateur", "« ; » ou « , »", s)),
+        };
+        let kinds = self
+            .kinds
+            .as_deref()
+            .map(|k| {
+                k.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((
+            DiagnosticParams {
+                kinds,
+                source,
+                travel,
+                coverage,
+                decay,
+                capacity: self.capacity,
+                mask_small: self.mask_small,
+            },
+            csv,
+        ))
+    }
+}
+
+/// Runs the diagnosis, writes the report folder and prints a French summary.
+pub fn run<W: Write>(
+    args: &DiagnosticArgs,
+    dir: &Directory,
+    out: &mut W,
+) -> Result<(), ExportError> {
+    let (params, csv) = args.params()?;
+    let r = write_report(dir, &args.territory, &params, csv, &args.out)?;
+    let d = &r.diagnostic;
+    let io = |source| ExportError::Io {
+        path: "sortie standard".into(),
+        source,
+    };
+    writeln!(
+        out,
+        "Diagnostic de {} ({} communes, {} habitants)",
+        d.territoire.nom,
+        d.territoire.nombre_communes,
+        fr_value(d.territoire.population as f64)
+    )
+    .map_err(io)?;
+    for (k, t) in d.types.iter().enumerate() {
+        let a = &d.comparaisons[0].indicateurs[k];
+        writeln!(
+            out,
+            "  {} : effectif {}, densité {} /10 000, couverture {} ({}), APL moyenne {} /10 000",
+            t.libelle,
+            a.effectif,
+            a.densite_10000
+                .map(|x| x.value().map(fr_value).unwrap_or_else(|| "< 5".into()))
+                .unwrap_or_else(|| "–".into()),
+            a.couverture
+                .share
+                .map(|s| format!("{} %", fr_value(s * 100.0)))
+                .unwrap_or_else(|| "–".into()),
+            d.parametres.seuil_couverture_libelle,
+            a.apl_moyenne_10000
+                .map(fr_value)
+                .unwrap_or_else(|| "–".into())
+        )
+        .map_err(io)?;
+    }
+    for w in &d.avertissements {
+        writeln!(out, "  avertissement : {w}").map_err(io)?;
+    }
+    writeln!(
+        out,
+        "{} fichier(s) écrit(s) dans {} :",
+        r.files.len(),
+        args.out.display()
+    )
+    .map_err(io)?;
+    for f in &r.files {
+        writeln!(out, "  {}", f.display()).map_err(io)?;
+    }
+    Ok(())
+}

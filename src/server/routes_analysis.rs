@@ -1,0 +1,441 @@
+//! Handlers of the territorial diagnosis (see docs/diagnostic.md): indicators, coverage,
+//! 2SFCA accessibility, catchments, and their CSV, GeoJSON, SVG and PNG exports.
+
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::params::Params;
+use super::AppState;
+use crate::analysis::diagnostic::zones;
+use crate::analysis::{
+    around, diagnose, AnalysisError, Computed, DecayUnit, DiagnosticParams, Reach, StepDecay,
+    SupplySource, TravelModel,
+};
+use crate::export::diagnostic::{
+    geojson, kind_index, map_spec, today, write_csv, ExportError, Indicator,
+};
+use crate::export::map::{choropleth_svg, svg_to_png};
+use crate::export::CsvOptions;
+use crate::index::Directory;
+
+type ApiResult = Result<Response, ApiError>;
+
+fn analysis_error(e: AnalysisError) -> ApiError {
+    match &e {
+        AnalysisError::UnknownTerritory { .. } => ApiError::bad_param("territory", e.to_string()),
+        AnalysisError::UnknownKind { .. } => ApiError::bad_param("kinds", e.to_string()),
+        AnalysisError::Parameter { name, .. } => ApiError::bad_param(name, e.to_string()),
+        AnalysisError::Supply { .. } => ApiError::bad_request("offre invalide", e.to_string()),
+    }
+}
+
+fn export_error(e: ExportError) -> ApiError {
+    match e {
+        ExportError::Analysis(a) => analysis_error(a),
+        ExportError::UnknownIndicator(_) => ApiError::bad_param("indicateur", e.to_string()),
+        ExportError::KindNotInDiagnostic(..) => ApiError::bad_param("kind", e.to_string()),
+        other => ApiError {
+            status: 500,
+            erreur: "export impossible".into(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn bool_param(p: &Params, name: &str) -> Result<bool, ApiError> {
+    match p.get(name).map(str::to_lowercase).as_deref() {
+        None | Some("0") | Some("false") | Some("non") => Ok(false),
+        Some("1") | Some("true") | Some("oui") => Ok(true),
+        Some(v) => Err(ApiError::bad_param(
+            name,
+            format!("oui/non (ou true/false, 1/0) attendu, trouvé « {v} »"),
+        )),
+    }
+}
+
+/// `paliers=10:1,15:0.667,20:0.333` (bounds in `unite=minutes|km`).
+fn decay_param(p: &Params) -> Result<StepDecay, ApiError> {
+    let unit = match p.get("unite").map(str::to_lowercase).as_deref() {
+        None | Some("minutes") | Some("min") => DecayUnit::Minutes,
+        Some("km") => DecayUnit::Km,
+        Some(v) => {
+            return Err(ApiError::bad_param(
+                "unite",
+                format!("« minutes » ou « km » attendu, trouvé « {v} »"),
+            ))
+        }
+    };
+    let Some(v) = p.get("paliers") else {
+        return if unit == DecayUnit::Minutes {
+            Ok(StepDecay::default())
+        } else {
+            StepDecay::new(
+                DecayUnit::Km,
+                vec![(10.0, 1.0), (15.0, 2.0 / 3.0), (20.0, 1.0 / 3.0)],
+            )
+            .map_err(analysis_error)
+        };
+    };
+    let expected =
+        "des paliers « borne:poids » séparés par des virgules (ex. 10:1,15:0.667,20:0.333)";
+    let mut steps = Vec::new();
+    for part in v.split(',') {
+        let (b, w) = part
+            .split_once(':')
+            .and_then(|(b, w)| Some((b.trim().parse::<f64>().ok()?, w.trim().parse::<f64>().ok()?)))
+            .ok_or_else(|| ApiError::bad_param("paliers", format!("{expected}, trouvé « {v} »")))?;
+        steps.push((b, w));
+    }
+    StepDecay::new(unit, steps).map_err(analysis_error)
+}
+
+/// Every diagnosis parameter from the query string.
+pub fn diagnostic_params(p: &Params) -> Result<DiagnosticParams, ApiError> {
+    let mut d = DiagnosticParams::default();
+    if let Some(k) = p.get("kinds").or_else(|| p.get("kind")) {
+        d.kinds = k
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+    }
+    if let Some(s) = p.get("source") {
+        d.source = SupplySource::parse(s).ok_or_else(|| {
+            ApiError::bad_param(
+                "source",
+                format!("« acteurs » ou « bpe » attendu, trouvé « {s} »"),
+            )
+        })?;
+    }
+    let detour = p
+        .f64("detour", 1.0, 3.0)?
+        .unwrap_or(TravelModel::DEFAULT_DETOUR);
+    let speed = p
+        .f64("vitesse_kmh", 5.0, 130.0)?
+        .unwrap_or(TravelModel::DEFAULT_SPEED_KMH);
+    d.travel = TravelModel::new(detour, speed).map_err(analysis_error)?;
+    match (
+        p.f64("max_km", 0.0, 200.0)?,
+        p.f64("max_minutes", 0.0, 180.0)?,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "paramètres incompatibles",
+                "donner « max_km » ou « max_minutes », pas les deux",
+            ))
+        }
+        (Some(km), None) => d.coverage = Reach::Km(km),
+        (None, Some(m)) => d.coverage = Reach::Minutes(m),
+        (None, None) => {}
+    }
+    d.coverage.validate().map_err(analysis_error)?;
+    d.decay = decay_param(p)?;
+    d.capacity = bool_param(p, "capacite")?;
+    d.mask_small = bool_param(p, "masquer")?;
+    Ok(d)
+}
+
+fn territory_param(p: &Params) -> Result<&str, ApiError> {
+    p.get("territory").ok_or_else(|| {
+        ApiError::missing(
+            "territory",
+            "identifiant de territoire (voir /api/territories), ex. dep:81",
+        )
+    })
+}
+
+fn compute(dir: &Directory, p: &Params) -> Result<Computed, ApiError> {
+    let params = diagnostic_params(p)?;
+    diagnose(dir, territory_param(p)?, &params).map_err(analysis_error)
+}
+
+fn json_body(v: &impl serde::Serialize, ct: &'static str) -> Response {
+    match serde_json::to_vec(v) {
+        Ok(b) => ([(header::CONTENT_TYPE, ct)], b).into_response(),
+        Err(e) => ApiError {
+            status: 500,
+            erreur: "sérialisation impossible".into(),
+            detail: e.to_string(),
+        }
+        .into_response(),
+    }
+}
+
+fn csv_response(c: &Computed, p: &Params) -> ApiResult {
+    let opts = match p.get("separateur") {
+        None | Some(";") | Some("point-virgule") => CsvOptions::default(),
+        Some(",") | Some("virgule") => CsvOptions {
+            delimiter: b',',
+            bom: false,
+        },
+        Some(v) => {
+            return Err(ApiError::bad_param(
+                "separateur",
+                format!("« ; » (point-virgule) ou « , » (virgule) attendu, trouvé « {v} »"),
+            ))
+        }
+    };
+    let mut buf = Vec::new();
+    write_csv(c, opts, &mut buf).map_err(|e| {
+        export_error(ExportError::Io {
+            path: "réponse".into(),
+            source: e,
+        })
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"diagnostic-communes.csv\"",
+            ),
+        ],
+        buf,
+    )
+        .into_response())
+}
+
+/// `GET /api/diagnostic`: the whole diagnosis (`format=json|csv|geojson`).
+pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let c = compute(&dir, &p)?;
+    match p.get("format").unwrap_or("json") {
+        "json" => Ok(json_body(&c.diagnostic, "application/json")),
+        "csv" => csv_response(&c, &p),
+        "geojson" => Ok(json_body(&geojson(&dir, &c), "application/geo+json")),
+        f => Err(ApiError::bad_param(
+            "format",
+            format!("json, csv ou geojson attendu, trouvé « {f} »"),
+        )),
+    }
+}
+
+/// `GET /api/diagnostic.csv`.
+pub async fn diagnostic_csv(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let c = compute(&dir, &p)?;
+    csv_response(&c, &p)
+}
+
+/// `GET /api/diagnostic.geojson`.
+pub async fn diagnostic_geojson(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let c = compute(&dir, &p)?;
+    Ok(json_body(&geojson(&dir, &c), "application/geo+json"))
+}
+
+fn map_svg(dir: &Directory, p: &Params) -> Result<String, ApiError> {
+    let c = compute(dir, p)?;
+    let k =
+        kind_index(&c, p.get("kind").and_then(|k| k.split(',').next())).map_err(export_error)?;
+    let ind = Indicator::parse(p.get("indicateur").unwrap_or("densite")).map_err(export_error)?;
+    Ok(choropleth_svg(&map_spec(dir, &c, k, ind, &today())))
+}
+
+/// `GET /api/diagnostic/carte.svg?territory=&kind=&indicateur=`.
+pub async fn map_svg_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let svg = map_svg(&dir, &Params::parse(q.as_deref()))?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// `GET /api/diagnostic/carte.png?territory=&kind=&indicateur=`.
+pub async fn map_png_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let svg = map_svg(&dir, &Params::parse(q.as_deref()))?;
+    let png = svg_to_png(&svg).map_err(|e| export_error(e.into()))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+fn one_kind(p: &Params) -> Result<(), ApiError> {
+    match p.get("kind").or_else(|| p.get("kinds")) {
+        None => Err(ApiError::missing(
+            "kind",
+            "un type d'acteur (voir /api/kinds), ex. medecin-generaliste",
+        )),
+        Some(k) if k.contains(',') => Err(ApiError::bad_param(
+            "kind",
+            format!("un seul type attendu, trouvé « {k} »"),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// `GET /api/couverture?territory=&kind=&max_km=` (or `max_minutes=`): coverage of the territory
+/// and its « zones blanches » (`format=geojson` for their outlines).
+pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    one_kind(&p)?;
+    let c = compute(&dir, &p)?;
+    let area = &c.diagnostic.comparaisons[0].indicateurs[0];
+    let uncovered: Vec<Value> = area
+        .couverture
+        .uncovered
+        .iter()
+        .map(|&i| {
+            let pl = c.places.get(i);
+            let n = c.runs[0].nearest[i];
+            json!({"code": pl.code, "nom": pl.name, "population": pl.population,
+                   "distance_km": n.map(|n| n.distance_m / 1000.0), "temps_estime_min": n.map(|n| n.minutes)})
+        })
+        .collect();
+    if p.get("format") == Some("geojson") {
+        let features: Vec<Value> = area
+            .couverture
+            .uncovered
+            .iter()
+            .zip(&uncovered)
+            .filter_map(|(&i, props)| {
+                let cm = dir.commune(c.places.get(i).code.parse().ok()?)?;
+                Some(json!({"type": "Feature", "properties": props,
+                    "geometry": geojson::Geometry::new(geojson::Value::from(&cm.geometry))}))
+            })
+            .collect();
+        return Ok(json_body(
+            &json!({"type": "FeatureCollection", "features": features}),
+            "application/geo+json",
+        ));
+    }
+    let comparisons: Vec<Value> = c
+        .diagnostic
+        .comparaisons
+        .iter()
+        .map(|a| json!({"niveau": a.niveau, "code": a.code, "nom": a.nom, "couverture": a.indicateurs[0].couverture}))
+        .collect();
+    Ok(json_body(
+        &json!({
+            "territoire": c.diagnostic.territoire,
+            "type": c.diagnostic.types[0],
+            "seuil": c.diagnostic.parametres.seuil_couverture_libelle,
+            "modele_trajet": c.diagnostic.parametres.modele_trajet_libelle,
+            "couverture": area.couverture,
+            "comparaisons": comparisons,
+            "zones_blanches": uncovered,
+            "avertissements": c.diagnostic.avertissements,
+        }),
+        "application/json",
+    ))
+}
+
+/// `GET /api/accessibilite?territory=&kind=&paliers=&unite=`: 2SFCA per commune and the
+/// population-weighted mean.
+pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    one_kind(&p)?;
+    let c = compute(&dir, &p)?;
+    let communes: Vec<Value> = c
+        .diagnostic
+        .communes
+        .iter()
+        .map(|r| {
+            json!({"code": r.code, "nom": r.nom, "population": r.population,
+                        "apl_10000": r.indicateurs[0].apl_10000})
+        })
+        .collect();
+    let means: Vec<Value> = c
+        .diagnostic
+        .comparaisons
+        .iter()
+        .map(|a| {
+            json!({"niveau": a.niveau, "code": a.code, "nom": a.nom, "population": a.population,
+                        "apl_moyenne_10000": a.indicateurs[0].apl_moyenne_10000})
+        })
+        .collect();
+    Ok(json_body(
+        &json!({
+            "territoire": c.diagnostic.territoire,
+            "type": c.diagnostic.types[0],
+            "unite": "offre pour 10 000 habitants (même unité que la densité)",
+            "decroissance": c.diagnostic.parametres.decroissance_2sfca_libelle,
+            "modele_trajet": c.diagnostic.parametres.modele_trajet_libelle,
+            "methode": c.diagnostic.parametres.methode,
+            "moyennes": means,
+            "communes": communes,
+        }),
+        "application/json",
+    ))
+}
+
+/// `GET /api/zones?kind=&territory=`: each supply point's catchment (communes nearest to it);
+/// `GET /api/zones?kind=&lat=&lon=&max_km=` (or `max_minutes=`): communes within reach of a point.
+pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let params = diagnostic_params(&p)?;
+    if p.get("lat").is_some() || p.get("lon").is_some() {
+        let at = p.point()?;
+        if p.get("max_km").is_none() && p.get("max_minutes").is_none() {
+            return Err(ApiError::missing(
+                "max_km",
+                "un rayon en km (ou max_minutes)",
+            ));
+        }
+        let places = crate::analysis::build::places(&dir);
+        let radius = params.coverage.crow_metres(&params.travel);
+        let (found, population) = around(&places, at, radius);
+        let communes: Vec<Value> = found
+            .iter()
+            .map(|&(i, d)| {
+                let pl = places.get(i);
+                json!({"code": pl.code, "nom": pl.name, "population": pl.population,
+                       "distance_km": d / 1000.0, "temps_estime_min": params.travel.minutes(d)})
+            })
+            .collect();
+        return Ok(json_body(
+            &json!({"point": {"lat": at.lat, "lon": at.lon}, "seuil": params.coverage.label(),
+                    "modele_trajet": params.travel.describe(), "population": population, "communes": communes}),
+            "application/json",
+        ));
+    }
+    one_kind(&p)?;
+    let c = diagnose(&dir, p.get("territory").unwrap_or(""), &params);
+    // Without a territory, the catchments of every loaded commune.
+    let (c, members) = match (p.get("territory"), c) {
+        (Some(_), Ok(c)) => {
+            let m = c.members.clone();
+            (c, Some(m))
+        }
+        (Some(_), Err(e)) => return Err(analysis_error(e)),
+        (None, _) => {
+            let first = dir
+                .territories()
+                .first()
+                .map(|t| t.territory.id.clone())
+                .unwrap_or_default();
+            (
+                diagnose(&dir, &first, &params).map_err(analysis_error)?,
+                None,
+            )
+        }
+    };
+    let run = &c.runs[0];
+    let zs = zones(run, &c.places, members.as_deref());
+    let out: Vec<Value> = zs
+        .iter()
+        .map(|z| {
+            let s = run.supplies.get(z.supply);
+            json!({
+                "id": s.key, "nom": s.label, "offre": s.weight, "commune": s.commune,
+                "lon": s.position.lon, "lat": s.position.lat,
+                "population": z.population, "distance_max_km": z.max_distance_m / 1000.0,
+                "communes": z.places.iter().map(|&i| {
+                    let pl = c.places.get(i);
+                    json!({"code": pl.code, "nom": pl.name, "population": pl.population})
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(json_body(
+        &json!({"type": c.diagnostic.types[0], "methode": "chaque commune (son centroïde) est rattachée à l'offre la plus proche à vol d'oiseau ; égalités départagées par identifiant", "zones": out}),
+        "application/json",
+    ))
+}
