@@ -8,6 +8,7 @@
 //! → [`index`] (R-trees, text search) → [`server`] (HTTP API and embedded map page).
 
 pub mod analysis;
+pub mod dedup;
 pub mod export;
 pub mod fetch;
 pub mod geocode;

@@ -90,6 +90,8 @@ struct Segment {
     by_commune: HashMap<InseeCode, Vec<u32>>,
     /// Docs are positions in the segment.
     text: TextIndex,
+    /// Other ids of merged actors (`alias:<id>` tags, see [`crate::dedup`]) → directory index.
+    aliases: HashMap<Box<str>, u32>,
 }
 
 impl Segment {
@@ -136,6 +138,15 @@ impl Segment {
             let text = text.join().expect("text index thread");
             (points, by_kind, kind_members, by_commune, text)
         });
+        let aliases = actors
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| {
+                a.tags()
+                    .filter_map(|t| t.strip_prefix(crate::dedup::ALIAS_PREFIX))
+                    .map(move |alias| (alias.into(), offset + i as u32))
+            })
+            .collect();
         Segment {
             offset,
             actors,
@@ -144,6 +155,7 @@ impl Segment {
             kind_members,
             by_commune,
             text,
+            aliases,
         }
     }
 
@@ -422,7 +434,7 @@ impl Directory {
         }
     }
 
-    /// Index of the actor with this id.
+    /// Index of the actor with this id, or of the actor it was merged into (its alias).
     pub fn find(&self, id: &str) -> Option<u32> {
         let seg: &Segment = if id.starts_with(LOCAL_PREFIX) {
             &self.local
@@ -433,6 +445,11 @@ impl Directory {
             .binary_search_by(|a| a.id().cmp(id))
             .ok()
             .map(|i| seg.offset + i as u32)
+            .or_else(|| {
+                self.segments()
+                    .iter()
+                    .find_map(|s| s.aliases.get(id).copied())
+            })
     }
 
     /// Number of actors of a kind (located or not).

@@ -1,0 +1,429 @@
+//! Linking records of different sources that are the same actor (a pharmacy in FINESS, BPE
+//! and the Annuaire Santé; a MSP in FINESS and the CPTS's own file).
+//!
+//! Rules, in order:
+//! 1. **Identifiers**: records sharing a FINESS number (the `finess:<n>` id, or a tag
+//!    `finess:<n>`) or a SIRET (tag `siret:<n>`) are linked.
+//! 2. **Name, address and distance**: records of the same commune with the same normalised
+//!    name ([`normalise::name_key`]) and the same normalised address
+//!    ([`normalise::address_key`]), less than [`LINK_M`] apart (or without a precise
+//!    position), are linked.
+//!
+//! Near-misses, for a coordinator to confirm, are pairs of different sources with the same
+//! name but a different address or 50–200 m apart, and pairs of the same kind at the same
+//! address under different names.
+//!
+//! [`merge`] keeps one actor per linked group (FINESS first, then Annuaire Santé, BPE, other
+//! sources; the CPTS's own `local:` partners are never merged away, only reported), gives it
+//! every other record's id as a tag `alias:<id>` — [`crate::index::Directory::find`] finds
+//! it by any of them — and fills its empty fields from the others. Nothing is lost: every id
+//! still leads to the actor.
+//!
+//! ```
+//! use maillage::dedup::find_duplicates;
+//! use maillage::model::{ActorRecord, KindId, LonLat, Precision, SourceId};
+//! let mut a = ActorRecord::new("finess:810000001", "PHARMACIE DU CENTRE", KindId(1), SourceId(0));
+//! let mut b = ActorRecord::new("bpe:2023:81004:D307:1", "Pharmacie du Centre", KindId(1), SourceId(1));
+//! for (r, lon) in [(&mut a, 2.14800), (&mut b, 2.14830)] {
+//!     r.commune = Some("81004".parse().unwrap());
+//!     r.address.number = Some("3".into());
+//!     r.address.street = Some("PL DU VIGAN".into());
+//!     r.position = Some(LonLat::new(lon, 43.9289));
+//!     r.precision = Precision::Address;
+//! }
+//! let report = find_duplicates(&[a, b]);
+//! assert_eq!(report.links.len(), 1);
+//! assert_eq!(report.links[0].primary, "finess:810000001");
+//! ```
+
+pub mod normalise;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::model::{haversine_m, ActorRecord, Precision};
+use crate::sources::Dataset;
+
+/// Prefix of the tags carrying a merged record's other ids.
+pub const ALIAS_PREFIX: &str = "alias:";
+
+/// Records closer than this (with the same name and address) are the same actor.
+pub const LINK_M: f64 = 50.0;
+
+/// Same-name records closer than this, but not linked, are near-misses.
+pub const NEAR_M: f64 = 200.0;
+
+/// Why two records were linked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    /// The record kept.
+    pub primary: String,
+    /// The record linked to it.
+    pub other: String,
+    /// French explanation (`même numéro FINESS 810000505`).
+    pub reason: String,
+    /// Metres between the two, when both are precisely placed.
+    pub distance_m: Option<f64>,
+    /// False when the link is only reported (a `local:` partner is never merged away).
+    pub merged: bool,
+}
+
+/// A pair that may be the same actor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NearMiss {
+    pub a: String,
+    pub b: String,
+    pub reason: String,
+    pub distance_m: Option<f64>,
+}
+
+/// Links and near-misses of a dataset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DedupReport {
+    pub links: Vec<Link>,
+    pub near_misses: Vec<NearMiss>,
+}
+
+/// Source family of an id: the part before the first `:` (`finess`, `rpps`, `bpe`, `local`).
+fn family(id: &str) -> &str {
+    id.split(':').next().unwrap_or(id)
+}
+
+fn family_rank(id: &str) -> u8 {
+    match family(id) {
+        "finess" => 0,
+        "rpps" => 1,
+        "bpe" => 2,
+        "local" => 9,
+        _ => 3,
+    }
+}
+
+/// Identifiers a record carries: its FINESS id, and `finess:`/`siret:` tags (digits only).
+fn identifiers(r: &ActorRecord) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(n) = r.id.strip_prefix("finess:") {
+        out.push(format!("finess:{n}"));
+    }
+    for t in &r.tags {
+        for p in ["finess:", "siret:"] {
+            if let Some(v) = t.strip_prefix(p) {
+                let v: String = v.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                if !v.is_empty() {
+                    out.push(format!("{p}{}", v.to_ascii_uppercase()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn precise(r: &ActorRecord) -> bool {
+    r.position.is_some() && matches!(r.precision, Precision::Address | Precision::Street)
+}
+
+fn distance(a: &ActorRecord, b: &ActorRecord) -> Option<f64> {
+    match (a.position, b.position) {
+        (Some(p), Some(q)) if precise(a) && precise(b) => Some(haversine_m(p, q)),
+        _ => None,
+    }
+}
+
+/// Place key: commune code, else postcode.
+fn place(r: &ActorRecord) -> Option<String> {
+    r.commune
+        .map(|c| c.to_string())
+        .or_else(|| r.address.postcode.clone())
+        .filter(|s| !s.is_empty())
+}
+
+struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    fn find(&mut self, i: usize) -> usize {
+        let mut r = i;
+        while self.0[r] != r {
+            r = self.0[r];
+        }
+        let mut i = i;
+        while self.0[i] != r {
+            let next = self.0[i];
+            self.0[i] = r;
+            i = next;
+        }
+        r
+    }
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.0[ra.max(rb)] = ra.min(rb);
+        }
+    }
+}
+
+/// Finds links and near-misses among records (records of the same source family are never
+/// linked together). Pure: nothing is changed.
+pub fn find_duplicates(actors: &[ActorRecord]) -> DedupReport {
+    let mut pairs: Vec<(usize, usize, String, Option<f64>)> = Vec::new();
+    let mut near = Vec::new();
+    let mut linked: std::collections::HashSet<(usize, usize)> = Default::default();
+
+    // 1. Shared identifiers.
+    let mut by_ident: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in actors.iter().enumerate() {
+        for id in identifiers(r) {
+            by_ident.entry(id).or_default().push(i);
+        }
+    }
+    let mut idents: Vec<_> = by_ident.into_iter().filter(|(_, v)| v.len() > 1).collect();
+    idents.sort();
+    for (ident, members) in idents {
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                if family(&actors[i].id) == family(&actors[j].id) || !linked.insert((i, j)) {
+                    continue;
+                }
+                let (kind, n) = ident.split_once(':').unwrap_or(("", &ident));
+                let what = if kind == "siret" {
+                    "SIRET"
+                } else {
+                    "numéro FINESS"
+                };
+                pairs.push((
+                    i,
+                    j,
+                    format!("même {what} {n}"),
+                    distance(&actors[i], &actors[j]),
+                ));
+            }
+        }
+    }
+
+    // 2. Same place and name.
+    let keys: Vec<(Option<String>, String, String)> = actors
+        .iter()
+        .map(|r| {
+            (
+                place(r),
+                normalise::name_key(&r.name),
+                normalise::address_key(r.address.number.as_deref(), r.address.street.as_deref()),
+            )
+        })
+        .collect();
+    let mut by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut by_address: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, (p, n, a)) in keys.iter().enumerate() {
+        let Some(p) = p else { continue };
+        if !n.is_empty() {
+            by_name.entry((p, n)).or_default().push(i);
+        }
+        // Only addresses with a number: a bare street is shared by many.
+        if a.starts_with(|c: char| c.is_ascii_digit()) {
+            by_address.entry((p, a)).or_default().push(i);
+        }
+    }
+    let mut groups: Vec<_> = by_name.into_values().filter(|v| v.len() > 1).collect();
+    groups.sort();
+    for members in groups {
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                let (a, b) = (&actors[i], &actors[j]);
+                if family(&a.id) == family(&b.id) || linked.contains(&(i, j)) {
+                    continue;
+                }
+                let d = distance(a, b);
+                let same_addr = !keys[i].2.is_empty() && keys[i].2 == keys[j].2;
+                let close = d.is_none_or(|d| d < LINK_M);
+                if same_addr && close {
+                    linked.insert((i, j));
+                    pairs.push((i, j, "même nom et même adresse".into(), d));
+                } else if same_addr {
+                    near.push(near_miss(
+                        a,
+                        b,
+                        "même nom et même adresse, positions éloignées",
+                        d,
+                    ));
+                } else if d.is_some_and(|d| d < NEAR_M) {
+                    near.push(near_miss(a, b, "même nom, adresses différentes", d));
+                } else if d.is_none() {
+                    near.push(near_miss(
+                        a,
+                        b,
+                        "même nom dans la même commune, adresses différentes",
+                        d,
+                    ));
+                }
+            }
+        }
+    }
+    let mut groups: Vec<_> = by_address.into_values().filter(|v| v.len() > 1).collect();
+    groups.sort();
+    for members in groups {
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                let (a, b) = (&actors[i], &actors[j]);
+                if family(&a.id) == family(&b.id)
+                    || a.kind != b.kind
+                    || keys[i].1 == keys[j].1
+                    || linked.contains(&(i, j))
+                {
+                    continue;
+                }
+                near.push(near_miss(
+                    a,
+                    b,
+                    "même type à la même adresse, noms différents",
+                    distance(a, b),
+                ));
+            }
+        }
+    }
+
+    // Clusters: one primary per group.
+    let mut uf = UnionFind((0..actors.len()).collect());
+    for (i, j, _, _) in &pairs {
+        if !is_local(&actors[*i]) && !is_local(&actors[*j]) {
+            uf.union(*i, *j);
+        }
+    }
+    let mut best: HashMap<usize, usize> = HashMap::new();
+    for (i, r) in actors.iter().enumerate() {
+        let root = uf.find(i);
+        let e = best.entry(root).or_insert(i);
+        let cur = &actors[*e];
+        if (family_rank(&r.id), r.id.as_str()) < (family_rank(&cur.id), cur.id.as_str()) {
+            *e = i;
+        }
+    }
+    let mut links = Vec::new();
+    for (i, j, reason, d) in pairs {
+        let local = is_local(&actors[i]) || is_local(&actors[j]);
+        let (p, o) = if local {
+            // Reported only: the official record first.
+            if family_rank(&actors[i].id) <= family_rank(&actors[j].id) {
+                (i, j)
+            } else {
+                (j, i)
+            }
+        } else {
+            let p = best[&uf.find(i)];
+            (p, if p == i { j } else { i })
+        };
+        links.push(Link {
+            primary: actors[p].id.clone(),
+            other: actors[o].id.clone(),
+            reason,
+            distance_m: d,
+            merged: !local,
+        });
+    }
+    // Transitive members reached through another one are linked to the primary too.
+    links.sort_by(|a, b| (&a.primary, &a.other).cmp(&(&b.primary, &b.other)));
+    links.dedup_by(|b, a| a.primary == b.primary && a.other == b.other);
+    near.sort_by(|x, y| (&x.a, &x.b).cmp(&(&y.a, &y.b)));
+    DedupReport {
+        links,
+        near_misses: near,
+    }
+}
+
+fn is_local(r: &ActorRecord) -> bool {
+    r.id.starts_with("local:")
+}
+
+fn near_miss(a: &ActorRecord, b: &ActorRecord, reason: &str, d: Option<f64>) -> NearMiss {
+    let (a, b) = if (family_rank(&a.id), &a.id) <= (family_rank(&b.id), &b.id) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    NearMiss {
+        a: a.id.clone(),
+        b: b.id.clone(),
+        reason: reason.to_string(),
+        distance_m: d,
+    }
+}
+
+/// Finds duplicates and merges the linked records of `ds` (see the module documentation).
+/// Returns the report; the kept records' files get a note counting the merges.
+pub fn merge(ds: &mut Dataset) -> DedupReport {
+    let report = find_duplicates(&ds.actors);
+    let index: HashMap<String, usize> = ds
+        .actors
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+    // primary index → merged indexes
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut absorbed = std::collections::HashSet::new();
+    for l in report.links.iter().filter(|l| l.merged) {
+        let (Some(&p), Some(&o)) = (index.get(&l.primary), index.get(&l.other)) else {
+            continue;
+        };
+        if absorbed.insert(o) {
+            groups.entry(p).or_default().push(o);
+        }
+    }
+    let mut notes: HashMap<u16, usize> = HashMap::new();
+    let mut keys: Vec<usize> = groups.keys().copied().collect();
+    keys.sort_unstable();
+    for p in keys {
+        let others = groups[&p].clone();
+        for o in others {
+            let other = ds.actors[o].clone();
+            let prim = &mut ds.actors[p];
+            prim.tags.push(format!("{ALIAS_PREFIX}{}", other.id));
+            for t in &other.tags {
+                if t.starts_with(ALIAS_PREFIX) && !prim.tags.contains(t) {
+                    prim.tags.push(t.clone());
+                }
+            }
+            fill(&mut prim.phone, &other.phone);
+            fill(&mut prim.email, &other.email);
+            fill(&mut prim.website, &other.website);
+            fill(&mut prim.hours, &other.hours);
+            if prim.capacity.is_none() {
+                prim.capacity = other.capacity;
+            }
+            if prim.commune.is_none() {
+                prim.commune = other.commune;
+            }
+            if other.position.is_some()
+                && (prim.position.is_none() || other.precision < prim.precision)
+            {
+                prim.position = other.position;
+                prim.precision = other.precision;
+            }
+            *notes.entry(prim.source.0).or_default() += 1;
+        }
+    }
+    let mut i = 0;
+    ds.actors.retain(|_| {
+        let keep = !absorbed.contains(&i);
+        i += 1;
+        keep
+    });
+    for (source, n) in notes {
+        if let Some(r) = ds.reports.get_mut(source as usize) {
+            r.notes.push(format!(
+                "{n} fiche(s) d'autres sources fusionnée(s) avec des acteurs de ce fichier \
+                 (mêmes identifiants, ou même nom et même adresse) ; voir « maillage doublons »"
+            ));
+        }
+    }
+    report
+}
+
+fn fill(into: &mut Option<String>, from: &Option<String>) {
+    if into.as_deref().is_none_or(str::is_empty) {
+        if let Some(v) = from.as_deref().filter(|v| !v.is_empty()) {
+            *into = Some(v.to_string());
+        }
+    }
+}
