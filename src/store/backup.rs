@@ -20,7 +20,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::backup::Backup;
+use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
 use super::{schema, Store, StoreError};
@@ -32,10 +32,20 @@ fn backup_err(path: &Path, detail: impl ToString) -> StoreError {
     }
 }
 
-fn copy(src: &Connection, dst: &mut Connection) -> Result<(), rusqlite::Error> {
+fn copy(src: &Connection, dst: &mut Connection) -> Result<(), StoreError> {
     let b = Backup::new(src, dst)?;
-    // -1: every page in one step, so the copy is one consistent snapshot.
-    b.run_to_completion(-1, Duration::from_millis(0), None)
+    // -1: every page in one step, so the copy is one consistent snapshot. A busy or locked
+    // base is retried for up to ten seconds.
+    for _ in 0..200 {
+        match b.step(-1)? {
+            StepResult::Done => return Ok(()),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    Err(StoreError::Backup {
+        path: "base".into(),
+        detail: "base occupée pendant plus de 10 s".into(),
+    })
 }
 
 impl Store {
