@@ -116,40 +116,6 @@ const SYLLABLES: &[&str] = &[
     "lan", "lau", "mar", "mas", "mon", "nau", "pa", "per", "pou", "ra", "ren", "ri", "sa", "ser",
     "tal", "tes", "vi", "vil", "zac", "gnac", "ac", "ès", "eau", "ier", "ot", "in", "et",
 ];
-const COMMUNES: &[&str] = &[
-    "Albi",
-    "Gaillac",
-    "Castres",
-    "Mazamet",
-    "Lavaur",
-    "Graulhet",
-    "Carmaux",
-    "Saint-Juéry",
-    "Lisle-sur-Tarn",
-    "Rabastens",
-    "Cordes-sur-Ciel",
-    "Réalmont",
-    "Saint-Sulpice-la-Pointe",
-    "Toulouse",
-    "Montauban",
-    "Rodez",
-    "Cahors",
-    "Saint-Affrique",
-    "Villefranche-de-Rouergue",
-    "Marseille",
-    "Lyon",
-    "Paris",
-    "Nantes",
-    "Bordeaux",
-    "Lille",
-    "Strasbourg",
-    "Montpellier",
-    "Sainte-Foy-la-Grande",
-    "L'Isle-Jourdain",
-    "Le Puy-en-Velay",
-    "Saint-Étienne",
-    "Évreux",
-];
 const STREETS: &[&str] = &[
     "du Centre",
     "de la Gare",
@@ -197,9 +163,14 @@ impl Rng {
 /// A synthetic word: a real surname half of the time, else two or three syllables
 /// (about 70,000 distinct forms, like the long tail of French surnames and place names).
 fn word(r: &mut Rng, real: &[&str]) -> String {
-    if r.next() % 2 == 0 {
+    if r.next() & 1 == 0 {
         return r.pick(real).to_string();
     }
+    invented(r)
+}
+
+/// Two or three syllables, capitalised (`Castelnau`, `Villemur`).
+fn invented(r: &mut Rng) -> String {
     let n = 2 + (r.next() % 2) as usize;
     let mut s = String::new();
     for _ in 0..n {
@@ -212,11 +183,53 @@ fn word(r: &mut Rng, real: &[&str]) -> String {
     }
 }
 
+/// Big towns with their rough share of France's actors (Paris 5 %, Albi 0.1 %…).
+const TOWNS: &[(&str, f64)] = &[
+    ("Paris", 0.05),
+    ("Marseille", 0.015),
+    ("Lyon", 0.01),
+    ("Toulouse", 0.01),
+    ("Nantes", 0.006),
+    ("Bordeaux", 0.006),
+    ("Montpellier", 0.006),
+    ("Strasbourg", 0.005),
+    ("Lille", 0.005),
+    ("Saint-Étienne", 0.003),
+    ("Albi", 0.001),
+    ("Castres", 0.0008),
+    ("Montauban", 0.0012),
+    ("Rodez", 0.0005),
+    ("Gaillac", 0.0003),
+    ("Mazamet", 0.0002),
+    ("Graulhet", 0.0002),
+    ("Carmaux", 0.0002),
+    ("Lavaur", 0.0002),
+    ("Saint-Juéry", 0.0001),
+];
+
+/// A commune: a big town by its share, else one of 30,000 synthetic communes (a few large,
+/// most small, one in eight named `Saint-…`), like France's 35,000.
 fn commune(r: &mut Rng) -> String {
-    match r.next() % 4 {
-        0 => format!("Saint-{}", word(r, SURNAMES)),
-        1 => word(r, COMMUNES),
-        _ => r.pick(COMMUNES).to_string(),
+    let u = (r.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let mut acc = 0.0;
+    for (town, share) in TOWNS {
+        acc += share;
+        if u < acc {
+            return town.to_string();
+        }
+    }
+    let v = (r.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let k = (30_000.0 * v * v) as u64;
+    let mut g = Rng(k.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 7);
+    let base = invented(&mut g);
+    match g.next() % 16 {
+        0 | 1 => format!("Saint-{base}"),
+        2 => format!(
+            "{base}-sur-{}",
+            g.pick(&["Tarn", "Loire", "Mer", "Seine", "Aveyron"])
+        ),
+        3 => format!("Le {base}"),
+        _ => base,
     }
 }
 
@@ -228,7 +241,7 @@ fn actor(r: &mut Rng) -> (String, &'static str, String) {
             "Pharmacie d'officine",
         ),
         1 => (format!("EHPAD {}", r.pick(EHPAD)), "EHPAD"),
-        2 | 3 | 4 => (
+        2..=4 => (
             format!("Dr {} {}", word(r, SURNAMES), word(r, SURNAMES)),
             "Médecin généraliste",
         ),
