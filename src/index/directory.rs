@@ -846,16 +846,15 @@ fn actor_text_index(actors: &[Actor], kinds: &KindTable, communes: &CommuneIndex
     let mut b = TextIndexBuilder::new();
     for (i, a) in actors.iter().enumerate() {
         let kind = &kinds.get(a.kind()).label;
+        // The commune's official name; the source's city name only when the commune is not
+        // loaded (it is nearly always the same words: indexing both doubles the postings).
         let commune = a
             .commune()
             .and_then(|c| communes.get(c))
             .map(|c| c.name.as_str())
+            .or(a.city())
             .unwrap_or("");
-        let city = a.city().unwrap_or("");
-        b.add(
-            i as u32,
-            &[(a.name(), 3), (kind, 1), (commune, 1), (city, 1)],
-        );
+        b.add(i as u32, &[(a.name(), 3), (kind, 1), (commune, 1)]);
     }
     b.build()
 }
