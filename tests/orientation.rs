@@ -486,11 +486,9 @@ fn address_is_reduced_to_its_commune() {
 fn printable_sheet_lists_phones_and_escapes_text() {
     let dir = directory();
     let p = parse(
-        &format!(
-            "id = \"p\"\ntitre = \"Sortie <script>alert(1)</script>\"\nversion = \"1\"\ndate = \"2026-05-01\"\nexemple = true\n\
-             [[etapes]]\nid = \"s\"\ntypes = [\"ssiad\"]\nchoix = \"competent\"\ndocuments = [\"Ordonnance & compte rendu\"]\n\
-             [[etapes]]\nid = \"dac\"\nchoix = \"acteur\"\nacteurs = [\"finess:3\"]\n"
-        ),
+        "id = \"p\"\ntitre = \"Sortie <script>alert(1)</script>\"\nversion = \"1\"\ndate = \"2026-05-01\"\nexemple = true\n\
+         [[etapes]]\nid = \"s\"\ntypes = [\"ssiad\"]\nchoix = \"competent\"\ndocuments = [\"Ordonnance & compte rendu\"]\n\
+         [[etapes]]\nid = \"dac\"\nchoix = \"acteur\"\nacteurs = [\"finess:3\"]\n",
         "p.toml",
     )
     .unwrap();
@@ -664,4 +662,51 @@ fn demo_procedures_work_out_of_the_box() {
     let ccas = dir.kinds().by_id("ccas").unwrap();
     let found = dir.competent(None, Some(code("81099")), Some(&[ccas]));
     assert_eq!(ids(&dir, &found), vec!["ccas:81099"]);
+}
+
+#[test]
+fn partner_zone_column_and_local_edits() {
+    let mut ds = dataset();
+    let ssiad = ds.kinds.by_id("ssiad").unwrap();
+    let source = ds.next_source_id();
+    let mut r = ActorRecord::new("local:ssiad-est", "SSIAD partenaire", ssiad, source);
+    r.commune = Some(code("81003"));
+    r.position = Some(centre(2));
+    r.precision = Precision::Address;
+    r.tags = vec!["zone:Un, 81003, Nulle-Part".into()];
+    let mut report = FileReport::new("partenaires.csv", Format::Partners);
+    report.accepted = 1;
+    ds.add(
+        Imported {
+            actors: vec![r.clone()],
+            ..Imported::default()
+        },
+        report,
+    );
+    let dir = Directory::build(ds);
+    let i = dir.find("local:ssiad-est").unwrap();
+    let area = dir.service_area(i).unwrap();
+    assert_eq!(area.communes(), vec![code("81001"), code("81003")]);
+    let rep = dir
+        .reports()
+        .iter()
+        .find(|r| r.file == "partenaires.csv")
+        .unwrap();
+    assert!(
+        rep.notes
+            .iter()
+            .any(|n| n.contains("non reconnu : Nulle-Part")),
+        "{:?}",
+        rep.notes
+    );
+    let found = dir.competent(None, Some(code("81001")), Some(&[ssiad]));
+    assert_eq!(ids(&dir, &found), vec!["finess:1", "local:ssiad-est"]);
+
+    // An edit of the local actors re-indexes their areas, official ones unchanged.
+    r.tags = vec!["zone:communes:12001".into()];
+    let edited = dir.with_local_actors(vec![r]);
+    let found = edited.competent(None, Some(code("81001")), Some(&[ssiad]));
+    assert_eq!(ids(&edited, &found), vec!["finess:1"]);
+    let found = edited.competent(None, Some(code("12001")), Some(&[ssiad]));
+    assert_eq!(ids(&edited, &found), vec!["finess:2", "local:ssiad-est"]);
 }
