@@ -14,67 +14,8 @@
 use serde::Serialize;
 
 use super::AnalysisError;
-use rstar::primitives::GeomWithData;
-use rstar::RTree;
-
-use crate::model::geodesy::chord2_for_distance;
-use crate::model::{haversine_m, InseeCode, LonLat};
-
-/// A local exact great-circle index: unit vectors in a 3-D R-tree (chord order is great-circle
-/// order), candidates measured with the haversine formula and sorted by (distance, key).
-#[derive(Debug, Clone, Default)]
-struct PointIndex {
-    tree: RTree<GeomWithData<[f64; 3], u32>>,
-}
-
-impl PointIndex {
-    fn new(points: &[(u32, LonLat)]) -> PointIndex {
-        PointIndex {
-            tree: RTree::bulk_load(
-                points
-                    .iter()
-                    .map(|(k, p)| GeomWithData::new(p.to_unit_vector(), *k))
-                    .collect(),
-            ),
-        }
-    }
-
-    /// The nearest key (smallest key among exact ties), with its distance in metres.
-    fn nearest(&self, at: LonLat, pos: impl Fn(u32) -> LonLat) -> Option<(u32, f64)> {
-        let q = at.to_unit_vector();
-        let mut best: Option<(u32, f64)> = None;
-        let mut best_c2 = f64::INFINITY;
-        for (e, c2) in self.tree.nearest_neighbor_iter_with_distance_2(&q) {
-            if c2 > best_c2 * (1.0 + 1e-9) + f64::EPSILON {
-                break;
-            }
-            let d = haversine_m(at, pos(e.data));
-            let better = match best {
-                None => true,
-                Some((k, bd)) => d < bd || (d == bd && e.data < k),
-            };
-            if better {
-                best = Some((e.data, d));
-            }
-            best_c2 = best_c2.min(c2);
-        }
-        best
-    }
-
-    /// Keys within `radius_m`, as `(key, metres)` sorted by (distance, key).
-    fn within(&self, at: LonLat, radius_m: f64, pos: impl Fn(u32) -> LonLat) -> Vec<(u32, f64)> {
-        let q = at.to_unit_vector();
-        let r2 = chord2_for_distance(radius_m) * (1.0 + 1e-9) + f64::EPSILON;
-        let mut out: Vec<(u32, f64)> = self
-            .tree
-            .locate_within_distance(q, r2)
-            .map(|e| (e.data, haversine_m(at, pos(e.data))))
-            .filter(|(_, d)| *d <= radius_m)
-            .collect();
-        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-        out
-    }
-}
+use crate::index::spatial::PointIndex;
+use crate::model::{InseeCode, LonLat};
 
 /// Where a commune's point comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -181,7 +122,7 @@ impl PlaceSet {
     /// Places whose point lies within `radius_m` of `at`, as `(index, metres)` by (distance, index).
     pub fn within(&self, at: LonLat, radius_m: f64) -> Vec<(usize, f64)> {
         self.index
-            .within(at, radius_m, self.pos())
+            .within(at, radius_m, self.pos(), |_| true)
             .into_iter()
             .map(|(i, d)| (i as usize, d))
             .collect()
@@ -289,14 +230,15 @@ impl SupplySet {
     /// The nearest supply point, as `(index, metres)`; ties go to the smallest key.
     pub fn nearest(&self, at: LonLat) -> Option<(usize, f64)> {
         self.index
-            .nearest(at, self.pos())
-            .map(|(j, d)| (j as usize, d))
+            .nearest(at, 1, |_| true)
+            .first()
+            .map(|&(j, d)| (j as usize, d))
     }
 
     /// Supply points within `radius_m` of `at`, by (distance, index).
     pub fn within(&self, at: LonLat, radius_m: f64) -> Vec<(usize, f64)> {
         self.index
-            .within(at, radius_m, self.pos())
+            .within(at, radius_m, self.pos(), |_| true)
             .into_iter()
             .map(|(j, d)| (j as usize, d))
             .collect()

@@ -254,7 +254,6 @@ mod tests {
         #[test]
         fn knn_equals_brute_force(points in pts_strategy(), lon in -5.0f64..9.0, lat in 41.0f64..51.5, k in 1usize..20) {
             let idx = PointIndex::new(&points);
-            let pos = |k: u32| points[k as usize].1;
             let at = LonLat::new(lon, lat);
             let got = idx.nearest(at, k, |_| true);
             let mut want = brute(&points, at);
@@ -265,7 +264,6 @@ mod tests {
         #[test]
         fn knn_with_filter_equals_brute_force(points in pts_strategy(), lon in -5.0f64..9.0, lat in 41.0f64..51.5, k in 1usize..10) {
             let idx = PointIndex::new(&points);
-            let pos = |k: u32| points[k as usize].1;
             let at = LonLat::new(lon, lat);
             let got = idx.nearest(at, k, |key| key % 3 == 0);
             let mut want: Vec<_> = brute(&points, at).into_iter().filter(|w| w.0 % 3 == 0).collect();
@@ -309,7 +307,6 @@ mod tests {
         let p = LonLat::new(1.9, 43.9);
         let pts = [(5, p), (2, p), (9, p), (1, LonLat::new(3.0, 44.0))];
         let idx = PointIndex::new(&pts);
-        let pos = |k: u32| pts.iter().find(|(key, _)| *key == k).unwrap().1;
         let got = idx.nearest(LonLat::new(1.8, 43.9), 2, |_| true);
         assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![2, 5]);
     }
