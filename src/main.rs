@@ -108,6 +108,13 @@ enum Command {
     },
     /// Diagnostic territorial : indicateurs, couverture, accessibilité, cartes et rapport HTML.
     Diagnostic(maillage::export::diagnostic_cli::DiagnosticArgs),
+    /// Télécharge les données ouvertes officielles (FINESS, Annuaire Santé, BPE, communes),
+    /// les découpe à la zone demandée et écrit un dossier de données avec manifest.json.
+    Fetch(maillage::fetch::cli::FetchArgs),
+    /// Géocode les adresses sans coordonnées (Base adresse nationale), avec un cache local.
+    Geocoder(maillage::fetch::cli::GeocoderArgs),
+    /// Fiches reliées entre sources (fusionnées) et cas proches à vérifier.
+    Doublons(maillage::fetch::cli::DoublonsArgs),
     /// Comptes par secteur, par type et par commune, dates des sources.
     Stats {
         #[arg(long)]
@@ -246,6 +253,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             maillage::export::diagnostic_cli::run(&args, &dir, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Fetch(args) => Ok(ExitCode::from(
+            maillage::fetch::cli::run_fetch(&args, &mut std::io::stdout())
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        )),
+        Command::Geocoder(args) => Ok(ExitCode::from(
+            maillage::fetch::cli::run_geocoder(&args, &mut std::io::stdout())
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        )),
+        Command::Doublons(args) => Ok(ExitCode::from(
+            maillage::fetch::cli::run_doublons(&args, &mut std::io::stdout())
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        )),
         Command::Stats { data } => {
             let dir = load(data.as_ref())?;
             stats(&dir);
@@ -272,8 +291,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn load(data: Option<&PathBuf>) -> Result<Directory> {
     let started = std::time::Instant::now();
     let ds: Dataset = match data {
-        Some(dir) => sources::load_dir(dir)
-            .with_context(|| format!("chargement du dossier {}", dir.display()))?,
+        Some(dir) => {
+            let mut ds = sources::load_dir(dir)
+                .with_context(|| format!("chargement du dossier {}", dir.display()))?;
+            for line in maillage::fetch::cli::prepare_data_dir(&mut ds, dir) {
+                eprintln!("  {line}");
+            }
+            ds
+        }
         None => sources::demo::dataset().context("chargement des données de démonstration")?,
     };
     let rejected: usize = ds.reports.iter().map(|r| r.rejected).sum();

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod area;
+pub mod cli;
 pub mod config;
 pub mod cut;
 pub mod download;

@@ -1,0 +1,301 @@
+//! Command-line entry points of `maillage fetch`, `maillage geocoder` and `maillage doublons`,
+//! and the preparation of a loaded data directory (geocoding cache, merging of duplicates).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::area::Area;
+use super::config::SourcesConfig;
+use super::{fetch, FetchOptions};
+use crate::dedup::{self, DedupReport};
+use crate::geocode::{self, ban::BanClient, cache::GeocodeCache};
+use crate::sources::{self, Dataset};
+
+/// `maillage fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Département à garder (répétable) : 81, 2A, 974…
+    #[arg(long = "departement")]
+    pub departements: Vec<String>,
+    /// Région à garder (répétable), code INSEE : 76 pour l'Occitanie…
+    #[arg(long = "region")]
+    pub regions: Vec<String>,
+    /// Toute la France (fichiers nationaux entiers).
+    #[arg(long)]
+    pub france: bool,
+    /// Dossier de données à écrire (puis « maillage serve --data DOSSIER »).
+    #[arg(long = "dans")]
+    pub dir: PathBuf,
+    /// Fichier de configuration des sources (par défaut : la configuration intégrée).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Géocode ensuite les adresses sans coordonnées (Base adresse nationale).
+    #[arg(long)]
+    pub geocoder: bool,
+    /// N'affiche pas de barre de progression.
+    #[arg(long = "sans-progression")]
+    pub no_progress: bool,
+}
+
+/// `maillage geocoder`.
+#[derive(Debug, Args)]
+pub struct GeocoderArgs {
+    /// Dossier de données ; le cache « geocodage.csv » y est écrit.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Adresse du géocodeur CSV (BAN ou addok auto-hébergé), …/search/csv/.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Adresses par requête.
+    #[arg(long, default_value_t = geocode::BATCH)]
+    pub lot: usize,
+}
+
+/// `maillage doublons`.
+#[derive(Debug, Args)]
+pub struct DoublonsArgs {
+    /// Dossier de données.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Écrit la liste en CSV (séparateur « ; ») au lieu du tableau.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// Runs `maillage fetch`; returns the process exit code.
+pub fn run_fetch(args: &FetchArgs, out: &mut dyn Write) -> Result<u8, Box<dyn std::error::Error>> {
+    let config = match &args.config {
+        Some(p) => SourcesConfig::read(p)?,
+        None => SourcesConfig::builtin()?,
+    };
+    let opts = FetchOptions {
+        area: Area::new(&args.departements, &args.regions, args.france)?,
+        dir: args.dir.clone(),
+        config: config.clone(),
+        progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let manifest = fetch(&opts, out)?;
+    writeln!(
+        out,
+        "{} fichier(s) écrit(s) dans {} ; détail dans {}",
+        manifest.fichiers.len(),
+        args.dir.display(),
+        args.dir.join(super::manifest::MANIFEST_FILE).display()
+    )?;
+    if args.geocoder {
+        let url = config
+            .geocodeur
+            .map(|g| g.url)
+            .unwrap_or_else(|| "https://api-adresse.data.gouv.fr/search/csv/".into());
+        geocode_dir(&args.dir, &url, geocode::BATCH, out)?;
+    }
+    writeln!(
+        out,
+        "Pour servir la carte : maillage serve --data {}",
+        args.dir.display()
+    )?;
+    Ok(0)
+}
+
+/// Runs `maillage geocoder`.
+pub fn run_geocoder(
+    args: &GeocoderArgs,
+    out: &mut dyn Write,
+) -> Result<u8, Box<dyn std::error::Error>> {
+    let url = match &args.url {
+        Some(u) => u.clone(),
+        None => SourcesConfig::builtin()?
+            .geocodeur
+            .map(|g| g.url)
+            .unwrap_or_default(),
+    };
+    geocode_dir(&args.data, &url, args.lot, out)?;
+    Ok(0)
+}
+
+fn geocode_dir(
+    dir: &Path,
+    url: &str,
+    batch: usize,
+    out: &mut dyn Write,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let ds = sources::load_dir(dir)?;
+    let mut cache = GeocodeCache::open(&dir.join(geocode::CACHE_FILE))?;
+    for (line, why) in &cache.bad_lines {
+        writeln!(
+            out,
+            "{}:{line}: ligne ignorée : {why}",
+            cache.path().display()
+        )?;
+    }
+    let client = BanClient::new(url)?;
+    writeln!(out, "Géocodage avec {url}")?;
+    let s = geocode::geocode_missing(&ds, &mut cache, &client, batch)?;
+    writeln!(
+        out,
+        "{} acteur(s) sans position précise avec une adresse ; {} adresse(s) distincte(s), \
+         {} déjà en cache, {} envoyée(s) : {} à l'adresse, {} à la rue, {} non trouvée(s) \
+         (restent au centre de leur commune)",
+        s.candidates,
+        s.addresses,
+        s.from_cache,
+        s.asked,
+        s.found_address,
+        s.found_street,
+        s.not_found
+    )?;
+    if let Some(note) = &s.offline {
+        writeln!(out, "attention : {note}")?;
+    }
+    writeln!(out, "Cache : {}", cache.path().display())?;
+    Ok(())
+}
+
+/// Runs `maillage doublons`; exit code 0.
+pub fn run_doublons(
+    args: &DoublonsArgs,
+    out: &mut dyn Write,
+) -> Result<u8, Box<dyn std::error::Error>> {
+    let mut ds = sources::load_dir(&args.data)?;
+    geocode::apply_cache_file(&mut ds, &args.data)?;
+    let report = dedup::find_duplicates(&ds.actors);
+    let name = |id: &str| {
+        ds.actors
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.name.clone())
+            .unwrap_or_default()
+    };
+    let dist = |d: Option<f64>| d.map(|d| format!("{d:.0}")).unwrap_or_default();
+    if args.csv {
+        writeln!(out, "statut;id_a;nom_a;id_b;nom_b;raison;distance_m")?;
+        for l in &report.links {
+            writeln!(
+                out,
+                "{};{};{};{};{};{};{}",
+                if l.merged { "fusionne" } else { "a_confirmer" },
+                l.primary,
+                csv_field(&name(&l.primary)),
+                l.other,
+                csv_field(&name(&l.other)),
+                l.reason,
+                dist(l.distance_m)
+            )?;
+        }
+        for n in &report.near_misses {
+            writeln!(
+                out,
+                "proche;{};{};{};{};{};{}",
+                n.a,
+                csv_field(&name(&n.a)),
+                n.b,
+                csv_field(&name(&n.b)),
+                n.reason,
+                dist(n.distance_m)
+            )?;
+        }
+        return Ok(0);
+    }
+    print_report(&report, &name, out)?;
+    Ok(0)
+}
+
+fn csv_field(s: &str) -> String {
+    s.replace([';', '\n', '\r'], " ")
+}
+
+fn print_report(
+    report: &DedupReport,
+    name: &dyn Fn(&str) -> String,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let merged = report.links.iter().filter(|l| l.merged).count();
+    writeln!(
+        out,
+        "{} lien(s) : {merged} fusionné(s) au chargement, {} à confirmer (partenaires locaux) ; \
+         {} cas proche(s) à vérifier",
+        report.links.len(),
+        report.links.len() - merged,
+        report.near_misses.len()
+    )?;
+    if !report.links.is_empty() {
+        writeln!(
+            out,
+            "\nLiens (une seule fiche gardée, joignable par chacun des identifiants) :"
+        )?;
+    }
+    for l in &report.links {
+        writeln!(
+            out,
+            "  {} {} « {} » = {} « {} » : {}{}",
+            if l.merged {
+                "[fusionné]  "
+            } else {
+                "[à confirmer]"
+            },
+            l.primary,
+            name(&l.primary),
+            l.other,
+            name(&l.other),
+            l.reason,
+            l.distance_m
+                .map(|d| format!(" ({d:.0} m)"))
+                .unwrap_or_default()
+        )?;
+    }
+    if !report.near_misses.is_empty() {
+        writeln!(out, "\nCas proches, non fusionnés :")?;
+    }
+    for n in &report.near_misses {
+        writeln!(
+            out,
+            "  {} « {} » ~ {} « {} » : {}{}",
+            n.a,
+            name(&n.a),
+            n.b,
+            name(&n.b),
+            n.reason,
+            n.distance_m
+                .map(|d| format!(" ({d:.0} m)"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+/// What loading a data directory adds to the plain file load: the geocoding cache
+/// (`geocodage.csv`) moves actors to their geocoded address, then duplicates across sources
+/// are merged. Returns French lines for the user.
+pub fn prepare_data_dir(ds: &mut Dataset, dir: &Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    match geocode::apply_cache_file(ds, dir) {
+        Ok((moved, bad)) => {
+            if moved > 0 {
+                lines.push(format!(
+                    "{moved} acteur(s) placé(s) à leur adresse géocodée ({})",
+                    dir.join(geocode::CACHE_FILE).display()
+                ));
+            }
+            for (line, why) in bad {
+                lines.push(format!(
+                    "{}:{line}: ligne ignorée : {why}",
+                    dir.join(geocode::CACHE_FILE).display()
+                ));
+            }
+        }
+        Err(e) => lines.push(format!("cache de géocodage ignoré : {e}")),
+    }
+    let report = dedup::merge(ds);
+    let merged = report.links.iter().filter(|l| l.merged).count();
+    if merged > 0 || !report.near_misses.is_empty() {
+        lines.push(format!(
+            "{merged} fiche(s) fusionnée(s) avec la même fiche d'une autre source, {} cas \
+             proche(s) à vérifier : voir « maillage doublons --data {} »",
+            report.near_misses.len() + report.links.len() - merged,
+            dir.display()
+        ));
+    }
+    lines
+}
