@@ -153,6 +153,39 @@
     return body;
   }
 
+  /**
+   * Like `api`, but never throws on an HTTP error: resolves to {ok, status, etag, body} so that
+   * callers can read field errors (400), versions (409) and ETags.
+   */
+  async function request(path, options) {
+    trackPending(1);
+    try {
+      const resp = await fetch(path, options);
+      let body = null;
+      try {
+        body = await resp.json();
+      } catch (e) {
+        body = null;
+      }
+      return { ok: resp.ok, status: resp.status, etag: resp.headers.get('ETag'), body };
+    } finally {
+      trackPending(-1);
+    }
+  }
+
+  /** The French message of a failed `request`. */
+  function errorMessage(r) {
+    const b = r.body;
+    return b && b.erreur
+      ? b.erreur + (b.detail ? ' : ' + b.detail : '')
+      : `Le serveur a répondu par une erreur (${r.status}).`;
+  }
+
+  // Extension points for the other scripts of the page (diagnostic.js, orientation.js,
+  // partners.js): called when the actor panel opens or closes, and before the map's own
+  // click handling (a hook returning true consumes the click).
+  const hooks = { actorOpened: [], actorClosed: [], mapClick: null };
+
   let statusTimer = null;
   function status(message, isError) {
     const node = $('statut');
@@ -953,6 +986,7 @@
     else if (opts && opts.focus) state.ficheOpener = document.activeElement;
     if (opts && opts.focus) $('fiche-titre').focus({ preventScroll: true });
     writeHash();
+    for (const h of hooks.actorOpened) h(feature);
   }
 
   function closeActor() {
@@ -962,6 +996,7 @@
     state.selected = null;
     selectionLayer.clearLayers();
     writeHash();
+    for (const h of hooks.actorClosed) h();
     const opener = state.ficheOpener;
     state.ficheOpener = null;
     if (opener && document.body.contains(opener) && opener !== document.body) opener.focus();
@@ -1108,7 +1143,13 @@
     }
     try {
       const fc = await api(`api/${nearest ? 'nearest' : 'within'}?${params}`);
-      showResults({ title, features: fc.features || [], distance: true, reveal: !!(opts && opts.reveal) });
+      showResults({
+        title,
+        features: fc.features || [],
+        distance: true,
+        reveal: !!(opts && opts.reveal),
+        rerun: () => runRadius(nearest, { fit: false }),
+      });
     } catch (e) {
       fail(e);
     }
@@ -1245,7 +1286,13 @@
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(geometry),
       });
-      showResults({ title: fullTitle, features: fc.features || [], distance: false, reveal: true });
+      showResults({
+        title: fullTitle,
+        features: fc.features || [],
+        distance: false,
+        reveal: true,
+        rerun: () => listWithin(geometry, title),
+      });
     } catch (e) {
       fail(e);
     }
@@ -1262,7 +1309,14 @@
     }
     try {
       const fc = await api('api/actors?' + params);
-      showResults({ title: fullTitle, features: fc.features || [], distance: false, total: fc.total, reveal: true });
+      showResults({
+        title: fullTitle,
+        features: fc.features || [],
+        distance: false,
+        total: fc.total,
+        reveal: true,
+        rerun: () => listActors(extra, title),
+      });
     } catch (e) {
       fail(e);
     }
@@ -1287,6 +1341,7 @@
   });
 
   map.on('click', (ev) => {
+    if (hooks.mapClick && hooks.mapClick(ev)) return;
     if (draw.active) {
       addVertex(ev.latlng);
     } else if ($('bloc-rayon').open) {
@@ -1778,5 +1833,48 @@
     document.body.classList.add('carte-prete');
   }
 
-  start().catch(fail);
+  /** Reloads what shows actors after the data changed (markers, result list, open panel). */
+  async function refreshData() {
+    await loadActors();
+    if (state.results && state.results.rerun) await state.results.rerun();
+    if (state.selected && state.selected.properties) {
+      const id = state.selected.properties.id;
+      const r = await request('api/actors/' + encodeURIComponent(id));
+      if (r.ok) openActor(r.body, {});
+      else closeActor();
+    }
+  }
+
+  // The page's internals, for the other scripts of the page (loaded after this one).
+  window.maillage = {
+    map,
+    state,
+    hooks,
+    api,
+    request,
+    errorMessage,
+    el,
+    status,
+    fail,
+    plural,
+    intFormat,
+    kmFormat,
+    formatKm,
+    formatDate,
+    fold,
+    debounce,
+    kindLabel,
+    latLngOf,
+    openActor,
+    openActorById,
+    closeActor,
+    openPanel,
+    scrollPanelTo,
+    showResults,
+    refreshData,
+    selectionRenderer,
+    download,
+    stamp,
+    ready: start().catch(fail),
+  };
 })();

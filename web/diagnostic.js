@@ -1,0 +1,447 @@
+// maillage: the "Diagnostic" panel of the map page.
+//
+// Asks GET /api/diagnostic for a territory and some kinds of supply, then shows over the map:
+// the server's choropleth (carte.svg as an image), the comparison table, the sortable
+// per-commune table, the parameters used (estimates labelled as such) and the download links
+// (CSV `;` with BOM, CSV `,`, GeoJSON, SVG, PNG). Every text from the data is set with
+// textContent. Loaded after app.js, which exposes `window.maillage`.
+'use strict';
+
+(function () {
+  const M = window.maillage;
+  if (!M) return;
+  const { el, intFormat } = M;
+  const $ = (id) => document.getElementById(id);
+
+  const INDICATORS = {
+    densite: 'Densité pour 10 000 habitants',
+    effectif: 'Effectif (nombre)',
+    distance: "Distance à l'offre la plus proche (km à vol d'oiseau)",
+    temps: "Temps estimé vers l'offre la plus proche (min, estimation)",
+    couverture: 'Couverture (1 = couverte, 0 = zone blanche)',
+    apl: 'Accessibilité 2SFCA pour 10 000 habitants',
+    population: 'Population municipale',
+  };
+  const LEVELS = { territoire: 'Territoire', departement: 'Département', region: 'Région' };
+
+  const dec = (digits) =>
+    new Intl.NumberFormat('fr-FR', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const dec1 = dec(1);
+  const dec2 = dec(2);
+  const pct = new Intl.NumberFormat('fr-FR', { style: 'percent', maximumFractionDigits: 1 });
+
+  const view = {
+    data: null, // the last /api/diagnostic answer
+    query: null, // URLSearchParams of that answer
+    kind: '', // kind shown on the map and in the table
+    sort: { key: 'nom', asc: true },
+    seq: 0,
+  };
+
+  /** A value that may be masked by the server ("< 5"). */
+  function masked(v, fmt) {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'string') return v;
+    return fmt(v);
+  }
+
+  /** Sort key of a possibly masked value: masked counts sort between 0 and 5. */
+  function sortValue(v) {
+    if (v === null || v === undefined || v === '') return null;
+    if (typeof v === 'number') return v;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    if (/^<\s*5$/.test(v)) return 2.5;
+    return String(v);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Form
+  // ---------------------------------------------------------------------------------------
+
+  function buildForm() {
+    const select = $('diagnostic-territoire');
+    const territories = M.state.territories.slice().sort((a, b) => {
+      const rank = (t) => (t.type === 'cpts' ? 0 : t.type === 'departement' ? 1 : 2);
+      return rank(a) - rank(b) || String(a.nom).localeCompare(String(b.nom), 'fr');
+    });
+    for (const t of territories) {
+      const detail = t.nombre_communes ? ` (${M.plural(t.nombre_communes, 'commune', 'communes')})` : '';
+      select.append(el('option', { value: t.id, text: `${t.nom}${detail}` }));
+    }
+    if (M.state.territory) select.value = M.state.territory;
+
+    const box = $('diagnostic-types');
+    box.textContent = '';
+    const kinds = M.state.kinds
+      .filter((k) => k.nombre > 0)
+      .sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
+    for (const k of kinds) {
+      const id = `diagnostic-type-${k.id}`;
+      const input = el('input', { type: 'checkbox', id, value: k.id, 'data-type': k.id });
+      box.append(
+        el(
+          'div',
+          { class: 'type-ligne' },
+          input,
+          el(
+            'label',
+            { for: id },
+            el('span', { class: 'type-libelle', text: k.libelle }),
+            el('span', { class: 'type-nombre', text: intFormat.format(k.nombre || 0) })
+          )
+        )
+      );
+    }
+  }
+
+  function chosenKinds() {
+    return [...document.querySelectorAll('#diagnostic-types input:checked')].map((i) => i.value);
+  }
+
+  function formError(message) {
+    const node = $('diagnostic-erreur');
+    node.textContent = message || '';
+    node.hidden = !message;
+  }
+
+  async function run(ev) {
+    if (ev) ev.preventDefault();
+    formError('');
+    const territory = $('diagnostic-territoire').value;
+    const kinds = chosenKinds();
+    if (!territory) {
+      formError('Choisissez un territoire.');
+      $('diagnostic-territoire').focus();
+      return;
+    }
+    if (!kinds.length) {
+      formError("Cochez au moins un type d'offre.");
+      const first = document.querySelector('#diagnostic-types input');
+      if (first) first.focus();
+      return;
+    }
+    const params = new URLSearchParams({ territory, kinds: kinds.join(',') });
+    const km = Number($('diagnostic-seuil').value);
+    if (!Number.isFinite(km) || km < 1 || km > 200) {
+      formError('Le seuil de couverture doit être un nombre de kilomètres entre 1 et 200.');
+      $('diagnostic-seuil').focus();
+      return;
+    }
+    params.set('max_km', String(km));
+    if ($('diagnostic-masquer').checked) params.set('masquer', 'oui');
+    const seq = ++view.seq;
+    $('diagnostic-lancer').disabled = true;
+    M.status('Calcul du diagnostic…');
+    try {
+      const r = await M.request('api/diagnostic?' + params);
+      if (seq !== view.seq) return;
+      if (!r.ok) {
+        formError(M.errorMessage(r));
+        return;
+      }
+      view.data = r.body;
+      view.query = params;
+      view.kind = kinds[0];
+      render();
+      M.status(`Diagnostic : ${r.body.territoire.nom}.`);
+    } catch (e) {
+      formError(e.message || 'Erreur inattendue.');
+    } finally {
+      $('diagnostic-lancer').disabled = false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Rendering
+  // ---------------------------------------------------------------------------------------
+
+  function kindInfo(id) {
+    return (view.data.types || []).find((k) => k.id === id) || { id, libelle: M.kindLabel(id) };
+  }
+
+  function cellOf(row) {
+    return (row.indicateurs || []).find((c) => c.type === view.kind) || {};
+  }
+
+  function render() {
+    const d = view.data;
+    const section = $('diagnostic');
+    section.hidden = false;
+    const t = d.territoire;
+    $('diagnostic-titre').textContent = `Diagnostic – ${t.nom}`;
+    const unknown = (t.communes_inconnues || []).length
+      ? ` ; ${M.plural(t.communes_inconnues.length, 'commune inconnue', 'communes inconnues')}`
+      : '';
+    $('diagnostic-resume').textContent =
+      `${t.type || ''} – ${M.plural(t.nombre_communes, 'commune', 'communes')}, ` +
+      `${intFormat.format(t.population)} habitants${unknown}. Types : ` +
+      (d.types || []).map((k) => k.libelle).join(', ') +
+      '.';
+    renderKindChooser();
+    renderMap();
+    renderComparisons();
+    renderDownloads();
+    renderParameters();
+    renderTable();
+    $('diagnostic-titre').focus({ preventScroll: true });
+  }
+
+  function renderKindChooser() {
+    let wrap = $('diagnostic-type-choix');
+    if (!wrap) {
+      const select = el('select', { id: 'diagnostic-type-carte' });
+      select.addEventListener('change', () => {
+        view.kind = select.value;
+        renderMap();
+        renderDownloads();
+        renderTable();
+      });
+      const indicator = el('select', { id: 'diagnostic-indicateur-carte' });
+      for (const [id, label] of Object.entries(INDICATORS)) indicator.append(el('option', { value: id, text: label }));
+      indicator.addEventListener('change', () => {
+        $('diagnostic-indicateur').value = indicator.value;
+        renderMap();
+        renderDownloads();
+      });
+      wrap = el(
+        'div',
+        { id: 'diagnostic-type-choix', class: 'diagnostic-choix' },
+        el('div', { class: 'champ' }, el('label', { for: 'diagnostic-type-carte', text: 'Type affiché' }), select),
+        el('div', { class: 'champ' }, el('label', { for: 'diagnostic-indicateur-carte', text: 'Indicateur' }), indicator)
+      );
+      $('diagnostic-resume').after(wrap);
+    }
+    const select = $('diagnostic-type-carte');
+    select.textContent = '';
+    for (const k of view.data.types || []) select.append(el('option', { value: k.id, text: k.libelle }));
+    select.value = view.kind;
+    $('diagnostic-indicateur-carte').value = $('diagnostic-indicateur').value;
+  }
+
+  function indicator() {
+    return $('diagnostic-indicateur').value || 'densite';
+  }
+
+  function mapQuery() {
+    const q = new URLSearchParams(view.query);
+    q.set('kind', view.kind);
+    q.set('indicateur', indicator());
+    return q;
+  }
+
+  function renderMap() {
+    const img = $('diagnostic-image');
+    const label = `${INDICATORS[indicator()]} – ${kindInfo(view.kind).libelle} – ${view.data.territoire.nom}`;
+    img.alt = `Carte des communes : ${label}`;
+    img.removeAttribute('src');
+    img.src = 'api/diagnostic/carte.svg?' + mapQuery();
+    $('diagnostic-legende').textContent = `Carte : ${label}. Légende et sources dans l'image.`;
+  }
+
+  function renderComparisons() {
+    const table = $('diagnostic-comparaisons');
+    table.textContent = '';
+    const headers = ['Niveau', 'Nom', 'Population', 'Effectif', 'Densité /10 000 hab.', 'Population couverte', 'APL moyenne /10 000', 'Distance moyenne (km)'];
+    table.append(el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col', text: h })))));
+    const body = el('tbody');
+    for (const a of view.data.comparaisons || []) {
+      const c = (a.indicateurs || []).find((x) => x.type === view.kind) || {};
+      const cov = c.couverture || {};
+      body.append(
+        el(
+          'tr',
+          {},
+          el('td', { text: LEVELS[a.niveau] || a.niveau }),
+          el('th', { scope: 'row', text: a.nom }),
+          el('td', { class: 'nombre', text: intFormat.format(a.population || 0) }),
+          el('td', { class: 'nombre', text: masked(c.effectif, (v) => intFormat.format(v)) }),
+          el('td', { class: 'nombre', text: masked(c.densite_10000, (v) => dec2.format(v)) }),
+          el('td', { class: 'nombre', text: typeof cov.part_couverte === 'number' ? pct.format(cov.part_couverte) : '' }),
+          el('td', { class: 'nombre', text: typeof c.apl_moyenne_10000 === 'number' ? dec2.format(c.apl_moyenne_10000) : '' }),
+          el('td', { class: 'nombre', text: typeof c.distance_moyenne_km === 'number' ? dec1.format(c.distance_moyenne_km) : '' })
+        )
+      );
+    }
+    table.append(body);
+  }
+
+  function renderDownloads() {
+    const list = $('diagnostic-telechargements');
+    list.textContent = '';
+    const base = view.query.toString();
+    const slug = view.data.territoire.id.replace(/[^a-z0-9]+/gi, '-');
+    const maps = mapQuery().toString();
+    const links = [
+      ['CSV (Excel, « ; »)', `api/diagnostic.csv?${base}`, `diagnostic-${slug}.csv`, 'diagnostic-csv'],
+      ['CSV (« , »)', `api/diagnostic.csv?${base}&separateur=virgule`, `diagnostic-${slug}-virgule.csv`, 'diagnostic-csv-virgule'],
+      ['GeoJSON', `api/diagnostic.geojson?${base}`, `diagnostic-${slug}.geojson`, 'diagnostic-geojson'],
+      ['Carte SVG', `api/diagnostic/carte.svg?${maps}`, `carte-${slug}-${view.kind}-${indicator()}.svg`, 'diagnostic-svg'],
+      ['Carte PNG', `api/diagnostic/carte.png?${maps}`, `carte-${slug}-${view.kind}-${indicator()}.png`, 'diagnostic-png'],
+    ];
+    for (const [label, href, file, id] of links) {
+      list.append(el('li', {}, el('a', { id, class: 'bouton', href, download: file, text: label })));
+    }
+    list.append(
+      el('li', {
+        class: 'note',
+        text: 'Rapport HTML complet : « maillage diagnostic --territoire … --sortie DOSSIER » en ligne de commande.',
+      })
+    );
+  }
+
+  function estimationBadge(text) {
+    return /estim/i.test(text || '') ? el('span', { class: 'badge-estimation', text: 'estimation' }) : null;
+  }
+
+  function renderParameters() {
+    const p = view.data.parametres || {};
+    const dl = $('diagnostic-parametres');
+    dl.textContent = '';
+    const row = (term, value) => {
+      if (value === null || value === undefined || value === '') return;
+      dl.append(
+        el('div', { class: 'fiche-ligne' }, el('dt', { text: term }), el('dd', {}, String(value), ' ', estimationBadge(value)))
+      );
+    };
+    row('Offre', p.source_libelle);
+    row('Trajet', p.modele_trajet_libelle);
+    row('Seuil de couverture', p.seuil_couverture_libelle);
+    row('Accessibilité 2SFCA', p.decroissance_2sfca_libelle);
+    row('Point de la commune', p.point_commune);
+    row('Offre pondérée par la capacité', p.offre_ponderee_par_capacite ? 'oui' : 'non');
+    row('Petits effectifs masqués', p.masquage_petits_effectifs ? 'oui (moins de 5)' : 'non');
+    const methode = $('diagnostic-methode');
+    methode.textContent = '';
+    for (const m of p.methode || []) methode.append(el('li', { text: m }));
+    // The estimated parts are visible without opening the details.
+    $('diagnostic-parametres-bloc').open = true;
+
+    const warnings = $('diagnostic-avertissements');
+    warnings.textContent = '';
+    for (const w of view.data.avertissements || []) warnings.append(el('li', { text: w }));
+  }
+
+  const COLUMNS = [
+    { key: 'nom', label: 'Commune', get: (r) => r.nom, text: (r) => r.nom, head: true },
+    { key: 'code', label: 'Code', get: (r) => r.code, text: (r) => r.code },
+    {
+      key: 'population',
+      label: 'Population',
+      get: (r) => r.population,
+      text: (r) => (typeof r.population === 'number' ? intFormat.format(r.population) : 'inconnue'),
+      num: true,
+    },
+    { key: 'effectif', label: 'Effectif', get: (r, c) => c.effectif, text: (r, c) => masked(c.effectif, (v) => intFormat.format(v)), num: true },
+    {
+      key: 'densite',
+      label: 'Densité /10 000 hab.',
+      get: (r, c) => c.densite_10000,
+      text: (r, c) => masked(c.densite_10000, (v) => dec2.format(v)),
+      num: true,
+    },
+    {
+      key: 'distance',
+      label: 'Distance (km)',
+      get: (r, c) => c.distance_km,
+      text: (r, c) => masked(c.distance_km, (v) => dec1.format(v)),
+      num: true,
+    },
+    {
+      key: 'temps',
+      label: 'Temps estimé (min)',
+      estimate: true,
+      get: (r, c) => c.temps_estime_min,
+      text: (r, c) => masked(c.temps_estime_min, (v) => intFormat.format(Math.round(v))),
+      num: true,
+    },
+    {
+      key: 'couverte',
+      label: 'Couverte',
+      get: (r, c) => c.couverte,
+      text: (r, c) => (c.couverte === true ? 'oui' : c.couverte === false ? 'non (zone blanche)' : ''),
+    },
+    {
+      key: 'apl',
+      label: 'APL 2SFCA /10 000',
+      get: (r, c) => c.apl_10000,
+      text: (r, c) => masked(c.apl_10000, (v) => dec2.format(v)),
+      num: true,
+    },
+    { key: 'proche', label: 'Offre la plus proche', get: (r, c) => c.plus_proche_nom, text: (r, c) => c.plus_proche_nom || '' },
+  ];
+
+  function renderTable() {
+    const table = $('diagnostic-table');
+    table.textContent = '';
+    $('diagnostic-table-titre').textContent = `Indicateurs par commune – ${kindInfo(view.kind).libelle}`;
+    const headRow = el('tr');
+    for (const col of COLUMNS) {
+      const sorted = view.sort.key === col.key;
+      const button = el(
+        'button',
+        { type: 'button', class: 'tri', 'data-cle': col.key },
+        col.label,
+        col.estimate ? el('span', { class: 'badge-estimation', text: 'estimation' }) : null
+      );
+      button.addEventListener('click', () => {
+        view.sort = { key: col.key, asc: view.sort.key === col.key ? !view.sort.asc : true };
+        renderTable();
+        const again = table.querySelector(`button[data-cle="${col.key}"]`);
+        if (again) again.focus();
+      });
+      headRow.append(
+        el(
+          'th',
+          { scope: 'col', class: col.num ? 'nombre' : null, 'aria-sort': sorted ? (view.sort.asc ? 'ascending' : 'descending') : 'none' },
+          button
+        )
+      );
+    }
+    table.append(el('thead', {}, headRow));
+    const col = COLUMNS.find((c) => c.key === view.sort.key) || COLUMNS[0];
+    const rows = (view.data.communes || []).map((r) => ({ r, c: cellOf(r) }));
+    const collator = new Intl.Collator('fr', { numeric: true, sensitivity: 'base' });
+    rows.sort((a, b) => {
+      const x = sortValue(col.get(a.r, a.c));
+      const y = sortValue(col.get(b.r, b.c));
+      // Empty values last whatever the direction.
+      if (x === null || y === null) return x === null ? (y === null ? 0 : 1) : -1;
+      const cmp = typeof x === 'number' && typeof y === 'number' ? x - y : collator.compare(String(x), String(y));
+      return (view.sort.asc ? cmp : -cmp) || collator.compare(a.r.code, b.r.code);
+    });
+    const body = el('tbody');
+    for (const { r, c } of rows) {
+      const tr = el('tr', { 'data-code': r.code, class: c.couverte === false ? 'zone-blanche' : null });
+      for (const column of COLUMNS) {
+        const text = column.text(r, c);
+        tr.append(el(column.head ? 'th' : 'td', { scope: column.head ? 'row' : null, class: column.num ? 'nombre' : null, text }));
+      }
+      body.append(tr);
+    }
+    table.append(body);
+  }
+
+  function close() {
+    const section = $('diagnostic');
+    if (section.hidden) return;
+    section.hidden = true;
+    $('diagnostic-lancer').focus();
+  }
+
+  $('diagnostic-form').addEventListener('submit', run);
+  $('diagnostic-fermer').addEventListener('click', close);
+  $('diagnostic').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') {
+      ev.preventDefault();
+      close();
+    }
+  });
+  $('diagnostic-indicateur').addEventListener('change', () => {
+    if (!view.data || $('diagnostic').hidden) return;
+    $('diagnostic-indicateur-carte').value = indicator();
+    renderMap();
+    renderDownloads();
+  });
+
+  M.ready.then(buildForm);
+})();
