@@ -449,8 +449,8 @@ fn query_cmd(dir: &Directory, query: Query, format: Format) -> Result<()> {
         Format::Table => {
             writeln!(
                 out,
-                "{:>9}  {:<28} {:<22} {:<40} {:<22} {}",
-                "distance", "id", "type", "nom", "commune", "téléphone"
+                "{:>9}  {:<28} {:<22} {:<40} {:<22} téléphone",
+                "distance", "id", "type", "nom", "commune"
             )?;
             for (i, d) in &rows {
                 let a = dir.actor(*i);

@@ -32,7 +32,7 @@ pub struct CommuneIndex {
 impl CommuneIndex {
     /// Indexes communes, sorted by INSEE code.
     pub fn new(mut communes: Vec<Commune>) -> CommuneIndex {
-        communes.sort_by(|a, b| a.code.cmp(&b.code));
+        communes.sort_by_key(|c| c.code);
         let by_code = communes
             .iter()
             .enumerate()

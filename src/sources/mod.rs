@@ -74,7 +74,9 @@ impl Format {
             Format::Territories => "Territoires (liste de communes)",
             Format::Partners => "Partenaires de la CPTS (fichier local)",
             Format::Rpps => "Annuaire Santé – professionnels (PS_LibreAcces)",
-            Format::BpeEnsemble => "INSEE – Base permanente des équipements (effectifs par commune)",
+            Format::BpeEnsemble => {
+                "INSEE – Base permanente des équipements (effectifs par commune)"
+            }
             Format::BpeXy => "INSEE – Base permanente des équipements (géolocalisée)",
             Format::ZonesCsv => "Zones d'intervention (CSV)",
             Format::ZonesGeojson => "Zones d'intervention (GeoJSON)",
@@ -198,8 +200,12 @@ impl Dataset {
     /// Merges an importer's output: communes by code (fields already known are kept unless
     /// the new file fills a gap or brings a population), territories by id, actors appended.
     pub fn add(&mut self, imported: Imported, report: FileReport) {
-        let mut index: HashMap<InseeCode, usize> =
-            self.communes.iter().enumerate().map(|(i, c)| (c.code, i)).collect();
+        let mut index: HashMap<InseeCode, usize> = self
+            .communes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code, i))
+            .collect();
         for c in imported.communes {
             match index.get(&c.code) {
                 Some(&i) => merge_commune(&mut self.communes[i], c),
@@ -324,9 +330,12 @@ pub fn load_file(dataset: &mut Dataset, path: &Path) -> Result<(), SourceError> 
     Ok(())
 }
 
+/// What [`scan_dir`] found: recognised files in load order, and files of unknown format.
+pub type Scan = (Vec<(PathBuf, Format)>, Vec<PathBuf>);
+
 /// Lists the recognised files of a directory (not recursive), in load order, with the files
 /// that were skipped because their format is unknown.
-pub fn scan_dir(dir: &Path) -> Result<(Vec<(PathBuf, Format)>, Vec<PathBuf>), SourceError> {
+pub fn scan_dir(dir: &Path) -> Result<Scan, SourceError> {
     let io = |source| SourceError::Io {
         path: dir.display().to_string(),
         source,
