@@ -379,3 +379,25 @@ async fn page_and_security_headers() {
         .contains("frame-ancestors 'none'"));
     assert_eq!(h["x-content-type-options"], "nosniff");
 }
+
+/// Every route declared in the router (read from its source) is described in the OpenAPI
+/// document, so the document cannot silently fall behind.
+#[tokio::test]
+async fn openapi_lists_every_route_of_the_router() {
+    let source = include_str!("../src/server/mod.rs");
+    let routes: Vec<&str> = source
+        .split(".route(")
+        .skip(1)
+        .filter_map(|s| s.trim_start().strip_prefix('"'))
+        .filter_map(|s| s.split('"').next())
+        .filter(|p| *p != "/api/{*rest}")
+        .collect();
+    assert!(routes.len() > 20, "{routes:?}");
+    let (_, v) = call("GET", "/api/openapi.json", None).await;
+    for path in routes {
+        assert!(
+            v["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
+    }
+}

@@ -126,5 +126,64 @@ pub fn document() -> Value {
         "components": {"schemas": {"Erreur": {"type": "object", "properties": {"erreur": {"type": "string"}, "detail": {"type": "string"}}, "required": ["erreur", "detail"]}}}
     });
     super::routes_orientation::openapi_paths(&mut doc);
+    partner_paths(&mut doc);
     doc
+}
+
+/// The partner directory, annotations and session routes (see docs/annuaire-local.md).
+fn partner_paths(doc: &mut Value) {
+    let id = || path_param("id", "Identifiant du partenaire (avec ou sans « local: »)");
+    let auth = "Écriture : jeton « Authorization: Bearer … » (rôle editeur ou admin) ou cookie de session avec un en-tête Origin du même site";
+    let write = |summary: &str, extra: Value| {
+        let mut op = json!({
+            "summary": summary,
+            "description": auth,
+            "responses": {
+                "200": {"description": "Partenaire (JSON) avec son ETag"},
+                "400": {"description": "Champ invalide : {champ, attendu, trouve}"},
+                "401": {"description": "Jeton absent ou révoqué"},
+                "403": {"description": "Rôle insuffisant"},
+                "409": {"description": "Version périmée : la version actuelle est dans « actuel »"},
+                "428": {"description": "En-tête If-Match manquant"}
+            }
+        });
+        if let (Some(o), Some(e)) = (op.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        op
+    };
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    paths.insert("/api/partenaires".into(), json!({
+        "get": {"summary": "Annuaire local : partenaires (format=json|csv|geojson|hsds ; champs privés pour editeur/admin)", "parameters": [param("format", "json, csv, geojson ou hsds", false, json!({"type": "string"}))], "responses": {"200": {"description": "Liste ou export"}}},
+        "post": write("Créer un partenaire (JSON, noms de champs du fichier des partenaires) → 201 avec ETag", json!({"requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}}))
+    }));
+    paths.insert("/api/partenaires/{id}".into(), json!({
+        "get": {"summary": "Un partenaire, avec son ETag", "parameters": [id()], "responses": {"200": {"description": "Partenaire"}, "404": {"description": "Inconnu"}}},
+        "put": write("Remplacer un partenaire (If-Match obligatoire)", json!({"parameters": [id()]})),
+        "patch": write("Modifier des champs d'un partenaire (If-Match obligatoire)", json!({"parameters": [id()]})),
+        "delete": write("Archiver un partenaire (il reste restaurable)", json!({"parameters": [id()]}))
+    }));
+    paths.insert("/api/partenaires/{id}/restaurer".into(), json!({
+        "post": write("Restaurer un partenaire archivé, ou une version antérieure (?version=N)", json!({"parameters": [id(), param("version", "Version à restaurer", false, json!({"type": "integer"}))]}))
+    }));
+    paths.insert("/api/partenaires/{id}/historique".into(), json!({
+        "get": {"summary": "Historique des modifications : qui, quand, quels champs, avant et après", "parameters": [id()], "responses": {"200": {"description": "Historique"}}}
+    }));
+    paths.insert("/api/partenaires/import".into(), json!({
+        "post": write("Importer un CSV de partenaires : ?apercu=1 renvoie les différences sans rien appliquer ; sinon tout ou rien", json!({"parameters": [param("apercu", "1 pour un aperçu", false, json!({"type": "string"}))], "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}}}))
+    }));
+    paths.insert("/api/annotations".into(), json!({
+        "get": {"summary": "Annotations locales sur les acteurs officiels", "responses": {"200": {"description": "Liste"}}}
+    }));
+    paths.insert("/api/annotations/{id}".into(), json!({
+        "get": {"summary": "Annotation d'un acteur officiel", "parameters": [path_param("id", "Identifiant de l'acteur (ex. finess:810000505)")], "responses": {"200": {"description": "Annotation"}, "404": {"description": "Aucune"}}},
+        "put": write("Écrire l'annotation d'un acteur officiel (membre_cpts, role, referent, telephone, email, note), sans modifier la fiche officielle", json!({"parameters": [path_param("id", "Identifiant de l'acteur")]}))
+    }));
+    paths.insert("/api/session".into(), json!({
+        "get": {"summary": "Qui suis-je : nom et rôle de la session", "responses": {"200": {"description": "Session"}, "401": {"description": "Pas de session"}}},
+        "post": {"summary": "Échanger un jeton contre un cookie de session (HttpOnly, SameSite=Strict)", "responses": {"200": {"description": "Session ouverte"}, "401": {"description": "Jeton refusé"}}},
+        "delete": {"summary": "Fermer la session", "responses": {"200": {"description": "Session fermée"}}}
+    }));
 }
