@@ -153,7 +153,7 @@ impl Downloader {
             }
             let resp = match req.send() {
                 Ok(r) => r,
-                Err(e) if have_complete && (e.is_connect() || e.is_timeout()) => {
+                Err(e) if have_complete && super::is_unreachable(&e) => {
                     tracing::warn!("{url} : injoignable, copie en cache utilisée ({e})");
                     return Ok(Downloaded {
                         path: bin,

@@ -92,7 +92,7 @@ impl FetchError {
 
     pub(crate) fn from_reqwest(url: &str, e: &reqwest::Error) -> FetchError {
         let detail = error_chain(e);
-        if e.is_connect() || e.is_timeout() {
+        if is_unreachable(e) {
             FetchError::Offline {
                 url: url.to_string(),
                 detail,
@@ -104,6 +104,36 @@ impl FetchError {
             }
         }
     }
+}
+
+/// True when a request failed because the server could not be reached (refused, reset,
+/// timed out, no route), whatever layer reported it: with a streamed body (multipart), a
+/// refused connection can surface as a body error.
+pub fn is_unreachable(e: &reqwest::Error) -> bool {
+    use std::io::ErrorKind::*;
+    if e.is_connect() || e.is_timeout() {
+        return true;
+    }
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cur {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                ConnectionRefused
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | NotConnected
+                    | TimedOut
+                    | HostUnreachable
+                    | NetworkUnreachable
+                    | BrokenPipe
+            ) {
+                return true;
+            }
+        }
+        cur = c.source();
+    }
+    false
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -103,7 +103,7 @@ impl BanClient {
             .multipart(form)
             .send()
             .map_err(|e| {
-                if e.is_connect() || e.is_timeout() {
+                if crate::fetch::is_unreachable(&e) {
                     GeocodeError::Offline {
                         url: self.url.clone(),
                         detail: e.to_string(),
