@@ -272,22 +272,24 @@ impl Page {
             .build()
             .into();
         let url = format!("{}{}", self.base, path.trim_start_matches('/'));
-        let auth = self
-            .token
-            .as_ref()
-            .map(|t| format!("Bearer {t}"))
-            .unwrap_or_default();
+        fn auth<B>(r: ureq::RequestBuilder<B>, token: Option<&String>) -> ureq::RequestBuilder<B> {
+            match token {
+                Some(t) => r.header("Authorization", &format!("Bearer {t}")),
+                None => r,
+            }
+        }
+        let token = self.token.as_ref();
         let json = body.map(Value::to_string).unwrap_or_default();
         let result = match method {
-            "GET" => agent.get(&url).header("Authorization", &auth).call(),
-            "DELETE" => agent.delete(&url).header("Authorization", &auth).call(),
+            "GET" => auth(agent.get(&url), token).call(),
+            "DELETE" => auth(agent.delete(&url), token).call(),
             "POST" | "PUT" | "PATCH" => {
                 let req = match method {
                     "POST" => agent.post(&url),
                     "PUT" => agent.put(&url),
                     _ => agent.patch(&url),
                 };
-                req.header("Authorization", &auth)
+                auth(req, token)
                     .header("Content-Type", "application/json")
                     .send(json)
             }

@@ -1,0 +1,266 @@
+//! Browser test of the "Orienter un patient" wizard and of service areas (issue 5).
+//!
+//! Run with: `cargo test --test e2e_orientation -- --ignored --test-threads=1`
+
+mod e2e_support;
+
+use e2e_support::{http_get, Page};
+use fantoccini::key::Key;
+use serde_json::{json, Value};
+
+const PROCEDURE: &str = "perte-autonomie-domicile";
+
+/// Fills the wizard: situation, commune chosen from the list with the keyboard, age.
+async fn fill_wizard(page: &Page, commune: &str, age: &str) {
+    page.find("#orientation-procedure")
+        .await
+        .select_by_value(PROCEDURE)
+        .await
+        .unwrap();
+    let place = page.find("#orientation-lieu").await;
+    place.clear().await.unwrap();
+    place
+        .send_keys(&commune[..commune.len() - 1])
+        .await
+        .unwrap();
+    page.until(
+        "commune proposals",
+        "document.querySelectorAll('#orientation-lieu-liste .proposition').length > 0",
+    )
+    .await;
+    let labels = page
+        .js("return [...document.querySelectorAll('#orientation-lieu-liste .proposition-libelle')].map(e => e.textContent)")
+        .await;
+    let labels: Vec<String> = serde_json::from_value(labels).unwrap();
+    let index = labels
+        .iter()
+        .position(|l| l == commune)
+        .unwrap_or_else(|| panic!("{commune} not proposed: {labels:?}"));
+    for _ in 0..=index {
+        place.send_keys(&Key::Down.to_string()).await.unwrap();
+    }
+    place.send_keys(&Key::Enter.to_string()).await.unwrap();
+    page.until(
+        "commune chosen",
+        "document.getElementById('orientation-lieu-choisi').textContent.includes('Commune choisie')",
+    )
+    .await;
+    let age_input = page.find("#orientation-age").await;
+    age_input.clear().await.unwrap();
+    age_input.send_keys(age).await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
+async fn wizard_orients_an_elderly_patient_of_gaillac_and_links_the_sheet() {
+    let page = Page::open("20-orientation").await;
+    page.click("#bloc-orientation > summary").await;
+    page.until(
+        "procedures loaded",
+        &format!(
+            "!!document.querySelector('#orientation-procedure option[value=\"{PROCEDURE}\"]')"
+        ),
+    )
+    .await;
+
+    // An age outside 0–130 is refused by the page, in French.
+    fill_wizard(&page, "Gaillac", "200").await;
+    page.click("#orientation-lancer").await;
+    page.until(
+        "age error",
+        "!document.getElementById('orientation-erreur').hidden",
+    )
+    .await;
+    assert!(page
+        .visible_text("#orientation-erreur")
+        .await
+        .contains("âge"));
+
+    // 80 years old, Gaillac.
+    let age = page.find("#orientation-age").await;
+    age.clear().await.unwrap();
+    age.send_keys("80").await.unwrap();
+    page.click("#orientation-lancer").await;
+    page.until(
+        "steps shown",
+        "document.querySelectorAll('#orientation-etapes li.etape').length > 0",
+    )
+    .await;
+    assert!(page
+        .find("#orientation-erreur")
+        .await
+        .attr("hidden")
+        .await
+        .unwrap()
+        .is_some());
+
+    // Same steps and structures as the API says.
+    let (status, body) = page.http(
+        "GET",
+        &format!("api/orientation?procedure={PROCEDURE}&commune=81099&age=80"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let api: Value = serde_json::from_str(&body).unwrap();
+    let steps = api["etapes"].as_array().unwrap();
+    let shown_steps = page
+        .js("return [...document.querySelectorAll('#orientation-etapes li.etape .etape-titre')].map(e => e.textContent)")
+        .await;
+    let expected_steps: Vec<String> = steps
+        .iter()
+        .map(|s| format!("Étape {} : {}", s["numero"], s["titre"].as_str().unwrap()))
+        .collect();
+    assert_eq!(shown_steps, json!(expected_steps));
+    let shown_actors = page
+        .js("return [...document.querySelectorAll('#orientation-etapes .acteur-oriente')].map(e => e.dataset.id)")
+        .await;
+    let expected_actors: Vec<&str> = steps
+        .iter()
+        .flat_map(|s| s["acteurs"].as_array().unwrap())
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(!expected_actors.is_empty());
+    assert_eq!(shown_actors, json!(expected_actors));
+    // Phones are tel: links, distances in km, reasons given.
+    let phones = page.all("#orientation-etapes a[href^='tel:']").await;
+    assert!(!phones.is_empty(), "no phone shown");
+    let first_phone = phones[0].text().await.unwrap();
+    assert!(first_phone.starts_with('0'), "{first_phone}");
+    let results = page.visible_text("#orientation-etapes").await;
+    assert!(results.contains(" km"), "{results}");
+    assert!(results.contains("Pourquoi"), "{results}");
+    assert!(page
+        .visible_text("#orientation-lieu-resume")
+        .await
+        .contains("Gaillac"));
+    // The structures are on the map, numbered by step.
+    let markers = page.all(".leaflet-marker-pane .marqueur-orientation").await;
+    assert!(!markers.is_empty(), "no orientation marker");
+    page.wait_css("path.lieu-patient").await;
+    page.shot("1-etapes").await;
+
+    // The printable sheet: a new tab, served with a phone on it.
+    let sheet = page.find("#orientation-fiche").await;
+    assert_eq!(
+        sheet.attr("target").await.unwrap().as_deref(),
+        Some("_blank")
+    );
+    let href = sheet.attr("href").await.unwrap().unwrap();
+    assert_eq!(href, format!("orientation/{PROCEDURE}/81099"));
+    let (code, html) = http_get(page.port, &format!("/{href}")).expect("sheet");
+    assert_eq!(code, 200);
+    assert!(html.contains(&first_phone), "sheet lacks {first_phone}");
+    let before = page.c().windows().await.unwrap();
+    sheet.click().await.unwrap();
+    let start = std::time::Instant::now();
+    let mut windows = page.c().windows().await.unwrap();
+    while windows.len() == before.len() && start.elapsed().as_secs() < 10 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        windows = page.c().windows().await.unwrap();
+    }
+    assert_eq!(windows.len(), before.len() + 1, "no new tab");
+    let new = windows
+        .iter()
+        .find(|w| !before.contains(w))
+        .unwrap()
+        .clone();
+    page.c().switch_to_window(new).await.unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let text = page
+            .js("return document.body ? document.body.innerText : ''")
+            .await;
+        if text.as_str().unwrap_or("").contains(&first_phone) {
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 10, "sheet tab: {text}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    page.c().close_window().await.unwrap();
+    page.c().switch_to_window(before[0].clone()).await.unwrap();
+
+    // Opening a structure shows its service area on the map and in the panel.
+    page.click("#orientation-etapes .acteur-oriente .acteur-nom")
+        .await;
+    page.wait_css("#fiche:not([hidden])").await;
+    let zone = page
+        .until(
+            "service area line",
+            "!document.getElementById('fiche-zone').hidden && document.getElementById('fiche-zone').textContent",
+        )
+        .await;
+    let zone = zone.as_str().unwrap();
+    assert!(zone.starts_with("Zone d'intervention : "), "{zone}");
+    let (status, body) = page.http(
+        "GET",
+        &format!("api/actors/{}/zone", expected_actors[0]),
+        None,
+    );
+    assert_eq!(status, 200);
+    let area: Value = serde_json::from_str(&body).unwrap();
+    let first_zone = area["properties"]["zones"][0]["libelle"].as_str().unwrap();
+    assert!(zone.contains(first_zone), "{zone} lacks {first_zone}");
+    page.wait_css("path.contour-zone-intervention").await;
+    page.shot("2-zone").await;
+
+    // Closing the panel removes the area.
+    page.click("#fiche-fermer").await;
+    page.until(
+        "area removed",
+        "document.querySelectorAll('path.contour-zone-intervention').length === 0",
+    )
+    .await;
+    page.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
+async fn wizard_says_why_a_procedure_does_not_apply() {
+    let page = Page::open("21-orientation-age").await;
+    page.click("#bloc-orientation > summary").await;
+    page.until(
+        "procedures loaded",
+        &format!(
+            "!!document.querySelector('#orientation-procedure option[value=\"{PROCEDURE}\"]')"
+        ),
+    )
+    .await;
+    fill_wizard(&page, "Albi", "30").await;
+    page.click("#orientation-lancer").await;
+    page.until(
+        "reason shown",
+        "!document.getElementById('orientation-motif').hidden",
+    )
+    .await;
+    let (status, body) = page.http(
+        "GET",
+        &format!("api/orientation?procedure={PROCEDURE}&commune=81004&age=30"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let api: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(api["applicable"], json!(false));
+    let motif = page.visible_text("#orientation-motif").await;
+    assert!(
+        motif.contains(api["motif"].as_str().unwrap()),
+        "{motif} vs {}",
+        api["motif"]
+    );
+
+    // A place that is neither a known commune nor an address: the server's French message.
+    let place = page.find("#orientation-lieu").await;
+    place.clear().await.unwrap();
+    place.send_keys("zzzz").await.unwrap();
+    page.click("#orientation-lancer").await;
+    page.until(
+        "address error",
+        "!document.getElementById('orientation-erreur').hidden",
+    )
+    .await;
+    assert!(page
+        .visible_text("#orientation-erreur")
+        .await
+        .contains("zzzz"));
+    page.shot("non-applicable").await;
+    page.close().await;
+}
