@@ -458,3 +458,68 @@ async fn partner_names_and_annotations_are_shown_as_text_never_run() {
     );
     page.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
+async fn a_stale_edit_reloads_the_current_version_instead_of_overwriting_it() {
+    let page = Page::open_editor("33-conflit").await;
+    let (status, body) = page.http(
+        "POST",
+        "api/partenaires",
+        Some(
+            &json!({"identifiant": "dac-test", "nom": "DAC de test", "type": "dac",
+                     "code_insee": "81099", "telephone": "0563000001"}),
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    log_in(&page).await;
+    page.search_and_choose("DAC de test", "acteur", "DAC de test")
+        .await;
+    page.wait_css("#fiche-partenaire:not([hidden])").await;
+    page.click("#partenaire-modifier").await;
+    page.until(
+        "edit form filled",
+        "document.getElementById('pf-telephone').value === '05 63 00 00 01'",
+    )
+    .await;
+    // Someone else changes the email meanwhile.
+    let (status, body) = page.http_with(
+        "PATCH",
+        "api/partenaires/dac-test",
+        Some(&json!({"email": "accueil@dac-test.fr"})),
+        &[("If-Match", "\"1\"")],
+    );
+    assert_eq!(status, 200, "{body}");
+    type_into(&page, "#pf-telephone", "0563000002").await;
+    page.click("#partenaire-enregistrer").await;
+    let message = page
+        .until(
+            "conflict message",
+            "!document.getElementById('partenaire-erreur').hidden && document.getElementById('partenaire-erreur').textContent",
+        )
+        .await;
+    assert!(
+        message.as_str().unwrap().contains("modifié entre-temps"),
+        "{message}"
+    );
+    // The form now holds the current version; nothing was overwritten.
+    assert_eq!(
+        page.js("return [document.getElementById('pf-email').value, document.getElementById('pf-telephone').value]")
+            .await,
+        json!(["accueil@dac-test.fr", "05 63 00 00 01"])
+    );
+    let (_, current) = page.http("GET", "api/partenaires/dac-test", None);
+    let current: Value = serde_json::from_str(&current).unwrap();
+    assert_eq!(current["telephone"], "05 63 00 00 01");
+    assert_eq!(current["version"], 2);
+    page.shot("conflit").await;
+    // Saving again now works, on top of the other change.
+    type_into(&page, "#pf-telephone", "0563000002").await;
+    page.click("#partenaire-enregistrer").await;
+    until_fiche(&page, "DAC de test", "05 63 00 00 02").await;
+    let (_, current) = page.http("GET", "api/partenaires/dac-test", None);
+    let current: Value = serde_json::from_str(&current).unwrap();
+    assert_eq!(current["email"], "accueil@dac-test.fr");
+    assert_eq!(current["version"], 3);
+    page.close().await;
+}

@@ -266,30 +266,48 @@ impl Page {
     /// A request to the server outside the browser, with the editor token when there is one:
     /// (status, body). `body` is sent as JSON.
     pub fn http(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+        self.http_with(method, path, body, &[])
+    }
+
+    /// [`Page::http`] with extra headers (e.g. `If-Match`).
+    pub fn http_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(20)))
             .build()
             .into();
         let url = format!("{}{}", self.base, path.trim_start_matches('/'));
-        fn auth<B>(r: ureq::RequestBuilder<B>, token: Option<&String>) -> ureq::RequestBuilder<B> {
-            match token {
-                Some(t) => r.header("Authorization", &format!("Bearer {t}")),
-                None => r,
+        fn auth<B>(
+            mut r: ureq::RequestBuilder<B>,
+            token: Option<&String>,
+            headers: &[(&str, &str)],
+        ) -> ureq::RequestBuilder<B> {
+            if let Some(t) = token {
+                r = r.header("Authorization", &format!("Bearer {t}"));
             }
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r
         }
         let token = self.token.as_ref();
         let json = body.map(Value::to_string).unwrap_or_default();
         let result = match method {
-            "GET" => auth(agent.get(&url), token).call(),
-            "DELETE" => auth(agent.delete(&url), token).call(),
+            "GET" => auth(agent.get(&url), token, headers).call(),
+            "DELETE" => auth(agent.delete(&url), token, headers).call(),
             "POST" | "PUT" | "PATCH" => {
                 let req = match method {
                     "POST" => agent.post(&url),
                     "PUT" => agent.put(&url),
                     _ => agent.patch(&url),
                 };
-                auth(req, token)
+                auth(req, token, headers)
                     .header("Content-Type", "application/json")
                     .send(json)
             }
