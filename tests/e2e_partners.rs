@@ -523,3 +523,34 @@ async fn a_stale_edit_reloads_the_current_version_instead_of_overwriting_it() {
     assert_eq!(current["version"], 3);
     page.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
+async fn a_partner_typed_with_its_commune_name_is_placed_in_that_commune() {
+    let page = Page::open_editor("34-commune").await;
+    log_in(&page).await;
+    page.click("#partenaire-ajouter").await;
+    page.wait_css("#partenaire-form:not([hidden])").await;
+    type_into(&page, "#pf-nom", "Point info seniors de Brens").await;
+    type_into(&page, "#pf-telephone", "05 63 44 44 44").await;
+    type_into(&page, "#pf-commune", "Brens").await;
+    page.click("#partenaire-enregistrer").await;
+    until_fiche(&page, "Point info seniors de Brens", "05 63 44 44 44").await;
+    let (_, list) = page.http("GET", "api/partenaires", None);
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let p = &list["partenaires"][0];
+    let (_, brens) = page.http("GET", "api/search?q=Brens&limit=5", None);
+    let brens: Value = serde_json::from_str(&brens).unwrap();
+    let code = brens["resultats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["categorie"] == "commune" && r["libelle"] == "Brens")
+        .expect("Brens is a loaded commune")["id"]
+        .clone();
+    assert_eq!(p["code_insee"], code);
+    assert_eq!(p["latitude"], Value::Null);
+    let fiche = page.visible_text("#fiche-details").await;
+    assert!(fiche.contains("au centre de la commune"), "{fiche}");
+    page.close().await;
+}

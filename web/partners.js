@@ -404,7 +404,7 @@
     $('partenaire-form-titre').textContent = partner ? `Modifier « ${partner.nom} »` : 'Nouveau partenaire';
     $('partenaire-form-aide').textContent = partner
       ? 'Un clic sur la carte déplace le partenaire.'
-      : 'Cliquez sur la carte pour placer le partenaire, ou indiquez le code INSEE de sa commune.';
+      : 'Cliquez sur la carte pour placer le partenaire, ou indiquez sa commune (nom ou code INSEE).';
     setPlacing(true);
     $('bloc-partenaires').open = true;
     M.openPanel();
@@ -478,6 +478,14 @@
       fieldError({ champ: 'nom', attendu: 'le nom du partenaire', trouve: '' });
       return;
     }
+    if (!values.code_insee && !values.latitude && values.commune) {
+      // A commune typed by name: find its INSEE code, as the search box would.
+      const code = await communeCode(values.commune);
+      if (code) {
+        values.code_insee = code;
+        $('pf-code_insee').value = code;
+      }
+    }
     const editing = edit.partner;
     const r = editing
       ? await M.request('api/partenaires/' + encodeURIComponent(editing.id), {
@@ -506,6 +514,15 @@
     M.status(`« ${r.body.nom} » ${editing ? 'modifié' : 'ajouté'}.`);
     await M.refreshData();
     await M.openActorById(r.body.id, {});
+  }
+
+  /** The INSEE code of the loaded commune with this name (or "81600 Gaillac"), if one matches. */
+  async function communeCode(text) {
+    const r = await M.request('api/search?limit=10&q=' + encodeURIComponent(text));
+    if (!r.ok) return null;
+    const name = M.fold(text.replace(/^\d{5}\s*/, '')).trim();
+    const hit = (r.body.resultats || []).find((x) => x.categorie === 'commune' && M.fold(x.libelle) === name);
+    return hit ? hit.id : null;
   }
 
   async function editFromFiche() {
