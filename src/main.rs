@@ -294,9 +294,12 @@ fn load(data: Option<&PathBuf>) -> Result<Directory> {
         Some(dir) => {
             let mut ds = sources::load_dir(dir)
                 .with_context(|| format!("chargement du dossier {}", dir.display()))?;
+            tracing::info!("fichiers lus en {:.1} s", started.elapsed().as_secs_f64());
+            let t = std::time::Instant::now();
             for line in maillage::fetch::cli::prepare_data_dir(&mut ds, dir) {
                 eprintln!("  {line}");
             }
+            tracing::info!("géocodage et doublons en {:.1} s", t.elapsed().as_secs_f64());
             ds
         }
         None => sources::demo::dataset().context("chargement des données de démonstration")?,
@@ -315,7 +318,9 @@ fn load(data: Option<&PathBuf>) -> Result<Directory> {
             }
         );
     }
+    let t = std::time::Instant::now();
     let dir = Directory::build(ds);
+    tracing::info!("index construits en {:.1} s", t.elapsed().as_secs_f64());
     eprintln!(
         "{} acteurs, {} communes, {} territoires chargés en {:.1} s{}",
         dir.actors().len(),

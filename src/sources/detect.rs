@@ -8,6 +8,7 @@ use super::Format;
 /// ```
 /// use maillage::sources::{detect, Format};
 /// assert_eq!(detect("x.csv", b"finess;etalab;98;2026-05-12\nstructureet;810000505;"), Some(Format::Finess));
+/// assert_eq!(detect("demo.csv", b"finess;exemple;73;2026-11-01\n"), Some(Format::Finess));
 /// assert_eq!(detect("t.csv", b"territoire;code_insee\nCPTS X;81004\n"), Some(Format::Territories));
 /// assert_eq!(detect("z.csv", b"acteur;zone\nfiness:1;dep:81\n"), Some(Format::ZonesCsv));
 /// assert_eq!(detect("x.txt", b"hello"), None);
@@ -22,7 +23,7 @@ pub fn detect(file_name: &str, head: &[u8]) -> Option<Format> {
     let first_line = trimmed.lines().next().unwrap_or("").trim();
     let lower = first_line.to_lowercase();
 
-    if lower.starts_with("finess;etalab") || lower.starts_with("structureet;") {
+    if lower.starts_with("finess;") || lower.starts_with("structureet;") {
         return Some(Format::Finess);
     }
     if trimmed.starts_with('{') {
