@@ -164,6 +164,11 @@ enum Format {
     Csv,
 }
 
+/// mimalloc: loading millions of records allocates and frees many small strings, where it is
+/// markedly faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -299,7 +304,10 @@ fn load(data: Option<&PathBuf>) -> Result<Directory> {
             for line in maillage::fetch::cli::prepare_data_dir(&mut ds, dir) {
                 eprintln!("  {line}");
             }
-            tracing::info!("géocodage et doublons en {:.1} s", t.elapsed().as_secs_f64());
+            tracing::info!(
+                "géocodage et doublons en {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
             ds
         }
         None => sources::demo::dataset().context("chargement des données de démonstration")?,

@@ -38,7 +38,13 @@
 
 pub mod normalise;
 
-use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use rustc_hash::FxHasher;
+
+/// Hash maps keyed by ids and names, with a fast non-cryptographic hasher (loading millions
+/// of records spends much of its time hashing).
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 use serde::Serialize;
 
@@ -167,12 +173,22 @@ impl UnionFind {
 /// Finds links and near-misses among records (records of the same source family are never
 /// linked together). Pure: nothing is changed.
 pub fn find_duplicates(actors: &[ActorRecord]) -> DedupReport {
+    find(actors, true)
+}
+
+/// Like [`find_duplicates`], but without the near-misses: what loading needs to merge
+/// records, without the cost of listing every case to confirm (`maillage doublons` does).
+pub fn find_links(actors: &[ActorRecord]) -> DedupReport {
+    find(actors, false)
+}
+
+fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
     let mut pairs: Vec<(usize, usize, String, Option<f64>)> = Vec::new();
     let mut near = Vec::new();
     let mut linked: std::collections::HashSet<(usize, usize)> = Default::default();
 
     // 1. Shared identifiers.
-    let mut by_ident: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_ident: HashMap<String, Vec<usize>> = HashMap::default();
     for (i, r) in actors.iter().enumerate() {
         for id in identifiers(r) {
             by_ident.entry(id).or_default().push(i);
@@ -213,15 +229,15 @@ pub fn find_duplicates(actors: &[ActorRecord]) -> DedupReport {
             )
         })
         .collect();
-    let mut by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    let mut by_address: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::default();
+    let mut by_address: HashMap<(&str, &str), Vec<usize>> = HashMap::default();
     for (i, (p, n, a)) in keys.iter().enumerate() {
         let Some(p) = p else { continue };
         if !n.is_empty() {
             by_name.entry((p, n)).or_default().push(i);
         }
         // Only addresses with a number: a bare street is shared by many.
-        if a.starts_with(|c: char| c.is_ascii_digit()) {
+        if with_near_misses && a.starts_with(|c: char| c.is_ascii_digit()) {
             by_address.entry((p, a)).or_default().push(i);
         }
     }
@@ -240,6 +256,8 @@ pub fn find_duplicates(actors: &[ActorRecord]) -> DedupReport {
                 if same_addr && close {
                     linked.insert((i, j));
                     pairs.push((i, j, "même nom et même adresse".into(), d));
+                } else if !with_near_misses {
+                    continue;
                 } else if same_addr {
                     near.push(near_miss(
                         a,
@@ -260,7 +278,11 @@ pub fn find_duplicates(actors: &[ActorRecord]) -> DedupReport {
             }
         }
     }
-    let mut groups: Vec<_> = by_address.into_values().filter(|v| v.len() > 1).collect();
+    let mut groups: Vec<_> = if with_near_misses {
+        by_address.into_values().filter(|v| v.len() > 1).collect()
+    } else {
+        Vec::new()
+    };
     groups.sort();
     for members in groups {
         for (x, &i) in members.iter().enumerate() {
@@ -290,8 +312,13 @@ pub fn find_duplicates(actors: &[ActorRecord]) -> DedupReport {
             uf.union(*i, *j);
         }
     }
-    let mut best: HashMap<usize, usize> = HashMap::new();
-    for (i, r) in actors.iter().enumerate() {
+    let mut best: HashMap<usize, usize> = HashMap::default();
+    // Only records in a pair can be in a group of more than one.
+    let mut members: Vec<usize> = pairs.iter().flat_map(|p| [p.0, p.1]).collect();
+    members.sort_unstable();
+    members.dedup();
+    for i in members {
+        let r = &actors[i];
         let root = uf.find(i);
         let e = best.entry(root).or_insert(i);
         let cur = &actors[*e];
@@ -352,15 +379,23 @@ fn near_miss(a: &ActorRecord, b: &ActorRecord, reason: &str, d: Option<f64>) -> 
 /// Finds duplicates and merges the linked records of `ds` (see the module documentation).
 /// Returns the report; the kept records' files get a note counting the merges.
 pub fn merge(ds: &mut Dataset) -> DedupReport {
-    let report = find_duplicates(&ds.actors);
+    let report = find_links(&ds.actors);
+    // Positions of the linked records only (a few among millions).
+    let wanted: std::collections::HashSet<&str> = report
+        .links
+        .iter()
+        .filter(|l| l.merged)
+        .flat_map(|l| [l.primary.as_str(), l.other.as_str()])
+        .collect();
     let index: HashMap<String, usize> = ds
         .actors
         .iter()
         .enumerate()
+        .filter(|(_, r)| wanted.contains(r.id.as_str()))
         .map(|(i, r)| (r.id.clone(), i))
         .collect();
     // primary index → merged indexes
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
     let mut absorbed = std::collections::HashSet::new();
     for l in report.links.iter().filter(|l| l.merged) {
         let (Some(&p), Some(&o)) = (index.get(&l.primary), index.get(&l.other)) else {
@@ -370,7 +405,7 @@ pub fn merge(ds: &mut Dataset) -> DedupReport {
             groups.entry(p).or_default().push(o);
         }
     }
-    let mut notes: HashMap<u16, usize> = HashMap::new();
+    let mut notes: HashMap<u16, usize> = HashMap::default();
     let mut keys: Vec<usize> = groups.keys().copied().collect();
     keys.sort_unstable();
     for p in keys {

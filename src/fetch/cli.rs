@@ -289,11 +289,12 @@ pub fn prepare_data_dir(ds: &mut Dataset, dir: &Path) -> Vec<String> {
     }
     let report = dedup::merge(ds);
     let merged = report.links.iter().filter(|l| l.merged).count();
-    if merged > 0 || !report.near_misses.is_empty() {
+    if !report.links.is_empty() {
         lines.push(format!(
-            "{merged} fiche(s) fusionnée(s) avec la même fiche d'une autre source, {} cas \
-             proche(s) à vérifier : voir « maillage doublons --data {} »",
-            report.near_misses.len() + report.links.len() - merged,
+            "{merged} fiche(s) fusionnée(s) avec la même fiche d'une autre source, {} lien(s) \
+             avec un partenaire local à confirmer ; les cas proches sont listés par « maillage \
+             doublons --data {} »",
+            report.links.len() - merged,
             dir.display()
         ));
     }

