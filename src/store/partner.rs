@@ -586,31 +586,7 @@ impl Validator {
     }
 }
 
-/// Splits `12 bis rue X` into the number (`12 bis`) and the street, as the partner CSV
-/// importer does (checked against it by the tests).
-fn split_address(s: &str) -> (Option<String>, Option<String>) {
-    let t = s.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 || digits > 5 {
-        return (None, Some(t.to_string()).filter(|s| !s.is_empty()));
-    }
-    let rest = &t[digits..];
-    let mut number = t[..digits].to_string();
-    let mut street = rest.trim_start_matches([' ', ',']);
-    for suffix in ["bis", "ter", "quater", "b", "t", "a"] {
-        let lower = street.to_ascii_lowercase();
-        if lower.starts_with(suffix) && lower[suffix.len()..].starts_with([' ', ',']) {
-            number.push(' ');
-            number.push_str(&street[..suffix.len()]);
-            street = street[suffix.len()..].trim_start_matches([' ', ',']);
-            break;
-        }
-    }
-    if street.is_empty() || (!rest.starts_with([' ', ',']) && number.len() == digits) {
-        return (None, Some(t.to_string()));
-    }
-    (Some(number), Some(street.to_string()))
-}
+use crate::sources::partners::split_address;
 
 #[cfg(test)]
 mod tests {
