@@ -87,6 +87,7 @@ const TELEPHONE: usize = 16;
 const CATEGETAB: usize = 18;
 const LIBCATEGETAB: usize = 19;
 const CATEGAGRETAB: usize = 20;
+const SIRET: usize = 22;
 /// Fields of a `structureet` row since `numuai` was added, without the trailing empty one.
 const STRUCTURE_FIELDS: usize = 32;
 /// Fields of a `structureet` row in older extracts (no `numuai`).
@@ -296,6 +297,11 @@ impl Reader<'_> {
             .for_source_code_or_insert("finess", category, label, sector);
 
         let mut rec = ActorRecord::new(format!("finess:{number}"), name, kind, self.source);
+        // The SIRET lets deduplication link the establishment with other sources.
+        let siret = f(SIRET);
+        if siret.len() == 14 && siret.bytes().all(|b| b.is_ascii_digit()) {
+            rec.tags.push(format!("siret:{siret}"));
+        }
         rec.source_code = Some(category.to_string());
         rec.source_label = non_empty(label);
         rec.address = Address {

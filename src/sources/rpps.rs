@@ -72,6 +72,9 @@ struct Columns {
     phone: Option<usize>,
     email: Option<usize>,
     section: Option<usize>,
+    /// Identifiers of the activity site, kept as `finess:` / `siret:` tags for linking.
+    site_finess: Option<usize>,
+    site_siret: Option<usize>,
 }
 
 impl Columns {
@@ -115,6 +118,8 @@ impl Columns {
             phone: find(&["Téléphone (coord. structure)"]),
             email: find(&["Adresse e-mail (coord. structure)"]),
             section: find(&["Code section tableau pharmaciens"]),
+            site_finess: find(&["Numéro FINESS site"]),
+            site_siret: find(&["Numéro SIRET site"]),
         })
     }
 
@@ -331,6 +336,14 @@ pub fn read(
         }
         if profession == "21" {
             rec.tags.push("pharmacien".into());
+        }
+        // The site's FINESS and SIRET numbers let deduplication link the professional's site
+        // with the establishment published by FINESS.
+        if let Some(n) = non_empty(get(cols.site_finess)) {
+            rec.tags.push(format!("finess:{n}"));
+        }
+        if let Some(n) = non_empty(get(cols.site_siret)) {
+            rec.tags.push(format!("siret:{n}"));
         }
         imported.actors.push(rec);
     }
@@ -551,6 +564,37 @@ mod tests {
         let mut kinds = KindTable::builtin();
         let (imp, rep) = read(bytes, "ps.txt", SourceId(3), &mut kinds).unwrap();
         (imp, rep, kinds)
+    }
+
+    #[test]
+    fn site_finess_and_siret_become_tags() {
+        let text = String::from_utf8(FIXTURE.to_vec()).unwrap();
+        let header = text.lines().next().unwrap();
+        let cols: Vec<&str> = header.split('|').collect();
+        let mut fields = vec![""; cols.len()];
+        let set = |fields: &mut Vec<&str>, name: &str, v: &'static str| {
+            let i = cols.iter().position(|c| *c == name).unwrap();
+            fields[i] = v;
+        };
+        set(&mut fields, "Identifiant PP", "10100999999");
+        set(&mut fields, "Code profession", "21");
+        set(
+            &mut fields,
+            "Identifiant technique de la structure",
+            "S81000000099",
+        );
+        set(&mut fields, "Code commune (coord. structure)", "81004");
+        set(&mut fields, "Numéro FINESS site", "810000505");
+        set(&mut fields, "Numéro SIRET site", "26810003100017");
+        let file = format!("{header}\n{}\n", fields.join("|"));
+        let (imported, report, _) = load(file.as_bytes());
+        assert_eq!(report.rejected, 0, "{:?}", report.rejections);
+        let tags = &imported.actors[0].tags;
+        assert!(tags.contains(&"finess:810000505".to_string()), "{tags:?}");
+        assert!(
+            tags.contains(&"siret:26810003100017".to_string()),
+            "{tags:?}"
+        );
     }
 
     fn actor<'a>(imp: &'a Imported, id: &str) -> &'a ActorRecord {
