@@ -103,7 +103,9 @@ impl BanClient {
             .multipart(form)
             .send()
             .map_err(|e| {
-                if crate::fetch::is_unreachable(&e) {
+                // No answer at all: with a streamed multipart body, a refused connection can
+                // surface as a body error rather than a connect error.
+                if crate::fetch::is_unreachable(&e) || e.is_body() || e.is_request() {
                     GeocodeError::Offline {
                         url: self.url.clone(),
                         detail: e.to_string(),
