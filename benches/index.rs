@@ -173,6 +173,12 @@ fn benches(c: &mut Criterion) {
         qi = (qi + 1) % queries.len();
         queries[qi]
     };
+    let mean_5km = queries
+        .iter()
+        .map(|q| idx.within(*q, 5_000.0, pos, |_| true).len())
+        .sum::<usize>() as f64
+        / queries.len() as f64;
+    eprintln!("5 km radius: {mean_5km:.0} actors per query on average");
     let mut g = c.benchmark_group("requetes");
     g.bench_function("knn_k10_2M", |b| {
         b.iter(|| black_box(idx.nearest(next_q(), 10, |_| true)))
