@@ -98,19 +98,7 @@ pub fn read(
     let mut no_outline = 0usize;
 
     let mut record = csv::StringRecord::new();
-    loop {
-        let line = rdr.position().line() as usize;
-        match rdr.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                // A broken record (bad quoting, invalid UTF-8): report it and go on.
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(line);
-                report.reject(line, "(ligne)", "une ligne CSV valide", &e.to_string());
-                continue;
-            }
-        }
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(line);
+    while let Some(line) = super::next_record(&mut rdr, &mut record, &mut report) {
         let get = |name: &str| -> Option<&str> {
             let v = record.get(*col.get(name)?)?.trim();
             (!v.is_empty() && v != NULL).then_some(v)

@@ -375,6 +375,29 @@ pub fn load_file(dataset: &mut Dataset, path: &Path) -> Result<(), SourceError> 
     Ok(())
 }
 
+/// Reads the next CSV record into `record` and returns its 1-based line; a record the CSV
+/// reader cannot read (bad quoting, invalid UTF-8) is rejected with its line and skipped.
+/// `None` at the end of the file.
+pub(crate) fn next_record<R: std::io::Read>(
+    rdr: &mut csv::Reader<R>,
+    record: &mut csv::StringRecord,
+    report: &mut FileReport,
+) -> Option<usize> {
+    loop {
+        let line = rdr.position().line() as usize;
+        match rdr.read_record(record) {
+            Ok(true) => {
+                return Some(record.position().map_or(line, |p| p.line() as usize));
+            }
+            Ok(false) => return None,
+            Err(e) => {
+                let line = e.position().map_or(line, |p| p.line() as usize);
+                report.reject(line, "(ligne)", "une ligne CSV valide", &e.to_string());
+            }
+        }
+    }
+}
+
 /// What [`scan_dir`] found: recognised files in load order, and files of unknown format.
 pub type Scan = (Vec<(PathBuf, Format)>, Vec<PathBuf>);
 

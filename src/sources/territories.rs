@@ -86,18 +86,7 @@ pub fn read(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceEr
     let mut duplicates = 0usize;
 
     let mut record = csv::StringRecord::new();
-    loop {
-        let line = rdr.position().line() as usize;
-        match rdr.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(line);
-                report.reject(line, "(ligne)", "une ligne CSV valide", &e.to_string());
-                continue;
-            }
-        }
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(line);
+    while let Some(line) = super::next_record(&mut rdr, &mut record, &mut report) {
         if record.iter().all(str::is_empty) {
             continue;
         }
