@@ -119,6 +119,62 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// Data rows of a BPE file with their true line numbers.
+struct Rows<'a> {
+    lines: Lines<'a>,
+    row: usize,
+    width: usize,
+}
+
+impl<'a> Rows<'a> {
+    fn new(text: &'a str, width: usize) -> Rows<'a> {
+        Rows {
+            lines: Lines::new(text),
+            row: 1,
+            width,
+        }
+    }
+
+    /// Reads the next row and returns its line. Blank rows are skipped; a row with another
+    /// field count than the header is rejected and skipped; an unreadable row is rejected and
+    /// ends the file (the reader cannot resynchronise).
+    fn next(
+        &mut self,
+        rdr: &mut csv::Reader<&[u8]>,
+        rec: &mut csv::StringRecord,
+        report: &mut FileReport,
+    ) -> Option<usize> {
+        loop {
+            match rdr.read_record(rec) {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => {
+                    let line = e
+                        .position()
+                        .map_or(self.row + 1, |p| self.lines.at(p.byte() as usize));
+                    report.reject(line, "ligne", "une ligne CSV lisible", &e.to_string());
+                    return None;
+                }
+            }
+            self.row += 1;
+            let line = self.lines.of(rec, self.row);
+            if rec.len() == 1 && rec[0].trim().is_empty() {
+                continue;
+            }
+            if rec.len() != self.width {
+                report.reject(
+                    line,
+                    "ligne",
+                    &format!("{} champs séparés par « ; » (comme l'en-tête)", self.width),
+                    &format!("{} champs", rec.len()),
+                );
+                continue;
+            }
+            return Some(line);
+        }
+    }
+}
+
 /// A year (`2018`).
 fn parse_year(s: &str) -> Option<u16> {
     (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
@@ -215,34 +271,8 @@ pub fn read_ensemble(
     let mut aggregates = 0usize;
     let mut no_value = 0usize;
     let mut rec = csv::StringRecord::new();
-    let mut lines = Lines::new(&text);
-    let mut row = 1usize;
-    loop {
-        match rdr.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e
-                    .position()
-                    .map_or(row + 1, |p| lines.at(p.byte() as usize));
-                report.reject(line, "ligne", "une ligne CSV lisible", &e.to_string());
-                break;
-            }
-        }
-        row += 1;
-        let line = lines.of(&rec, row);
-        if rec.len() == 1 && rec[0].trim().is_empty() {
-            continue;
-        }
-        if rec.len() != head.len() {
-            report.reject(
-                line,
-                "ligne",
-                &format!("{} champs séparés par « ; » (comme l'en-tête)", head.len()),
-                &format!("{} champs", rec.len()),
-            );
-            continue;
-        }
+    let mut rows = Rows::new(&text, head.len());
+    while let Some(line) = rows.next(&mut rdr, &mut rec, &mut report) {
         let (geo, typequ, raw_count, raw_year) = match layout {
             Layout::Before2023 {
                 depcom,
@@ -518,34 +548,8 @@ pub fn read_xy(
     let mut commune_precision = 0usize;
     let mut max_year: Option<u16> = None;
     let mut rec = csv::StringRecord::new();
-    let mut lines = Lines::new(&text);
-    let mut row = 1usize;
-    loop {
-        match rdr.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e
-                    .position()
-                    .map_or(row + 1, |p| lines.at(p.byte() as usize));
-                report.reject(line, "ligne", "une ligne CSV lisible", &e.to_string());
-                break;
-            }
-        }
-        row += 1;
-        let line = lines.of(&rec, row);
-        if rec.len() == 1 && rec[0].trim().is_empty() {
-            continue;
-        }
-        if rec.len() != head.len() {
-            report.reject(
-                line,
-                "ligne",
-                &format!("{} champs séparés par « ; » (comme l'en-tête)", head.len()),
-                &format!("{} champs", rec.len()),
-            );
-            continue;
-        }
+    let mut rows = Rows::new(&text, head.len());
+    while let Some(line) = rows.next(&mut rdr, &mut rec, &mut report) {
         let get = |i: Option<usize>| i.and_then(|i| value(&rec[i]));
         let Some(typequ) = value(&rec[c.typequ]) else {
             report.reject(
