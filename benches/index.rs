@@ -175,16 +175,16 @@ fn benches(c: &mut Criterion) {
     };
     let mean_5km = queries
         .iter()
-        .map(|q| idx.within(*q, 5_000.0, pos, |_| true).len())
+        .map(|q| idx.within(*q, 5_000.0, pos, |_, _| true).len())
         .sum::<usize>() as f64
         / queries.len() as f64;
     eprintln!("5 km radius: {mean_5km:.0} actors per query on average");
     let mut g = c.benchmark_group("requetes");
     g.bench_function("knn_k10_2M", |b| {
-        b.iter(|| black_box(idx.nearest(next_q(), 10, |_| true)))
+        b.iter(|| black_box(idx.nearest(next_q(), 10, |_, _| true)))
     });
     g.bench_function("radius_5km_2M", |b| {
-        b.iter(|| black_box(idx.within(next_q(), 5_000.0, pos, |_| true)))
+        b.iter(|| black_box(idx.within(next_q(), 5_000.0, pos, |_, _| true)))
     });
     let ehpad = dir.kinds().by_id("ehpad").unwrap();
     g.bench_function("directory_knn_k10_kind_2M", |b| {

@@ -122,7 +122,7 @@ impl PlaceSet {
     /// Places whose point lies within `radius_m` of `at`, as `(index, metres)` by (distance, index).
     pub fn within(&self, at: LonLat, radius_m: f64) -> Vec<(usize, f64)> {
         self.index
-            .within(at, radius_m, self.pos(), |_| true)
+            .within(at, radius_m, self.pos(), |_, _| true)
             .into_iter()
             .map(|(i, d)| (i as usize, d))
             .collect()
@@ -230,7 +230,7 @@ impl SupplySet {
     /// The nearest supply point, as `(index, metres)`; ties go to the smallest key.
     pub fn nearest(&self, at: LonLat) -> Option<(usize, f64)> {
         self.index
-            .nearest(at, 1, |_| true)
+            .nearest(at, 1, |_, _| true)
             .first()
             .map(|&(j, d)| (j as usize, d))
     }
@@ -238,7 +238,7 @@ impl SupplySet {
     /// Supply points within `radius_m` of `at`, by (distance, index).
     pub fn within(&self, at: LonLat, radius_m: f64) -> Vec<(usize, f64)> {
         self.index
-            .within(at, radius_m, self.pos(), |_| true)
+            .within(at, radius_m, self.pos(), |_, _| true)
             .into_iter()
             .map(|(j, d)| (j as usize, d))
             .collect()

@@ -105,7 +105,7 @@ impl Segment {
         let (points, by_kind, kind_members, by_commune, text) = std::thread::scope(|s| {
             let actors = actors_ref;
             let text = s.spawn(move || actor_text_index(actors, kinds, communes));
-            let mut located: Vec<(u32, LonLat)> = Vec::with_capacity(actors.len());
+            let mut located: Vec<(u32, u16, LonLat)> = Vec::with_capacity(actors.len());
             let mut per_kind: Vec<Vec<(u32, LonLat)>> = vec![Vec::new(); kinds.len()];
             let mut kind_members: Vec<Vec<u32>> = vec![Vec::new(); kinds.len()];
             let mut by_commune: HashMap<InseeCode, Vec<u32>> = HashMap::new();
@@ -118,7 +118,7 @@ impl Segment {
                 }
                 kind_members[k].push(i);
                 if let Some(p) = a.position() {
-                    located.push((i, p));
+                    located.push((i, a.kind().0, p));
                     per_kind[k].push((i, p));
                 }
                 if let Some(c) = a.commune() {
@@ -132,7 +132,7 @@ impl Segment {
                     .map(|v| (v.len() * KIND_TREE_SHARE <= total).then(|| PointIndex::new(v)))
                     .collect::<Vec<_>>()
             });
-            let points = PointIndex::new(&located);
+            let points = PointIndex::with_tags(&located);
             drop(located);
             let by_kind = by_kind_handle.join().expect("kind index thread");
             let text = text.join().expect("text index thread");
@@ -540,14 +540,11 @@ impl Directory {
         for seg in self.segments() {
             let plan = self.plan(seg, kinds);
             for t in &plan.trees {
-                all.extend(t.nearest(at, k, |_| true));
+                all.extend(t.nearest(at, k, |_, _| true));
             }
             match &plan.common {
-                Some(c) if c.is_empty() => all.extend(seg.points.nearest(at, k, |_| true)),
-                Some(c) => all.extend(
-                    seg.points
-                        .nearest(at, k, |i| c.contains(&self.actor(i).kind())),
-                ),
+                Some(c) if c.is_empty() => all.extend(seg.points.nearest(at, k, |_, _| true)),
+                Some(c) => all.extend(seg.points.nearest(at, k, |_, t| c.contains(&KindId(t)))),
                 None => {}
             }
         }
@@ -562,15 +559,16 @@ impl Directory {
         for seg in self.segments() {
             let plan = self.plan(seg, kinds);
             for t in &plan.trees {
-                all.extend(t.within(at, radius_m, self.pos(), |_| true));
+                all.extend(t.within(at, radius_m, self.pos(), |_, _| true));
             }
             match &plan.common {
                 Some(c) if c.is_empty() => {
-                    all.extend(seg.points.within(at, radius_m, self.pos(), |_| true))
+                    all.extend(seg.points.within(at, radius_m, self.pos(), |_, _| true))
                 }
-                Some(c) => all.extend(seg.points.within(at, radius_m, self.pos(), |i| {
-                    c.contains(&self.actor(i).kind())
-                })),
+                Some(c) => all.extend(
+                    seg.points
+                        .within(at, radius_m, self.pos(), |_, t| c.contains(&KindId(t))),
+                ),
                 None => {}
             }
         }

@@ -6,33 +6,116 @@
 //! measured with the haversine formula and sorted by (distance, key) so that ties between
 //! co-located actors are deterministic.
 //!
+//! Memory and speed: a leaf keeps its exact `f64` unit vector, its key and a caller-defined
+//! 16-bit tag (the actor kind), so that queries never look outside the tree to measure or
+//! filter a point. Boxes of inner nodes are `f32`; box tests widen them by the largest rounding
+//! gap, so that they can only let an extra node through, never lose a point. The
+//! k-nearest search is a best-first branch-and-bound walk that prunes with the current k-th
+//! distance instead of queueing every visited point.
+//!
 //! ```
 //! use maillage::index::spatial::PointIndex;
 //! use maillage::model::LonLat;
 //! let pts = vec![(0u32, LonLat::new(2.15, 43.93)), (1, LonLat::new(1.90, 43.90)), (2, LonLat::new(1.44, 43.60))];
 //! let idx = PointIndex::new(&pts);
 //! let pos = |k: u32| pts[k as usize].1;
-//! let near = idx.nearest(LonLat::new(1.89, 43.90), 2, |_| true);
+//! let near = idx.nearest(LonLat::new(1.89, 43.90), 2, |_, _| true);
 //! assert_eq!(near.iter().map(|n| n.0).collect::<Vec<_>>(), vec![1, 0]);
-//! let within = idx.within(LonLat::new(2.15, 43.93), 30_000.0, pos, |_| true);
+//! let within = idx.within(LonLat::new(2.15, 43.93), 30_000.0, pos, |_, _| true);
 //! assert_eq!(within.len(), 2);
 //! ```
 
-use rstar::primitives::GeomWithData;
-use rstar::{RStarInsertionStrategy, RTree, RTreeParams, AABB};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rstar::{ParentNode, RStarInsertionStrategy, RTree, RTreeNode, RTreeObject, RTreeParams, AABB};
 
 use crate::model::geodesy::{chord2_for_distance, distance_for_chord2, haversine_m};
 use crate::model::LonLat;
 
-type Entry = GeomWithData<[f64; 3], u32>;
+/// One indexed point: its exact unit vector, the caller's key and tag.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    v: [f64; 3],
+    key: u32,
+    tag: u16,
+}
 
-/// Wider nodes than rstar's default (6): a shallower tree, fewer node visits per query.
+impl Entry {
+    pub fn key(&self) -> u32 {
+        self.key
+    }
+
+    pub fn tag(&self) -> u16 {
+        self.tag
+    }
+}
+
+/// The rotation applied to every unit vector before it enters the tree (distances do not
+/// change): it turns the vertical at the centre of metropolitan France into the diagonal
+/// (1, 1, 1)/√3, so that the three axes cut the French surface in three directions 120° apart.
+/// Without it the x and z axes both run north–south there, and the bulk loader's slabs make
+/// leaves long and thin, which costs the k-nearest search extra nodes.
+static ROTATION: std::sync::LazyLock<[[f64; 3]; 3]> = std::sync::LazyLock::new(|| {
+    let n = LonLat::new(2.5, 46.5).to_unit_vector();
+    let d = [1.0 / 3f64.sqrt(); 3];
+    let cross = [
+        n[1] * d[2] - n[2] * d[1],
+        n[2] * d[0] - n[0] * d[2],
+        n[0] * d[1] - n[1] * d[0],
+    ];
+    let sin = (cross[0].powi(2) + cross[1].powi(2) + cross[2].powi(2)).sqrt();
+    let cos = n[0] * d[0] + n[1] * d[1] + n[2] * d[2];
+    let k = cross.map(|c| c / sin);
+    // Rodrigues: R = I + sin·K + (1 − cos)·K², K the cross-product matrix of the axis k.
+    let km = [[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]];
+    let mut r = [[0.0; 3]; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            let k2: f64 = (0..3).map(|m| km[i][m] * km[m][j]).sum();
+            r[i][j] = f64::from(u8::from(i == j)) + sin * km[i][j] + (1.0 - cos) * k2;
+        }
+    }
+    r
+});
+
+/// A position's unit vector, rotated by [`ROTATION`].
+fn tree_vector(p: LonLat) -> [f64; 3] {
+    let v = p.to_unit_vector();
+    let r = &*ROTATION;
+    [0, 1, 2].map(|i| r[i][0] * v[0] + r[i][1] * v[1] + r[i][2] * v[2])
+}
+
+/// Back from the tree's frame to the Earth-centred unit vector.
+fn unrotate(v: &[f64; 3]) -> [f64; 3] {
+    let r = &*ROTATION;
+    [0, 1, 2].map(|i| r[0][i] * v[0] + r[1][i] * v[1] + r[2][i] * v[2])
+}
+
+/// How far (per coordinate) an exact unit vector may lie outside the `f32` boxes of the tree,
+/// which are built from vectors rounded to the nearest `f32` (half an ulp below 1 is 2⁻²⁵).
+const BOX_MARGIN: f64 = 1.0 / (1u64 << 24) as f64;
+
+fn rounded(v: [f64; 3]) -> [f32; 3] {
+    [v[0] as f32, v[1] as f32, v[2] as f32]
+}
+
+impl RTreeObject for Entry {
+    type Envelope = AABB<[f32; 3]>;
+
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_point(rounded(self.v))
+    }
+}
+
+/// Nodes of at most 8 children: the bulk loader then splits each node 2 × 2 × 2, and a
+/// k-nearest query reads fewer points than with wider nodes (measured by `benches/index.rs`).
 #[derive(Debug, Clone, Copy)]
 pub struct Params;
 
 impl RTreeParams for Params {
-    const MIN_SIZE: usize = 5;
-    const MAX_SIZE: usize = 16;
+    const MIN_SIZE: usize = 3;
+    const MAX_SIZE: usize = 8;
     const REINSERTION_COUNT: usize = 4;
     type DefaultInsertionStrategy = RStarInsertionStrategy;
 }
@@ -42,30 +125,111 @@ impl RTreeParams for Params {
 const BOUNDARY_M: f64 = 1e-6;
 
 fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+    let (dx, dy, dz) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    dx * dx + dy * dy + dz * dz
+}
+
+/// Squared distance from `q` to the nearest point of a box (0 inside).
+fn box_chord2(q: &[f64; 3], env: &AABB<[f32; 3]>) -> f64 {
+    let (lo, hi) = (env.lower(), env.upper());
+    let mut s = 0.0;
+    for i in 0..3 {
+        let (l, h) = (lo[i] as f64 - BOX_MARGIN, hi[i] as f64 + BOX_MARGIN);
+        let d = if q[i] < l {
+            l - q[i]
+        } else if q[i] > h {
+            q[i] - h
+        } else {
+            0.0
+        };
+        s += d * d;
+    }
+    s
+}
+
+/// Asks the processor to start loading a node's children, which a query will likely read next.
+#[inline]
+fn prefetch(children: &[RTreeNode<Entry>]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = children.as_ptr() as *const i8;
+        // SAFETY: a prefetch is only a hint: it never faults and reads nothing into the program,
+        // and SSE is part of the x86-64 baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = children;
 }
 
 /// Relative slack on squared chords so that float rounding never loses a point on the boundary
 /// or a tie; the exact haversine check decides.
 const SLACK: f64 = 1e-9;
 
+/// A node waiting in the best-first queue, smallest distance first.
+struct Queued<'a> {
+    d2: f64,
+    node: &'a ParentNode<Entry>,
+}
+
+impl PartialEq for Queued<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.d2 == other.d2
+    }
+}
+impl Eq for Queued<'_> {}
+impl PartialOrd for Queued<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.d2.total_cmp(&self.d2)
+    }
+}
+
 /// A static point index answering exact great-circle queries.
 ///
-/// The index keeps only unit vectors and keys; queries take a `pos` function giving a key's
-/// WGS84 position (the caller already stores it), used for exact distances and box edges.
+/// Queries take a `pos` function giving a key's WGS84 position (the caller already stores it),
+/// used only to settle a point lying on a radius within a micrometre, and a `keep(key, tag)`
+/// filter.
 #[derive(Debug, Clone, Default)]
 pub struct PointIndex {
     tree: RTree<Entry, Params>,
 }
 
 impl PointIndex {
-    /// Bulk-loads `(key, position)` pairs. Keys are caller-defined (actor indexes); ties in
-    /// distance are broken by key.
+    /// Bulk-loads `(key, position)` pairs, all with tag 0. Keys are caller-defined (actor
+    /// indexes); ties in distance are broken by key.
     pub fn new(points: &[(u32, LonLat)]) -> PointIndex {
-        let entries: Vec<Entry> = points
-            .iter()
-            .map(|(k, p)| GeomWithData::new(p.to_unit_vector(), *k))
-            .collect();
+        Self::from_entries(
+            points
+                .iter()
+                .map(|(k, p)| Entry {
+                    v: tree_vector(*p),
+                    key: *k,
+                    tag: 0,
+                })
+                .collect(),
+        )
+    }
+
+    /// Bulk-loads `(key, tag, position)` triples; the tag is handed to query filters.
+    pub fn with_tags(points: &[(u32, u16, LonLat)]) -> PointIndex {
+        Self::from_entries(
+            points
+                .iter()
+                .map(|(k, t, p)| Entry {
+                    v: tree_vector(*p),
+                    key: *k,
+                    tag: *t,
+                })
+                .collect(),
+        )
+    }
+
+    fn from_entries(entries: Vec<Entry>) -> PointIndex {
         PointIndex {
             tree: RTree::bulk_load_with_params(entries),
         }
@@ -79,63 +243,119 @@ impl PointIndex {
         self.tree.size() == 0
     }
 
-    /// The `k` nearest keys accepted by `keep`, as `(key, metres)` sorted by (distance, key).
+    /// The `k` nearest keys accepted by `keep(key, tag)`, as `(key, metres)` sorted by
+    /// (distance, key).
     ///
-    /// `keep` lets a caller skip points without a separate tree; it is called in nearest-first
-    /// order, so a rare filter costs a longer walk.
-    pub fn nearest(&self, at: LonLat, k: usize, keep: impl Fn(u32) -> bool) -> Vec<(u32, f64)> {
-        if k == 0 {
+    /// `keep` lets a caller skip points without a separate tree; a rare filter costs a longer
+    /// walk.
+    pub fn nearest(
+        &self,
+        at: LonLat,
+        k: usize,
+        keep: impl Fn(u32, u16) -> bool,
+    ) -> Vec<(u32, f64)> {
+        if k == 0 || self.tree.size() == 0 {
             return Vec::new();
         }
-        let q = at.to_unit_vector();
-        let mut found: Vec<(u32, f64)> = Vec::with_capacity(k + 4);
-        let mut kth_chord2 = f64::INFINITY;
-        for (e, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&q) {
-            if found.len() >= k && d2 > kth_chord2 * (1.0 + SLACK) + f64::EPSILON {
+        let q = tree_vector(at);
+        // Candidates as (squared chord, key), kept sorted; ties at the k-th distance stay.
+        let mut found: Vec<(f64, u32)> = Vec::with_capacity(k + 8);
+        let mut bound = f64::INFINITY;
+        let mut queue: BinaryHeap<Queued> = BinaryHeap::with_capacity(64);
+        queue.push(Queued {
+            d2: 0.0,
+            node: self.tree.root(),
+        });
+        while let Some(Queued { d2, node }) = queue.pop() {
+            if d2 > bound {
                 break;
             }
-            if !keep(e.data) {
-                continue;
-            }
-            found.push((e.data, d2));
-            if found.len() == k {
-                kth_chord2 = d2;
+            for child in node.children() {
+                match child {
+                    RTreeNode::Leaf(e) => {
+                        let d2 = chord2(&e.v, &q);
+                        if d2 > bound || !keep(e.key, e.tag) {
+                            continue;
+                        }
+                        let at = found.partition_point(|c| c.0 <= d2);
+                        found.insert(at, (d2, e.key));
+                        if found.len() >= k {
+                            let kth = found[k - 1].0;
+                            bound = kth * (1.0 + SLACK) + f64::EPSILON;
+                            while found.last().is_some_and(|c| c.0 > bound) {
+                                found.pop();
+                            }
+                        }
+                    }
+                    RTreeNode::Parent(p) => {
+                        let d2 = box_chord2(&q, &p.envelope());
+                        if d2 <= bound {
+                            prefetch(p.children());
+                            queue.push(Queued { d2, node: p });
+                        }
+                    }
+                }
             }
         }
         let mut out: Vec<(u32, f64)> = found
             .into_iter()
-            .map(|(key, d2)| (key, distance_for_chord2(d2)))
+            .map(|(d2, key)| (key, distance_for_chord2(d2)))
             .collect();
-        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        out.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         out.truncate(k);
         out
     }
 
-    /// Every key accepted by `keep` within `radius_m` metres, sorted by (distance, key).
+    /// Every key accepted by `keep(key, tag)` within `radius_m` metres, sorted by
+    /// (distance, key).
     pub fn within(
         &self,
         at: LonLat,
         radius_m: f64,
         pos: impl Fn(u32) -> LonLat,
-        keep: impl Fn(u32) -> bool,
+        keep: impl Fn(u32, u16) -> bool,
     ) -> Vec<(u32, f64)> {
-        let q = at.to_unit_vector();
+        if self.tree.size() == 0 {
+            return Vec::new();
+        }
+        let q = tree_vector(at);
         let r2 = chord2_for_distance(radius_m) * (1.0 + SLACK) + f64::EPSILON;
-        let mut out: Vec<(u32, f64)> = self
-            .tree
-            .locate_within_distance(q, r2)
-            .filter(|e| keep(e.data))
-            .filter_map(|e| {
-                let d = distance_for_chord2(chord2(e.geom(), &q));
+        let mut hits: Vec<(f64, u32)> = Vec::new();
+        let mut stack: Vec<&ParentNode<Entry>> = Vec::with_capacity(32);
+        let take = |e: &Entry, hits: &mut Vec<(f64, u32)>| {
+            let d2 = chord2(&e.v, &q);
+            if d2 <= r2 && keep(e.key, e.tag) {
+                hits.push((d2, e.key));
+            }
+        };
+        stack.push(self.tree.root());
+        while let Some(node) = stack.pop() {
+            for child in node.children() {
+                match child {
+                    RTreeNode::Leaf(e) => take(e, &mut hits),
+                    RTreeNode::Parent(p) => {
+                        let env = p.envelope();
+                        if box_chord2(&q, &env) <= r2 {
+                            prefetch(p.children());
+                            stack.push(p);
+                        }
+                    }
+                }
+            }
+        }
+        let mut out: Vec<(u32, f64)> = hits
+            .into_iter()
+            .filter_map(|(d2, key)| {
+                let d = distance_for_chord2(d2);
                 let d = if (d - radius_m).abs() < BOUNDARY_M {
-                    haversine_m(at, pos(e.data))
+                    haversine_m(at, pos(key))
                 } else {
                     d
                 };
-                (d <= radius_m).then_some((e.data, d))
+                (d <= radius_m).then_some((key, d))
             })
             .collect();
-        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        out.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         out
     }
 
@@ -146,7 +366,7 @@ impl PointIndex {
             .tree
             .locate_in_envelope_intersecting(&env)
             .filter(|e| {
-                let [x, y, z] = *e.geom();
+                let [x, y, z] = unrotate(&e.v);
                 let p = LonLat::new(
                     y.atan2(x).to_degrees(),
                     z.clamp(-1.0, 1.0).asin().to_degrees(),
@@ -160,12 +380,12 @@ impl PointIndex {
                     || (p.lat - min.lat).abs() < margin
                     || (p.lat - max.lat).abs() < margin;
                 if near_edge {
-                    inside(pos(e.data))
+                    inside(pos(e.key))
                 } else {
                     inside(p)
                 }
             })
-            .map(|e| e.data)
+            .map(|e| e.key)
             .collect();
         out.sort_unstable();
         out
@@ -173,13 +393,13 @@ impl PointIndex {
 
     /// Approximate heap bytes used by the tree (leaves plus inner nodes).
     pub fn heap_bytes(&self) -> usize {
-        let leaf = std::mem::size_of::<rstar::RTreeNode<Entry>>();
+        let leaf = std::mem::size_of::<RTreeNode<Entry>>();
         self.tree.size() * leaf * 17 / 16
     }
 }
 
 /// A 3-D box enclosing every unit vector of a longitude/latitude rectangle.
-fn sphere_patch_envelope(min: LonLat, max: LonLat) -> AABB<[f64; 3]> {
+fn sphere_patch_envelope(min: LonLat, max: LonLat) -> AABB<[f32; 3]> {
     let (lat0, lat1) = (min.lat.to_radians(), max.lat.to_radians());
     let (lon0, lon1) = (min.lon.to_radians(), max.lon.to_radians());
     let range = |vals: &[f64]| {
@@ -215,8 +435,22 @@ fn sphere_patch_envelope(min: LonLat, max: LonLat) -> AABB<[f64; 3]> {
     let x = prod(clat, clon);
     let y = prod(clat, slon);
     let z = (lat0.sin(), lat1.sin());
-    let e = 1e-12;
-    AABB::from_corners([x.0 - e, y.0 - e, z.0 - e], [x.1 + e, y.1 + e, z.1 + e])
+    // The box of the eight rotated corners encloses the rotated box.
+    let r = &*ROTATION;
+    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+    for cx in [x.0, x.1] {
+        for cy in [y.0, y.1] {
+            for cz in [z.0, z.1] {
+                for i in 0..3 {
+                    let c = r[i][0] * cx + r[i][1] * cy + r[i][2] * cz;
+                    lo[i] = lo[i].min(c);
+                    hi[i] = hi[i].max(c);
+                }
+            }
+        }
+    }
+    let e = 1e-12 + BOX_MARGIN;
+    AABB::from_corners(rounded(lo.map(|c| c - e)), rounded(hi.map(|c| c + e)))
 }
 
 #[cfg(test)]
@@ -250,12 +484,36 @@ mod tests {
         })
     }
 
+    /// Points anywhere on the globe (overseas territories, both hemispheres, the antimeridian).
+    fn world_strategy() -> impl Strategy<Value = Vec<(u32, LonLat)>> {
+        proptest::collection::vec((-180.0f64..180.0, -89.0f64..89.0), 1..200).prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, (lon, lat))| (i as u32, LonLat::new(lon, lat)))
+                .collect()
+        })
+    }
+
+    /// Points a few metres apart around one place, some exactly co-located: near-ties that
+    /// the `f32` boxes must not reorder.
+    fn dense_strategy() -> impl Strategy<Value = Vec<(u32, LonLat)>> {
+        proptest::collection::vec((0u32..50, 0u32..50), 1..300).prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, (a, b))| {
+                    let p = LonLat::new(2.1485 + a as f64 * 1e-5, 43.9289 + b as f64 * 1e-5);
+                    (i as u32, p)
+                })
+                .collect()
+        })
+    }
+
     proptest! {
         #[test]
         fn knn_equals_brute_force(points in pts_strategy(), lon in -5.0f64..9.0, lat in 41.0f64..51.5, k in 1usize..20) {
             let idx = PointIndex::new(&points);
             let at = LonLat::new(lon, lat);
-            let got = idx.nearest(at, k, |_| true);
+            let got = idx.nearest(at, k, |_, _| true);
             let mut want = brute(&points, at);
             want.truncate(k);
             prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), want.iter().map(|w| w.0).collect::<Vec<_>>());
@@ -265,7 +523,7 @@ mod tests {
         fn knn_with_filter_equals_brute_force(points in pts_strategy(), lon in -5.0f64..9.0, lat in 41.0f64..51.5, k in 1usize..10) {
             let idx = PointIndex::new(&points);
             let at = LonLat::new(lon, lat);
-            let got = idx.nearest(at, k, |key| key % 3 == 0);
+            let got = idx.nearest(at, k, |key, _| key % 3 == 0);
             let mut want: Vec<_> = brute(&points, at).into_iter().filter(|w| w.0 % 3 == 0).collect();
             want.truncate(k);
             prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), want.iter().map(|w| w.0).collect::<Vec<_>>());
@@ -276,9 +534,53 @@ mod tests {
             let idx = PointIndex::new(&points);
             let pos = |k: u32| points[k as usize].1;
             let at = LonLat::new(lon, lat);
-            let got = idx.within(at, r, pos, |_| true);
+            let got = idx.within(at, r, pos, |_, _| true);
             let want: Vec<_> = brute(&points, at).into_iter().filter(|w| w.1 <= r).collect();
             prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), want.iter().map(|w| w.0).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn knn_and_radius_equal_brute_force_worldwide(points in world_strategy(), lon in -180.0f64..180.0, lat in -89.0f64..89.0, k in 1usize..15, r in 1_000.0f64..3_000_000.0) {
+            let idx = PointIndex::new(&points);
+            let pos = |k: u32| points[k as usize].1;
+            let at = LonLat::new(lon, lat);
+            let all = brute(&points, at);
+            let got = idx.nearest(at, k, |_, _| true);
+            prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), all.iter().take(k).map(|w| w.0).collect::<Vec<_>>());
+            let got = idx.within(at, r, pos, |_, _| true);
+            prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), all.iter().filter(|w| w.1 <= r).map(|w| w.0).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn dense_points_keep_their_exact_order(points in dense_strategy(), a in 0u32..50, b in 0u32..50, k in 1usize..30, r in 1.0f64..60.0) {
+            let idx = PointIndex::new(&points);
+            let pos = |k: u32| points[k as usize].1;
+            let at = LonLat::new(2.1485 + a as f64 * 1e-5 + 3e-6, 43.9289 + b as f64 * 1e-5);
+            let all = brute(&points, at);
+            let got = idx.nearest(at, k, |_, _| true);
+            prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), all.iter().take(k).map(|w| w.0).collect::<Vec<_>>());
+            let got = idx.within(at, r, pos, |_, _| true);
+            prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), all.iter().filter(|w| w.1 <= r).map(|w| w.0).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn tags_reach_the_filter(points in pts_strategy(), lon in -5.0f64..9.0, lat in 41.0f64..51.5, k in 1usize..10) {
+            let tagged: Vec<(u32, u16, LonLat)> = points.iter().map(|(key, p)| (*key, (*key % 4) as u16, *p)).collect();
+            let idx = PointIndex::with_tags(&tagged);
+            let at = LonLat::new(lon, lat);
+            let got = idx.nearest(at, k, |_, tag| tag == 2);
+            let want: Vec<u32> = brute(&points, at).into_iter().filter(|w| w.0 % 4 == 2).take(k).map(|w| w.0).collect();
+            prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), want);
+        }
+
+        #[test]
+        fn bbox_equals_brute_force_worldwide(points in world_strategy(), a in -180.0f64..180.0, b in -180.0f64..180.0, c in -89.0f64..89.0, d in -89.0f64..89.0) {
+            let idx = PointIndex::new(&points);
+            let pos = |k: u32| points[k as usize].1;
+            let (min, max) = (LonLat::new(a.min(b), c.min(d)), LonLat::new(a.max(b), c.max(d)));
+            let got = idx.in_bbox(min, max, pos);
+            let want: Vec<u32> = points.iter().filter(|(_, p)| p.lon >= min.lon && p.lon <= max.lon && p.lat >= min.lat && p.lat <= max.lat).map(|(k, _)| *k).collect();
+            prop_assert_eq!(got, want);
         }
 
         #[test]
@@ -298,8 +600,8 @@ mod tests {
         let b = LonLat::new(2.05, 45.02);
         let d = haversine_m(a, b);
         let idx = PointIndex::new(&[(7, b)]);
-        assert_eq!(idx.within(a, d, |_| b, |_| true).len(), 1);
-        assert_eq!(idx.within(a, d * (1.0 - 1e-9), |_| b, |_| true).len(), 0);
+        assert_eq!(idx.within(a, d, |_| b, |_, _| true).len(), 1);
+        assert_eq!(idx.within(a, d * (1.0 - 1e-9), |_| b, |_, _| true).len(), 0);
     }
 
     #[test]
@@ -307,7 +609,7 @@ mod tests {
         let p = LonLat::new(1.9, 43.9);
         let pts = [(5, p), (2, p), (9, p), (1, LonLat::new(3.0, 44.0))];
         let idx = PointIndex::new(&pts);
-        let got = idx.nearest(LonLat::new(1.8, 43.9), 2, |_| true);
+        let got = idx.nearest(LonLat::new(1.8, 43.9), 2, |_, _| true);
         assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![2, 5]);
     }
 }
