@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -30,8 +30,9 @@ struct Cli {
 enum Command {
     /// Sert l'API et la carte (par défaut : le territoire de démonstration, le Tarn).
     Serve {
-        /// Dossier de données (FINESS, contours, populations, territoires, partenaires…).
-        #[arg(long)]
+        /// Dossier de données (FINESS, contours, populations, territoires, partenaires…), ou
+        /// instantané écrit par « maillage build-index ».
+        #[arg(long, alias = "index")]
         data: Option<PathBuf>,
         /// Adresse d'écoute.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -115,6 +116,16 @@ enum Command {
     Geocoder(maillage::fetch::cli::GeocoderArgs),
     /// Fiches reliées entre sources (fusionnées) et cas proches à vérifier.
     Doublons(maillage::fetch::cli::DoublonsArgs),
+    /// Lit un dossier de données une fois (fichiers, géocodage, doublons) et écrit un
+    /// instantané binaire que « serve --data FICHIER » charge en quelques secondes.
+    BuildIndex {
+        /// Dossier de données à lire.
+        #[arg(long)]
+        data: PathBuf,
+        /// Instantané à écrire (remplacé d'un coup : jamais à moitié écrit).
+        #[arg(long)]
+        sortie: PathBuf,
+    },
     /// Comptes par secteur, par type et par commune, dates des sources.
     Stats {
         #[arg(long)]
@@ -232,6 +243,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { files, max_rejets } => check(&files, max_rejets),
+        Command::BuildIndex { data, sortie } => {
+            let started = std::time::Instant::now();
+            let ds = load_dataset(&data)?;
+            let bytes = sources::snapshot::write(&ds, &sortie)
+                .with_context(|| format!("écriture de l'instantané {}", sortie.display()))?;
+            eprintln!(
+                "Instantané écrit : {} ({} acteurs, {} communes, {:.0} Mo) en {:.1} s.\n\
+                 Servez-le avec : maillage serve --data {}",
+                sortie.display(),
+                ds.actors.len(),
+                ds.communes.len(),
+                bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64(),
+                sortie.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Query {
             query,
             data,
@@ -292,24 +320,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Loads a data directory, or the embedded demo territory.
+/// Reads a data directory: its files, then geocoding and deduplication.
+fn load_dataset(dir: &Path) -> Result<Dataset> {
+    let started = std::time::Instant::now();
+    let mut ds = sources::load_dir(dir)
+        .with_context(|| format!("chargement du dossier {}", dir.display()))?;
+    tracing::info!("fichiers lus en {:.1} s", started.elapsed().as_secs_f64());
+    let t = std::time::Instant::now();
+    for line in maillage::fetch::cli::prepare_data_dir(&mut ds, dir) {
+        eprintln!("  {line}");
+    }
+    tracing::info!(
+        "géocodage et doublons en {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    Ok(ds)
+}
+
+/// Loads a data directory, a snapshot file written by `build-index`, or the embedded demo
+/// territory.
 fn load(data: Option<&PathBuf>) -> Result<Directory> {
     let started = std::time::Instant::now();
     let ds: Dataset = match data {
-        Some(dir) => {
-            let mut ds = sources::load_dir(dir)
-                .with_context(|| format!("chargement du dossier {}", dir.display()))?;
-            tracing::info!("fichiers lus en {:.1} s", started.elapsed().as_secs_f64());
-            let t = std::time::Instant::now();
-            for line in maillage::fetch::cli::prepare_data_dir(&mut ds, dir) {
-                eprintln!("  {line}");
-            }
-            tracing::info!(
-                "géocodage et doublons en {:.1} s",
-                t.elapsed().as_secs_f64()
-            );
+        Some(file) if file.is_file() => {
+            let ds = sources::snapshot::read(file)
+                .with_context(|| format!("chargement de l'instantané {}", file.display()))?;
+            tracing::info!("instantané lu en {:.1} s", started.elapsed().as_secs_f64());
             ds
         }
+        Some(dir) => load_dataset(dir)?,
         None => sources::demo::dataset().context("chargement des données de démonstration")?,
     };
     let rejected: usize = ds.reports.iter().map(|r| r.rejected).sum();

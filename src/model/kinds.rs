@@ -329,6 +329,24 @@ impl KindTable {
         table
     }
 
+    /// A table holding exactly these kinds, in this order (as listed by [`KindTable::iter`]),
+    /// with their source codes; used to read a saved table back.
+    pub fn from_kinds(kinds: Vec<Kind>) -> KindTable {
+        let mut table = KindTable {
+            kinds: Vec::with_capacity(kinds.len()),
+            by_id: HashMap::new(),
+            by_source_code: HashMap::new(),
+        };
+        for k in kinds {
+            let kid = table.insert(&k.id, &k.label, k.sector);
+            for code in &k.source_codes {
+                table.by_source_code.insert(code.clone(), kid);
+            }
+            table.kinds[kid.0 as usize].source_codes = k.source_codes;
+        }
+        table
+    }
+
     fn insert(&mut self, id: &str, label: &str, sector: Sector) -> KindId {
         let kid = KindId(self.kinds.len() as u16);
         self.kinds.push(Kind {

@@ -15,6 +15,7 @@ pub mod partners;
 pub mod projection;
 pub mod report;
 pub mod rpps;
+pub mod snapshot;
 pub mod territories;
 pub mod text;
 pub mod zones;
@@ -464,6 +465,7 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
                     break;
                 };
                 let name = path.display().to_string();
+                let started = std::time::Instant::now();
                 let mut kinds = base.clone();
                 let parsed = std::fs::read(path)
                     .map_err(|source| SourceError::Io {
@@ -472,6 +474,7 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
                     })
                     .and_then(|bytes| parse(&mut kinds, SourceId(i as u16), &name, *format, &bytes))
                     .map(|(imported, report)| (imported, report, kinds));
+                tracing::info!("{name} lu en {:.1} s", started.elapsed().as_secs_f64());
                 slots.lock().expect("no panic while holding the lock")[i] = Some(parsed);
             });
         }

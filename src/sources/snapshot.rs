@@ -1,0 +1,768 @@
+//! Prebuilt snapshot of a loaded data directory (`maillage build-index`), so that a server
+//! restarts without parsing and deduplicating the national files again.
+//!
+//! The snapshot holds the [`Dataset`] as it stands after loading, geocoding and
+//! deduplication: kinds, actors, communes with their outlines, territories, equipment counts,
+//! service areas and the per-file load reports (rejected rows included, so nothing reported at
+//! load time is lost). Indexes are rebuilt from it at start-up, which is cheap next to parsing.
+//!
+//! Format (little-endian): the 8 bytes `MAILLAGE`, a `u32` format version, then sections.
+//! Strings are a `u32` byte length and UTF-8 bytes; an absent value is a `0` byte, a present
+//! one a `1` byte and the value; a list is a `u32` count and its items. The file ends with the
+//! 8 bytes `FIN.IDX.` so that a truncated copy is detected. The file is written to a temporary
+//! name, synced, then renamed: a crash never leaves a half-written snapshot in place.
+//!
+//! ```
+//! use maillage::sources::{demo, snapshot};
+//! let ds = demo::dataset().unwrap();
+//! let dir = std::env::temp_dir().join(format!("maillage-doc-snapshot-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let path = dir.join("tarn.idx");
+//! snapshot::write(&ds, &path).unwrap();
+//! let back = snapshot::read(&path).unwrap();
+//! assert_eq!(back.actors, ds.actors);
+//! assert_eq!(back.communes, ds.communes);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+use std::io::Write;
+use std::path::Path;
+
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+
+use super::report::Rejection;
+use super::zones::ServiceAreaRecord;
+use super::{Dataset, EquipmentCount, FileReport, Format, SourceError};
+use crate::model::{
+    ActorRecord, Address, Commune, InseeCode, Kind, KindId, KindTable, LonLat, Precision, Sector,
+    ServiceArea, SourceId, Territory, TerritoryKind,
+};
+
+const MAGIC: &[u8; 8] = b"MAILLAGE";
+const END: &[u8; 8] = b"FIN.IDX.";
+/// Bumped whenever the layout changes; an older or newer file is refused with a clear message.
+pub const VERSION: u32 = 1;
+
+const FORMATS: [Format; 13] = [
+    Format::Finess,
+    Format::CommunesGeojson,
+    Format::DataFranceCommunes,
+    Format::DecoupageCommunes,
+    Format::DecoupageEpci,
+    Format::DecoupageCsv,
+    Format::Territories,
+    Format::Partners,
+    Format::Rpps,
+    Format::BpeEnsemble,
+    Format::BpeXy,
+    Format::ZonesCsv,
+    Format::ZonesGeojson,
+];
+const SECTORS: [Sector; 3] = [Sector::Sanitaire, Sector::MedicoSocial, Sector::Social];
+const TERRITORY_KINDS: [TerritoryKind; 4] = [
+    TerritoryKind::Cpts,
+    TerritoryKind::Epci,
+    TerritoryKind::Departement,
+    TerritoryKind::Other,
+];
+const PRECISIONS: [Precision; 4] = [
+    Precision::Address,
+    Precision::Street,
+    Precision::Commune,
+    Precision::Unknown,
+];
+
+fn position<T: PartialEq>(all: &[T], v: &T) -> u8 {
+    all.iter()
+        .position(|x| x == v)
+        .expect("every variant is listed") as u8
+}
+
+/// Writes `ds` to `path` atomically; returns the number of bytes written.
+pub fn write(ds: &Dataset, path: &Path) -> Result<u64, SourceError> {
+    let name = path.display().to_string();
+    let io = |source| SourceError::Io {
+        path: name.clone(),
+        source,
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "instantane".into());
+    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = Writer {
+            out: std::io::BufWriter::with_capacity(1 << 20, file),
+            written: 0,
+        };
+        encode(ds, &mut w)?;
+        let file = w.out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // The rename itself is durable once the directory is synced.
+            std::fs::File::open(parent)?.sync_all()?;
+        }
+        Ok(w.written)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+/// Reads a snapshot written by [`write`].
+pub fn read(path: &Path) -> Result<Dataset, SourceError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let mut r = Reader {
+        buf: &bytes,
+        pos: 0,
+        section: "en-tête",
+    };
+    decode(&mut r).map_err(|detail| SourceError::Invalid { file: name, detail })
+}
+
+fn encode<W: Write>(ds: &Dataset, w: &mut Writer<W>) -> std::io::Result<()> {
+    w.bytes(MAGIC)?;
+    w.u32(VERSION)?;
+
+    let kinds: Vec<&Kind> = ds.kinds.iter().map(|(_, k)| k).collect();
+    w.len(kinds.len())?;
+    for k in kinds {
+        w.str(&k.id)?;
+        w.str(&k.label)?;
+        w.u8(position(&SECTORS, &k.sector))?;
+        w.strs(&k.source_codes)?;
+    }
+
+    w.len(ds.actors.len())?;
+    for a in &ds.actors {
+        w.str(&a.id)?;
+        w.str(&a.name)?;
+        w.u16(a.kind.0)?;
+        w.opt_str(&a.source_code)?;
+        w.opt_str(&a.source_label)?;
+        w.opt_str(&a.address.number)?;
+        w.opt_str(&a.address.street)?;
+        w.opt_str(&a.address.postcode)?;
+        w.opt_str(&a.address.city)?;
+        w.opt_code(a.commune)?;
+        match a.position {
+            Some(p) => {
+                w.u8(1)?;
+                w.f64(p.lon)?;
+                w.f64(p.lat)?;
+            }
+            None => w.u8(0)?,
+        }
+        w.u8(position(&PRECISIONS, &a.precision))?;
+        w.opt_str(&a.phone)?;
+        w.opt_str(&a.email)?;
+        w.opt_str(&a.website)?;
+        w.opt_str(&a.hours)?;
+        match a.capacity {
+            Some(c) => {
+                w.u8(1)?;
+                w.u32(c)?;
+            }
+            None => w.u8(0)?,
+        }
+        w.u16(a.source.0)?;
+        w.strs(&a.tags)?;
+    }
+
+    w.len(ds.communes.len())?;
+    for c in &ds.communes {
+        w.code(c.code)?;
+        w.str(&c.name)?;
+        w.opt_u64(c.population)?;
+        w.multipolygon(&c.geometry)?;
+        w.str(&c.departement)?;
+        w.opt_str(&c.epci)?;
+        w.strs(&c.postcodes)?;
+    }
+
+    w.len(ds.territories.len())?;
+    for t in &ds.territories {
+        w.str(&t.id)?;
+        w.str(&t.name)?;
+        w.u8(position(&TERRITORY_KINDS, &t.kind))?;
+        w.codes(&t.communes)?;
+        w.opt_u64(t.declared_population)?;
+    }
+
+    w.len(ds.equipment_counts.len())?;
+    for e in &ds.equipment_counts {
+        w.code(e.commune)?;
+        w.str(&e.typequ)?;
+        match e.kind {
+            Some(k) => {
+                w.u8(1)?;
+                w.u16(k.0)?;
+            }
+            None => w.u8(0)?,
+        }
+        w.u32(e.count)?;
+        match e.year {
+            Some(y) => {
+                w.u8(1)?;
+                w.u16(y)?;
+            }
+            None => w.u8(0)?,
+        }
+    }
+
+    w.len(ds.service_areas.len())?;
+    for s in &ds.service_areas {
+        w.str(&s.actor)?;
+        match &s.area {
+            ServiceArea::Communes(codes) => {
+                w.u8(0)?;
+                w.codes(codes)?;
+            }
+            ServiceArea::Epci(siren) => {
+                w.u8(1)?;
+                w.str(siren)?;
+            }
+            ServiceArea::Departement(d) => {
+                w.u8(2)?;
+                w.str(d)?;
+            }
+            ServiceArea::Territory(t) => {
+                w.u8(3)?;
+                w.str(t)?;
+            }
+            ServiceArea::Polygon(mp) => {
+                w.u8(4)?;
+                w.multipolygon(mp)?;
+            }
+        }
+        w.str(&s.file)?;
+        w.u64(s.line as u64)?;
+    }
+
+    w.len(ds.reports.len())?;
+    for r in &ds.reports {
+        w.str(&r.file)?;
+        w.u8(position(&FORMATS, &r.format))?;
+        w.str(&r.source_name)?;
+        w.opt_str(&r.source_date)?;
+        w.u8(u8::from(r.sample))?;
+        w.u64(r.accepted as u64)?;
+        w.u64(r.rejected as u64)?;
+        w.len(r.rejections.len())?;
+        for j in &r.rejections {
+            w.str(&j.file)?;
+            w.u64(j.line as u64)?;
+            w.str(&j.field)?;
+            w.str(&j.expected)?;
+            w.str(&j.found)?;
+        }
+        w.strs(&r.notes)?;
+    }
+    w.bytes(END)
+}
+
+fn decode(r: &mut Reader) -> Result<Dataset, String> {
+    if r.take(8)? != MAGIC {
+        return Err(
+            "ce n'est pas un instantané maillage (il commence par « MAILLAGE » et se \
+                    crée avec « maillage build-index »)"
+                .into(),
+        );
+    }
+    let version = r.u32()?;
+    if version != VERSION {
+        return Err(format!(
+            "instantané au format {version}, cette version de maillage lit le format {VERSION} : \
+             refaites-le avec « maillage build-index »"
+        ));
+    }
+
+    r.section = "types d'acteurs";
+    let n = r.len()?;
+    let mut kinds = Vec::with_capacity(n);
+    for _ in 0..n {
+        kinds.push(Kind {
+            id: r.string()?,
+            label: r.string()?,
+            sector: r.pick(&SECTORS, "secteur")?,
+            source_codes: r.strings()?,
+        });
+    }
+    let kinds = KindTable::from_kinds(kinds);
+
+    r.section = "acteurs";
+    let n = r.len()?;
+    let mut actors = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = r.string()?;
+        let name = r.string()?;
+        let kind = KindId(r.u16()?);
+        if kind.0 as usize >= kinds.len() {
+            return Err(format!("acteur {id} : type n° {} inconnu", kind.0));
+        }
+        let mut a = ActorRecord::new(id, name, kind, SourceId(0));
+        a.source_code = r.opt_string()?;
+        a.source_label = r.opt_string()?;
+        a.address = Address {
+            number: r.opt_string()?,
+            street: r.opt_string()?,
+            postcode: r.opt_string()?,
+            city: r.opt_string()?,
+        };
+        a.commune = r.opt_code()?;
+        a.position = if r.flag()? {
+            let lon = r.f64()?;
+            let lat = r.f64()?;
+            Some(LonLat::new(lon, lat))
+        } else {
+            None
+        };
+        a.precision = r.pick(&PRECISIONS, "précision")?;
+        a.phone = r.opt_string()?;
+        a.email = r.opt_string()?;
+        a.website = r.opt_string()?;
+        a.hours = r.opt_string()?;
+        a.capacity = if r.flag()? { Some(r.u32()?) } else { None };
+        a.source = SourceId(r.u16()?);
+        a.tags = r.strings()?;
+        actors.push(a);
+    }
+
+    r.section = "communes";
+    let n = r.len()?;
+    let mut communes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let code = r.code()?;
+        let mut c = Commune::new(code, r.string()?);
+        c.population = r.opt_u64()?;
+        c.geometry = r.multipolygon()?;
+        c.departement = r.string()?;
+        c.epci = r.opt_string()?;
+        c.postcodes = r.strings()?;
+        communes.push(c);
+    }
+
+    r.section = "territoires";
+    let n = r.len()?;
+    let mut territories = Vec::with_capacity(n);
+    for _ in 0..n {
+        territories.push(Territory {
+            id: r.string()?,
+            name: r.string()?,
+            kind: r.pick(&TERRITORY_KINDS, "type de territoire")?,
+            communes: r.codes()?,
+            declared_population: r.opt_u64()?,
+        });
+    }
+
+    r.section = "équipements par commune";
+    let n = r.len()?;
+    let mut equipment_counts = Vec::with_capacity(n);
+    for _ in 0..n {
+        equipment_counts.push(EquipmentCount {
+            commune: r.code()?,
+            typequ: r.string()?,
+            kind: if r.flag()? {
+                Some(KindId(r.u16()?))
+            } else {
+                None
+            },
+            count: r.u32()?,
+            year: if r.flag()? { Some(r.u16()?) } else { None },
+        });
+    }
+
+    r.section = "zones d'intervention";
+    let n = r.len()?;
+    let mut service_areas = Vec::with_capacity(n);
+    for _ in 0..n {
+        let actor = r.string()?;
+        let area = match r.u8()? {
+            0 => ServiceArea::Communes(r.codes()?),
+            1 => ServiceArea::Epci(r.string()?),
+            2 => ServiceArea::Departement(r.string()?),
+            3 => ServiceArea::Territory(r.string()?),
+            4 => ServiceArea::Polygon(r.multipolygon()?),
+            v => return Err(r.error(&format!("type de zone n° {v} inconnu"))),
+        };
+        service_areas.push(ServiceAreaRecord {
+            actor,
+            area,
+            file: r.string()?,
+            line: r.u64()? as usize,
+        });
+    }
+
+    r.section = "rapports de chargement";
+    let n = r.len()?;
+    let mut reports = Vec::with_capacity(n);
+    for _ in 0..n {
+        let file = r.string()?;
+        let format = r.pick(&FORMATS, "format de fichier")?;
+        let mut rep = FileReport::new(file, format);
+        rep.source_name = r.string()?;
+        rep.source_date = r.opt_string()?;
+        rep.sample = r.flag()?;
+        rep.accepted = r.u64()? as usize;
+        rep.rejected = r.u64()? as usize;
+        let m = r.len()?;
+        for _ in 0..m {
+            rep.rejections.push(Rejection {
+                file: r.string()?,
+                line: r.u64()? as usize,
+                field: r.string()?,
+                expected: r.string()?,
+                found: r.string()?,
+            });
+        }
+        rep.notes = r.strings()?;
+        reports.push(rep);
+    }
+
+    r.section = "fin de fichier";
+    if r.take(8)? != END || r.pos != r.buf.len() {
+        return Err(r.error("marque de fin absente ou données en trop (fichier tronqué ?)"));
+    }
+    Ok(Dataset {
+        kinds,
+        actors,
+        communes,
+        territories,
+        equipment_counts,
+        service_areas,
+        reports,
+    })
+}
+
+struct Writer<W: Write> {
+    out: W,
+    written: u64,
+}
+
+impl<W: Write> Writer<W> {
+    fn bytes(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.written += b.len() as u64;
+        self.out.write_all(b)
+    }
+    fn u8(&mut self, v: u8) -> std::io::Result<()> {
+        self.bytes(&[v])
+    }
+    fn u16(&mut self, v: u16) -> std::io::Result<()> {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn u32(&mut self, v: u32) -> std::io::Result<()> {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn u64(&mut self, v: u64) -> std::io::Result<()> {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn f64(&mut self, v: f64) -> std::io::Result<()> {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn len(&mut self, n: usize) -> std::io::Result<()> {
+        let n = u32::try_from(n).map_err(|_| std::io::Error::other("liste trop longue"))?;
+        self.u32(n)
+    }
+    fn str(&mut self, s: &str) -> std::io::Result<()> {
+        self.len(s.len())?;
+        self.bytes(s.as_bytes())
+    }
+    fn opt_str(&mut self, s: &Option<String>) -> std::io::Result<()> {
+        match s {
+            Some(s) => {
+                self.u8(1)?;
+                self.str(s)
+            }
+            None => self.u8(0),
+        }
+    }
+    fn strs(&mut self, v: &[String]) -> std::io::Result<()> {
+        self.len(v.len())?;
+        v.iter().try_for_each(|s| self.str(s))
+    }
+    fn opt_u64(&mut self, v: Option<u64>) -> std::io::Result<()> {
+        match v {
+            Some(v) => {
+                self.u8(1)?;
+                self.u64(v)
+            }
+            None => self.u8(0),
+        }
+    }
+    fn code(&mut self, c: InseeCode) -> std::io::Result<()> {
+        self.bytes(c.as_str().as_bytes())
+    }
+    fn opt_code(&mut self, c: Option<InseeCode>) -> std::io::Result<()> {
+        match c {
+            Some(c) => {
+                self.u8(1)?;
+                self.code(c)
+            }
+            None => self.u8(0),
+        }
+    }
+    fn codes(&mut self, v: &[InseeCode]) -> std::io::Result<()> {
+        self.len(v.len())?;
+        v.iter().try_for_each(|c| self.code(*c))
+    }
+    fn ring(&mut self, ring: &LineString<f64>) -> std::io::Result<()> {
+        self.len(ring.0.len())?;
+        for c in &ring.0 {
+            self.f64(c.x)?;
+            self.f64(c.y)?;
+        }
+        Ok(())
+    }
+    fn multipolygon(&mut self, mp: &MultiPolygon<f64>) -> std::io::Result<()> {
+        self.len(mp.0.len())?;
+        for p in &mp.0 {
+            self.ring(p.exterior())?;
+            self.len(p.interiors().len())?;
+            p.interiors().iter().try_for_each(|r| self.ring(r))?;
+        }
+        Ok(())
+    }
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    /// Section being read, for error messages.
+    section: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    fn error(&self, what: &str) -> String {
+        format!(
+            "instantané illisible, section « {} », octet {} : {what}",
+            self.section, self.pos
+        )
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.buf.len())
+            .ok_or_else(|| self.error(&format!("{n} octet(s) attendus, fichier tronqué")))?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        Ok(self.take(N)?.try_into().expect("took N bytes"))
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn flag(&mut self) -> Result<bool, String> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            v => Err(self.error(&format!("0 ou 1 attendu, trouvé {v}"))),
+        }
+    }
+    fn u16(&mut self) -> Result<u16, String> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    fn f64(&mut self) -> Result<f64, String> {
+        Ok(f64::from_le_bytes(self.array()?))
+    }
+    /// A count, checked against the bytes left (each item takes at least one byte), so that a
+    /// corrupted count fails cleanly instead of reserving gigabytes.
+    fn len(&mut self) -> Result<usize, String> {
+        let n = self.u32()? as usize;
+        if n > self.buf.len() - self.pos {
+            return Err(self.error(&format!("longueur {n} au-delà de la fin du fichier")));
+        }
+        Ok(n)
+    }
+    fn string(&mut self) -> Result<String, String> {
+        let n = self.len()?;
+        let b = self.take(n)?;
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| self.error("texte UTF-8 attendu"))
+    }
+    fn opt_string(&mut self) -> Result<Option<String>, String> {
+        Ok(if self.flag()? {
+            Some(self.string()?)
+        } else {
+            None
+        })
+    }
+    fn strings(&mut self) -> Result<Vec<String>, String> {
+        let n = self.len()?;
+        (0..n).map(|_| self.string()).collect()
+    }
+    fn opt_u64(&mut self) -> Result<Option<u64>, String> {
+        Ok(if self.flag()? {
+            Some(self.u64()?)
+        } else {
+            None
+        })
+    }
+    fn code(&mut self) -> Result<InseeCode, String> {
+        let b = self.take(5)?;
+        std::str::from_utf8(b)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| self.error("code INSEE sur 5 caractères attendu"))
+    }
+    fn opt_code(&mut self) -> Result<Option<InseeCode>, String> {
+        Ok(if self.flag()? {
+            Some(self.code()?)
+        } else {
+            None
+        })
+    }
+    fn codes(&mut self) -> Result<Vec<InseeCode>, String> {
+        let n = self.len()?;
+        (0..n).map(|_| self.code()).collect()
+    }
+    fn pick<T: Copy>(&mut self, all: &[T], what: &str) -> Result<T, String> {
+        let v = self.u8()? as usize;
+        all.get(v)
+            .copied()
+            .ok_or_else(|| self.error(&format!("{what} n° {v} inconnu")))
+    }
+    fn ring(&mut self) -> Result<LineString<f64>, String> {
+        let n = self.len()?;
+        let mut pts = Vec::with_capacity(n);
+        for _ in 0..n {
+            let x = self.f64()?;
+            let y = self.f64()?;
+            pts.push(Coord { x, y });
+        }
+        Ok(LineString(pts))
+    }
+    fn multipolygon(&mut self) -> Result<MultiPolygon<f64>, String> {
+        let n = self.len()?;
+        let mut polys = Vec::with_capacity(n);
+        for _ in 0..n {
+            let exterior = self.ring()?;
+            let m = self.len()?;
+            let interiors = (0..m).map(|_| self.ring()).collect::<Result<_, _>>()?;
+            polys.push(Polygon::new(exterior, interiors));
+        }
+        Ok(MultiPolygon(polys))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("maillage-snapshot-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("x.idx")
+    }
+
+    #[test]
+    fn demo_round_trips_field_for_field() {
+        let mut ds = crate::sources::demo::dataset().unwrap();
+        // Cover the variants the demo lacks.
+        ds.reports[0]
+            .rejections
+            .push(Rejection::new("f.csv", 12, "code", "un code", "??"));
+        ds.reports[0].rejected += 1;
+        let actor = ds.actors[0].id.clone();
+        for (i, area) in [
+            ServiceArea::Epci("200066124".into()),
+            ServiceArea::Departement("81".into()),
+            ServiceArea::Territory("cpts:x".into()),
+            ServiceArea::Polygon(ds.communes[0].geometry.clone()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            ds.service_areas.push(ServiceAreaRecord {
+                actor: actor.clone(),
+                area,
+                file: "zones.csv".into(),
+                line: i + 2,
+            });
+        }
+        let path = tmp("demo");
+        let written = write(&ds, &path).unwrap();
+        assert_eq!(written, std::fs::metadata(&path).unwrap().len());
+        let back = read(&path).unwrap();
+        assert_eq!(back.actors, ds.actors);
+        assert_eq!(back.communes, ds.communes);
+        assert_eq!(back.territories, ds.territories);
+        assert_eq!(back.equipment_counts, ds.equipment_counts);
+        assert_eq!(back.service_areas, ds.service_areas);
+        assert_eq!(back.reports, ds.reports);
+        let kinds = |t: &KindTable| t.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>();
+        assert_eq!(kinds(&back.kinds), kinds(&ds.kinds));
+        // The rebuilt lookup tables answer like the original ones.
+        assert_eq!(back.kinds.by_id("ehpad"), ds.kinds.by_id("ehpad"));
+        assert_eq!(
+            back.kinds.for_source_code("finess", "500"),
+            ds.kinds.for_source_code("finess", "500")
+        );
+    }
+
+    #[test]
+    fn truncated_or_foreign_files_are_refused_with_the_section() {
+        let ds = crate::sources::demo::dataset().unwrap();
+        let path = tmp("trunc");
+        write(&ds, &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("x.idx"), "{err}");
+        assert!(err.contains("section « communes »"), "{err}");
+        assert!(err.contains("tronqué"), "{err}");
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("section « fin de fichier »"), "{err}");
+
+        std::fs::write(&path, b"code;nom\n81004;Albi\n").unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("pas un instantané maillage"), "{err}");
+
+        let mut other = bytes.clone();
+        other[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
+        std::fs::write(&path, &other).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("build-index"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_previous_snapshot_untouched() {
+        let ds = crate::sources::demo::dataset().unwrap();
+        let path = tmp("atomic");
+        write(&ds, &path).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        // Writing into a directory that does not exist fails before any rename.
+        let missing = path.with_file_name("absent").join("y.idx");
+        assert!(write(&ds, &missing).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let leftovers = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tmp")
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+    }
+}
