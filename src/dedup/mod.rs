@@ -182,15 +182,48 @@ pub fn find_links(actors: &[ActorRecord]) -> DedupReport {
     find(actors, false)
 }
 
+/// What records are matched on.
+struct Keys {
+    idents: Vec<String>,
+    place: Option<String>,
+    name: String,
+    address: String,
+}
+
+/// `f` over every record, split across the available cores; results in record order.
+fn par_map<T: Send>(actors: &[ActorRecord], f: impl Fn(&ActorRecord) -> T + Sync) -> Vec<T> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = actors.len().div_ceil(workers).max(1);
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = actors
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<T>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("key thread"))
+            .collect()
+    })
+}
+
 fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
     let mut pairs: Vec<(usize, usize, String, Option<f64>)> = Vec::new();
     let mut near = Vec::new();
     let mut linked: std::collections::HashSet<(usize, usize)> = Default::default();
 
+    // Per-record keys, computed on every core (the costly part at national scale).
+    let keys: Vec<Keys> = par_map(actors, |r| Keys {
+        idents: identifiers(r),
+        place: place(r),
+        name: normalise::name_key(&r.name),
+        address: normalise::address_key(r.address.number.as_deref(), r.address.street.as_deref()),
+    });
+
     // 1. Shared identifiers.
-    let mut by_ident: HashMap<String, Vec<usize>> = HashMap::default();
-    for (i, r) in actors.iter().enumerate() {
-        for id in identifiers(r) {
+    let mut by_ident: HashMap<&str, Vec<usize>> = HashMap::default();
+    for (i, k) in keys.iter().enumerate() {
+        for id in &k.idents {
             by_ident.entry(id).or_default().push(i);
         }
     }
@@ -202,7 +235,7 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
                 if family(&actors[i].id) == family(&actors[j].id) || !linked.insert((i, j)) {
                     continue;
                 }
-                let (kind, n) = ident.split_once(':').unwrap_or(("", &ident));
+                let (kind, n) = ident.split_once(':').unwrap_or(("", ident));
                 let what = if kind == "siret" {
                     "SIRET"
                 } else {
@@ -219,20 +252,11 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
     }
 
     // 2. Same place and name.
-    let keys: Vec<(Option<String>, String, String)> = actors
-        .iter()
-        .map(|r| {
-            (
-                place(r),
-                normalise::name_key(&r.name),
-                normalise::address_key(r.address.number.as_deref(), r.address.street.as_deref()),
-            )
-        })
-        .collect();
     let mut by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::default();
     let mut by_address: HashMap<(&str, &str), Vec<usize>> = HashMap::default();
-    for (i, (p, n, a)) in keys.iter().enumerate() {
-        let Some(p) = p else { continue };
+    for (i, k) in keys.iter().enumerate() {
+        let (n, a) = (&k.name, &k.address);
+        let Some(p) = &k.place else { continue };
         if !n.is_empty() {
             by_name.entry((p, n)).or_default().push(i);
         }
@@ -251,7 +275,7 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
                     continue;
                 }
                 let d = distance(a, b);
-                let same_addr = !keys[i].2.is_empty() && keys[i].2 == keys[j].2;
+                let same_addr = !keys[i].address.is_empty() && keys[i].address == keys[j].address;
                 let close = d.is_none_or(|d| d < LINK_M);
                 if same_addr && close {
                     linked.insert((i, j));
@@ -290,7 +314,7 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
                 let (a, b) = (&actors[i], &actors[j]);
                 if family(&a.id) == family(&b.id)
                     || a.kind != b.kind
-                    || keys[i].1 == keys[j].1
+                    || keys[i].name == keys[j].name
                     || linked.contains(&(i, j))
                 {
                     continue;

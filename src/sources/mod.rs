@@ -305,26 +305,53 @@ impl Dataset {
             .filter(|c| !c.geometry.0.is_empty())
             .map(|c| (c.code, &c.geometry))
             .collect();
-        let mut per_source: HashMap<u16, (usize, Vec<String>)> = HashMap::new();
-        for a in &mut self.actors {
+        let outside = |a: &ActorRecord| -> bool {
             let (Some(p), Some(code)) = (a.position, a.commune) else {
-                continue;
+                return false;
             };
             if !matches!(a.precision, Precision::Address | Precision::Street)
                 || a.tags.iter().any(|t| t == POSITION_TO_CHECK)
             {
-                continue;
+                return false;
             }
-            let Some(outline) = outlines.get(&code) else {
-                continue;
-            };
-            if !outline.intersects(&geo::Point::new(p.lon, p.lat)) {
-                a.tags.push(POSITION_TO_CHECK.to_string());
-                let e = per_source.entry(a.source.0).or_default();
-                e.0 += 1;
-                if e.1.len() < 5 {
-                    e.1.push(a.id.clone());
-                }
+            outlines
+                .get(&code)
+                .is_some_and(|outline| !outline.intersects(&geo::Point::new(p.lon, p.lat)))
+        };
+        // Point-in-polygon for millions of actors: split across the cores, read-only.
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = self.actors.len().div_ceil(workers).max(1);
+        let flagged: Vec<usize> = std::thread::scope(|s| {
+            let outside = &outside;
+            let handles: Vec<_> = self
+                .actors
+                .chunks(chunk)
+                .enumerate()
+                .map(|(c, actors)| {
+                    s.spawn(move || {
+                        actors
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, a)| outside(a))
+                            .map(|(i, _)| c * chunk + i)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("position check thread"))
+                .collect()
+        });
+        drop(outlines);
+        let mut per_source: HashMap<u16, (usize, Vec<String>)> = HashMap::new();
+        for i in flagged {
+            let a = &mut self.actors[i];
+            a.tags.push(POSITION_TO_CHECK.to_string());
+            let e = per_source.entry(a.source.0).or_default();
+            e.0 += 1;
+            if e.1.len() < 5 {
+                e.1.push(a.id.clone());
             }
         }
         for (source, (n, examples)) in per_source {
