@@ -484,6 +484,24 @@ mod tests {
         })
     }
 
+    /// k-nearest and radius answers equal a brute-force scan's, ids in the same order.
+    fn agrees_with_brute_force(
+        points: &[(u32, LonLat)],
+        at: LonLat,
+        k: usize,
+        r: f64,
+    ) -> Result<(), TestCaseError> {
+        let idx = PointIndex::new(points);
+        let pos = |k: u32| points[k as usize].1;
+        let all = brute(points, at);
+        let ids = |v: &[(u32, f64)]| v.iter().map(|g| g.0).collect::<Vec<_>>();
+        let want: Vec<(u32, f64)> = all.iter().take(k).copied().collect();
+        prop_assert_eq!(ids(&idx.nearest(at, k, |_, _| true)), ids(&want));
+        let want: Vec<(u32, f64)> = all.iter().filter(|w| w.1 <= r).copied().collect();
+        prop_assert_eq!(ids(&idx.within(at, r, pos, |_, _| true)), ids(&want));
+        Ok(())
+    }
+
     /// Points anywhere on the globe (overseas territories, both hemispheres, the antimeridian).
     fn world_strategy() -> impl Strategy<Value = Vec<(u32, LonLat)>> {
         proptest::collection::vec((-180.0f64..180.0, -89.0f64..89.0), 1..200).prop_map(|v| {
@@ -541,26 +559,13 @@ mod tests {
 
         #[test]
         fn knn_and_radius_equal_brute_force_worldwide(points in world_strategy(), lon in -180.0f64..180.0, lat in -89.0f64..89.0, k in 1usize..15, r in 1_000.0f64..3_000_000.0) {
-            let idx = PointIndex::new(&points);
-            let pos = |k: u32| points[k as usize].1;
-            let at = LonLat::new(lon, lat);
-            let all = brute(&points, at);
-            let got = idx.nearest(at, k, |_, _| true);
-            prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), all.iter().take(k).map(|w| w.0).collect::<Vec<_>>());
-            let got = idx.within(at, r, pos, |_, _| true);
-            prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), all.iter().filter(|w| w.1 <= r).map(|w| w.0).collect::<Vec<_>>());
+            agrees_with_brute_force(&points, LonLat::new(lon, lat), k, r)?;
         }
 
         #[test]
         fn dense_points_keep_their_exact_order(points in dense_strategy(), a in 0u32..50, b in 0u32..50, k in 1usize..30, r in 1.0f64..60.0) {
-            let idx = PointIndex::new(&points);
-            let pos = |k: u32| points[k as usize].1;
             let at = LonLat::new(2.1485 + a as f64 * 1e-5 + 3e-6, 43.9289 + b as f64 * 1e-5);
-            let all = brute(&points, at);
-            let got = idx.nearest(at, k, |_, _| true);
-            prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), all.iter().take(k).map(|w| w.0).collect::<Vec<_>>());
-            let got = idx.within(at, r, pos, |_, _| true);
-            prop_assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), all.iter().filter(|w| w.1 <= r).map(|w| w.0).collect::<Vec<_>>());
+            agrees_with_brute_force(&points, at, k, r)?;
         }
 
         #[test]
