@@ -502,6 +502,31 @@ mod tests {
         Ok(())
     }
 
+    /// The keys in the rectangle spanned by two longitudes and two latitudes are exactly those
+    /// a scan finds.
+    fn bbox_agrees_with_brute_force(
+        points: &[(u32, LonLat)],
+        (a, b): (f64, f64),
+        (c, d): (f64, f64),
+    ) -> Result<(), TestCaseError> {
+        let idx = PointIndex::new(points);
+        let pos = |k: u32| points[k as usize].1;
+        let (min, max) = (
+            LonLat::new(a.min(b), c.min(d)),
+            LonLat::new(a.max(b), c.max(d)),
+        );
+        let inside = |p: &LonLat| {
+            p.lon >= min.lon && p.lon <= max.lon && p.lat >= min.lat && p.lat <= max.lat
+        };
+        let want: Vec<u32> = points
+            .iter()
+            .filter(|(_, p)| inside(p))
+            .map(|(k, _)| *k)
+            .collect();
+        prop_assert_eq!(idx.in_bbox(min, max, pos), want);
+        Ok(())
+    }
+
     /// Points anywhere on the globe (overseas territories, both hemispheres, the antimeridian).
     fn world_strategy() -> impl Strategy<Value = Vec<(u32, LonLat)>> {
         proptest::collection::vec((-180.0f64..180.0, -89.0f64..89.0), 1..200).prop_map(|v| {
@@ -580,22 +605,12 @@ mod tests {
 
         #[test]
         fn bbox_equals_brute_force_worldwide(points in world_strategy(), a in -180.0f64..180.0, b in -180.0f64..180.0, c in -89.0f64..89.0, d in -89.0f64..89.0) {
-            let idx = PointIndex::new(&points);
-            let pos = |k: u32| points[k as usize].1;
-            let (min, max) = (LonLat::new(a.min(b), c.min(d)), LonLat::new(a.max(b), c.max(d)));
-            let got = idx.in_bbox(min, max, pos);
-            let want: Vec<u32> = points.iter().filter(|(_, p)| p.lon >= min.lon && p.lon <= max.lon && p.lat >= min.lat && p.lat <= max.lat).map(|(k, _)| *k).collect();
-            prop_assert_eq!(got, want);
+            bbox_agrees_with_brute_force(&points, (a, b), (c, d))?;
         }
 
         #[test]
         fn bbox_equals_brute_force(points in pts_strategy(), a in -5.0f64..9.0, b in -5.0f64..9.0, c in 41.0f64..51.5, d in 41.0f64..51.5) {
-            let idx = PointIndex::new(&points);
-            let pos = |k: u32| points[k as usize].1;
-            let (min, max) = (LonLat::new(a.min(b), c.min(d)), LonLat::new(a.max(b), c.max(d)));
-            let got = idx.in_bbox(min, max, pos);
-            let want: Vec<u32> = points.iter().filter(|(_, p)| p.lon >= min.lon && p.lon <= max.lon && p.lat >= min.lat && p.lat <= max.lat).map(|(k, _)| *k).collect();
-            prop_assert_eq!(got, want);
+            bbox_agrees_with_brute_force(&points, (a, b), (c, d))?;
         }
     }
 
