@@ -386,12 +386,51 @@ fn merge_commune(into: &mut Commune, from: Commune) {
     }
 }
 
-/// Reads a file from disk, recognises its format by content and loads it.
-pub fn load_file(dataset: &mut Dataset, path: &Path) -> Result<(), SourceError> {
-    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+/// A source file's bytes: mapped from the page cache when large, read otherwise.
+pub enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Read(v) => v,
+        }
+    }
+}
+
+/// Files from this size on are mapped rather than copied into fresh memory: national files
+/// are hundreds of megabytes, and on a virtual machine touching that much new memory costs
+/// more than parsing it.
+const MAP_FROM_BYTES: u64 = 1 << 20;
+
+/// Reads a source file (see [`FileBytes`]).
+pub fn read_file(path: &Path) -> Result<FileBytes, SourceError> {
+    let io = |source| SourceError::Io {
         path: path.display().to_string(),
         source,
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len < MAP_FROM_BYTES {
+        let mut v = Vec::with_capacity(len as usize);
+        std::io::Read::read_to_end(&mut &file, &mut v).map_err(io)?;
+        return Ok(FileBytes::Read(v));
+    }
+    // SAFETY: the map is read-only and private to this process. Changing the file while it is
+    // mapped would change the bytes under the parser; `maillage fetch` never does that (it
+    // writes a new file and renames it over the old one, so a mapped file keeps its content),
+    // and the map lives only while the file is parsed.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    Ok(FileBytes::Mapped(map))
+}
+
+/// Reads a file from disk, recognises its format by content and loads it.
+pub fn load_file(dataset: &mut Dataset, path: &Path) -> Result<(), SourceError> {
+    let bytes = read_file(path)?;
     let name = path.display().to_string();
     let format = detect(&name, &bytes).ok_or_else(|| SourceError::UnknownFormat {
         file: name.clone(),
@@ -494,11 +533,7 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
                 let name = path.display().to_string();
                 let started = std::time::Instant::now();
                 let mut kinds = base.clone();
-                let parsed = std::fs::read(path)
-                    .map_err(|source| SourceError::Io {
-                        path: name.clone(),
-                        source,
-                    })
+                let parsed = read_file(path)
                     .and_then(|bytes| parse(&mut kinds, SourceId(i as u16), &name, *format, &bytes))
                     .map(|(imported, report)| (imported, report, kinds));
                 tracing::info!("{name} lu en {:.1} s", started.elapsed().as_secs_f64());

@@ -30,7 +30,13 @@
 //! Report counts: `accepted` counts the data lines read without error (duplicates and
 //! identity-only lines included, each explained in a note); `rejected` the others.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+use std::hash::BuildHasherDefault;
+
+use rustc_hash::FxHasher;
+
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
+type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
 use super::text::decode;
 use super::{FileReport, Format, Imported, SourceError};
@@ -180,13 +186,13 @@ pub fn read(
     let n = header.len();
 
     let mut imported = Imported::default();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<String> = HashSet::default();
     let mut duplicates = 0usize;
     let mut identity_only = 0usize;
     let mut without_commune = 0usize;
     let mut doctors_without_skill = 0usize;
     let mut other_professions: BTreeMap<String, (String, usize)> = BTreeMap::new();
-    let mut kind_cache: HashMap<(String, String), KindId> = HashMap::new();
+    let mut kind_cache: HashMap<(String, String), KindId> = HashMap::default();
     let mut fields: Vec<&str> = Vec::with_capacity(n + 1);
 
     for (idx, raw) in lines {
@@ -195,8 +201,7 @@ pub fn read(
         if line.trim().is_empty() {
             continue;
         }
-        fields.clear();
-        fields.extend(line.split('|'));
+        split_fields(line, b'|', &mut fields);
         let ok_count = if trailing {
             fields.len() == n + 1 && fields[n].is_empty()
         } else {
@@ -522,6 +527,21 @@ fn first_non_empty<'a>(candidates: &[&'a str]) -> &'a str {
 }
 
 /// "JEAN-PIERRE" → "Jean-Pierre", "marie claire" → "Marie Claire".
+/// Splits a line at an ASCII separator into `out` (cleared first): like `str::split`, but a
+/// plain byte scan, which is markedly faster on lines of many short fields.
+fn split_fields<'a>(line: &'a str, sep: u8, out: &mut Vec<&'a str>) {
+    out.clear();
+    let mut start = 0;
+    for (i, b) in line.bytes().enumerate() {
+        if b == sep {
+            // An ASCII byte is always a character boundary.
+            out.push(&line[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push(&line[start..]);
+}
+
 fn title_case(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut start = true;
@@ -759,6 +779,15 @@ mod tests {
         assert_eq!(normalise_phone("0563474747"), "05 63 47 47 47");
         assert_eq!(normalise_phone("+33 5 63 47 47 47"), "05 63 47 47 47");
         assert_eq!(normalise_phone("123"), "123");
+    }
+
+    #[test]
+    fn split_fields_matches_str_split() {
+        let mut v = Vec::new();
+        for line in ["", "|", "a|b", "10|é|Ü||x|", "sans séparateur", "||"] {
+            split_fields(line, b'|', &mut v);
+            assert_eq!(v, line.split('|').collect::<Vec<_>>(), "{line:?}");
+        }
     }
 
     #[test]
