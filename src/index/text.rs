@@ -175,6 +175,8 @@ pub struct TextIndexBuilder {
     entry_weights: Vec<u8>,
     tokenizer: Tokenizer,
     scratch: Vec<(u32, u8)>,
+    /// Term ids of texts given as repeated (see [`TextIndexBuilder::add_with_repeated`]).
+    memo: FxMap<Box<str>, Box<[u32]>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -183,6 +185,18 @@ struct DocMeta {
     main_len: u8,
     /// Weight of the heaviest field.
     main_weight: u8,
+}
+
+/// The provisional id of a token, added to the vocabulary if new.
+fn term_id(vocab: &mut FxMap<Box<str>, u32>, tok: &str) -> u32 {
+    match vocab.get(tok) {
+        Some(&id) => id,
+        None => {
+            let id = vocab.len() as u32;
+            vocab.insert(tok.into(), id);
+            id
+        }
+    }
 }
 
 impl TextIndexBuilder {
@@ -204,23 +218,25 @@ impl TextIndexBuilder {
     /// assert_eq!(b.build().matching("gaillac"), vec![42]);
     /// ```
     pub fn add(&mut self, doc: u32, fields: &[(&str, u8)]) {
+        self.add_with_repeated(doc, fields, &[]);
+    }
+
+    /// Like [`TextIndexBuilder::add`], with more fields whose texts recur across many
+    /// documents (a kind's label, a commune's name): each distinct text is tokenised once and
+    /// its terms reused, which matters with millions of documents.
+    ///
+    /// ```
+    /// use maillage::index::text::TextIndexBuilder;
+    /// let mut b = TextIndexBuilder::new();
+    /// b.add_with_repeated(1, &[("Pharmacie du Centre", 3)], &[("Gaillac", 1)]);
+    /// b.add_with_repeated(2, &[("Pharmacie Martin", 3)], &[("Gaillac", 1)]);
+    /// assert_eq!(b.build().matching("gaillac"), vec![1, 2]);
+    /// ```
+    pub fn add_with_repeated(&mut self, doc: u32, fields: &[(&str, u8)], repeated: &[(&str, u8)]) {
         self.scratch.clear();
         let mut meta = DocMeta::default();
         let mut have_main = false;
-        for &(text, weight) in fields {
-            let mut count = 0usize;
-            for tok in self.tokenizer.run(text) {
-                count += 1;
-                let id = match self.vocab.get(tok) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.vocab.len() as u32;
-                        self.vocab.insert(tok.into(), id);
-                        id
-                    }
-                };
-                self.scratch.push((id, weight));
-            }
+        let mut note = |count: usize, weight: u8| {
             if count > 0 && (!have_main || weight > meta.main_weight) {
                 have_main = true;
                 meta = DocMeta {
@@ -228,6 +244,30 @@ impl TextIndexBuilder {
                     main_weight: weight,
                 };
             }
+        };
+        for &(text, weight) in fields {
+            let mut count = 0usize;
+            for tok in self.tokenizer.run(text) {
+                count += 1;
+                let id = term_id(&mut self.vocab, tok);
+                self.scratch.push((id, weight));
+            }
+            note(count, weight);
+        }
+        for &(text, weight) in repeated {
+            let terms = match self.memo.get(text) {
+                Some(t) => t,
+                None => {
+                    let ids: Box<[u32]> = self
+                        .tokenizer
+                        .run(text)
+                        .map(|tok| term_id(&mut self.vocab, tok))
+                        .collect();
+                    self.memo.entry(text.into()).or_insert(ids)
+                }
+            };
+            self.scratch.extend(terms.iter().map(|&id| (id, weight)));
+            note(terms.len(), weight);
         }
         // One entry per term, with its highest weight.
         self.scratch

@@ -541,10 +541,16 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
             });
         }
     });
+    let t = std::time::Instant::now();
     for parsed in results.into_iter().flatten() {
         let (imported, report, kinds) = parsed?;
         ds.add_parsed(&kinds, imported, report);
     }
+    tracing::debug!("files merged in {:.2} s", t.elapsed().as_secs_f64());
     ds.place_unlocated_actors();
+    tracing::debug!(
+        "actors placed and checked at {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     Ok(ds)
 }
