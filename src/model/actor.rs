@@ -182,9 +182,15 @@ pub struct Actor {
     kind: KindId,
     source: SourceId,
     precision: u8,
-    commune: Option<InseeCode>,
-    capacity: Option<u32>,
+    /// INSEE code bytes, all zero when unknown (an `Option` would take a sixth byte and push
+    /// the struct past 72 bytes).
+    commune: [u8; 5],
+    /// [`NO_CAPACITY`] when unknown.
+    capacity: u32,
 }
+
+/// Marks an unknown capacity in [`Actor`]; a published capacity is never that large.
+const NO_CAPACITY: u32 = u32::MAX;
 
 /// Longitude and latitude in degrees, NaN when unknown.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -233,8 +239,8 @@ impl From<ActorRecord> for Actor {
             kind: r.kind,
             source: r.source,
             precision: precision as u8,
-            commune: r.commune,
-            capacity: r.capacity,
+            commune: r.commune.map_or([0; 5], InseeCode::to_bytes),
+            capacity: r.capacity.map_or(NO_CAPACITY, |c| c.min(NO_CAPACITY - 1)),
         }
     }
 }
@@ -296,10 +302,10 @@ impl Actor {
         self.field(F_TAGS).split(TAG_SEP).filter(|t| !t.is_empty())
     }
     pub fn commune(&self) -> Option<InseeCode> {
-        self.commune
+        (self.commune != [0; 5]).then(|| InseeCode::from_stored_bytes(self.commune))
     }
     pub fn capacity(&self) -> Option<u32> {
-        self.capacity
+        (self.capacity != NO_CAPACITY).then_some(self.capacity)
     }
     pub fn precision(&self) -> Precision {
         Precision::from_u8(self.precision)
@@ -342,14 +348,14 @@ impl Actor {
                 postcode: own(self.postcode()),
                 city: own(self.city()),
             },
-            commune: self.commune,
+            commune: self.commune(),
             position: self.position(),
             precision: self.precision(),
             phone: own(self.phone()),
             email: own(self.email()),
             website: own(self.website()),
             hours: own(self.hours()),
-            capacity: self.capacity,
+            capacity: self.capacity(),
             source: self.source,
             tags: self.tags().map(str::to_string).collect(),
         }
@@ -405,9 +411,22 @@ mod tests {
     #[test]
     fn packed_actor_is_small() {
         assert!(
-            std::mem::size_of::<Actor>() <= 112,
+            std::mem::size_of::<Actor>() <= 72,
             "{}",
             std::mem::size_of::<Actor>()
         );
+    }
+
+    #[test]
+    fn commune_and_capacity_survive_packing_present_or_absent() {
+        let mut r = ActorRecord::new("x:1", "n", KindId(0), SourceId(0));
+        let a = Actor::from(r.clone());
+        assert_eq!((a.commune(), a.capacity()), (None, None));
+        r.commune = Some("2A004".parse().unwrap());
+        r.capacity = Some(0);
+        let a = Actor::from(r.clone());
+        assert_eq!(a.commune().map(|c| c.to_string()), Some("2A004".into()));
+        assert_eq!(a.capacity(), Some(0));
+        assert_eq!(a.to_record(), r);
     }
 }

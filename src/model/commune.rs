@@ -21,6 +21,16 @@ use serde::{Deserialize, Serialize, Serializer};
 pub struct InseeCode([u8; 5]);
 
 impl InseeCode {
+    /// The five ASCII bytes, for compact storage.
+    pub(crate) fn to_bytes(self) -> [u8; 5] {
+        self.0
+    }
+
+    /// Back from [`InseeCode::to_bytes`] (never all zero).
+    pub(crate) fn from_stored_bytes(b: [u8; 5]) -> InseeCode {
+        InseeCode(b)
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII digits and `A`/`B` are ever stored.
         std::str::from_utf8(&self.0).unwrap_or("?????")
