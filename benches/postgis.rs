@@ -219,34 +219,27 @@ fn benches(c: &mut Criterion) {
         qi = (qi + 1) % queries.len();
         queries[qi]
     };
-    let mut g = c.benchmark_group("knn_k10_2M");
-    g.bench_function("maillage", |b| {
-        b.iter(|| black_box(idx.nearest(next_q(), 10, |_, _| true)))
-    });
-    g.sample_size(10);
-    g.bench_function("postgis", |b| {
-        b.iter_custom(|iters| {
-            pg_batch(
-                iters,
-                "SELECT p.id FROM bench_pts p ORDER BY p.geog <-> q.geog LIMIT 10",
-            )
-        })
-    });
-    g.finish();
-    let mut g = c.benchmark_group("radius_5km_2M");
-    g.bench_function("maillage", |b| {
-        b.iter(|| black_box(idx.within(next_q(), 5_000.0, pos, |_, _| true)))
-    });
-    g.sample_size(10);
-    g.bench_function("postgis", |b| {
-        b.iter_custom(|iters| {
-            pg_batch(
-                iters,
-                "SELECT p.id FROM bench_pts p WHERE ST_DWithin(p.geog, q.geog, 5000, false)",
-            )
-        })
-    });
-    g.finish();
+    // (group, one maillage query at a point, the PostGIS subquery for the point `q`)
+    type Query<'a> = Box<dyn Fn(LonLat) -> usize + 'a>;
+    let cases: [(&str, Query, &str); 2] = [
+        (
+            "knn_k10_2M",
+            Box::new(|at| idx.nearest(at, 10, |_, _| true).len()),
+            "SELECT p.id FROM bench_pts p ORDER BY p.geog <-> q.geog LIMIT 10",
+        ),
+        (
+            "radius_5km_2M",
+            Box::new(|at| idx.within(at, 5_000.0, pos, |_, _| true).len()),
+            "SELECT p.id FROM bench_pts p WHERE ST_DWithin(p.geog, q.geog, 5000, false)",
+        ),
+    ];
+    for (group, ours, pg) in cases {
+        let mut g = c.benchmark_group(group);
+        g.bench_function("maillage", |b| b.iter(|| black_box(ours(next_q()))));
+        g.sample_size(10);
+        g.bench_function("postgis", |b| b.iter_custom(|iters| pg_batch(iters, pg)));
+        g.finish();
+    }
 }
 
 criterion_group!(postgis, benches);
