@@ -247,7 +247,7 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
         address: normalise::address_key(r.address.number.as_deref(), r.address.street.as_deref()),
     });
 
-    tracing::debug!("dedup keys computed");
+    tracing::debug!("clés de doublons calculées");
     // 1. Shared identifiers.
     let by_ident = shared_keys(
         keys.iter()
@@ -276,7 +276,7 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
         }
     }
 
-    tracing::debug!("identifier links done");
+    tracing::debug!("liens par identifiant trouvés");
     // 2. Same place and name. A link needs the same address too, so without near-misses the
     // groups are (place, name, address): a common name (a BPE point named after its type, many
     // in one city) would otherwise cost every pair of the city's records.
@@ -441,7 +441,7 @@ fn near_miss(a: &ActorRecord, b: &ActorRecord, reason: &str, d: Option<f64>) -> 
 pub fn merge(ds: &mut Dataset) -> DedupReport {
     let t = std::time::Instant::now();
     let report = find_links(&ds.actors);
-    tracing::debug!("links found in {:.2} s", t.elapsed().as_secs_f64());
+    tracing::debug!("liens trouvés en {:.2} s", t.elapsed().as_secs_f64());
     // Positions of the linked records only (a few among millions).
     let wanted: std::collections::HashSet<&str> = report
         .links

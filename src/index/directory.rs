@@ -274,9 +274,9 @@ impl Directory {
         } = ds;
         let t = std::time::Instant::now();
         let actors: Vec<Actor> = actors.into_iter().map(Actor::from).collect();
-        tracing::debug!("actors packed in {:.2} s", t.elapsed().as_secs_f64());
+        tracing::debug!("acteurs compactés en {:.2} s", t.elapsed().as_secs_f64());
         let mut actors = sort_by_id(actors);
-        tracing::debug!("actors sorted at {:.2} s", t.elapsed().as_secs_f64());
+        tracing::debug!("acteurs triés à {:.2} s", t.elapsed().as_secs_f64());
         let mut duplicates: HashMap<u16, (usize, String)> = HashMap::new();
         actors.dedup_by(|b, a| {
             let dup = a.id() == b.id();
@@ -301,15 +301,15 @@ impl Directory {
 
         add_departement_territories(&mut territories, &communes);
         let communes = CommuneIndex::new(communes);
-        tracing::debug!("communes indexed at {:.2} s", t.elapsed().as_secs_f64());
+        tracing::debug!("communes indexées à {:.2} s", t.elapsed().as_secs_f64());
         let territories: Vec<TerritoryEntry> = territories
             .into_iter()
             .map(|t| territory_entry(t, &communes))
             .collect();
         let place_text = place_text_index(&communes, &territories, &kinds);
-        tracing::debug!("places indexed at {:.2} s", t.elapsed().as_secs_f64());
+        tracing::debug!("lieux indexés à {:.2} s", t.elapsed().as_secs_f64());
         let base = Segment::build(0, official, &kinds, &communes);
-        tracing::debug!("actors indexed at {:.2} s", t.elapsed().as_secs_f64());
+        tracing::debug!("acteurs indexés à {:.2} s", t.elapsed().as_secs_f64());
         let local = Segment::build(base.end(), local, &kinds, &communes);
         let known = |id: &str| {
             [&base, &local]
@@ -319,7 +319,7 @@ impl Directory {
         let zones = areas::known_records(service_areas, known, &mut reports);
         let (k, c, t) = (&kinds, &communes, &territories[..]);
         let area_index = areas::index_segment(&base.actors, 0, k, c, t, &zones, Some(&mut reports));
-        tracing::debug!("service areas indexed");
+        tracing::debug!("zones d'intervention indexées");
         let local_areas = areas::index_segment(
             &local.actors,
             local.offset,

@@ -546,10 +546,10 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
         let (imported, report, kinds) = parsed?;
         ds.add_parsed(&kinds, imported, report);
     }
-    tracing::debug!("files merged in {:.2} s", t.elapsed().as_secs_f64());
+    tracing::debug!("fichiers fusionnés en {:.2} s", t.elapsed().as_secs_f64());
     ds.place_unlocated_actors();
     tracing::debug!(
-        "actors placed and checked at {:.2} s",
+        "acteurs placés et positions vérifiées à {:.2} s",
         t.elapsed().as_secs_f64()
     );
     Ok(ds)
