@@ -115,10 +115,7 @@ pub fn write(ds: &Dataset, path: &Path) -> Result<u64, SourceError> {
 /// Reads a snapshot written by [`write`].
 pub fn read(path: &Path) -> Result<Dataset, SourceError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
-        path: name.clone(),
-        source,
-    })?;
+    let bytes = super::read_file(path)?;
     let mut r = Reader {
         buf: &bytes,
         pos: 0,
