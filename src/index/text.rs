@@ -923,12 +923,15 @@ fn gallop(s: &[u32], x: u32) -> usize {
     lo + s[lo..hi].partition_point(|&v| v < x)
 }
 
-/// The distinct tokens of a query, in order, at most [`MAX_QUERY_TOKENS`].
+/// The distinct tokens of a query, in order, at most [`MAX_QUERY_TOKENS`]. The last token is
+/// kept even when it repeats an earlier one: it alone is matched as a prefix, and the earlier
+/// copy, typed whole, must still match a whole word (`"baa baa"` does not find `baaa`).
 fn query_tokens(query: &str) -> Vec<String> {
+    let all = tokenize(query);
     let mut out: Vec<String> = Vec::new();
-    for t in tokenize(query) {
-        if !out.contains(&t) {
-            out.push(t);
+    for (i, t) in all.iter().enumerate() {
+        if i + 1 == all.len() || !out.contains(t) {
+            out.push(t.clone());
         }
         if out.len() == MAX_QUERY_TOKENS {
             break;
@@ -1161,6 +1164,13 @@ mod tests {
         // A longer prefix is not capped that hard.
         assert_eq!(ix.matching("mx").len(), 1 + MAX_SHORT_PREFIX_TERMS); // exact `mx` too
         assert_eq!(ix.matching("mxx").len(), 49);
+    }
+
+    #[test]
+    fn a_word_typed_twice_still_needs_the_whole_word() {
+        let ix = index(&[(1, &[("baa", 1)]), (2, &[("baaa", 1)])]);
+        assert_eq!(ix.matching("baa"), [1, 2]);
+        assert_eq!(ix.matching("baa baa"), [1]);
     }
 
     #[test]
