@@ -3,7 +3,8 @@
 //! Format facts (see `PROVENANCE.md`):
 //! - `;`-separated; 2023+ files quote text fields (`"…"`) and not numbers: read with a CSV
 //!   reader, columns mapped by header name (editions differ completely);
-//! - Windows-1252 (2018) or UTF-8 (2023+), detected by [`decode`];
+//! - Windows-1252 (2018) or UTF-8 (2023+), detected by [`detect`] and decoded a record at a
+//!   time;
 //! - `_Z` (sans objet) and `_U` (indéterminé) mean "no value", never a category;
 //! - the TYPEQU nomenclature was redone in 2023: both code sets are in the kind table.
 //!
@@ -24,7 +25,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::projection::{to_wgs84, Crs};
-use super::text::decode;
+use super::text::{detect, read_record, Encoding, Text};
 use super::{EquipmentCount, FileReport, Format, Imported, SourceError};
 use crate::model::{
     ActorRecord, Address, InseeCode, KindId, KindTable, Precision, Sector, SourceId,
@@ -39,18 +40,36 @@ fn value(s: &str) -> Option<&str> {
     }
 }
 
-fn reader(text: &str) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes())
+/// A `;` CSV reader over the file's raw bytes, decoding records as they are read (a
+/// Windows-1252 file is never converted whole).
+struct Csv<'a> {
+    rdr: csv::Reader<&'a [u8]>,
+    encoding: Encoding,
+    raw: csv::ByteRecord,
+}
+
+impl<'a> Csv<'a> {
+    fn new(text: Text<'a>) -> Csv<'a> {
+        Csv {
+            rdr: csv::ReaderBuilder::new()
+                .delimiter(b';')
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.bytes()),
+            encoding: text.encoding(),
+            raw: csv::ByteRecord::new(),
+        }
+    }
+
+    fn read(&mut self, rec: &mut csv::StringRecord) -> csv::Result<bool> {
+        read_record(&mut self.rdr, self.encoding, &mut self.raw, rec)
+    }
 }
 
 /// Reads the header record; names are upper-cased and trimmed.
-fn header(rdr: &mut csv::Reader<&[u8]>, file: &str) -> Result<Vec<String>, SourceError> {
+fn header(rdr: &mut Csv<'_>, file: &str) -> Result<Vec<String>, SourceError> {
     let mut rec = csv::StringRecord::new();
-    match rdr.read_record(&mut rec) {
+    match rdr.read(&mut rec) {
         Ok(true) => Ok(rec.iter().map(|h| h.trim().to_ascii_uppercase()).collect()),
         Ok(false) => Err(SourceError::Invalid {
             file: file.into(),
@@ -88,9 +107,9 @@ struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    fn new(text: &'a str) -> Lines<'a> {
+    fn new(text: &'a [u8]) -> Lines<'a> {
         Lines {
-            text: text.as_bytes(),
+            text,
             offset: 0,
             line: 1,
         }
@@ -127,7 +146,7 @@ struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
-    fn new(text: &'a str, width: usize) -> Rows<'a> {
+    fn new(text: &'a [u8], width: usize) -> Rows<'a> {
         Rows {
             lines: Lines::new(text),
             row: 1,
@@ -140,12 +159,12 @@ impl<'a> Rows<'a> {
     /// ends the file (the reader cannot resynchronise).
     fn next(
         &mut self,
-        rdr: &mut csv::Reader<&[u8]>,
+        rdr: &mut Csv<'_>,
         rec: &mut csv::StringRecord,
         report: &mut FileReport,
     ) -> Option<usize> {
         loop {
-            match rdr.read_record(rec) {
+            match rdr.read(rec) {
                 Ok(true) => {}
                 Ok(false) => return None,
                 Err(e) => {
@@ -214,8 +233,8 @@ pub fn read_ensemble(
     file: &str,
     kinds: &KindTable,
 ) -> Result<(Imported, FileReport), SourceError> {
-    let (text, _) = decode(bytes);
-    let mut rdr = reader(&text);
+    let text = detect(bytes);
+    let mut rdr = Csv::new(text);
     let head = header(&mut rdr, file)?;
     let mut report = FileReport::new(file, Format::BpeEnsemble);
 
@@ -271,7 +290,7 @@ pub fn read_ensemble(
     let mut aggregates = 0usize;
     let mut no_value = 0usize;
     let mut rec = csv::StringRecord::new();
-    let mut rows = Rows::new(&text, head.len());
+    let mut rows = Rows::new(text.bytes(), head.len());
     while let Some(line) = rows.next(&mut rdr, &mut rec, &mut report) {
         let (geo, typequ, raw_count, raw_year) = match layout {
             Layout::Before2023 {
@@ -504,8 +523,8 @@ pub fn read_xy(
     source: SourceId,
     kinds: &mut KindTable,
 ) -> Result<(Imported, FileReport), SourceError> {
-    let (text, _) = decode(bytes);
-    let mut rdr = reader(&text);
+    let text = detect(bytes);
+    let mut rdr = Csv::new(text);
     let head = header(&mut rdr, file)?;
     let mut report = FileReport::new(file, Format::BpeXy);
     let p = "BPE géolocalisée";
@@ -548,7 +567,7 @@ pub fn read_xy(
     let mut commune_precision = 0usize;
     let mut max_year: Option<u16> = None;
     let mut rec = csv::StringRecord::new();
-    let mut rows = Rows::new(&text, head.len());
+    let mut rows = Rows::new(text.bytes(), head.len());
     while let Some(line) = rows.next(&mut rdr, &mut rec, &mut report) {
         let get = |i: Option<usize>| i.and_then(|i| value(&rec[i]));
         let Some(typequ) = value(&rec[c.typequ]) else {

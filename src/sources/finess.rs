@@ -67,7 +67,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::projection::{to_wgs84, Crs, ProjectionError};
-use super::text::{decode, Encoding};
+use super::text::{detect, Encoding};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{ActorRecord, Address, InseeCode, KindTable, Precision, Sector, SourceId};
 
@@ -108,7 +108,8 @@ pub fn read(
     source: SourceId,
     kinds: &mut KindTable,
 ) -> Result<(Imported, FileReport), SourceError> {
-    let (text, encoding) = decode(bytes);
+    let text = detect(bytes);
+    let encoding = text.encoding();
     let mut report = FileReport::new(file, Format::Finess);
     let mut reader = Reader {
         report: &mut report,
@@ -123,9 +124,9 @@ pub fn read(
 
     let mut saw_manifest = false;
     let mut saw_rows = false;
-    for (i, raw) in text.split('\n').enumerate() {
+    for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let line = raw.strip_suffix('\r').unwrap_or(&raw);
         if line.trim().is_empty() {
             continue;
         }

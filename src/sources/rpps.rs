@@ -3,7 +3,7 @@
 //! Format facts (see `PROVENANCE.md`):
 //! - `|`-separated, **no quoting at all**: a `"` is data, even unbalanced;
 //! - a header line; every line, header included, ends with `|` (n+1 split fields for n columns);
-//! - UTF-8 (decoded with [`text::decode`] anyway), LF or CRLF;
+//! - UTF-8 (Windows-1252 read too, a block of lines at a time), LF or CRLF;
 //! - columns grow on the right over the years (48, 52, 56…): they are mapped by header name
 //!   (compared without case, accents or punctuation, so `(coord. Structure)` and
 //!   `(coord. structure)` are the same column) and unknown columns are ignored;
@@ -38,7 +38,7 @@ use rustc_hash::FxHasher;
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
-use super::text::decode;
+use super::text::{detect, Encoding};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{ActorRecord, Address, InseeCode, KindId, KindTable, Sector, SourceId};
 
@@ -147,6 +147,9 @@ impl Columns {
     }
 }
 
+/// Size of the blocks a Windows-1252 file is decoded in.
+const BLOCK_BYTES: usize = 1 << 20;
+
 /// Reads a `PS_LibreAcces_Personne_activite` file.
 ///
 /// ```
@@ -168,14 +171,25 @@ pub fn read(
     source: SourceId,
     kinds: &mut KindTable,
 ) -> Result<(Imported, FileReport), SourceError> {
-    let (text, _) = decode(bytes);
+    read_in_blocks(bytes, file, source, kinds, BLOCK_BYTES)
+}
+
+fn read_in_blocks(
+    bytes: &[u8],
+    file: &str,
+    source: SourceId,
+    kinds: &mut KindTable,
+    block_bytes: usize,
+) -> Result<(Imported, FileReport), SourceError> {
     let mut report = FileReport::new(file, Format::Rpps);
-    let mut lines = text.split('\n').enumerate();
-    let header_line = lines
-        .by_ref()
-        .map(|(_, l)| l.strip_suffix('\r').unwrap_or(l))
-        .next()
-        .unwrap_or("");
+    let text = detect(bytes);
+    if text.encoding() == Encoding::Windows1252 {
+        report
+            .notes
+            .push("fichier lu en Latin-1 (Windows-1252) : il n'était pas en UTF-8".into());
+    }
+    let (header_line, body) = text.first_line();
+    let header_line = header_line.strip_suffix('\r').unwrap_or(&header_line);
     let mut header: Vec<&str> = header_line.split('|').collect();
     // Published files end every line with `|`; a file without it must be consistent too.
     let trailing = header.len() > 1 && header.last() == Some(&"");
@@ -193,164 +207,170 @@ pub fn read(
     let mut doctors_without_skill = 0usize;
     let mut other_professions: BTreeMap<String, (String, usize)> = BTreeMap::new();
     let mut kind_cache: HashMap<(String, String), KindId> = HashMap::default();
-    let mut fields: Vec<&str> = Vec::with_capacity(n + 1);
+    let mut line_no = 1;
 
-    for (idx, raw) in lines {
-        let line_no = idx + 1;
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.trim().is_empty() {
-            continue;
-        }
-        split_fields(line, b'|', &mut fields);
-        let ok_count = if trailing {
-            fields.len() == n + 1 && fields[n].is_empty()
-        } else {
-            fields.len() == n
-        };
-        if !ok_count {
-            let found = fields.len() - usize::from(trailing && fields.last() == Some(&""));
-            report.reject(
-                line_no,
-                "ligne",
-                &format!("{n} champs séparés par « | » (comme l'en-tête)"),
-                &format!("{found} champs"),
-            );
-            continue;
-        }
-        let get = |c: Option<usize>| field(&fields, c);
-        let pp = fields[cols.pp].trim();
-        if pp.is_empty() {
-            report.reject(line_no, "Identifiant PP", "un identifiant non vide", "");
-            continue;
-        }
-        let profession = fields[cols.profession].trim();
-        if profession.is_empty() {
-            report.reject(
-                line_no,
-                "Code profession",
-                "un code profession (10, 21, 60…)",
-                "",
-            );
-            continue;
-        }
-        let commune_code = get(cols.commune);
-        let commune = if commune_code.is_empty() {
-            None
-        } else {
-            match commune_code.parse::<InseeCode>() {
-                Ok(c) => Some(c),
-                Err(_) => {
-                    report.reject(
-                        line_no,
-                        "Code commune (coord. structure)",
-                        "un code INSEE sur 5 caractères (ex. 81004, 2A004)",
-                        commune_code,
-                    );
-                    continue;
+    // A Windows-1252 file is decoded a block of lines at a time, never whole.
+    for block in body.blocks(block_bytes) {
+        let mut fields: Vec<&str> = Vec::with_capacity(n + 1);
+        for raw in block.split_terminator('\n') {
+            line_no += 1;
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            if line.trim().is_empty() {
+                continue;
+            }
+            split_fields(line, b'|', &mut fields);
+            let ok_count = if trailing {
+                fields.len() == n + 1 && fields[n].is_empty()
+            } else {
+                fields.len() == n
+            };
+            if !ok_count {
+                let found = fields.len() - usize::from(trailing && fields.last() == Some(&""));
+                report.reject(
+                    line_no,
+                    "ligne",
+                    &format!("{n} champs séparés par « | » (comme l'en-tête)"),
+                    &format!("{found} champs"),
+                );
+                continue;
+            }
+            let get = |c: Option<usize>| field(&fields, c);
+            let pp = fields[cols.pp].trim();
+            if pp.is_empty() {
+                report.reject(line_no, "Identifiant PP", "un identifiant non vide", "");
+                continue;
+            }
+            let profession = fields[cols.profession].trim();
+            if profession.is_empty() {
+                report.reject(
+                    line_no,
+                    "Code profession",
+                    "un code profession (10, 21, 60…)",
+                    "",
+                );
+                continue;
+            }
+            let commune_code = get(cols.commune);
+            let commune = if commune_code.is_empty() {
+                None
+            } else {
+                match commune_code.parse::<InseeCode>() {
+                    Ok(c) => Some(c),
+                    Err(_) => {
+                        report.reject(
+                            line_no,
+                            "Code commune (coord. structure)",
+                            "un code INSEE sur 5 caractères (ex. 81004, 2A004)",
+                            commune_code,
+                        );
+                        continue;
+                    }
                 }
+            };
+            report.accepted += 1;
+
+            if cols.site_fields().iter().all(|c| get(*c).is_empty()) {
+                identity_only += 1;
+                continue;
             }
-        };
-        report.accepted += 1;
-
-        if cols.site_fields().iter().all(|c| get(*c).is_empty()) {
-            identity_only += 1;
-            continue;
-        }
-        let structure = get(cols.structure);
-        let site_key = if structure.is_empty() {
-            // No structure id but an address: a deterministic key from the address.
-            let addr = [
-                cols.postcode,
-                cols.commune,
-                cols.number,
-                cols.street,
-                cols.city,
-            ]
-            .map(get)
-            .join("|");
-            format!("adresse-{:016x}", fnv1a(addr.as_bytes()))
-        } else {
-            structure.to_string()
-        };
-        let id = format!("rpps:{pp}:{site_key}");
-        if !seen.insert(id.clone()) {
-            duplicates += 1;
-            continue;
-        }
-
-        let skill = get(cols.skill);
-        let section = get(cols.section).to_ascii_uppercase();
-        let prof_label = get(cols.profession_label);
-        if profession == "10" && skill.is_empty() {
-            doctors_without_skill += 1;
-        }
-        let cache_key = kind_cache_key(profession, skill, &section);
-        let kind = match kind_cache.get(&cache_key) {
-            Some(k) => *k,
-            None => {
-                let k = kind_for(kinds, profession, skill, &section, prof_label);
-                kind_cache.insert(cache_key, k);
-                k
+            let structure = get(cols.structure);
+            let site_key = if structure.is_empty() {
+                // No structure id but an address: a deterministic key from the address.
+                let addr = [
+                    cols.postcode,
+                    cols.commune,
+                    cols.number,
+                    cols.street,
+                    cols.city,
+                ]
+                .map(get)
+                .join("|");
+                format!("adresse-{:016x}", fnv1a(addr.as_bytes()))
+            } else {
+                structure.to_string()
+            };
+            let id = format!("rpps:{pp}:{site_key}");
+            if !seen.insert(id.clone()) {
+                duplicates += 1;
+                continue;
             }
-        };
-        if !is_mapped_profession(profession) {
-            let e = other_professions
-                .entry(profession.to_string())
-                .or_insert_with(|| (prof_label.to_string(), 0));
-            e.1 += 1;
-        }
 
-        // Name: "Dr Marie DUPONT".
-        let first = title_case(get(cols.first_name));
-        let last = get(cols.last_name);
-        let civ = match get(cols.civility).to_ascii_uppercase().as_str() {
-            "DR" => "Dr ",
-            "PR" => "Pr ",
-            "" if cols.civility.is_none() && (profession == "10" || profession == "40") => "Dr ",
-            _ => "",
-        };
-        let person = [first.as_str(), last]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let name = if person.is_empty() {
-            first_non_empty(&[get(cols.company), get(cols.sign), pp]).to_string()
-        } else {
-            format!("{civ}{person}")
-        };
+            let skill = get(cols.skill);
+            let section = get(cols.section).to_ascii_uppercase();
+            let prof_label = get(cols.profession_label);
+            if profession == "10" && skill.is_empty() {
+                doctors_without_skill += 1;
+            }
+            let cache_key = kind_cache_key(profession, skill, &section);
+            let kind = match kind_cache.get(&cache_key) {
+                Some(k) => *k,
+                None => {
+                    let k = kind_for(kinds, profession, skill, &section, prof_label);
+                    kind_cache.insert(cache_key, k);
+                    k
+                }
+            };
+            if !is_mapped_profession(profession) {
+                let e = other_professions
+                    .entry(profession.to_string())
+                    .or_insert_with(|| (prof_label.to_string(), 0));
+                e.1 += 1;
+            }
 
-        let mut rec = ActorRecord::new(id, name, kind, source);
-        let (code, label) = if skill.is_empty() {
-            (profession, prof_label)
-        } else {
-            (skill, get(cols.skill_label))
-        };
-        rec.source_code = Some(code.to_string());
-        rec.source_label = non_empty(label).or_else(|| non_empty(prof_label));
-        rec.address = address(&cols, &fields);
-        if commune.is_none() {
-            without_commune += 1;
+            // Name: "Dr Marie DUPONT".
+            let first = title_case(get(cols.first_name));
+            let last = get(cols.last_name);
+            let civ = match get(cols.civility).to_ascii_uppercase().as_str() {
+                "DR" => "Dr ",
+                "PR" => "Pr ",
+                "" if cols.civility.is_none() && (profession == "10" || profession == "40") => {
+                    "Dr "
+                }
+                _ => "",
+            };
+            let person = [first.as_str(), last]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let name = if person.is_empty() {
+                first_non_empty(&[get(cols.company), get(cols.sign), pp]).to_string()
+            } else {
+                format!("{civ}{person}")
+            };
+
+            let mut rec = ActorRecord::new(id, name, kind, source);
+            let (code, label) = if skill.is_empty() {
+                (profession, prof_label)
+            } else {
+                (skill, get(cols.skill_label))
+            };
+            rec.source_code = Some(code.to_string());
+            rec.source_label = non_empty(label).or_else(|| non_empty(prof_label));
+            rec.address = address(&cols, &fields);
+            if commune.is_none() {
+                without_commune += 1;
+            }
+            rec.commune = commune;
+            rec.phone = non_empty(get(cols.phone)).map(|p| normalise_phone(&p));
+            rec.email = non_empty(get(cols.email));
+            let mode = mode_tag(get(cols.mode), get(cols.mode_label));
+            if let Some(m) = mode {
+                rec.tags.push(m);
+            }
+            if profession == "21" {
+                rec.tags.push("pharmacien".into());
+            }
+            // The site's FINESS and SIRET numbers let deduplication link the professional's site
+            // with the establishment published by FINESS.
+            if let Some(n) = non_empty(get(cols.site_finess)) {
+                rec.tags.push(format!("finess:{n}"));
+            }
+            if let Some(n) = non_empty(get(cols.site_siret)) {
+                rec.tags.push(format!("siret:{n}"));
+            }
+            imported.actors.push(rec);
         }
-        rec.commune = commune;
-        rec.phone = non_empty(get(cols.phone)).map(|p| normalise_phone(&p));
-        rec.email = non_empty(get(cols.email));
-        let mode = mode_tag(get(cols.mode), get(cols.mode_label));
-        if let Some(m) = mode {
-            rec.tags.push(m);
-        }
-        if profession == "21" {
-            rec.tags.push("pharmacien".into());
-        }
-        // The site's FINESS and SIRET numbers let deduplication link the professional's site
-        // with the establishment published by FINESS.
-        if let Some(n) = non_empty(get(cols.site_finess)) {
-            rec.tags.push(format!("finess:{n}"));
-        }
-        if let Some(n) = non_empty(get(cols.site_siret)) {
-            rec.tags.push(format!("siret:{n}"));
-        }
-        imported.actors.push(rec);
     }
 
     report.notes.push(format!(
@@ -622,6 +642,30 @@ mod tests {
             .iter()
             .find(|a| a.id == id)
             .unwrap_or_else(|| panic!("{id} absent"))
+    }
+
+    #[test]
+    fn windows_1252_file_reads_like_its_utf8_twin_in_any_block_size() {
+        let (want, want_rep, _) = load(FIXTURE);
+        let text = std::str::from_utf8(FIXTURE).unwrap();
+        let (latin1, _, lossy) = encoding_rs::WINDOWS_1252.encode(text);
+        assert!(
+            !lossy && latin1.len() < FIXTURE.len(),
+            "the fixture has accents"
+        );
+        for block in [1, 100, 1000, 1 << 20] {
+            let mut kinds = KindTable::builtin();
+            let (got, rep) =
+                read_in_blocks(&latin1, "ps.txt", SourceId(3), &mut kinds, block).unwrap();
+            assert_eq!(got.actors, want.actors, "block {block}");
+            assert_eq!(rep.rejections, want_rep.rejections, "block {block}");
+            assert_eq!(rep.accepted, want_rep.accepted);
+            assert!(
+                rep.notes.iter().any(|n| n.contains("Latin-1")),
+                "{:?}",
+                rep.notes
+            );
+        }
     }
 
     #[test]

@@ -31,3 +31,248 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Encoding) {
         }
     }
 }
+
+/// A file's content once its encoding is known, still unconverted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text<'a> {
+    /// Valid UTF-8 (BOM removed).
+    Utf8(&'a str),
+    /// Anything else, read as Windows-1252.
+    Windows1252(&'a [u8]),
+}
+
+/// Removes a UTF-8 BOM and tells the encoding of the rest, without copying it: UTF-8 when the
+/// bytes are valid UTF-8, Windows-1252 otherwise (as [`decode`] does).
+///
+/// ```
+/// use maillage::sources::text::{detect, Encoding, Text};
+/// assert_eq!(detect(b"\xEF\xBB\xBFabc"), Text::Utf8("abc"));
+/// assert_eq!(detect(b"\xC9vreux").encoding(), Encoding::Windows1252);
+/// ```
+pub fn detect(bytes: &[u8]) -> Text<'_> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Text::Utf8(s),
+        Err(_) => Text::Windows1252(bytes),
+    }
+}
+
+impl<'a> Text<'a> {
+    /// The encoding detected.
+    pub fn encoding(&self) -> Encoding {
+        match self {
+            Text::Utf8(_) => Encoding::Utf8,
+            Text::Windows1252(_) => Encoding::Windows1252,
+        }
+    }
+
+    /// The raw bytes (BOM removed).
+    pub fn bytes(&self) -> &'a [u8] {
+        match self {
+            Text::Utf8(s) => s.as_bytes(),
+            Text::Windows1252(b) => b,
+        }
+    }
+
+    /// The first line (up to its `\n`, a `\r` kept) and the text after it.
+    ///
+    /// ```
+    /// use maillage::sources::text::{detect, Text};
+    /// let (head, rest) = detect(b"A|B|\r\n1|2|\n").first_line();
+    /// assert_eq!((head.as_ref(), rest), ("A|B|\r", Text::Utf8("1|2|\n")));
+    /// ```
+    pub fn first_line(&self) -> (Cow<'a, str>, Text<'a>) {
+        let bytes = self.bytes();
+        let (end, next) = bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or((bytes.len(), bytes.len()), |p| (p, p + 1));
+        match *self {
+            Text::Utf8(s) => (Cow::Borrowed(&s[..end]), Text::Utf8(&s[next..])),
+            Text::Windows1252(b) => (windows_1252(&b[..end]), Text::Windows1252(&b[next..])),
+        }
+    }
+
+    /// The lines, split on `\n` (a trailing `\r` is kept, as with [`str::split`]) and decoded
+    /// one at a time, so a Windows-1252 file is never converted whole. Yields exactly what
+    /// `decode(bytes).0.split('\n')` yields.
+    ///
+    /// ```
+    /// use maillage::sources::text::detect;
+    /// let text = detect(b"a;\xC9\r\nb\n");
+    /// let l: Vec<String> = text.lines().map(|l| l.into_owned()).collect();
+    /// assert_eq!(l, ["a;\u{c9}\r", "b", ""]);
+    /// ```
+    pub fn lines(&self) -> Lines<'a> {
+        match *self {
+            Text::Utf8(s) => Lines::Utf8(s.split('\n')),
+            Text::Windows1252(b) => Lines::Windows1252(b.split(is_newline)),
+        }
+    }
+
+    /// The text in blocks of whole lines: the whole text when it is UTF-8 (borrowed), blocks
+    /// of about `block` bytes, each ending after a `\n` (or at the end), when it is
+    /// Windows-1252. For parsers that borrow fields from a line: their buffers live for one
+    /// block.
+    ///
+    /// ```
+    /// use maillage::sources::text::detect;
+    /// let b: Vec<String> = detect(b"a;\xC9\nb;c\nd").blocks(2).map(|b| b.into_owned()).collect();
+    /// assert_eq!(b, ["a;\u{c9}\n", "b;c\n", "d"]);
+    /// ```
+    pub fn blocks(&self, block: usize) -> Blocks<'a> {
+        Blocks {
+            text: *self,
+            block: block.max(1),
+        }
+    }
+}
+
+/// Decodes one Windows-1252 piece (a line, a field).
+fn windows_1252(bytes: &[u8]) -> Cow<'_, str> {
+    encoding_rs::WINDOWS_1252
+        .decode_without_bom_handling(bytes)
+        .0
+}
+
+fn is_newline(b: &u8) -> bool {
+    *b == b'\n'
+}
+
+/// Iterator returned by [`Text::lines`].
+pub enum Lines<'a> {
+    /// Lines borrowed from a UTF-8 file.
+    Utf8(std::str::Split<'a, char>),
+    /// Lines of a Windows-1252 file, each converted when reached.
+    Windows1252(std::slice::Split<'a, u8, fn(&u8) -> bool>),
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = Cow<'a, str>;
+
+    fn next(&mut self) -> Option<Cow<'a, str>> {
+        match self {
+            Lines::Utf8(it) => it.next().map(Cow::Borrowed),
+            Lines::Windows1252(it) => it.next().map(windows_1252),
+        }
+    }
+}
+
+/// Iterator returned by [`Text::blocks`].
+pub struct Blocks<'a> {
+    text: Text<'a>,
+    block: usize,
+}
+
+impl<'a> Iterator for Blocks<'a> {
+    type Item = Cow<'a, str>;
+
+    fn next(&mut self) -> Option<Cow<'a, str>> {
+        match self.text {
+            Text::Utf8("") | Text::Windows1252([]) => None,
+            Text::Utf8(s) => {
+                self.text = Text::Utf8("");
+                Some(Cow::Borrowed(s))
+            }
+            Text::Windows1252(rest) => {
+                let from = self.block.min(rest.len()) - 1;
+                let end = rest[from..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(rest.len(), |p| from + p + 1);
+                let (block, rest) = rest.split_at(end);
+                self.text = Text::Windows1252(rest);
+                Some(windows_1252(block))
+            }
+        }
+    }
+}
+
+/// Reads the next CSV record of a file in `encoding` into `rec`: directly for UTF-8, through
+/// the raw bytes and a per-field conversion for Windows-1252 (so the file is never converted
+/// whole). The record keeps its position in the raw bytes.
+pub fn read_record<R: std::io::Read>(
+    rdr: &mut csv::Reader<R>,
+    encoding: Encoding,
+    raw: &mut csv::ByteRecord,
+    rec: &mut csv::StringRecord,
+) -> csv::Result<bool> {
+    match encoding {
+        Encoding::Utf8 => rdr.read_record(rec),
+        Encoding::Windows1252 => {
+            if !rdr.read_byte_record(raw)? {
+                return Ok(false);
+            }
+            rec.clear();
+            for field in raw.iter() {
+                rec.push_field(&windows_1252(field));
+            }
+            rec.set_position(raw.position().cloned());
+            Ok(true)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Line by line decoding gives what decoding the whole file then splitting gives.
+        #[test]
+        fn lines_equal_whole_file_decoding(bytes in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just(b'\n'),
+                proptest::strategy::Just(b'\r'),
+                proptest::strategy::Just(0xC9u8),
+                proptest::strategy::Just(0xE2u8),
+                proptest::strategy::Just(0x82u8),
+                proptest::strategy::Just(0xACu8),
+                b'a'..=b'z',
+            ],
+            0..60,
+        )) {
+            let whole: Vec<String> = decode(&bytes).0.split('\n').map(String::from).collect();
+            let each: Vec<String> = detect(&bytes).lines().map(Cow::into_owned).collect();
+            proptest::prop_assert_eq!(each, whole);
+        }
+    }
+
+    #[test]
+    fn blocks_cut_at_line_ends_and_cover_the_file() {
+        let text = b"un;\xC9\r\ndeux\n\ntrois;\x80\nquatre";
+        let whole = decode(text).0.into_owned();
+        for size in 1..text.len() + 2 {
+            let b: Vec<String> = detect(text).blocks(size).map(Cow::into_owned).collect();
+            assert!(b[..b.len() - 1].iter().all(|b| b.ends_with('\n')), "{b:?}");
+            assert_eq!(b.concat(), whole);
+        }
+        let utf8: Vec<_> = detect(b"a\nb").blocks(1).collect();
+        assert_eq!(utf8, ["a\nb"]);
+    }
+
+    #[test]
+    fn windows_1252_records_are_decoded_field_by_field() {
+        let bytes = b"NOM;VILLE\n\"CH \xC9\";Albi\nx;\x80\n";
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .has_headers(false)
+            .from_reader(&bytes[..]);
+        let (mut raw, mut rec) = (csv::ByteRecord::new(), csv::StringRecord::new());
+        let mut got = Vec::new();
+        while read_record(&mut rdr, Encoding::Windows1252, &mut raw, &mut rec).unwrap() {
+            got.push((
+                rec.iter().collect::<Vec<_>>().join("|"),
+                rec.position().unwrap().byte(),
+            ));
+        }
+        assert_eq!(
+            got,
+            [
+                ("NOM|VILLE".to_string(), 0),
+                ("CH É|Albi".to_string(), 10),
+                ("x|€".to_string(), 22)
+            ]
+        );
+    }
+}
