@@ -560,6 +560,9 @@ pub fn read_xy(
     }
 
     let mut imported = Imported::default();
+    imported
+        .actors
+        .reserve(super::text::estimated_lines(text.bytes()));
     let mut kind_cache: HashMap<String, KindId> = HashMap::new();
     let mut occurrences: HashMap<String, u32> = HashMap::new();
     let mut inserted: BTreeMap<String, usize> = BTreeMap::new();

@@ -542,6 +542,14 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
         }
     });
     let t = std::time::Instant::now();
+    // One allocation for every actor, so merging copies each record once.
+    let total: usize = results
+        .iter()
+        .flatten()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|(imported, _, _)| imported.actors.len())
+        .sum();
+    ds.actors.reserve(total);
     for parsed in results.into_iter().flatten() {
         let (imported, report, kinds) = parsed?;
         ds.add_parsed(&kinds, imported, report);

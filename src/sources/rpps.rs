@@ -200,6 +200,9 @@ fn read_in_blocks(
     let n = header.len();
 
     let mut imported = Imported::default();
+    imported
+        .actors
+        .reserve(super::text::estimated_lines(text.bytes()));
     let mut seen: HashSet<String> = HashSet::default();
     let mut duplicates = 0usize;
     let mut identity_only = 0usize;
