@@ -22,10 +22,9 @@ pub enum Encoding {
 /// assert_eq!((s.as_ref(), e), ("Évreux", Encoding::Utf8));
 /// ```
 pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Encoding) {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => (Cow::Borrowed(s), Encoding::Utf8),
-        Err(_) => {
+    match detect(bytes) {
+        Text::Utf8(s) => (Cow::Borrowed(s), Encoding::Utf8),
+        Text::Windows1252(bytes) => {
             let (s, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
             (s, Encoding::Windows1252)
         }
