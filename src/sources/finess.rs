@@ -67,7 +67,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::projection::{to_wgs84, Crs, ProjectionError};
-use super::text::{detect, Encoding};
+use super::text::{detect, Encoding, BLOCK_BYTES};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{ActorRecord, Address, InseeCode, KindTable, Precision, Sector, SourceId};
 
@@ -124,34 +124,38 @@ pub fn read(
 
     let mut saw_manifest = false;
     let mut saw_rows = false;
-    for (i, raw) in text.lines().enumerate() {
-        let line_no = i + 1;
-        let line = raw.strip_suffix('\r').unwrap_or(&raw);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields = split_line(line);
-        let kind = fields[0].trim();
-        if i == 0 && kind.eq_ignore_ascii_case("finess") {
-            saw_manifest = true;
-            reader.manifest(line_no, &fields);
-            continue;
-        }
-        match kind {
-            "structureet" => {
-                saw_rows = true;
-                reader.structure(line_no, fields);
+    let mut line_no = 0;
+    // A Windows-1252 file is decoded a block of lines at a time, never whole.
+    for block in text.blocks(BLOCK_BYTES) {
+        for raw in block.split_terminator('\n') {
+            line_no += 1;
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            if line.trim().is_empty() {
+                continue;
             }
-            "geolocalisation" => {
-                saw_rows = true;
-                reader.geolocation(line_no, fields);
+            let fields = split_line(line);
+            let kind = fields[0].trim();
+            if line_no == 1 && kind.eq_ignore_ascii_case("finess") {
+                saw_manifest = true;
+                reader.manifest(line_no, &fields);
+                continue;
             }
-            other => reader.report.reject(
-                line_no,
-                "type de ligne",
-                "structureet ou geolocalisation",
-                other,
-            ),
+            match kind {
+                "structureet" => {
+                    saw_rows = true;
+                    reader.structure(line_no, fields);
+                }
+                "geolocalisation" => {
+                    saw_rows = true;
+                    reader.geolocation(line_no, fields);
+                }
+                other => reader.report.reject(
+                    line_no,
+                    "type de ligne",
+                    "structureet ou geolocalisation",
+                    other,
+                ),
+            }
         }
     }
     if !saw_manifest && !saw_rows {

@@ -38,7 +38,7 @@ use rustc_hash::FxHasher;
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
-use super::text::{detect, Encoding};
+use super::text::{detect, Encoding, BLOCK_BYTES};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{ActorRecord, Address, InseeCode, KindId, KindTable, Sector, SourceId};
 
@@ -146,9 +146,6 @@ impl Columns {
         ]
     }
 }
-
-/// Size of the blocks a Windows-1252 file is decoded in.
-const BLOCK_BYTES: usize = 1 << 20;
 
 /// Reads a `PS_LibreAcces_Personne_activite` file.
 ///

@@ -31,6 +31,9 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Encoding) {
     }
 }
 
+/// Size of the blocks a Windows-1252 file is decoded in by the line-based importers.
+pub const BLOCK_BYTES: usize = 1 << 20;
+
 /// A file's content once its encoding is known, still unconverted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Text<'a> {
@@ -92,23 +95,6 @@ impl<'a> Text<'a> {
         }
     }
 
-    /// The lines, split on `\n` (a trailing `\r` is kept, as with [`str::split`]) and decoded
-    /// one at a time, so a Windows-1252 file is never converted whole. Yields exactly what
-    /// `decode(bytes).0.split('\n')` yields.
-    ///
-    /// ```
-    /// use maillage::sources::text::detect;
-    /// let text = detect(b"a;\xC9\r\nb\n");
-    /// let l: Vec<String> = text.lines().map(|l| l.into_owned()).collect();
-    /// assert_eq!(l, ["a;\u{c9}\r", "b", ""]);
-    /// ```
-    pub fn lines(&self) -> Lines<'a> {
-        match *self {
-            Text::Utf8(s) => Lines::Utf8(s.split('\n')),
-            Text::Windows1252(b) => Lines::Windows1252(b.split(is_newline)),
-        }
-    }
-
     /// The text in blocks of whole lines: the whole text when it is UTF-8 (borrowed), blocks
     /// of about `block` bytes, each ending after a `\n` (or at the end), when it is
     /// Windows-1252. For parsers that borrow fields from a line: their buffers live for one
@@ -132,29 +118,6 @@ fn windows_1252(bytes: &[u8]) -> Cow<'_, str> {
     encoding_rs::WINDOWS_1252
         .decode_without_bom_handling(bytes)
         .0
-}
-
-fn is_newline(b: &u8) -> bool {
-    *b == b'\n'
-}
-
-/// Iterator returned by [`Text::lines`].
-pub enum Lines<'a> {
-    /// Lines borrowed from a UTF-8 file.
-    Utf8(std::str::Split<'a, char>),
-    /// Lines of a Windows-1252 file, each converted when reached.
-    Windows1252(std::slice::Split<'a, u8, fn(&u8) -> bool>),
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = Cow<'a, str>;
-
-    fn next(&mut self) -> Option<Cow<'a, str>> {
-        match self {
-            Lines::Utf8(it) => it.next().map(Cow::Borrowed),
-            Lines::Windows1252(it) => it.next().map(windows_1252),
-        }
-    }
 }
 
 /// Iterator returned by [`Text::blocks`].
@@ -239,9 +202,9 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
-        /// Line by line decoding gives what decoding the whole file then splitting gives.
+        /// Decoding block by block gives the lines that decoding the whole file gives.
         #[test]
-        fn lines_equal_whole_file_decoding(bytes in proptest::collection::vec(
+        fn blocks_equal_whole_file_decoding(bytes in proptest::collection::vec(
             proptest::prop_oneof![
                 proptest::strategy::Just(b'\n'),
                 proptest::strategy::Just(b'\r'),
@@ -252,10 +215,12 @@ mod tests {
                 b'a'..=b'z',
             ],
             0..60,
-        )) {
-            let whole: Vec<String> = decode(&bytes).0.split('\n').map(String::from).collect();
-            let each: Vec<String> = detect(&bytes).lines().map(Cow::into_owned).collect();
-            proptest::prop_assert_eq!(each, whole);
+        ), block in 1usize..80) {
+            let whole = decode(&bytes).0.into_owned();
+            let want: Vec<&str> = whole.split_terminator('\n').collect();
+            let blocks: Vec<String> = detect(&bytes).blocks(block).map(Cow::into_owned).collect();
+            let got: Vec<&str> = blocks.iter().flat_map(|b| b.split_terminator('\n')).collect();
+            proptest::prop_assert_eq!(got, want);
         }
     }
 
