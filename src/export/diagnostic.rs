@@ -274,28 +274,6 @@ pub fn geojson(dir: &Directory, c: &Computed) -> Value {
     })
 }
 
-/// Today's date (UTC) as `YYYY-MM-DD`.
-pub fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    civil_date(secs / 86_400)
-}
-
-/// `YYYY-MM-DD` of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_date(days: u64) -> String {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// Source line for maps and reports (distinct source names with their dates).
 pub fn sources_line(c: &Computed) -> String {
     let mut seen: Vec<String> = Vec::new();
@@ -359,24 +337,6 @@ pub fn map_spec(dir: &Directory, c: &Computed, k: usize, ind: Indicator, date: &
     spec
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let tmp = path.with_extension(format!(
-        "{}.tmp{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
-}
-
 /// Files written by [`write_report`].
 #[derive(Debug, Clone)]
 pub struct ReportFiles {
@@ -401,11 +361,14 @@ pub fn write_report(
         path: out_dir.display().to_string(),
         source,
     })?;
-    let date = today();
+    let date = crate::util::date::today();
     let mut files: Vec<PathBuf> = Vec::new();
     let mut put = |name: &str, bytes: &[u8]| -> Result<(), ExportError> {
         let p = out_dir.join(name);
-        write_atomic(&p, bytes)?;
+        crate::util::fs::write_atomic(&p, bytes).map_err(|source| ExportError::Io {
+            path: p.display().to_string(),
+            source,
+        })?;
         files.push(p);
         Ok(())
     };
@@ -441,13 +404,6 @@ pub fn write_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(19_723), "2024-01-01");
-        assert_eq!(civil_date(19_782), "2024-02-29");
-    }
 
     #[test]
     fn indicators_parse_in_french() {

@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use super::diagnostic::{sources_line, Indicator};
-use super::map::{fr_value, xml_escape};
+use super::map::fr_value;
+use crate::util::escape::html;
 use crate::analysis::masking::Masked;
 use crate::analysis::Computed;
 
@@ -35,7 +36,7 @@ fn pct(x: Option<f64>) -> String {
 /// Renders the report; `maps` are `(kind index, indicator, svg)`.
 pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str) -> String {
     let d = &c.diagnostic;
-    let e = |s: &str| xml_escape(s);
+    let e = |s: &str| html(s);
     let mut h = String::new();
     let _ = write!(
         h,
@@ -73,7 +74,7 @@ pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str
                 "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 e(&a.nom),
                 fr_value(a.population as f64),
-                cell.effectif.to_string().replace('<', "&lt;"),
+                e(&cell.effectif.to_string()),
                 masked(cell.densite_10000),
                 fr_value(cell.couverture.population_covered as f64),
                 pct(cell.couverture.share),
@@ -127,7 +128,7 @@ pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str
                 e(&r.nom),
                 e(&r.code),
                 r.population.map(|p| fr_value(p as f64)).unwrap_or_else(|| "–".into()),
-                cell.effectif.to_string().replace('<', "&lt;"),
+                e(&cell.effectif.to_string()),
                 masked(cell.densite_10000),
                 opt(cell.distance_km),
                 opt(cell.temps_estime_min),

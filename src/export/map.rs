@@ -19,6 +19,8 @@ use std::fmt::Write;
 
 use geo::{BoundingRect, MultiPolygon};
 
+use crate::util::escape;
+
 /// The embedded font.
 pub const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FONT_FAMILY: &str = "DejaVu Sans";
@@ -151,14 +153,6 @@ pub fn fr_value(x: f64) -> String {
     }
 }
 
-/// Escapes text for SVG/XML.
-pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Splits text into lines of at most `n` characters, at spaces.
 fn wrap(text: &str, n: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
@@ -206,7 +200,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
     let _ = write!(
         svg,
         r##"<text x="20" y="36" font-size="22" fill="#222">{}</text>"##,
-        xml_escape(&spec.title)
+        escape::html(&spec.title)
     );
 
     // Extent and projection (local equirectangular, scaled by cos of the mean latitude).
@@ -255,7 +249,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
             let _ = write!(
                 svg,
                 r##"<path d="{d}" fill="{fill}" fill-rule="evenodd" stroke="#ffffff" stroke-width="0.6"><title>{}{}</title></path>"##,
-                xml_escape(&a.name),
+                escape::html(&a.name),
                 a.value
                     .map(|v| format!(" : {}", fr_value(v)))
                     .unwrap_or_default()
@@ -297,7 +291,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         let _ = write!(
             svg,
             r##"<text x="{lx}" y="{ly}" font-size="13" fill="#222">{}</text>"##,
-            xml_escape(&line)
+            escape::html(&line)
         );
         ly += 16.0;
     }
@@ -325,7 +319,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
             PALETTE[idx],
             lx + 30.0,
             ly + 12.5,
-            xml_escape(&label)
+            escape::html(&label)
         );
         lo = Some(*b);
         ly += 22.0;
@@ -337,7 +331,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
             r##"<rect x="{lx}" y="{ly}" width="22" height="16" fill="{NO_DATA}" stroke="#888" stroke-width="0.5"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#222">{} ({missing})</text>"##,
             lx + 30.0,
             ly + 12.5,
-            xml_escape(&spec.no_data_label)
+            escape::html(&spec.no_data_label)
         );
         ly += 22.0;
     }
@@ -357,7 +351,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         let _ = write!(
             svg,
             r##"<text x="20" y="{y:.1}" font-size="10.5" fill="#444">{}</text>"##,
-            xml_escape(&line)
+            escape::html(&line)
         );
         y += 13.0;
     }

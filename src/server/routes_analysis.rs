@@ -15,7 +15,7 @@ use crate::analysis::{
     SupplySource, TravelModel,
 };
 use crate::export::diagnostic::{
-    geojson, kind_index, map_spec, today, write_csv, ExportError, Indicator,
+    geojson, kind_index, map_spec, write_csv, ExportError, Indicator,
 };
 use crate::export::map::{choropleth_svg, svg_to_png};
 use crate::export::CsvOptions;
@@ -236,7 +236,7 @@ fn map_svg(dir: &Directory, p: &Params) -> Result<String, ApiError> {
     let k =
         kind_index(&c, p.get("kind").and_then(|k| k.split(',').next())).map_err(export_error)?;
     let ind = Indicator::parse(p.get("indicateur").unwrap_or("densite")).map_err(export_error)?;
-    Ok(choropleth_svg(&map_spec(dir, &c, k, ind, &today())))
+    Ok(choropleth_svg(&map_spec(dir, &c, k, ind, &crate::util::date::today())))
 }
 
 /// `GET /api/diagnostic/carte.svg?territory=&kind=&indicateur=`.
