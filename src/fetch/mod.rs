@@ -26,7 +26,7 @@ pub mod download;
 pub mod manifest;
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use area::Area;

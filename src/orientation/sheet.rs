@@ -356,13 +356,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_574), (2026, 5, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
-
-    #[test]
     fn names_and_urls() {
         let c: InseeCode = "81099".parse().unwrap();
         assert_eq!(

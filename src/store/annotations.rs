@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::partner::FieldError;
 use super::{Author, Store, StoreError};
-use crate::util::date;
 use crate::sources::partners::{is_valid_email, normalize_phone};
+use crate::util::date;
 
 /// What the CPTS notes about an official actor.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -36,11 +36,11 @@ use serde::Serialize;
 use super::partner::{is_private, RawPartner, Validated, Validator, PRIVATE_FIELDS};
 use super::partners::{load_all, write, Partner};
 use super::{Author, Store, StoreError};
-use crate::util::date;
 use crate::model::SourceId;
 use crate::sources::partners as csv_partners;
 use crate::sources::text::decode;
 use crate::sources::Rejection;
+use crate::util::date;
 
 /// A partner named in an import report.
 #[derive(Debug, Clone, PartialEq, Serialize)]

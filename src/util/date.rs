@@ -89,7 +89,9 @@ pub fn french(iso: &str) -> String {
             if y.len() == 4
                 && m.len() == 2
                 && d.len() == 2
-                && [y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) =>
+                && [y, m, d]
+                    .iter()
+                    .all(|p| p.bytes().all(|b| b.is_ascii_digit())) =>
         {
             format!("{d}/{m}/{y}")
         }
@@ -120,6 +122,8 @@ mod tests {
             prev = cur;
         }
         assert_eq!(prev, (2099, 12, 31));
+        assert_eq!(civil_from_days(20_574), (2026, 5, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 
     #[test]

@@ -44,7 +44,10 @@ mod tests {
     #[test]
     fn csv_fields_read_back_with_the_csv_crate() {
         let fields = ["simple", "a;b", "dit \"oui\"", "ligne\nsuite", "a,b"];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f, b';').into_owned()).collect();
+        let line: Vec<String> = fields
+            .iter()
+            .map(|f| csv_field(f, b';').into_owned())
+            .collect();
         let text = line.join(";");
         let mut r = csv::ReaderBuilder::new()
             .delimiter(b';')

@@ -92,10 +92,8 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!(
-            "maillage-util-fs-{name}-{}",
-            std::process::id()
-        ));
+        let d =
+            std::env::temp_dir().join(format!("maillage-util-fs-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
@@ -119,7 +117,8 @@ mod tests {
             &path,
             |e| e.to_string(),
             |w| {
-                w.write_all(b"nouveau, a moitie").map_err(|e| e.to_string())?;
+                w.write_all(b"nouveau, a moitie")
+                    .map_err(|e| e.to_string())?;
                 Err("interrompu".into())
             },
         );
@@ -173,11 +172,15 @@ mod tests {
     fn replace_with_a_produced_file() {
         let dir = scratch("replace");
         let path = dir.join("base.sqlite");
-        let n = replace_atomic(&path, |e| e, |tmp| {
-            assert_eq!(tmp.parent(), path.parent());
-            std::fs::write(tmp, b"copie")?;
-            Ok::<_, std::io::Error>(5)
-        })
+        let n = replace_atomic(
+            &path,
+            |e| e,
+            |tmp| {
+                assert_eq!(tmp.parent(), path.parent());
+                std::fs::write(tmp, b"copie")?;
+                Ok::<_, std::io::Error>(5)
+            },
+        )
         .unwrap();
         assert_eq!(n, 5);
         assert_eq!(std::fs::read(&path).unwrap(), b"copie");
