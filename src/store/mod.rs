@@ -33,7 +33,6 @@ pub mod partner;
 pub mod partners;
 pub mod schema;
 pub mod service;
-pub mod time;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
