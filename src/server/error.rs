@@ -29,11 +29,11 @@ pub struct ApiError {
     /// A rejected field value (400 on a partner or annotation field).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     #[schema(inline)]
-    pub field: Option<FieldError>,
+    pub field: Option<Box<FieldError>>,
     /// The current version of a partner, on a 409 for a stale version.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub actuel: Option<serde_json::Value>,
+    pub actuel: Option<Box<serde_json::Value>>,
     /// `ETag` of that current version.
     #[serde(skip)]
     pub etag: Option<String>,
@@ -103,7 +103,7 @@ impl ApiError {
     ) -> ApiError {
         if self.status == 409 && self.erreur == STALE {
             if let Some((json, etag)) = current() {
-                self.actuel = Some(json);
+                self.actuel = Some(Box::new(json));
                 self.etag = Some(etag);
             }
         }
@@ -114,7 +114,7 @@ impl ApiError {
 impl From<FieldError> for ApiError {
     fn from(f: FieldError) -> ApiError {
         ApiError {
-            field: Some(f.clone()),
+            field: Some(Box::new(f.clone())),
             ..ApiError::bad_request(
                 format!("champ « {} » invalide", f.champ),
                 format!("attendu {}, trouvé « {} »", f.attendu, f.trouve),
