@@ -15,7 +15,7 @@ use super::places::commune_code;
 use super::respond::{geojson, json, read_body, ApiResult};
 use super::AppState;
 use crate::export::features::{actor_feature, collection};
-use crate::index::ActorFilter;
+use crate::index::{ActorFilter, Directory};
 use crate::model::{InseeCode, LonLat};
 
 /// Maximum size of a POSTed polygon.
@@ -76,14 +76,19 @@ pub async fn actors(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
     )))
 }
 
-pub async fn actor(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    let dir = st.directory();
-    let i = dir.find(&id).ok_or_else(|| {
+/// The index of the actor `id` (404 naming it otherwise).
+pub fn find(dir: &Directory, id: &str) -> Result<u32, ApiError> {
+    dir.find(id).ok_or_else(|| {
         ApiError::not_found(
             "acteur inconnu",
             format!("aucun acteur d'identifiant « {id} »"),
         )
-    })?;
+    })
+}
+
+pub async fn actor(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let dir = st.directory();
+    let i = find(&dir, &id)?;
     Ok(geojson(&actor_feature(&dir, dir.actor(i), None)))
 }
 

@@ -3,11 +3,10 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method};
 use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
 
-use super::auth::Who;
+use super::auth::Editor;
 use super::error::ApiError;
 use super::partners::{if_match, MAX_JSON_BYTES};
 use super::respond::{blocking, json, parse_json, read_body, with_etag, ApiResult};
@@ -45,15 +44,11 @@ pub async fn annotation(State(st): State<AppState>, Path(id): Path<String>) -> A
 /// `PUT /api/annotations/{actor_id}` (JSON; `If-Match` optional, `"0"` for a new one).
 pub async fn put_annotation(
     State(st): State<AppState>,
-    who: Who,
-    method: Method,
-    headers: HeaderMap,
+    ed: Editor,
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult {
-    let svc = st.partner_service()?;
-    who.writer(&method, &headers)?;
-    let expected = if_match(&headers, false)?;
+    let expected = if_match(&ed.headers, false)?;
     if st.directory().find(&id).is_none() {
         return Err(ApiError::not_found(
             "acteur inconnu",
@@ -62,7 +57,7 @@ pub async fn put_annotation(
     }
     let fields =
         AnnotationFields::from_json(&parse_json(&read_body(body, MAX_JSON_BYTES).await?)?)?;
-    let author = who.author();
+    let Editor { svc, author, .. } = ed;
     let a = blocking(move || Ok(svc.store.set_annotation(&id, expected, fields, &author)?)).await?;
     Ok(with_etag(json(&a), &format!("\"{}\"", a.version)))
 }

@@ -28,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::store::{Author, Principal, Store};
+use crate::store::{Author, PartnerService, Principal, Store};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "maillage_session";
@@ -247,6 +247,29 @@ pub fn session_cookie(secret: &str, headers: &HeaderMap, max_age: i64) -> Header
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("maillage_session=; Path=/; Max-Age=0"))
+}
+
+/// A write on the partner store, checked on extraction in this order: the partner service
+/// (503 without a base), a caller allowed to write (401, 403), the `Origin` of a write by
+/// cookie (403). Carries the author for the history and the request's headers (`If-Match`).
+pub struct Editor {
+    pub svc: Arc<PartnerService>,
+    pub author: Author,
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for Editor {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let svc = st.partner_service()?;
+        let who = Who(parts.extensions.get::<Caller>().cloned());
+        who.writer(&parts.method, &parts.headers)?;
+        Ok(Editor {
+            svc,
+            author: who.author(),
+            headers: parts.headers.clone(),
+        })
+    }
 }
 
 /// Paths open without a token even with `--lecture-authentifiee`.

@@ -100,12 +100,7 @@ pub async fn competents(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
 /// `GET /api/actors/{id}/zone`: the actor's service area as a GeoJSON Feature.
 pub async fn actor_zone(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
-    let i = dir.find(&id).ok_or_else(|| {
-        ApiError::not_found(
-            "acteur inconnu",
-            format!("aucun acteur d'identifiant « {id} »"),
-        )
-    })?;
+    let i = super::actors::find(&dir, &id)?;
     let area = dir.service_area(i).ok_or_else(|| {
         ApiError::not_found(
             "aucune zone d'intervention",

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use utoipa_axum::router::OpenApiRouter;
 
-use super::auth::Who;
+use super::auth::{Editor, Who};
 use super::error::ApiError;
 use super::params::Params;
 use super::respond::{
@@ -92,25 +92,20 @@ struct WriteCtx {
     author: Author,
 }
 
-/// Every write on one partner: a caller allowed to write, the partner's id and expected
-/// version (`If-Match`), then `change` committed and published off the async threads. A 409
-/// for a stale version carries the current version and its ETag.
+/// Every write on one partner: the partner's id and expected version (`If-Match`), then
+/// `change` committed and published off the async threads. A 409 for a stale version
+/// carries the current version and its ETag.
 async fn write_partner(
-    st: &AppState,
-    who: &Who,
-    method: &Method,
-    headers: &HeaderMap,
+    ed: Editor,
     id: &str,
     if_match_required: bool,
     change: impl FnOnce(&WriteCtx) -> Result<Partner, ApiError> + Send + 'static,
 ) -> ApiResult {
-    let svc = st.partner_service()?;
-    who.writer(method, headers)?;
     let ctx = WriteCtx {
-        svc,
+        expected: if_match(&ed.headers, if_match_required)?,
+        svc: ed.svc,
         id: partner_id(id),
-        expected: if_match(headers, if_match_required)?,
-        author: who.author(),
+        author: ed.author,
     };
     let p = blocking(move || {
         change(&ctx).map_err(|e| {
@@ -198,17 +193,9 @@ async fn raw_partner(body: Body) -> Result<RawPartner, ApiError> {
 }
 
 /// `POST /api/partenaires` (JSON) → 201 with the partner, its ETag and its `Location`.
-pub async fn create(
-    State(st): State<AppState>,
-    who: Who,
-    method: Method,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult {
-    let svc = st.partner_service()?;
-    who.writer(&method, &headers)?;
+pub async fn create(ed: Editor, body: Body) -> ApiResult {
     let raw = raw_partner(body).await?;
-    let author = who.author();
+    let Editor { svc, author, .. } = ed;
     let p = blocking(move || {
         let explicit = !raw.get("identifiant").trim().is_empty();
         let v = svc.validator().validate(&raw)?;
@@ -235,15 +222,7 @@ pub async fn get_one(State(st): State<AppState>, who: Who, Path(id): Path<String
 }
 
 /// `PUT` (whole record) or `PATCH` (fields given only); `If-Match` required.
-async fn replace(
-    st: AppState,
-    who: Who,
-    method: Method,
-    headers: HeaderMap,
-    id: String,
-    body: Body,
-    patch: bool,
-) -> ApiResult {
+async fn replace(ed: Editor, id: String, body: Body, patch: bool) -> ApiResult {
     let given = raw_partner(body).await?;
     let bare = partner_id(&id).trim_start_matches("local:").to_string();
     let claimed = given.get("identifiant").trim();
@@ -255,7 +234,7 @@ async fn replace(
         )
         .into());
     }
-    write_partner(&st, &who, &method, &headers, &id, true, move |c| {
+    write_partner(ed, &id, true, move |c| {
         let mut raw = if patch {
             let cur = c
                 .svc
@@ -276,38 +255,18 @@ async fn replace(
 }
 
 /// `PUT /api/partenaires/{id}` (whole record, `If-Match` required).
-pub async fn put(
-    State(st): State<AppState>,
-    who: Who,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    replace(st, who, method, headers, id, body, false).await
+pub async fn put(ed: Editor, Path(id): Path<String>, body: Body) -> ApiResult {
+    replace(ed, id, body, false).await
 }
 
 /// `PATCH /api/partenaires/{id}` (fields given only, `If-Match` required).
-pub async fn patch(
-    State(st): State<AppState>,
-    who: Who,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> ApiResult {
-    replace(st, who, method, headers, id, body, true).await
+pub async fn patch(ed: Editor, Path(id): Path<String>, body: Body) -> ApiResult {
+    replace(ed, id, body, true).await
 }
 
 /// `DELETE /api/partenaires/{id}`: archives (hidden, not erased).
-pub async fn archive(
-    State(st): State<AppState>,
-    who: Who,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
-    write_partner(&st, &who, &method, &headers, &id, false, |c| {
+pub async fn archive(ed: Editor, Path(id): Path<String>) -> ApiResult {
+    write_partner(ed, &id, false, |c| {
         Ok(c.svc
             .write(|store| store.archive_partner(&c.id, c.expected, &c.author))?)
     })
@@ -315,18 +274,11 @@ pub async fn archive(
 }
 
 /// `POST /api/partenaires/{id}/restaurer[?version=N]`
-pub async fn restore(
-    State(st): State<AppState>,
-    who: Who,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
+pub async fn restore(ed: Editor, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
     let version = Params::parse(q.as_deref())
         .usize("version", 1, i64::MAX as usize)?
         .map(|v| v as i64);
-    write_partner(&st, &who, &method, &headers, &id, false, move |c| {
+    write_partner(ed, &id, false, move |c| {
         Ok(c.svc
             .write(|store| store.restore_partner(&c.id, version, c.expected, &c.author))?)
     })
@@ -356,21 +308,12 @@ pub async fn history(State(st): State<AppState>, who: Who, Path(id): Path<String
 }
 
 /// `POST /api/partenaires/import[?apercu=1]` with a CSV body.
-pub async fn import(
-    State(st): State<AppState>,
-    who: Who,
-    method: Method,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Body,
-) -> ApiResult {
-    let svc = st.partner_service()?;
-    who.writer(&method, &headers)?;
+pub async fn import(ed: Editor, RawQuery(q): RawQuery, body: Body) -> ApiResult {
+    let Editor { svc, author, .. } = ed;
     let p = Params::parse(q.as_deref());
     let preview = matches!(p.get("apercu"), Some("1" | "oui" | "true"));
     let file = p.get("fichier").unwrap_or("import.csv").to_string();
     let bytes = read_body(body, MAX_CSV_BYTES).await?;
-    let author = who.author();
     let report = blocking(move || {
         let run = |store: &crate::store::Store| {
             store.import_partners(svc.validator(), &bytes, &file, !preview, &author)
