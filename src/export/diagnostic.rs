@@ -57,7 +57,7 @@ impl Indicator {
 
     /// Parses the French id (`densite`, `apl`…).
     pub fn parse(s: &str) -> Result<Indicator, ExportError> {
-        let f = deunicode::deunicode(s.trim()).to_lowercase();
+        let f = crate::model::text::fold(s);
         Indicator::ALL
             .into_iter()
             .find(|i| i.id() == f)
