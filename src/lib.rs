@@ -18,3 +18,4 @@ pub mod orientation;
 pub mod server;
 pub mod sources;
 pub mod store;
+pub mod util;
