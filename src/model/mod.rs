@@ -7,8 +7,10 @@ pub mod geodesy;
 pub mod kinds;
 pub mod partner_field;
 pub mod phone;
+pub mod place;
 pub mod service_area;
 pub mod territory;
+pub mod text;
 
 pub use actor::{Actor, ActorRecord, Address, Precision, SourceId};
 pub use commune::{Commune, InseeCode};

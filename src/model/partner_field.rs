@@ -447,12 +447,7 @@ fn parse_decimal(s: &str, comma: &mut bool) -> Option<f64> {
 
 /// Parses `oui`/`non` (and `o`, `n`, `x`, `vrai`, `faux`, `1`, `0`); `None` when unreadable.
 fn parse_yes_no(s: &str) -> Option<bool> {
-    let n: String = deunicode::deunicode(s)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    match n.as_str() {
+    match super::text::compact(s).as_str() {
         "oui" | "o" | "x" | "vrai" | "1" | "yes" | "y" | "true" => Some(true),
         "non" | "n" | "faux" | "0" | "no" | "false" | "" => Some(false),
         _ => None,

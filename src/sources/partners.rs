@@ -8,8 +8,9 @@
 //!   the file's own lines (comments and quoted line breaks counted);
 //! - the first other line is the header; column names are compared without case, accents or
 //!   punctuation (`Code postal` = `code_postal`); unknown columns are ignored with a note;
-//! - `nom` and `type` are required columns; a row needs `code_insee` or `latitude` and
-//!   `longitude` to be placed on the map.
+//! - `nom` and `type` are required columns; a row needs `code_insee`, `code_postal` or
+//!   `commune` (resolved to a commune when the file is loaded with the communes), or
+//!   `latitude` and `longitude`, to be placed on the map.
 //!
 //! Every row becomes an [`ActorRecord`] with id `local:<identifiant>` (slugified), or
 //! `local:<slug of nom and commune>` when `identifiant` is empty. Bad values reject the row
@@ -24,6 +25,7 @@ use super::{FileReport, Format, Imported, SourceError};
 use crate::model::partner_field::{
     field, public_fields, Cell, Check, Checked, FieldError, PartnerField, Presence, PARTNER_FIELDS,
 };
+use crate::model::text::compact;
 use crate::model::{ActorRecord, InseeCode, KindId, KindTable, LonLat, Precision, SourceId};
 
 /// The tag given to partners that are members of the CPTS.
@@ -32,35 +34,16 @@ pub const MEMBER_TAG: &str = "membre CPTS";
 /// The partner field a header name designates: its canonical name or an alias, compared
 /// without case, accents or punctuation (`Code postal` = `code_postal`).
 pub fn column(header_name: &str) -> Option<&'static PartnerField> {
-    let n = norm(header_name);
+    let n = compact(header_name);
     PARTNER_FIELDS
         .iter()
-        .find(|f| norm(f.name) == n || f.aliases.iter().any(|a| norm(a) == n))
+        .find(|f| compact(f.name) == n || f.aliases.iter().any(|a| compact(a) == n))
 }
 
-/// Normalises a header name: ASCII-folded, lower-case, alphanumerics only.
-fn norm(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
-}
-
-/// Turns text into a URL-safe id part: `Exemple – DAC du Tarn, Albi` → `exemple-dac-du-tarn-albi`.
+/// Turns text into a URL-safe id part: `Exemple – DAC du Tarn, Albi` → `exemple-dac-du-tarn-albi`,
+/// at most 100 characters.
 fn slug(s: &str) -> String {
-    let folded = deunicode::deunicode(s).to_lowercase();
-    let mut out = String::with_capacity(folded.len());
-    for c in folded.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
+    let mut out = crate::model::text::slug(s);
     if out.len() > 100 {
         out.truncate(100);
         while out.ends_with('-') {
@@ -156,12 +139,12 @@ impl KindLookup {
         let mut by_key = HashMap::new();
         let mut ids = Vec::new();
         for (kid, k) in kinds.iter() {
-            by_key.entry(norm(&k.label)).or_insert(kid);
+            by_key.entry(compact(&k.label)).or_insert(kid);
             ids.push(k.id.as_str());
         }
         // Ids win over labels when both spell the same key.
         for (kid, k) in kinds.iter() {
-            by_key.insert(norm(&k.id), kid);
+            by_key.insert(compact(&k.id), kid);
         }
         ids.sort_unstable();
         KindLookup {
@@ -172,7 +155,7 @@ impl KindLookup {
     }
 
     fn get(&self, s: &str) -> Option<KindId> {
-        self.by_key.get(&norm(s)).copied()
+        self.by_key.get(&compact(s)).copied()
     }
 }
 
@@ -376,7 +359,7 @@ pub fn read(
 
 /// Template rows are named `Exemple – …`.
 fn is_example(name: &str) -> bool {
-    norm(name.split([' ', '-', '–', '—']).next().unwrap_or("")) == "exemple"
+    compact(name.split([' ', '-', '–', '—']).next().unwrap_or("")) == "exemple"
 }
 
 /// Why a row was rejected.
@@ -511,10 +494,12 @@ fn parse_row<'a>(
             Some(LonLat::new(lon, lat))
         }
     };
-    if position.is_none() && commune.is_none() {
+    // Without a code, the commune is found at load time from `code_postal` and `commune`
+    // by the place resolver (see `sources::place_fallback`).
+    if position.is_none() && commune.is_none() && postcode.is_none() && get("commune").is_empty() {
         return Err(row_error(
             "code_insee",
-            "un code INSEE (ex. 81099) ou une latitude et une longitude, pour placer le partenaire sur la carte",
+            "un code INSEE (ex. 81099), un code postal ou un nom de commune, ou une latitude et une longitude, pour placer le partenaire sur la carte",
             get("commune"),
         ));
     }
@@ -708,8 +693,9 @@ mod tests {
                    G;dac;Albi;81004;;;;;beaucoup;\n\
                    H;dac;Albi;81004;;;;;;peut-être\n\
                    ;dac;Albi;81004;;;;;;\n\
-                   J;dac;Albi;;;;;;;\n\
-                   K;dac;Albi;81004;06 12 34 56 78;;;;;\n";
+                   J;dac;;;;;;;;\n\
+                   K;dac;Albi;81004;06 12 34 56 78;;;;;\n\
+                   L;dac;Albi;;;;;;;\n";
         let (imp, rep) = load(csv.as_bytes());
         assert_eq!(
             rejected(&rep),
@@ -726,8 +712,11 @@ mod tests {
                 (11, "code_insee"),
             ]
         );
-        assert_eq!((rep.accepted, rep.rejected), (1, 10));
+        assert_eq!((rep.accepted, rep.rejected), (2, 10));
         assert_eq!(imp.actors[0].phone.as_deref(), Some("06 12 34 56 78"));
+        // A commune name alone is kept: the commune is resolved when the communes are loaded.
+        assert_eq!(imp.actors[1].commune, None);
+        assert_eq!(imp.actors[1].address.city.as_deref(), Some("Albi"));
         let r = &rep.rejections;
         assert_eq!(r[0].found, "05 63 12 34");
         assert!(r[2].expected.contains("ssiad") && r[2].expected.contains("partenaire"));

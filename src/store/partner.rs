@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::model::partner_field::{field, Cell, Check, PartnerField, PARTNER_FIELDS};
+use crate::model::place::PlaceResolver;
 use crate::model::{ActorRecord, Commune, InseeCode, KindTable, LonLat, Precision, SourceId};
 use crate::sources::partners::{self as csv_partners, KindLookup, MEMBER_TAG};
 
@@ -272,6 +273,8 @@ pub struct Validator {
     lookup: KindLookup,
     communes: HashMap<InseeCode, CommuneInfo>,
     departements: HashSet<String>,
+    /// Communes by code, former code, name and postcode.
+    places: PlaceResolver,
 }
 
 /// Département of a postcode: `81600` → `81`, `20000` → Corsica, `97300` → `973`.
@@ -312,7 +315,63 @@ impl Validator {
                 .collect(),
             departements: communes.iter().map(|c| c.departement.clone()).collect(),
             lookup: KindLookup::new(&kinds),
+            places: PlaceResolver::new(communes, &[]),
             kinds,
+        }
+    }
+
+    /// The same validator resolving places with `places` (the directory's resolver, which
+    /// also knows former commune codes and names).
+    pub fn with_places(mut self, places: PlaceResolver) -> Validator {
+        self.places = places;
+        self
+    }
+
+    /// The commune of a partner: its `code_insee` (a former code gives the commune it was
+    /// merged into), else, without coordinates, the one commune its `code_postal` and
+    /// `commune` designate.
+    fn commune_of(&self, record: &ActorRecord) -> Result<Option<InseeCode>, FieldError> {
+        if let Some(code) = record.commune {
+            return Ok(Some(
+                self.places.code(code.as_str()).map_or(code, |c| c.code),
+            ));
+        }
+        let postcode = record.address.postcode.as_deref().unwrap_or("");
+        let city = record.address.city.as_deref().unwrap_or("");
+        if record.position.is_some() || (postcode.is_empty() && city.is_empty()) {
+            return Ok(None);
+        }
+        let found = self.places.resolve(&format!("{postcode} {city}"));
+        match found.as_slice() {
+            [one] => Ok(Some(one.code)),
+            [] => Err(FieldError::new(
+                if city.is_empty() {
+                    "code_postal"
+                } else {
+                    "commune"
+                },
+                "une commune des données chargées (nom ou code postal), ou un code_insee",
+                format!("{postcode} {city}").trim(),
+            )),
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .take(8)
+                    .map(|c| {
+                        let name = self.communes.get(&c.code).map_or("", |i| i.name.as_str());
+                        format!("{name} ({})", c.code)
+                    })
+                    .collect();
+                Err(FieldError::new(
+                    "code_insee",
+                    format!(
+                        "un code INSEE ou un nom de commune : plusieurs communes correspondent ({}{}), précisez",
+                        names.join(", "),
+                        if many.len() > 8 { ", …" } else { "" }
+                    ),
+                    format!("{postcode} {city}").trim(),
+                ))
+            }
         }
     }
 
@@ -346,13 +405,14 @@ impl Validator {
             membre.check(raw.get("membre_cpts")).map(|c| c.cell),
             Ok(Cell::YesNo(true))
         );
+        let commune = self.commune_of(&record)?;
         let fields = PartnerFields {
             nom: record.name.clone(),
             kind: self.kinds.get(record.kind).id.clone(),
             adresse: (!address.is_empty()).then(|| address.join(" ")),
             code_postal: record.address.postcode.clone(),
             commune: record.address.city.clone(),
-            code_insee: record.commune.map(|c| c.to_string()),
+            code_insee: commune.map(|c| c.to_string()),
             latitude: record.position.map(|p| p.lat),
             longitude: record.position.map(|p| p.lon),
             telephone: record.phone.clone(),
@@ -368,7 +428,7 @@ impl Validator {
             ligne_directe: checked_text(raw, "ligne_directe")?,
             notes_internes: checked_text(raw, "notes_internes")?,
         };
-        self.check_places(record.commune, &fields)?;
+        self.check_places(commune, &fields)?;
         Ok(Validated {
             id: record.id,
             fields,

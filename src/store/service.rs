@@ -39,7 +39,8 @@ impl PartnerService {
         let dir = directory.load_full();
         PartnerService {
             store: Arc::new(store),
-            validator: Validator::new(dir.kinds().clone(), dir.communes().all()),
+            validator: Validator::new(dir.kinds().clone(), dir.communes().all())
+                .with_places(dir.places().clone()),
             file_actors: dir.local_actors().iter().map(|a| a.to_record()).collect(),
             publish: Mutex::new(()),
             directory,
