@@ -184,7 +184,10 @@ fn snapshot_answers_like_the_data_directory() {
 fn a_damaged_snapshot_is_refused_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("abime.idx");
-    std::fs::write(&idx, b"MAILLAGE\x01\x00\x00\x00\x05").unwrap();
+    let mut bytes = b"MAILLAGE".to_vec();
+    bytes.extend_from_slice(&maillage::sources::snapshot::VERSION.to_le_bytes());
+    bytes.push(5);
+    std::fs::write(&idx, bytes).unwrap();
     let (ok, _, err) = run(&["stats", "--data", idx.to_str().unwrap()]);
     assert!(!ok);
     assert!(err.contains("abime.idx"), "{err}");

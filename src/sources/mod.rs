@@ -12,6 +12,7 @@ pub mod demo;
 pub mod detect;
 pub mod finess;
 pub mod partners;
+pub mod place_fallback;
 pub mod projection;
 pub mod report;
 pub mod rpps;
@@ -136,6 +137,8 @@ pub struct Imported {
     pub equipment_counts: Vec<EquipmentCount>,
     /// Service areas keyed by actor id (zones files).
     pub service_areas: Vec<zones::ServiceAreaRecord>,
+    /// Communes merged into another (COG `commune-deleguee`, `commune-associee`).
+    pub former_communes: Vec<crate::model::place::FormerCommune>,
 }
 
 /// A count of one kind of equipment in one commune (INSEE BPE `ensemble`).
@@ -161,6 +164,8 @@ pub struct Dataset {
     pub equipment_counts: Vec<EquipmentCount>,
     pub service_areas: Vec<zones::ServiceAreaRecord>,
     pub reports: Vec<FileReport>,
+    /// Communes merged into another, for looking up former codes and names.
+    pub former_communes: Vec<crate::model::place::FormerCommune>,
 }
 
 impl Dataset {
@@ -271,12 +276,16 @@ impl Dataset {
         self.actors.extend(imported.actors);
         self.equipment_counts.extend(imported.equipment_counts);
         self.service_areas.extend(imported.service_areas);
+        self.former_communes.extend(imported.former_communes);
         self.reports.push(report);
     }
 
     /// Gives every actor that has a commune but no position the commune's centroid, with
-    /// precision `commune`. Call once every file is loaded.
+    /// precision `commune`, after finding the commune of actors without a commune code from
+    /// their postcode and commune name (see [`place_fallback`]). Call once every file is
+    /// loaded.
     pub fn place_unlocated_actors(&mut self) {
+        place_fallback::resolve_missing_communes(self);
         let centroids: HashMap<InseeCode, crate::model::LonLat> = self
             .communes
             .iter()

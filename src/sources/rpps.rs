@@ -40,16 +40,8 @@ type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
 use super::text::{detect, Encoding, BLOCK_BYTES};
 use super::{FileReport, Format, Imported, SourceError};
+use crate::model::text::compact;
 use crate::model::{ActorRecord, Address, InseeCode, KindId, KindTable, Sector, SourceId};
-
-/// Normalises a header name for comparison: ASCII-folded, lower-case, alphanumerics only.
-fn norm(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
-}
 
 /// Column positions, found by header name.
 struct Columns {
@@ -85,10 +77,10 @@ struct Columns {
 
 impl Columns {
     fn from_header(header: &[&str], file: &str) -> Result<Columns, SourceError> {
-        let normed: Vec<String> = header.iter().map(|h| norm(h)).collect();
+        let normed: Vec<String> = header.iter().map(|h| compact(h)).collect();
         let find = |names: &[&str]| -> Option<usize> {
             names.iter().find_map(|n| {
-                let n = norm(n);
+                let n = compact(n);
                 normed.iter().position(|h| *h == n)
             })
         };
@@ -389,7 +381,7 @@ fn read_in_blocks(
     }
     if without_commune > 0 {
         report.notes.push(format!(
-            "{without_commune} lieux d'exercice sans code commune : non placés sur la carte"
+            "{without_commune} lieux d'exercice sans code commune : placés d'après leur code postal et leur commune quand les communes chargées les désignent sans ambiguïté (voir les remarques suivantes)"
         ));
     }
     if doctors_without_skill > 0 {

@@ -3,7 +3,7 @@
 //!
 //! The snapshot holds the [`Dataset`] as it stands after loading, geocoding and
 //! deduplication: kinds, actors, communes with their outlines, territories, equipment counts,
-//! service areas and the per-file load reports (rejected rows included, so nothing reported at
+//! service areas, communes merged into others and the per-file load reports (rejected rows included, so nothing reported at
 //! load time is lost). Indexes are rebuilt from it at start-up, which is cheap next to parsing.
 //!
 //! Format (little-endian): the 8 bytes `MAILLAGE`, a `u32` format version, then sections.
@@ -41,7 +41,7 @@ use crate::model::{
 const MAGIC: &[u8; 8] = b"MAILLAGE";
 const END: &[u8; 8] = b"FIN.IDX.";
 /// Bumped whenever the layout changes; an older or newer file is refused with a clear message.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 const FORMATS: [Format; 13] = [
     Format::Finess,
@@ -223,6 +223,13 @@ fn encode<W: Write>(ds: &Dataset, w: &mut Writer<W>) -> std::io::Result<()> {
         w.u64(s.line as u64)?;
     }
 
+    w.len(ds.former_communes.len())?;
+    for f in &ds.former_communes {
+        w.code(f.code)?;
+        w.str(&f.name)?;
+        w.code(f.successor)?;
+    }
+
     w.len(ds.reports.len())?;
     for r in &ds.reports {
         w.str(&r.file)?;
@@ -377,6 +384,17 @@ fn decode(r: &mut Reader) -> Result<Dataset, String> {
         });
     }
 
+    r.section = "communes fusionnées";
+    let n = r.len()?;
+    let mut former_communes = Vec::with_capacity(n);
+    for _ in 0..n {
+        former_communes.push(crate::model::place::FormerCommune {
+            code: r.code()?,
+            name: r.string()?,
+            successor: r.code()?,
+        });
+    }
+
     r.section = "rapports de chargement";
     let n = r.len()?;
     let mut reports = Vec::with_capacity(n);
@@ -415,6 +433,7 @@ fn decode(r: &mut Reader) -> Result<Dataset, String> {
         equipment_counts,
         service_areas,
         reports,
+        former_communes,
     })
 }
 
@@ -674,6 +693,10 @@ mod tests {
                 line: i + 2,
             });
         }
+        assert!(
+            !ds.former_communes.is_empty(),
+            "the demo has merged communes"
+        );
         let path = tmp("demo");
         let written = write(&ds, &path).unwrap();
         assert_eq!(written, std::fs::metadata(&path).unwrap().len());
@@ -684,6 +707,7 @@ mod tests {
         assert_eq!(back.equipment_counts, ds.equipment_counts);
         assert_eq!(back.service_areas, ds.service_areas);
         assert_eq!(back.reports, ds.reports);
+        assert_eq!(back.former_communes, ds.former_communes);
         let kinds = |t: &KindTable| t.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>();
         assert_eq!(kinds(&back.kinds), kinds(&ds.kinds));
         // The rebuilt lookup tables answer like the original ones.

@@ -210,7 +210,7 @@ pub fn read(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceEr
 
 /// Kind from the name alone: « CPTS … » is a CPTS, anything else a plain territory.
 fn default_kind(name: &str) -> TerritoryKind {
-    let folded = deunicode::deunicode(name).to_lowercase();
+    let folded = crate::model::text::fold(name);
     if folded.starts_with("cpts") {
         TerritoryKind::Cpts
     } else {
@@ -219,7 +219,7 @@ fn default_kind(name: &str) -> TerritoryKind {
 }
 
 fn parse_kind(t: &str) -> Option<TerritoryKind> {
-    match deunicode::deunicode(t).to_lowercase().trim() {
+    match crate::model::text::fold(t).as_str() {
         "cpts" => Some(TerritoryKind::Cpts),
         "epci" => Some(TerritoryKind::Epci),
         "autre" | "other" => Some(TerritoryKind::Other),

@@ -86,9 +86,15 @@ pub fn read_csv(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), Sour
     let headers = parse_line(header).map_err(|e| invalid(format!("en-tête illisible : {e}")))?;
     let lower: Vec<String> = headers
         .iter()
-        .map(|h| deunicode::deunicode(h.trim()).to_lowercase())
+        .map(|h| crate::model::text::compact(h))
         .collect();
-    let find = |names: &[&str]| names.iter().find_map(|n| lower.iter().position(|h| h == n));
+    let find = |names: &[&str]| {
+        names.iter().find_map(|n| {
+            lower
+                .iter()
+                .position(|h| *h == crate::model::text::compact(n))
+        })
+    };
     let (Some(actor_col), Some(zone_col)) = (find(ACTOR_COLS), find(ZONE_COLS)) else {
         return Err(invalid(
             "colonnes « acteur » et « zone » attendues (ex. « acteur;zone »)".into(),
