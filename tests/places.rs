@@ -282,6 +282,15 @@ fn zones_file_with_a_former_code_covers_the_new_commune() {
     assert!(found.contains(&"finess:819001256"), "{found:?}");
 }
 
+#[test]
+fn territory_file_with_a_former_code_lists_the_new_commune() {
+    let file = "territoire;code_insee\nCPTS X;81226\nCPTS X;81233\nCPTS X;81099\n";
+    let dir = with_file("territoires.csv", Format::Territories, file.as_bytes());
+    let t = dir.territory("cpts:cpts-x").unwrap();
+    assert_eq!(t.territory.communes, [code("81233"), code("81099")]);
+    assert!(t.unknown_communes.is_empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Partner JSON API
 // ---------------------------------------------------------------------------------------------
