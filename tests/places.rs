@@ -239,6 +239,12 @@ fn partner_csv_rows_are_placed_by_the_resolver() {
         actor_commune(&dir, "local:cabinet-e-81226").as_deref(),
         Some("81233")
     );
+    // A file with a postcode column but no commune name nor code is still a partner file.
+    let head = b"nom;type;code_postal\nCabinet A;partenaire;81370\n";
+    assert_eq!(
+        maillage::sources::detect::detect("p.csv", head),
+        Some(Format::Partners)
+    );
     let notes = notes_of(&dir, "partenaires.csv");
     assert!(
         notes

@@ -61,7 +61,8 @@ pub fn detect(file_name: &str, head: &[u8]) -> Option<Format> {
     if has("acteur") && (has("zone") || has("zone_intervention")) {
         return Some(Format::ZonesCsv);
     }
-    if has("nom") && (has("type") || has("categorie")) && (has("commune") || has("code_insee")) {
+    let place = has("commune") || has("code_insee") || has("code_postal");
+    if has("nom") && (has("type") || has("categorie")) && place {
         return Some(Format::Partners);
     }
     // Annuaire Santé `PS_LibreAcces_Personne_activite`: `|`-separated, `Identifiant PP|`.
