@@ -31,7 +31,14 @@ fn small_generated_france_loads_without_rejection() {
     assert!(skipped.is_empty(), "{skipped:?}");
     let mut formats: Vec<Format> = found.iter().map(|(_, f)| *f).collect();
     formats.sort_by_key(|f| format!("{f:?}"));
-    assert_eq!(formats, vec![Format::BpeXy, Format::Finess, Format::Rpps]);
+    assert_eq!(
+        formats,
+        vec![
+            maillage::sources::bpe::XY,
+            maillage::sources::finess::FORMAT,
+            maillage::sources::rpps::FORMAT
+        ]
+    );
 
     let ds = load_dir(tmp.path()).unwrap();
     for r in &ds.reports {
@@ -47,21 +54,21 @@ fn small_generated_france_loads_without_rejection() {
     let finess = ds
         .reports
         .iter()
-        .find(|r| r.format == Format::Finess)
+        .find(|r| r.format == maillage::sources::finess::FORMAT)
         .unwrap();
     assert_eq!(count("finess:"), 200);
     assert_eq!(finess.accepted, 200);
     let bpe = ds
         .reports
         .iter()
-        .find(|r| r.format == Format::BpeXy)
+        .find(|r| r.format == maillage::sources::bpe::XY)
         .unwrap();
     assert_eq!(bpe.accepted, 1_200);
     assert_eq!(count("bpe:"), 1_200);
     let rpps = ds
         .reports
         .iter()
-        .find(|r| r.format == Format::Rpps)
+        .find(|r| r.format == maillage::sources::rpps::FORMAT)
         .unwrap();
     assert!(rpps.accepted >= 2_600, "{}", rpps.accepted);
     // Identity-only lines and repeated pairs are not actors.
@@ -184,7 +191,10 @@ fn snapshot_answers_like_the_data_directory() {
 fn a_damaged_snapshot_is_refused_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("abime.idx");
-    std::fs::write(&idx, b"MAILLAGE\x01\x00\x00\x00\x05").unwrap();
+    let mut bytes = b"MAILLAGE".to_vec();
+    bytes.extend(maillage::sources::snapshot::VERSION.to_le_bytes());
+    bytes.push(5);
+    std::fs::write(&idx, bytes).unwrap();
     let (ok, _, err) = run(&["stats", "--data", idx.to_str().unwrap()]);
     assert!(!ok);
     assert!(err.contains("abime.idx"), "{err}");

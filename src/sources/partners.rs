@@ -82,14 +82,7 @@ impl Col {
     }
 }
 
-/// Normalises a header name: ASCII-folded, lower-case, alphanumerics only.
-fn norm(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
-}
+use super::table::header_key as norm;
 
 /// Turns text into a URL-safe id part: `Exemple – DAC du Tarn, Albi` → `exemple-dac-du-tarn-albi`.
 fn slug(s: &str) -> String {
@@ -115,27 +108,9 @@ fn slug(s: &str) -> String {
 }
 
 /// Picks `;` or `,`, whichever the header line (first non-comment, non-empty line) uses most
-/// outside quotes; `;` on a tie.
+/// outside quotes; `;` on a tie (see [`super::table::detect_delimiter`]).
 pub fn detect_delimiter(text: &str) -> u8 {
-    let header = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
-    let (mut semi, mut comma, mut quoted) = (0usize, 0usize, false);
-    for c in header.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ';' if !quoted => semi += 1,
-            ',' if !quoted => comma += 1,
-            _ => {}
-        }
-    }
-    if comma > semi {
-        b','
-    } else {
-        b';'
-    }
+    super::table::detect_delimiter(text, b";,")
 }
 
 /// French phone numbers, normalised to `05 63 12 34 56` (see [`crate::model::phone`]).
@@ -298,6 +273,39 @@ fn lines_list(lines: &[usize]) -> String {
     format!("{}{more}", shown.join(", "))
 }
 
+/// The CPTS partner CSV format (see [`Importer`](super::Importer)).
+pub struct Partners;
+
+/// CPTS partner CSV.
+pub const FORMAT: Format = Format::new(&Partners);
+
+impl super::Importer for Partners {
+    fn id(&self) -> &'static str {
+        "partners"
+    }
+    fn source_name(&self) -> &'static str {
+        "Partenaires de la CPTS (fichier local)"
+    }
+    fn short_name(&self) -> &'static str {
+        "partenaires"
+    }
+    fn sniff(&self, head: &super::Head) -> bool {
+        !head.has("acteur")
+            && head.has("nom")
+            && (head.has("type") || head.has("categorie"))
+            && (head.has("commune") || head.has("code_insee"))
+    }
+    fn read(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        source: crate::model::SourceId,
+        kinds: &mut crate::model::KindTable,
+    ) -> Result<(Imported, FileReport), SourceError> {
+        read(bytes, file, source, kinds)
+    }
+}
+
 /// Reads a partner CSV file.
 ///
 /// ```
@@ -322,7 +330,7 @@ pub fn read(
     kinds: &KindTable,
 ) -> Result<(Imported, FileReport), SourceError> {
     let (text, encoding) = decode(bytes);
-    let mut report = FileReport::new(file, Format::Partners);
+    let mut report = FileReport::new(file, FORMAT);
     if encoding == Encoding::Windows1252 {
         report
             .notes
@@ -968,7 +976,7 @@ mod tests {
         let bytes = include_bytes!("../../data/partenaires-modele.csv");
         assert_eq!(
             super::super::detect("partenaires-modele.csv", bytes),
-            Some(Format::Partners)
+            Some(FORMAT)
         );
         let (imp, rep) = read(
             bytes,

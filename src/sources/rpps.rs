@@ -38,18 +38,10 @@ use rustc_hash::FxHasher;
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
+use super::table::HeaderIndex;
 use super::text::{detect, Encoding, BLOCK_BYTES};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{ActorRecord, Address, InseeCode, KindId, KindTable, Sector, SourceId};
-
-/// Normalises a header name for comparison: ASCII-folded, lower-case, alphanumerics only.
-fn norm(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
-}
 
 /// Column positions, found by header name.
 struct Columns {
@@ -85,19 +77,9 @@ struct Columns {
 
 impl Columns {
     fn from_header(header: &[&str], file: &str) -> Result<Columns, SourceError> {
-        let normed: Vec<String> = header.iter().map(|h| norm(h)).collect();
-        let find = |names: &[&str]| -> Option<usize> {
-            names.iter().find_map(|n| {
-                let n = norm(n);
-                normed.iter().position(|h| *h == n)
-            })
-        };
-        let required = |name: &str| -> Result<usize, SourceError> {
-            find(&[name]).ok_or_else(|| SourceError::Invalid {
-                file: file.to_string(),
-                detail: format!("colonne « {name} » absente de l'en-tête"),
-            })
-        };
+        let index = HeaderIndex::new(header.iter().copied(), file);
+        let find = |names: &[&str]| index.find(names);
+        let required = |name: &str| index.required(name, "");
         Ok(Columns {
             pp: required("Identifiant PP")?,
             profession: required("Code profession")?,
@@ -147,6 +129,36 @@ impl Columns {
     }
 }
 
+/// The Annuaire Santé `PS_LibreAcces_Personne_activite` format (see [`Importer`](super::Importer)).
+pub struct Rpps;
+
+/// Annuaire Santé `PS_LibreAcces_Personne_activite`.
+pub const FORMAT: Format = Format::new(&Rpps);
+
+impl super::Importer for Rpps {
+    fn id(&self) -> &'static str {
+        "rpps"
+    }
+    fn source_name(&self) -> &'static str {
+        "Annuaire Santé – professionnels (PS_LibreAcces)"
+    }
+    fn short_name(&self) -> &'static str {
+        "Annuaire Santé (RPPS)"
+    }
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.first_line.contains("identifiant pp|")
+    }
+    fn read(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        source: crate::model::SourceId,
+        kinds: &mut crate::model::KindTable,
+    ) -> Result<(Imported, FileReport), SourceError> {
+        read(bytes, file, source, kinds)
+    }
+}
+
 /// Reads a `PS_LibreAcces_Personne_activite` file.
 ///
 /// ```
@@ -178,7 +190,7 @@ fn read_in_blocks(
     kinds: &mut KindTable,
     block_bytes: usize,
 ) -> Result<(Imported, FileReport), SourceError> {
-    let mut report = FileReport::new(file, Format::Rpps);
+    let mut report = FileReport::new(file, FORMAT);
     let text = detect(bytes);
     if text.encoding() == Encoding::Windows1252 {
         report
@@ -814,8 +826,8 @@ mod tests {
     #[test]
     fn fixtures_are_detected() {
         use crate::sources::detect;
-        assert_eq!(detect("a.txt", FIXTURE), Some(Format::Rpps));
-        assert_eq!(detect("a.txt", FIXTURE_2025), Some(Format::Rpps));
+        assert_eq!(detect("a.txt", FIXTURE), Some(FORMAT));
+        assert_eq!(detect("a.txt", FIXTURE_2025), Some(FORMAT));
     }
 
     #[test]
