@@ -21,3 +21,4 @@ pub mod pipeline;
 pub mod server;
 pub mod sources;
 pub mod store;
+pub mod util;

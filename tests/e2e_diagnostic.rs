@@ -274,3 +274,85 @@ async fn diagnostic_of_the_sample_cpts_with_two_kinds_switches_the_shown_kind() 
     page.shot("pharmacies").await;
     page.close().await;
 }
+
+/// The page names the definition of « covered » it shows (issue 12): by service area for the
+/// SSIAD of the sample CPTS (Vieux covered, as the orientation says), by distance when asked
+/// (Vieux a « zone blanche » at 10 km).
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
+async fn diagnostic_names_the_coverage_definition() {
+    let page = Page::open("12-diagnostic-couverture").await;
+    page.click("#bloc-diagnostic > summary").await;
+    page.find("#diagnostic-territoire")
+        .await
+        .select_by_value("cpts:cpts-exemple-du-gaillacois")
+        .await
+        .unwrap();
+    page.click("#diagnostic-type-ssiad").await;
+    // The map indicators are the server's table.
+    let options = page
+        .js("return [...document.querySelectorAll('#diagnostic-indicateur option')].map(o => o.value)")
+        .await;
+    assert!(
+        options
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o == "couverture"),
+        "{options}"
+    );
+    page.find("#diagnostic-indicateur")
+        .await
+        .select_by_value("couverture")
+        .await
+        .unwrap();
+    page.click("#diagnostic-lancer").await;
+    page.until(
+        "table rows",
+        "document.querySelectorAll('#diagnostic-table tbody tr').length > 0",
+    )
+    .await;
+    let vieux = "(() => { const tr = document.querySelector('#diagnostic-table tbody tr[data-code=\"81316\"]'); \
+                 const i = [...document.querySelectorAll('#diagnostic-table thead button')].findIndex(b => b.dataset.cle === 'couverture'); \
+                 return tr ? tr.children[i].textContent : ''; })()";
+    assert_eq!(page.js(&format!("return {vieux}")).await, json!("oui"));
+    let definition = page.visible_text("#diagnostic-couverture-definition").await;
+    assert!(definition.contains("zone d'intervention"), "{definition}");
+    assert!(definition.contains("orientation"), "{definition}");
+    let head = page.visible_text("#diagnostic-table thead").await;
+    assert!(head.contains("Couverte par zone d'intervention"), "{head}");
+    let comparisons = page.visible_text("#diagnostic-comparaisons thead").await;
+    assert!(
+        comparisons.contains("par zone d'intervention"),
+        "{comparisons}"
+    );
+    let alt = page
+        .find("#diagnostic-image")
+        .await
+        .attr("alt")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(alt.contains("par zone d'intervention"), "{alt}");
+    page.shot("1-zone").await;
+
+    page.find("#diagnostic-couverture")
+        .await
+        .select_by_value("distance")
+        .await
+        .unwrap();
+    page.click("#diagnostic-lancer").await;
+    page.until(
+        "coverage by distance",
+        "document.getElementById('diagnostic-couverture-definition').dataset.definition === 'distance'",
+    )
+    .await;
+    assert_eq!(
+        page.js(&format!("return {vieux}")).await,
+        json!("non (zone blanche)")
+    );
+    let head = page.visible_text("#diagnostic-table thead").await;
+    assert!(head.contains("par distance, à moins de 10 km"), "{head}");
+    page.shot("2-distance").await;
+    page.close().await;
+}

@@ -3,8 +3,11 @@
 // Asks GET /api/diagnostic for a territory and some kinds of supply, then shows over the map:
 // the server's choropleth (carte.svg as an image), the comparison table, the sortable
 // per-commune table, the parameters used (estimates labelled as such) and the download links
-// (CSV `;` with BOM, CSV `,`, GeoJSON, SVG, PNG). Every text from the data is set with
-// textContent. Loaded after app.js, which exposes `window.maillage`.
+// (CSV `;` with BOM, CSV `,`, GeoJSON, SVG, PNG). Indicator labels, units and decimals come from
+// the server's indicator table (GET /api/diagnostic/indicateurs, and `descripteurs` in every
+// answer); each kind's coverage definition (by service area or by distance) is said beside
+// every coverage figure. Every text from the data is set with textContent. Loaded after
+// app.js, which exposes `window.maillage`.
 'use strict';
 
 (function () {
@@ -13,22 +16,44 @@
   const { el, intFormat } = M;
   const $ = (id) => document.getElementById(id);
 
-  const INDICATORS = {
-    densite: 'Densité pour 10 000 habitants',
-    effectif: 'Effectif (nombre)',
-    distance: "Distance à l'offre la plus proche (km à vol d'oiseau)",
-    temps: "Temps estimé vers l'offre la plus proche (min, estimation)",
-    couverture: 'Couverture (1 = couverte, 0 = zone blanche)',
-    apl: 'Accessibilité 2SFCA pour 10 000 habitants',
-    population: 'Population municipale',
-  };
   const LEVELS = { territoire: 'Territoire', departement: 'Département', region: 'Région' };
 
-  const dec = (digits) =>
-    new Intl.NumberFormat('fr-FR', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  const dec1 = dec(1);
-  const dec2 = dec(2);
-  const pct = new Intl.NumberFormat('fr-FR', { style: 'percent', maximumFractionDigits: 1 });
+  const formats = new Map();
+  /** French number format with a fixed number of decimals. */
+  const dec = (digits) => {
+    if (!formats.has(digits)) {
+      formats.set(
+        digits,
+        new Intl.NumberFormat('fr-FR', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+      );
+    }
+    return formats.get(digits);
+  };
+
+  /** The server's indicator tables: { communes: [...], comparaisons: [...] }. */
+  let descriptors = { communes: [], comparaisons: [] };
+
+  /** A descriptor's text for a kind: `{couverture}` is the kind's coverage definition. */
+  function forKind(text, kind) {
+    const definition = kind && kind.couverture_libelle ? ` ${kind.couverture_libelle}` : '';
+    return String(text || '').replace(' {couverture}', definition);
+  }
+
+  /** The value of a descriptor's field (`couverture.part_couverte`) in a JSON object. */
+  function field(obj, path) {
+    return String(path)
+      .split('.')
+      .reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), obj);
+  }
+
+  /** Display text of a value under its descriptor (decimals, scale, masked « < 5 », oui/non). */
+  function show(d, v) {
+    if (v === null || v === undefined) return '';
+    if (d.genre === 'oui_non') return v === true ? 'oui' : v === false ? 'non (zone blanche)' : '';
+    if (d.genre === 'texte') return String(v);
+    if (typeof v === 'string') return v; // masked by the server
+    return dec(d.decimales).format(v * (d.echelle || 1));
+  }
 
   const view = {
     data: null, // the last /api/diagnostic answer
@@ -37,13 +62,6 @@
     sort: { key: 'nom', asc: true },
     seq: 0,
   };
-
-  /** A value that may be masked by the server ("< 5"). */
-  function masked(v, fmt) {
-    if (v === null || v === undefined) return '';
-    if (typeof v === 'string') return v;
-    return fmt(v);
-  }
 
   /** Sort key of a possibly masked value: masked counts sort between 0 and 5. */
   function sortValue(v) {
@@ -129,6 +147,7 @@
     }
     params.set('max_km', String(km));
     if ($('diagnostic-masquer').checked) params.set('masquer', 'oui');
+    params.set('couverture', $('diagnostic-couverture').value || 'auto');
     const seq = ++view.seq;
     $('diagnostic-lancer').disabled = true;
     M.status('Calcul du diagnostic…');
@@ -140,6 +159,7 @@
         return;
       }
       view.data = r.body;
+      if (r.body.descripteurs) descriptors = r.body.descripteurs;
       view.query = params;
       view.kind = kinds[0];
       render();
@@ -192,12 +212,14 @@
       const select = el('select', { id: 'diagnostic-type-carte' });
       select.addEventListener('change', () => {
         view.kind = select.value;
+        fillIndicators($('diagnostic-indicateur-carte'), kindInfo(view.kind));
+        fillIndicators($('diagnostic-indicateur'), kindInfo(view.kind));
         renderMap();
+        renderComparisons();
         renderDownloads();
         renderTable();
       });
       const indicator = el('select', { id: 'diagnostic-indicateur-carte' });
-      for (const [id, label] of Object.entries(INDICATORS)) indicator.append(el('option', { value: id, text: label }));
       indicator.addEventListener('change', () => {
         $('diagnostic-indicateur').value = indicator.value;
         renderMap();
@@ -215,7 +237,24 @@
     select.textContent = '';
     for (const k of view.data.types || []) select.append(el('option', { value: k.id, text: k.libelle }));
     select.value = view.kind;
+    fillIndicators($('diagnostic-indicateur-carte'), kindInfo(view.kind));
+    fillIndicators($('diagnostic-indicateur'), kindInfo(view.kind));
     $('diagnostic-indicateur-carte').value = $('diagnostic-indicateur').value;
+  }
+
+  /** The mappable indicators as options, labelled for a kind; keeps the chosen one. */
+  function fillIndicators(select, kind) {
+    const chosen = select.value || 'densite';
+    select.textContent = '';
+    for (const d of descriptors.communes.filter((x) => x.carte)) {
+      select.append(el('option', { value: d.id, text: forKind(d.libelle, kind) }));
+    }
+    select.value = chosen;
+    if (!select.value && select.options.length) select.value = select.options[0].value;
+  }
+
+  function descriptor(id) {
+    return descriptors.communes.find((d) => d.id === id) || { id, libelle: id };
   }
 
   function indicator() {
@@ -231,34 +270,44 @@
 
   function renderMap() {
     const img = $('diagnostic-image');
-    const label = `${INDICATORS[indicator()]} – ${kindInfo(view.kind).libelle} – ${view.data.territoire.nom}`;
+    const kind = kindInfo(view.kind);
+    const label = `${forKind(descriptor(indicator()).libelle, kind)} – ${kind.libelle} – ${view.data.territoire.nom}`;
     img.alt = `Carte des communes : ${label}`;
     img.removeAttribute('src');
     img.src = 'api/diagnostic/carte.svg?' + mapQuery();
     $('diagnostic-legende').textContent = `Carte : ${label}. Légende et sources dans l'image.`;
+    renderCoverageDefinition();
+  }
+
+  /** Says which definition of « covered » the shown kind uses, beside the map and tables. */
+  function renderCoverageDefinition() {
+    const kind = kindInfo(view.kind);
+    const text = kind.couverture_definition
+      ? `${kind.libelle} – ${kind.couverture_definition}.`
+      : '';
+    $('diagnostic-couverture-definition').textContent = text;
+    $('diagnostic-couverture-definition').dataset.definition = kind.couverture || '';
   }
 
   function renderComparisons() {
     const table = $('diagnostic-comparaisons');
     table.textContent = '';
-    const headers = ['Niveau', 'Nom', 'Population', 'Effectif', 'Densité /10 000 hab.', 'Population couverte', 'APL moyenne /10 000', 'Distance moyenne (km)'];
+    const kind = kindInfo(view.kind);
+    const shown = descriptors.comparaisons;
+    const headers = ['Niveau', 'Nom', ...shown.map((d) => forKind(d.entete, kind))];
     table.append(el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col', text: h })))));
     const body = el('tbody');
     for (const a of view.data.comparaisons || []) {
       const c = (a.indicateurs || []).find((x) => x.type === view.kind) || {};
-      const cov = c.couverture || {};
       body.append(
         el(
           'tr',
           {},
           el('td', { text: LEVELS[a.niveau] || a.niveau }),
           el('th', { scope: 'row', text: a.nom }),
-          el('td', { class: 'nombre', text: intFormat.format(a.population || 0) }),
-          el('td', { class: 'nombre', text: masked(c.effectif, (v) => intFormat.format(v)) }),
-          el('td', { class: 'nombre', text: masked(c.densite_10000, (v) => dec2.format(v)) }),
-          el('td', { class: 'nombre', text: typeof cov.part_couverte === 'number' ? pct.format(cov.part_couverte) : '' }),
-          el('td', { class: 'nombre', text: typeof c.apl_moyenne_10000 === 'number' ? dec2.format(c.apl_moyenne_10000) : '' }),
-          el('td', { class: 'nombre', text: typeof c.distance_moyenne_km === 'number' ? dec1.format(c.distance_moyenne_km) : '' })
+          ...shown.map((d) =>
+            el('td', { class: 'nombre', 'data-indicateur': d.id, text: show(d, field(d.par_type ? c : a, d.champ)) })
+          )
         )
       );
     }
@@ -305,7 +354,9 @@
     };
     row('Offre', p.source_libelle);
     row('Trajet', p.modele_trajet_libelle);
-    row('Seuil de couverture', p.seuil_couverture_libelle);
+    row('Couverture demandée', p.couverture_demandee_libelle);
+    for (const k of view.data.types || []) row(`Couverture – ${k.libelle}`, k.couverture_libelle);
+    row('Seuil de couverture (par distance)', p.seuil_couverture_libelle);
     row('Accessibilité 2SFCA', p.decroissance_2sfca_libelle);
     row('Point de la commune', p.point_commune);
     row('Offre pondérée par la capacité', p.offre_ponderee_par_capacite ? 'oui' : 'non');
@@ -321,60 +372,33 @@
     for (const w of view.data.avertissements || []) warnings.append(el('li', { text: w }));
   }
 
-  const COLUMNS = [
-    { key: 'nom', label: 'Commune', get: (r) => r.nom, text: (r) => r.nom, head: true },
-    { key: 'code', label: 'Code', get: (r) => r.code, text: (r) => r.code },
-    {
-      key: 'population',
-      label: 'Population',
-      get: (r) => r.population,
-      text: (r) => (typeof r.population === 'number' ? intFormat.format(r.population) : 'inconnue'),
-      num: true,
-    },
-    { key: 'effectif', label: 'Effectif', get: (r, c) => c.effectif, text: (r, c) => masked(c.effectif, (v) => intFormat.format(v)), num: true },
-    {
-      key: 'densite',
-      label: 'Densité /10 000 hab.',
-      get: (r, c) => c.densite_10000,
-      text: (r, c) => masked(c.densite_10000, (v) => dec2.format(v)),
-      num: true,
-    },
-    {
-      key: 'distance',
-      label: 'Distance (km)',
-      get: (r, c) => c.distance_km,
-      text: (r, c) => masked(c.distance_km, (v) => dec1.format(v)),
-      num: true,
-    },
-    {
-      key: 'temps',
-      label: 'Temps estimé (min)',
-      estimate: true,
-      get: (r, c) => c.temps_estime_min,
-      text: (r, c) => masked(c.temps_estime_min, (v) => intFormat.format(Math.round(v))),
-      num: true,
-    },
-    {
-      key: 'couverte',
-      label: 'Couverte',
-      get: (r, c) => c.couverte,
-      text: (r, c) => (c.couverte === true ? 'oui' : c.couverte === false ? 'non (zone blanche)' : ''),
-    },
-    {
-      key: 'apl',
-      label: 'APL 2SFCA /10 000',
-      get: (r, c) => c.apl_10000,
-      text: (r, c) => masked(c.apl_10000, (v) => dec2.format(v)),
-      num: true,
-    },
-    { key: 'proche', label: 'Offre la plus proche', get: (r, c) => c.plus_proche_nom, text: (r, c) => c.plus_proche_nom || '' },
-  ];
+  /** Table columns: the commune, its code, then every per-commune indicator of the table. */
+  function columns() {
+    const kind = kindInfo(view.kind);
+    const fromTable = descriptors.communes.map((d) => {
+      const get = (r, c) => field(d.par_type ? c : r, d.champ);
+      return {
+        key: d.id,
+        label: forKind(d.entete, kind),
+        estimate: d.estimation,
+        get,
+        text: (r, c) => (d.id === 'population' && typeof r.population !== 'number' ? 'inconnue' : show(d, get(r, c))),
+        num: d.genre === 'nombre',
+      };
+    });
+    return [
+      { key: 'nom', label: 'Commune', get: (r) => r.nom, text: (r) => r.nom, head: true },
+      { key: 'code', label: 'Code', get: (r) => r.code, text: (r) => r.code },
+      ...fromTable,
+    ];
+  }
 
   function renderTable() {
     const table = $('diagnostic-table');
     table.textContent = '';
     $('diagnostic-table-titre').textContent = `Indicateurs par commune – ${kindInfo(view.kind).libelle}`;
     const headRow = el('tr');
+    const COLUMNS = columns();
     for (const col of COLUMNS) {
       const sorted = view.sort.key === col.key;
       const button = el(
@@ -443,5 +467,14 @@
     renderDownloads();
   });
 
-  M.ready.then(buildForm);
+  M.ready.then(async () => {
+    buildForm();
+    try {
+      const r = await M.request('api/diagnostic/indicateurs');
+      if (r.ok && r.body) descriptors = r.body;
+    } catch (e) {
+      // The labels come with the first diagnostic then.
+    }
+    fillIndicators($('diagnostic-indicateur'), null);
+  });
 })();

@@ -193,3 +193,34 @@ pub fn actor_counts(dir: &Directory, kind: KindId) -> HashMap<InseeCode, u64> {
     }
     out
 }
+
+/// Actors of a kind that have a service area (declared, or implicit for town halls and CCAS).
+pub fn with_service_area(dir: &Directory, kind: KindId) -> usize {
+    let filter = crate::index::ActorFilter {
+        kinds: Some(vec![kind]),
+        ..Default::default()
+    };
+    dir.filter(&filter)
+        .into_iter()
+        .filter(|&i| dir.service_area(i).is_some())
+        .count()
+}
+
+/// For every place (same order): is some actor of `kind` competent for it? This is the
+/// orientation's definition, the same call `/api/orientation` makes for a commune (its code and
+/// its centre, see `orientation::place`); `None` for a place whose code is not a commune code.
+pub fn covered_by_service_area(
+    dir: &Directory,
+    places: &PlaceSet,
+    kind: KindId,
+) -> Vec<Option<bool>> {
+    let kinds = [kind];
+    places
+        .all()
+        .iter()
+        .map(|p| {
+            let code = p.code.parse::<InseeCode>().ok()?;
+            Some(!dir.competent(p.point, Some(code), Some(&kinds)).is_empty())
+        })
+        .collect()
+}

@@ -1,8 +1,14 @@
-//! Distance to the nearest supply and population coverage within a reach.
+//! Distance to the nearest supply and population coverage, under one of two named definitions
+//! ([`CoverageBasis`]):
 //!
-//! A commune is *covered* when its point lies within the reach of at least one supply point.
-//! Every inhabitant is counted once: covered, not covered, or not located (commune without an
-//! outline, so without a point); the three always add up to the total.
+//! - **by service area** (`zone_intervention`): a commune is covered when some structure of
+//!   the kind is competent for it, exactly as `/api/orientation` decides competence
+//!   ([`crate::index::Directory::competent`] with the commune and its centre);
+//! - **by distance** (`distance`): a commune is covered when its point lies within the reach
+//!   of at least one supply point.
+//!
+//! Every inhabitant is counted once: covered, not covered, or undetermined (by distance, a
+//! commune without an outline has no point); the three always add up to the total.
 //!
 //! ```
 //! use maillage::analysis::{coverage, nearest_supply, Place, PlaceSet, SupplyPoint, SupplySet, TravelModel};
@@ -21,7 +27,7 @@
 use serde::Serialize;
 
 use super::inputs::{PlaceSet, SupplySet};
-use super::travel::TravelModel;
+use super::travel::{Reach, TravelModel};
 
 /// The nearest supply point of a place.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -59,19 +65,131 @@ pub fn nearest_supply(
         .collect()
 }
 
-/// Coverage of a set of places (a territory) for a reach.
+/// Which definition of « covered » a figure uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CoverageBasis {
+    /// Some structure of the kind is competent for the commune (its declared service area).
+    #[serde(rename = "zone_intervention")]
+    ServiceArea,
+    /// Some supply point lies within the reach of the commune's point.
+    #[serde(rename = "distance")]
+    Distance,
+}
+
+impl CoverageBasis {
+    /// Id used in CSV column names and parameters (`zone_intervention`, `distance`).
+    pub fn id(self) -> &'static str {
+        match self {
+            CoverageBasis::ServiceArea => "zone_intervention",
+            CoverageBasis::Distance => "distance",
+        }
+    }
+
+    /// Short French label for titles and headers (`par zone d'intervention`,
+    /// `à moins de 10 km à vol d'oiseau`).
+    pub fn short_label(self, reach: &Reach) -> String {
+        match self {
+            CoverageBasis::ServiceArea => "par zone d'intervention".into(),
+            CoverageBasis::Distance => format!("par distance, à moins de {}", reach.label()),
+        }
+    }
+
+    /// Full French definition, said wherever coverage is shown.
+    pub fn definition(self, reach: &Reach) -> String {
+        match self {
+            CoverageBasis::ServiceArea => "couverture par zone d'intervention : commune couverte si une structure de ce type est compétente pour elle (zone d'intervention déclarée, même règle que l'orientation)".into(),
+            CoverageBasis::Distance => format!(
+                "couverture par distance : commune couverte si une offre de ce type est à moins de {} de son centre",
+                reach.label()
+            ),
+        }
+    }
+}
+
+/// The definition asked for: by service area where the kind has service areas (`auto`, the
+/// default), or one definition for every kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum CoverageChoice {
+    /// By service area for kinds with service areas loaded, by distance for the others.
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// By service area; kinds without any service area fall back to distance, with a warning.
+    #[serde(rename = "zone_intervention")]
+    ServiceArea,
+    /// By distance for every kind.
+    #[serde(rename = "distance")]
+    Distance,
+}
+
+impl CoverageChoice {
+    /// Parses `auto`, `zone` (`zone_intervention`, `zone-intervention`) or `distance`.
+    ///
+    /// ```
+    /// use maillage::analysis::coverage::CoverageChoice;
+    /// assert_eq!(CoverageChoice::parse("Zone"), Some(CoverageChoice::ServiceArea));
+    /// assert_eq!(CoverageChoice::parse("distance"), Some(CoverageChoice::Distance));
+    /// assert_eq!(CoverageChoice::parse("rayon"), None);
+    /// ```
+    pub fn parse(s: &str) -> Option<CoverageChoice> {
+        match s.trim().to_lowercase().replace('-', "_").as_str() {
+            "auto" => Some(CoverageChoice::Auto),
+            "zone" | "zone_intervention" | "zones" => Some(CoverageChoice::ServiceArea),
+            "distance" => Some(CoverageChoice::Distance),
+            _ => None,
+        }
+    }
+
+    /// What the parameter accepts, for error messages.
+    pub const EXPECTED: &'static str = "« auto », « zone » (zone d'intervention) ou « distance »";
+
+    /// French label of the choice.
+    pub fn label(self) -> &'static str {
+        match self {
+            CoverageChoice::Auto => {
+                "par zone d'intervention pour les types qui en ont, sinon par distance"
+            }
+            CoverageChoice::ServiceArea => {
+                "par zone d'intervention (par distance pour les types sans zone)"
+            }
+            CoverageChoice::Distance => "par distance pour tous les types",
+        }
+    }
+}
+
+/// For every place (same order): covered by distance (its nearest supply within
+/// `threshold_m`), or `None` when the place has no point.
+pub fn covered_by_distance(
+    places: &PlaceSet,
+    nearest: &[Option<Nearest>],
+    threshold_m: f64,
+) -> Vec<Option<bool>> {
+    places
+        .all()
+        .iter()
+        .zip(nearest)
+        .map(|(p, n)| {
+            p.point
+                .map(|_| n.is_some_and(|n| n.distance_m <= threshold_m))
+        })
+        .collect()
+}
+
+/// Coverage of a set of places (a territory) under one definition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coverage {
-    /// Great-circle threshold in metres.
+    /// The definition of « covered » used.
+    pub definition: CoverageBasis,
+    /// Great-circle threshold in metres (coverage by distance only).
     #[serde(rename = "seuil_m")]
-    pub threshold_m: f64,
+    pub threshold_m: Option<f64>,
     #[serde(rename = "population_totale")]
     pub population_total: u64,
     #[serde(rename = "population_couverte")]
     pub population_covered: u64,
     #[serde(rename = "population_non_couverte")]
     pub population_uncovered: u64,
-    /// Inhabitants of communes without a point: neither covered nor uncovered.
+    /// Inhabitants of communes whose coverage cannot be decided (by distance: no point).
     #[serde(rename = "population_non_localisee")]
     pub population_unlocated: u64,
     /// Covered share of the located population (0–1), `None` when it is zero.
@@ -82,19 +200,39 @@ pub struct Coverage {
     /// Place indexes outside the reach ("zones blanches"), in input order.
     #[serde(skip)]
     pub uncovered: Vec<usize>,
-    /// Place indexes without a point.
+    /// Place indexes whose coverage cannot be decided.
     #[serde(skip)]
     pub unlocated: Vec<usize>,
 }
 
-/// Coverage of the places `members` (indexes into `places`) given their nearest supply.
+/// Coverage by distance of the places `members` (indexes into `places`) given their nearest
+/// supply.
 pub fn coverage(
     places: &PlaceSet,
     nearest: &[Option<Nearest>],
     threshold_m: f64,
     members: &[usize],
 ) -> Coverage {
+    coverage_of(
+        places,
+        &covered_by_distance(places, nearest, threshold_m),
+        members,
+        CoverageBasis::Distance,
+        Some(threshold_m),
+    )
+}
+
+/// Coverage of the places `members` given, for every place, whether it is covered (`None`:
+/// undecided) under the definition `basis`.
+pub fn coverage_of(
+    places: &PlaceSet,
+    covered: &[Option<bool>],
+    members: &[usize],
+    basis: CoverageBasis,
+    threshold_m: Option<f64>,
+) -> Coverage {
     let mut c = Coverage {
+        definition: basis,
         threshold_m,
         population_total: 0,
         population_covered: 0,
@@ -106,20 +244,18 @@ pub fn coverage(
         unlocated: Vec::new(),
     };
     for &i in members {
-        let p = places.get(i);
-        let pop = p.pop();
+        let pop = places.get(i).pop();
         c.population_total += pop;
-        if p.point.is_none() {
-            c.population_unlocated += pop;
-            c.unlocated.push(i);
-            continue;
-        }
-        match nearest[i] {
-            Some(n) if n.distance_m <= threshold_m => {
+        match covered[i] {
+            None => {
+                c.population_unlocated += pop;
+                c.unlocated.push(i);
+            }
+            Some(true) => {
                 c.population_covered += pop;
                 c.communes_covered += 1;
             }
-            _ => {
+            Some(false) => {
                 c.population_uncovered += pop;
                 c.uncovered.push(i);
             }

@@ -10,12 +10,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::build::{
-    actor_counts, bpe_counts, places, resolve_territory, supply_from_actors, supply_from_bpe,
-    SupplySource,
+    actor_counts, bpe_counts, covered_by_service_area, places, resolve_territory,
+    supply_from_actors, supply_from_bpe, with_service_area, SupplySource,
 };
 use super::catchment::{catchments, Catchment};
 use super::cog::{cog_report, CogReport, CommuneFacts};
-use super::coverage::{coverage, nearest_supply, Coverage, Nearest};
+use super::coverage::{
+    coverage_of, covered_by_distance, nearest_supply, Coverage, CoverageBasis, CoverageChoice,
+    Nearest,
+};
 use super::fca::{two_step_fca, weighted_mean, StepDecay};
 use super::inputs::{PlaceSet, SupplySet};
 use super::masking::Masked;
@@ -40,8 +43,11 @@ pub struct DiagnosticParams {
     pub kinds: Vec<String>,
     pub source: SupplySource,
     pub travel: TravelModel,
-    /// Coverage reach ("within X km / Y minutes").
+    /// Coverage reach ("within X km / Y minutes"), for coverage by distance.
     pub coverage: Reach,
+    /// Definition of « covered »: by service area, by distance, or by service area where
+    /// the kind has some (default).
+    pub coverage_by: CoverageChoice,
     pub decay: StepDecay,
     /// Use actors' capacity as supply weight when known (source `acteurs` only).
     pub capacity: bool,
@@ -56,6 +62,7 @@ impl Default for DiagnosticParams {
             source: SupplySource::Actors,
             travel: TravelModel::default(),
             coverage: Reach::Km(10.0),
+            coverage_by: CoverageChoice::Auto,
             decay: StepDecay::default(),
             capacity: false,
             mask_small: false,
@@ -75,6 +82,9 @@ pub struct ParamsReport {
     pub coverage: Reach,
     pub seuil_couverture_libelle: String,
     pub seuil_couverture_m: f64,
+    /// The definition of « covered » asked for (each kind says the one it got).
+    pub couverture_demandee: CoverageChoice,
+    pub couverture_demandee_libelle: String,
     #[serde(rename = "decroissance_2sfca")]
     pub decay: StepDecay,
     pub decroissance_2sfca_libelle: String,
@@ -100,6 +110,14 @@ pub struct KindInfo {
     pub points_offre_nuls: usize,
     /// Actors whose capacity was unknown (weight 1 used).
     pub capacite_inconnue: usize,
+    /// Actors of this kind with a service area.
+    pub structures_avec_zone: usize,
+    /// The definition of « covered » used for this kind.
+    pub couverture: CoverageBasis,
+    /// Short label of that definition (`par zone d'intervention`).
+    pub couverture_libelle: String,
+    /// Full sentence of that definition.
+    pub couverture_definition: String,
 }
 
 /// One kind's figures for one commune.
@@ -116,7 +134,8 @@ pub struct CommuneCell {
     pub temps_estime_min: Option<f64>,
     pub plus_proche_id: Option<String>,
     pub plus_proche_nom: Option<String>,
-    /// Within the coverage reach of some supply; `None` without a point.
+    /// Covered under the kind's definition (`KindInfo::couverture`); `None` when undecided
+    /// (by distance, a commune without a point).
     pub couverte: Option<bool>,
     /// 2SFCA accessibility, supply units per 10 000 inhabitants (same unit as the density).
     pub apl_10000: Option<f64>,
@@ -190,11 +209,13 @@ pub struct Diagnostic {
     pub types: Vec<KindInfo>,
     pub communes: Vec<CommuneRow>,
     pub comparaisons: Vec<AreaRow>,
-    /// Territory communes outside the coverage reach, per kind id.
+    /// Territory communes not covered, per kind id (each kind under its own definition).
     pub zones_blanches: BTreeMap<String, Vec<String>>,
     pub appariement_codes: CogReport,
     pub sources: Vec<SourceRef>,
     pub avertissements: Vec<String>,
+    /// The indicator tables (ids, labels, units, decimals), for the page.
+    pub descripteurs: super::indicators::Descriptors,
 }
 
 /// One kind computed over every loaded commune.
@@ -202,6 +223,8 @@ pub struct KindRun {
     pub kind: KindId,
     pub supplies: SupplySet,
     pub nearest: Vec<Option<Nearest>>,
+    /// Covered, per place, under `info.couverture`.
+    pub covered: Vec<Option<bool>>,
     pub accessibility: Vec<Option<f64>>,
     /// Published count per place (actors or BPE equipment).
     pub counts: Vec<u64>,
@@ -254,6 +277,24 @@ pub fn run_kind(
     };
     let supplies = SupplySet::new(points)?;
     let nearest = nearest_supply(places, &supplies, &params.travel);
+    let with_area = match params.source {
+        SupplySource::Actors => with_service_area(dir, kind),
+        SupplySource::Bpe => 0,
+    };
+    let basis = match params.coverage_by {
+        CoverageChoice::Auto | CoverageChoice::ServiceArea if with_area > 0 => {
+            CoverageBasis::ServiceArea
+        }
+        _ => CoverageBasis::Distance,
+    };
+    let covered = match basis {
+        CoverageBasis::ServiceArea => covered_by_service_area(dir, places, kind),
+        CoverageBasis::Distance => covered_by_distance(
+            places,
+            &nearest,
+            params.coverage.crow_metres(&params.travel),
+        ),
+    };
     let fca = two_step_fca(places, &supplies, &params.decay, &params.travel);
     let counts: Vec<u64> = places
         .all()
@@ -274,11 +315,16 @@ pub fn run_kind(
         offre_atteignant_population: fca.supply_reaching,
         points_offre_nuls: supplies.zero_weight,
         capacite_inconnue: unknown_capacity,
+        structures_avec_zone: with_area,
+        couverture: basis,
+        couverture_libelle: basis.short_label(&params.coverage),
+        couverture_definition: basis.definition(&params.coverage),
     };
     Ok(KindRun {
         kind,
         supplies,
         nearest,
+        covered,
         accessibility: fca.accessibility,
         counts,
         info,
@@ -324,7 +370,13 @@ fn area_row(
                 kind: r.info.id.clone(),
                 effectif: Masked::count(count, params.mask_small),
                 densite_10000: density(count, Some(population), params.mask_small),
-                couverture: coverage(places, &r.nearest, threshold, members),
+                couverture: coverage_of(
+                    places,
+                    &r.covered,
+                    members,
+                    r.info.couverture,
+                    (r.info.couverture == CoverageBasis::Distance).then_some(threshold),
+                ),
                 apl_moyenne_10000: weighted_mean(places, &r.accessibility, members)
                     .map(|a| a * 10_000.0),
                 distance_moyenne_km: (den > 0.0).then(|| num / den),
@@ -406,9 +458,7 @@ pub fn diagnose(
                             temps_estime_min: n.map(|n| n.minutes),
                             plus_proche_id: s.map(|s| s.key.clone()),
                             plus_proche_nom: s.map(|s| s.label.clone()),
-                            couverte: p
-                                .point
-                                .map(|_| n.is_some_and(|n| n.distance_m <= threshold)),
+                            couverte: r.covered[i],
                             apl_10000: r.accessibility[i].map(|a| a * 10_000.0),
                         }
                     })
@@ -534,6 +584,20 @@ pub fn diagnose(
                 params.source.label()
             ));
         }
+        if params.coverage_by == CoverageChoice::ServiceArea
+            && r.info.couverture == CoverageBasis::Distance
+        {
+            avertissements.push(format!(
+                "aucune zone d'intervention chargée pour « {} »{} : couverture par distance ({})",
+                r.info.libelle,
+                if params.source == SupplySource::Bpe {
+                    " (offre BPE, sans structures)"
+                } else {
+                    ""
+                },
+                params.coverage.label()
+            ));
+        }
         if r.info.points_offre_nuls > 0 {
             avertissements.push(format!(
                 "{} point(s) d'offre « {} » d'effectif nul ignoré(s)",
@@ -574,6 +638,8 @@ pub fn diagnose(
         coverage: params.coverage,
         seuil_couverture_libelle: params.coverage.label(),
         seuil_couverture_m: threshold,
+        couverture_demandee: params.coverage_by,
+        couverture_demandee_libelle: params.coverage_by.label().into(),
         decay: params.decay.clone(),
         decroissance_2sfca_libelle: params.decay.describe(),
         offre_ponderee_par_capacite: params.capacity,
@@ -611,6 +677,7 @@ pub fn diagnose(
             })
             .collect(),
         avertissements,
+        descripteurs: super::indicators::DESCRIPTORS,
     };
     Ok(Computed {
         diagnostic,
@@ -628,8 +695,9 @@ pub fn method_notes(params: &DiagnosticParams) -> Vec<String> {
         "Distance : du centroïde géométrique de la commune (aucun point pondéré par la population n'est disponible) à l'offre la plus proche, à vol d'oiseau (grand cercle, rayon terrestre moyen 6 371 008,8 m).".into(),
         format!("Temps : {}.", params.travel.describe()),
         format!(
-            "Couverture : part des habitants dont la commune est à moins de {} d'au moins une offre ; les autres communes forment les « zones blanches ».",
-            params.coverage.label()
+            "Couverture : part des habitants des communes couvertes ; les autres communes forment les « zones blanches ». Deux définitions, nommées pour chaque type : par zone d'intervention (une structure du type est compétente pour la commune, même règle que l'orientation) ou par distance (une offre à moins de {} du centre de la commune). Demandée : {}.",
+            params.coverage.label(),
+            params.coverage_by.label()
         ),
         format!(
             "Accessibilité (2SFCA, à la manière de l'APL de la DREES) : Rⱼ = Sⱼ ÷ Σ W(dᵢⱼ)·Pᵢ puis Aᵢ = Σ W(dᵢⱼ)·Rⱼ, exprimée pour 10 000 habitants ; paliers {} (paramétrables, à vérifier avec la note de méthode de la DREES).",

@@ -22,6 +22,7 @@ pub mod cog;
 pub mod coverage;
 pub mod diagnostic;
 pub mod fca;
+pub mod indicators;
 pub mod inputs;
 pub mod masking;
 pub mod regions;
@@ -29,7 +30,10 @@ pub mod travel;
 
 pub use build::{resolve_territory, SupplySource};
 pub use catchment::{around, catchments, Catchment};
-pub use coverage::{coverage, nearest_supply, Coverage, Nearest};
+pub use coverage::{
+    coverage, coverage_of, covered_by_distance, nearest_supply, Coverage, CoverageBasis,
+    CoverageChoice, Nearest,
+};
 pub use diagnostic::{diagnose, Computed, Diagnostic, DiagnosticParams, KindRun};
 pub use fca::{two_step_fca, weighted_mean, DecayUnit, FcaResult, StepDecay};
 pub use inputs::{Place, PlaceSet, PointKind, SupplyPoint, SupplySet};

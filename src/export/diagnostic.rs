@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::csv_actors::CsvOptions;
-use super::map::{choropleth_svg, svg_to_png, MapArea, MapError, MapSpec};
+use super::map::{choropleth_svg, fr_fixed, svg_to_png, MapArea, MapError, MapSpec};
+use crate::analysis::indicators::{
+    commune_indicator, CommuneIndicator, Genre, Val, COMMUNE_INDICATORS,
+};
 use crate::analysis::masking::Masked;
 use crate::analysis::{diagnose, AnalysisError, Computed, DiagnosticParams};
 use crate::index::Directory;
@@ -26,83 +29,35 @@ pub enum ExportError {
     },
     #[error(transparent)]
     Map(#[from] MapError),
-    #[error("indicateur « {0} » inconnu ; attendu : effectif, densite, distance, temps, couverture, apl ou population")]
+    #[error("indicateur « {0} » inconnu ; attendu : {ids}", ids = mappable_ids().join(", "))]
     UnknownIndicator(String),
     #[error("type « {0} » absent du diagnostic ; types calculés : {1}")]
     KindNotInDiagnostic(String, String),
 }
 
-/// An indicator that can be mapped or exported per commune.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Indicator {
-    Count,
-    Density,
-    Distance,
-    Time,
-    Covered,
-    Apl,
-    Population,
+/// A per-commune indicator (a line of [`COMMUNE_INDICATORS`]).
+pub type Indicator = &'static CommuneIndicator;
+
+/// A mappable indicator by its id (`densite`, `APL`…).
+pub fn parse_indicator(s: &str) -> Result<Indicator, ExportError> {
+    commune_indicator(s)
+        .filter(|d| d.carte)
+        .ok_or_else(|| ExportError::UnknownIndicator(s.to_string()))
 }
 
-impl Indicator {
-    pub const ALL: [Indicator; 7] = [
-        Indicator::Count,
-        Indicator::Density,
-        Indicator::Distance,
-        Indicator::Time,
-        Indicator::Covered,
-        Indicator::Apl,
-        Indicator::Population,
-    ];
-
-    /// Parses the French id (`densite`, `apl`…).
-    pub fn parse(s: &str) -> Result<Indicator, ExportError> {
-        let f = deunicode::deunicode(s.trim()).to_lowercase();
-        Indicator::ALL
-            .into_iter()
-            .find(|i| i.id() == f)
-            .ok_or_else(|| ExportError::UnknownIndicator(s.to_string()))
-    }
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Indicator::Count => "effectif",
-            Indicator::Density => "densite",
-            Indicator::Distance => "distance",
-            Indicator::Time => "temps",
-            Indicator::Covered => "couverture",
-            Indicator::Apl => "apl",
-            Indicator::Population => "population",
-        }
-    }
-
-    /// Legend label with unit.
-    pub fn label(self) -> &'static str {
-        match self {
-            Indicator::Count => "Effectif (nombre)",
-            Indicator::Density => "Densité pour 10 000 habitants",
-            Indicator::Distance => "Distance à l'offre la plus proche (km à vol d'oiseau)",
-            Indicator::Time => "Temps estimé vers l'offre la plus proche (min, estimation)",
-            Indicator::Covered => "Commune couverte (1 = oui, 0 = zone blanche)",
-            Indicator::Apl => "Accessibilité 2SFCA pour 10 000 habitants",
-            Indicator::Population => "Population municipale",
-        }
-    }
+/// Ids of the mappable indicators, for messages and the API description.
+pub fn mappable_ids() -> Vec<&'static str> {
+    COMMUNE_INDICATORS
+        .iter()
+        .filter(|d| d.carte)
+        .map(|d| d.id)
+        .collect()
 }
 
 /// The value of an indicator for the `k`-th kind and the `row`-th commune of the diagnosis.
 pub fn value(c: &Computed, row: usize, k: usize, ind: Indicator) -> Option<f64> {
     let r = &c.diagnostic.communes[row];
-    let cell = r.indicateurs.get(k)?;
-    match ind {
-        Indicator::Count => cell.effectif.value().map(|v| v as f64),
-        Indicator::Density => cell.densite_10000.and_then(|d| d.value()),
-        Indicator::Distance => cell.distance_km,
-        Indicator::Time => cell.temps_estime_min,
-        Indicator::Covered => cell.couverte.map(|b| if b { 1.0 } else { 0.0 }),
-        Indicator::Apl => cell.apl_10000,
-        Indicator::Population => r.population.map(|p| p as f64),
-    }
+    ind.value(r, r.indicateurs.get(k)?).number()
 }
 
 /// Index of a kind id in the diagnosis.
@@ -125,52 +80,94 @@ pub fn kind_index(c: &Computed, kind: Option<&str>) -> Result<usize, ExportError
         })
 }
 
-fn num(x: Option<f64>, decimals: usize, comma: bool) -> String {
-    match x {
-        Some(v) => {
-            let s = format!("{v:.decimals$}");
-            if comma {
-                s.replace('.', ",")
-            } else {
-                s
-            }
+fn num(v: f64, decimals: usize, comma: bool) -> String {
+    let s = format!("{v:.decimals$}");
+    if comma {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
+/// A value as CSV text: numbers with the table's decimals (decimal comma with `;`), « < 5 »
+/// when masked, `oui`/`non`, empty when missing.
+pub fn csv_text(v: Val<'_>, decimals: usize, comma: bool) -> String {
+    match v {
+        Val::Num(Some(Masked::Value(x))) => num(x, decimals, comma),
+        Val::Num(Some(Masked::Small)) => "< 5".into(),
+        Val::Flag(Some(b)) => if b { "oui" } else { "non" }.into(),
+        Val::Text(Some(t)) => t.to_string(),
+        Val::Num(None) | Val::Flag(None) | Val::Text(None) => String::new(),
+    }
+}
+
+/// A value as display text (HTML report): French numbers with the table's decimals, « < 5 »
+/// when masked, `oui`/`non`, « – » when missing. Not escaped.
+pub fn display_text(v: Val<'_>, decimals: usize) -> String {
+    match v {
+        Val::Num(Some(Masked::Value(x))) => fr_fixed(x, decimals),
+        Val::Num(None) | Val::Flag(None) | Val::Text(None) => "–".into(),
+        other => csv_text(other, decimals, true),
+    }
+}
+
+/// A value as JSON (GeoJSON properties): whole numbers for 0 decimals, `"< 5"` when masked.
+pub fn json_value(v: Val<'_>, decimals: usize) -> Value {
+    match v {
+        Val::Num(Some(Masked::Value(x))) if decimals == 0 && x.fract() == 0.0 => json!(x as i64),
+        Val::Num(Some(Masked::Value(x))) => json!(x),
+        Val::Num(Some(Masked::Small)) => json!("< 5"),
+        Val::Flag(b) => json!(b),
+        Val::Text(t) => json!(t),
+        Val::Num(None) => Value::Null,
+    }
+}
+
+/// Commune identity columns, before the indicators.
+const IDENTITY: [&str; 3] = ["code_insee", "commune", "departement"];
+
+/// One CSV/GeoJSON column: its name and the value it holds for a commune.
+struct Column {
+    name: String,
+    ind: Indicator,
+    /// Kind index, for per-kind indicators.
+    kind: usize,
+}
+
+/// Indicator columns: per-commune ones, then every per-kind one for each kind.
+fn columns(c: &Computed) -> Vec<Column> {
+    let types = &c.diagnostic.types;
+    let mut out = Vec::new();
+    if let Some(first) = types.first() {
+        for ind in COMMUNE_INDICATORS.iter().filter(|d| !d.per_kind) {
+            out.push(Column {
+                name: ind.column_for(first),
+                ind,
+                kind: 0,
+            });
         }
-        None => String::new(),
     }
+    for (k, t) in types.iter().enumerate() {
+        for ind in COMMUNE_INDICATORS.iter().filter(|d| d.per_kind) {
+            out.push(Column {
+                name: ind.column_for(t),
+                ind,
+                kind: k,
+            });
+        }
+    }
+    out
 }
 
-fn masked_num(x: Option<Masked<f64>>, decimals: usize, comma: bool) -> String {
-    match x {
-        Some(Masked::Small) => "< 5".into(),
-        Some(Masked::Value(v)) => num(Some(v), decimals, comma),
-        None => String::new(),
-    }
-}
-
-/// CSV headers: commune columns, then 7 columns per kind.
+/// CSV headers: commune identity, per-commune indicators, `localisee`, then the per-kind
+/// indicators of each kind (`<type>_<colonne>`, the coverage column naming its definition).
 pub fn csv_headers(c: &Computed) -> Vec<String> {
-    let mut h: Vec<String> = [
-        "code_insee",
-        "commune",
-        "departement",
-        "population",
-        "localisee",
-    ]
-    .map(String::from)
-    .to_vec();
-    for t in &c.diagnostic.types {
-        for col in [
-            "effectif",
-            "densite_10000_hab",
-            "distance_km",
-            "temps_estime_min",
-            "offre_la_plus_proche",
-            "couverte",
-            "apl_10000_hab",
-        ] {
-            h.push(format!("{}_{col}", t.id));
-        }
-    }
+    let cols = columns(c);
+    let split = cols.iter().take_while(|col| !col.ind.per_kind).count();
+    let mut h: Vec<String> = IDENTITY.map(String::from).to_vec();
+    h.extend(cols[..split].iter().map(|col| col.name.clone()));
+    h.push("localisee".into());
+    h.extend(cols[split..].iter().map(|col| col.name.clone()));
     h
 }
 
@@ -197,27 +194,17 @@ pub fn write_csv<W: Write>(c: &Computed, opts: CsvOptions, mut out: W) -> std::i
         .delimiter(opts.delimiter)
         .from_writer(out);
     w.write_record(csv_headers(c))?;
+    let cols = columns(c);
+    let split = cols.iter().take_while(|col| !col.ind.per_kind).count();
     for r in &c.diagnostic.communes {
-        let mut rec: Vec<String> = vec![
-            r.code.clone(),
-            r.nom.clone(),
-            r.departement.clone(),
-            r.population.map(|p| p.to_string()).unwrap_or_default(),
-            if r.localisee { "oui" } else { "non" }.into(),
-        ];
-        for cell in &r.indicateurs {
-            rec.push(cell.effectif.to_string());
-            rec.push(masked_num(cell.densite_10000, 2, comma));
-            rec.push(num(cell.distance_km, 2, comma));
-            rec.push(num(cell.temps_estime_min, 1, comma));
-            rec.push(cell.plus_proche_nom.clone().unwrap_or_default());
-            rec.push(match cell.couverte {
-                Some(true) => "oui".into(),
-                Some(false) => "non".into(),
-                None => String::new(),
-            });
-            rec.push(num(cell.apl_10000, 3, comma));
-        }
+        let text = |col: &Column| match r.indicateurs.get(col.kind) {
+            Some(cell) => csv_text(col.ind.value(r, cell), col.ind.decimals, comma),
+            None => String::new(),
+        };
+        let mut rec: Vec<String> = vec![r.code.clone(), r.nom.clone(), r.departement.clone()];
+        rec.extend(cols[..split].iter().map(text));
+        rec.push(if r.localisee { "oui" } else { "non" }.into());
+        rec.extend(cols[split..].iter().map(text));
         w.write_record(&rec)?;
     }
     w.flush()?;
@@ -225,35 +212,26 @@ pub fn write_csv<W: Write>(c: &Computed, opts: CsvOptions, mut out: W) -> std::i
 }
 
 /// The territory's communes as a GeoJSON FeatureCollection (WGS84) with every indicator as a
-/// flat property (`<type>_densite_10000_hab`…), as in the CSV.
+/// flat property named as the CSV column (`<type>_densite_10000_hab`…); the indicator table
+/// (labels, units) and the kinds with their coverage definition come along.
 pub fn geojson(dir: &Directory, c: &Computed) -> Value {
-    let headers = csv_headers(c);
+    let cols = columns(c);
     let features: Vec<Value> = c
         .diagnostic
         .communes
         .iter()
         .map(|r| {
             let mut props = Map::new();
-            props.insert(headers[0].clone(), json!(r.code));
-            props.insert(headers[1].clone(), json!(r.nom));
-            props.insert(headers[2].clone(), json!(r.departement));
-            props.insert(headers[3].clone(), json!(r.population));
-            props.insert(headers[4].clone(), json!(r.localisee));
-            let mut h = 5;
-            for cell in &r.indicateurs {
-                let vals = [
-                    serde_json::to_value(cell.effectif).unwrap_or(Value::Null),
-                    serde_json::to_value(cell.densite_10000).unwrap_or(Value::Null),
-                    json!(cell.distance_km),
-                    json!(cell.temps_estime_min),
-                    json!(cell.plus_proche_nom),
-                    json!(cell.couverte),
-                    json!(cell.apl_10000),
-                ];
-                for v in vals {
-                    props.insert(headers[h].clone(), v);
-                    h += 1;
-                }
+            props.insert(IDENTITY[0].into(), json!(r.code));
+            props.insert(IDENTITY[1].into(), json!(r.nom));
+            props.insert(IDENTITY[2].into(), json!(r.departement));
+            props.insert("localisee".into(), json!(r.localisee));
+            for col in &cols {
+                let v = match r.indicateurs.get(col.kind) {
+                    Some(cell) => json_value(col.ind.value(r, cell), col.ind.decimals),
+                    None => Value::Null,
+                };
+                props.insert(col.name.clone(), v);
             }
             let geometry = r
                 .code
@@ -271,29 +249,9 @@ pub fn geojson(dir: &Directory, c: &Computed) -> Value {
         "features": features,
         "territoire": c.diagnostic.territoire,
         "parametres": c.diagnostic.parametres,
+        "types": c.diagnostic.types,
+        "descripteurs": c.diagnostic.descripteurs,
     })
-}
-
-/// Today's date (UTC) as `YYYY-MM-DD`.
-pub fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    civil_date(secs / 86_400)
-}
-
-/// `YYYY-MM-DD` of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_date(days: u64) -> String {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Source line for maps and reports (distinct source names with their dates).
@@ -332,49 +290,37 @@ pub fn map_spec(dir: &Directory, c: &Computed, k: usize, ind: Indicator, date: &
             })
         })
         .collect();
-    let title = if ind == Indicator::Population {
-        format!("{} – population", c.diagnostic.territoire.nom)
-    } else {
+    let title = if ind.per_kind {
         format!(
-            "{} – {} ({})",
+            "{} – {} : {}",
             c.diagnostic.territoire.nom,
             t.libelle,
-            ind.id()
+            ind.header_for(t)
         )
+    } else {
+        format!("{} – {}", c.diagnostic.territoire.nom, ind.label)
     };
     let mut spec = MapSpec::new(
         &title,
-        ind.label(),
+        &ind.label_for(t),
         &sources_line(c),
         &format!(
             "Carte produite le {date} par maillage ; {} ; {}",
-            c.diagnostic.parametres.seuil_couverture_libelle,
-            c.diagnostic.parametres.modele_trajet_libelle
+            t.couverture_definition, c.diagnostic.parametres.modele_trajet_libelle
         ),
         areas,
     );
+    spec.decimals = Some(ind.decimals);
+    if ind.genre == Genre::Flag {
+        spec.categories = Some(vec![
+            (0.0, "non (zone blanche)".into()),
+            (1.0, "oui".into()),
+        ]);
+    }
     if c.diagnostic.parametres.masquage_petits_effectifs {
         spec.no_data_label = "non disponible ou masqué (< 5)".into();
     }
     spec
-}
-
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let tmp = path.with_extension(format!(
-        "{}.tmp{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
 }
 
 /// Files written by [`write_report`].
@@ -384,8 +330,8 @@ pub struct ReportFiles {
     pub diagnostic: crate::analysis::Diagnostic,
 }
 
-/// Indicators mapped in a report, per kind.
-pub const REPORT_MAPS: [Indicator; 3] = [Indicator::Density, Indicator::Apl, Indicator::Distance];
+/// Ids of the indicators mapped in a report, per kind.
+pub const REPORT_MAPS: [&str; 4] = ["densite", "apl", "distance", "couverture"];
 
 /// Runs the diagnosis and writes everything into `out_dir` (created if needed): the JSON,
 /// the commune CSV in the given dialect, GeoJSON, SVG and PNG maps and a self-contained HTML report.
@@ -401,11 +347,14 @@ pub fn write_report(
         path: out_dir.display().to_string(),
         source,
     })?;
-    let date = today();
+    let date = crate::util::date::today();
     let mut files: Vec<PathBuf> = Vec::new();
     let mut put = |name: &str, bytes: &[u8]| -> Result<(), ExportError> {
         let p = out_dir.join(name);
-        write_atomic(&p, bytes)?;
+        crate::util::fs::write_atomic(&p, bytes).map_err(|source| ExportError::Io {
+            path: p.display().to_string(),
+            source,
+        })?;
         files.push(p);
         Ok(())
     };
@@ -422,9 +371,10 @@ pub fn write_report(
     put("communes.geojson", &gj)?;
     let mut maps = Vec::new();
     for (k, t) in c.diagnostic.types.iter().enumerate() {
-        for ind in REPORT_MAPS {
+        for id in REPORT_MAPS {
+            let ind = parse_indicator(id)?;
             let svg = choropleth_svg(&map_spec(dir, &c, k, ind, &date));
-            let stem = format!("carte-{}-{}", t.id, ind.id());
+            let stem = format!("carte-{}-{}", t.id, ind.id);
             put(&format!("{stem}.svg"), svg.as_bytes())?;
             put(&format!("{stem}.png"), &svg_to_png(&svg)?)?;
             maps.push((k, ind, svg));
@@ -443,16 +393,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_date(0), "1970-01-01");
-        assert_eq!(civil_date(19_723), "2024-01-01");
-        assert_eq!(civil_date(19_782), "2024-02-29");
-    }
-
-    #[test]
     fn indicators_parse_in_french() {
-        assert_eq!(Indicator::parse("densité").unwrap(), Indicator::Density);
-        assert_eq!(Indicator::parse("APL").unwrap(), Indicator::Apl);
-        assert!(Indicator::parse("x").is_err());
+        assert_eq!(parse_indicator("densité").unwrap().id, "densite");
+        assert_eq!(parse_indicator("APL").unwrap().id, "apl");
+        assert!(parse_indicator("x").is_err());
+        // Text columns are not mappable.
+        assert!(parse_indicator("plus_proche").is_err());
     }
 }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use super::csv_actors::CsvOptions;
 use super::diagnostic::{write_report, ExportError};
 use super::map::fr_value;
-use crate::analysis::{DecayUnit, DiagnosticParams, Reach, StepDecay, SupplySource, TravelModel};
+use crate::analysis::{
+    CoverageChoice, DecayUnit, DiagnosticParams, Reach, StepDecay, SupplySource, TravelModel,
+};
 use crate::index::Directory;
 
 /// Arguments of `maillage diagnostic`.
@@ -27,7 +29,11 @@ pub struct DiagnosticArgs {
     /// Source de l'offre : acteurs (annuaire) ou bpe (effectifs INSEE par commune).
     #[arg(long, default_value = "acteurs")]
     pub source: String,
-    /// Seuil de couverture en km à vol d'oiseau (10 par défaut).
+    /// Définition de « couvert » : auto (par zone d'intervention pour les types qui en ont,
+    /// sinon par distance), zone (zone d'intervention) ou distance.
+    #[arg(long = "couverture", default_value = "auto")]
+    pub coverage_by: String,
+    /// Seuil de couverture par distance en km à vol d'oiseau (10 par défaut).
     #[arg(long = "max-km", conflicts_with = "max_minutes")]
     pub max_km: Option<f64>,
     /// Seuil de couverture en minutes de trajet estimé.
@@ -76,6 +82,8 @@ impl DiagnosticArgs {
             (None, None) => Reach::Km(10.0),
         };
         coverage.validate()?;
+        let coverage_by = CoverageChoice::parse(&self.coverage_by)
+            .ok_or_else(|| bad("couverture", CoverageChoice::EXPECTED, &self.coverage_by))?;
         let unit = match self.unit.as_str() {
             "minutes" | "min" => DecayUnit::Minutes,
             "km" => DecayUnit::Km,
@@ -130,6 +138,7 @@ impl DiagnosticArgs {
                 source,
                 travel,
                 coverage,
+                coverage_by,
                 decay,
                 capacity: self.capacity,
                 mask_small: self.mask_small,
@@ -164,7 +173,7 @@ pub fn run<W: Write>(
         let a = &d.comparaisons[0].indicateurs[k];
         writeln!(
             out,
-            "  {} : effectif {}, densité {} /10 000, couverture {} ({}), APL moyenne {} /10 000",
+            "  {} : effectif {}, densité {} /10 000, population couverte {} ({}), APL moyenne {} /10 000",
             t.libelle,
             a.effectif,
             a.densite_10000
@@ -174,7 +183,7 @@ pub fn run<W: Write>(
                 .share
                 .map(|s| format!("{} %", fr_value(s * 100.0)))
                 .unwrap_or_else(|| "–".into()),
-            d.parametres.seuil_couverture_libelle,
+            t.couverture_libelle,
             a.apl_moyenne_10000
                 .map(fr_value)
                 .unwrap_or_else(|| "–".into())

@@ -3,10 +3,11 @@
 
 use std::fmt::Write;
 
-use super::diagnostic::{sources_line, Indicator};
-use super::map::{fr_value, xml_escape};
-use crate::analysis::masking::Masked;
+use super::diagnostic::{display_text, sources_line, Indicator};
+use super::map::fr_value;
+use crate::analysis::indicators::{Genre, AREA_INDICATORS, COMMUNE_INDICATORS};
 use crate::analysis::Computed;
+use crate::util::escape::html;
 
 const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:11pt;color:#222;max-width:1100px;margin:auto;padding:1em}\
 h1{font-size:18pt}h2{font-size:14pt;border-bottom:1px solid #999;margin-top:1.5em}\
@@ -15,27 +16,19 @@ th{background:#eee}td.t,th.t{text-align:left}.note{color:#555;font-size:9pt}\
 figure{margin:1em 0;page-break-inside:avoid}figure svg{max-width:100%;height:auto}\
 @media print{body{max-width:none}h2{page-break-before:always}h2.first{page-break-before:avoid}a{color:inherit}}";
 
-fn opt(x: Option<f64>) -> String {
-    x.map(fr_value).unwrap_or_else(|| "–".into())
-}
-
-fn masked(x: Option<Masked<f64>>) -> String {
-    match x {
-        Some(Masked::Small) => "&lt; 5".into(),
-        Some(Masked::Value(v)) => fr_value(v),
-        None => "–".into(),
+/// The text with its first letter in upper case.
+fn first_upper(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map(|s| format!("{} %", fr_value(s * 100.0)))
-        .unwrap_or_else(|| "–".into())
 }
 
 /// Renders the report; `maps` are `(kind index, indicator, svg)`.
 pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str) -> String {
     let d = &c.diagnostic;
-    let e = |s: &str| xml_escape(s);
+    let e = |s: &str| html(s);
     let mut h = String::new();
     let _ = write!(
         h,
@@ -63,23 +56,25 @@ pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str
     for (k, t) in d.types.iter().enumerate() {
         let _ = write!(
             h,
-            "<h3>{}</h3><table><tr><th class=\"t\">Zone</th><th>Population</th><th>Effectif</th><th>Densité /10 000</th><th>Population couverte</th><th>Part couverte</th><th>Distance moyenne (km)</th><th>APL moyenne /10 000</th></tr>",
-            e(&t.libelle)
+            "<h3>{}</h3><p class=\"note\">{}.</p><table><tr><th class=\"t\">Zone</th>",
+            e(&t.libelle),
+            e(&first_upper(&t.couverture_definition))
         );
+        for ind in AREA_INDICATORS {
+            let _ = write!(h, "<th>{}</th>", e(&ind.header_for(t)));
+        }
+        h.push_str("</tr>");
         for a in &d.comparaisons {
             let cell = &a.indicateurs[k];
-            let _ = write!(
-                h,
-                "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                e(&a.nom),
-                fr_value(a.population as f64),
-                cell.effectif.to_string().replace('<', "&lt;"),
-                masked(cell.densite_10000),
-                fr_value(cell.couverture.population_covered as f64),
-                pct(cell.couverture.share),
-                opt(cell.distance_moyenne_km),
-                opt(cell.apl_moyenne_10000)
-            );
+            let _ = write!(h, "<tr><td class=\"t\">{}</td>", e(&a.nom));
+            for ind in AREA_INDICATORS {
+                let _ = write!(
+                    h,
+                    "<td>{}</td>",
+                    e(&display_text(ind.value(a, cell), ind.decimals))
+                );
+            }
+            h.push_str("</tr>");
         }
         h.push_str("</table>");
         if let Some(z) = d.zones_blanches.get(&t.id) {
@@ -92,7 +87,7 @@ pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str
             let _ = write!(
                 h,
                 "<p class=\"note\">Zones blanches ({}) : {} commune(s){}{}</p>",
-                e(&d.parametres.seuil_couverture_libelle),
+                e(&t.couverture_libelle),
                 names.len(),
                 if names.is_empty() { "" } else { " : " },
                 e(&names.join(", "))
@@ -103,11 +98,12 @@ pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str
     // Maps.
     h.push_str("<h2>Cartes</h2>");
     for (k, ind, svg) in maps {
+        let t = &d.types[*k];
         let _ = write!(
             h,
             "<figure>{svg}<figcaption class=\"note\">{} – {}</figcaption></figure>",
-            e(&d.types[*k].libelle),
-            e(ind.label())
+            e(&t.libelle),
+            e(&ind.label_for(t))
         );
     }
 
@@ -116,29 +112,35 @@ pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str
     for (k, t) in d.types.iter().enumerate() {
         let _ = write!(
             h,
-            "<h3>{}</h3><table><tr><th class=\"t\">Commune</th><th>Population</th><th>Effectif</th><th>Densité /10 000</th><th>Distance (km)</th><th>Temps estimé (min)</th><th class=\"t\">Offre la plus proche</th><th>Couverte</th><th>APL /10 000</th></tr>",
-            e(&t.libelle)
+            "<h3>{}</h3><p class=\"note\">{}.</p><table><tr><th class=\"t\">Commune</th>",
+            e(&t.libelle),
+            e(&first_upper(&t.couverture_definition))
         );
+        for ind in COMMUNE_INDICATORS {
+            let class = if ind.genre == Genre::Text {
+                " class=\"t\""
+            } else {
+                ""
+            };
+            let _ = write!(h, "<th{class}>{}</th>", e(&ind.header_for(t)));
+        }
+        h.push_str("</tr>");
         for r in &d.communes {
             let cell = &r.indicateurs[k];
-            let _ = write!(
-                h,
-                "<tr><td class=\"t\">{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td></tr>",
-                e(&r.nom),
-                e(&r.code),
-                r.population.map(|p| fr_value(p as f64)).unwrap_or_else(|| "–".into()),
-                cell.effectif.to_string().replace('<', "&lt;"),
-                masked(cell.densite_10000),
-                opt(cell.distance_km),
-                opt(cell.temps_estime_min),
-                e(cell.plus_proche_nom.as_deref().unwrap_or("–")),
-                match cell.couverte {
-                    Some(true) => "oui",
-                    Some(false) => "non",
-                    None => "–",
-                },
-                opt(cell.apl_10000)
-            );
+            let _ = write!(h, "<tr><td class=\"t\">{} ({})</td>", e(&r.nom), e(&r.code));
+            for ind in COMMUNE_INDICATORS {
+                let class = if ind.genre == Genre::Text {
+                    " class=\"t\""
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    h,
+                    "<td{class}>{}</td>",
+                    e(&display_text(ind.value(r, cell), ind.decimals))
+                );
+            }
+            h.push_str("</tr>");
         }
         h.push_str("</table>");
     }

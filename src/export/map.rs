@@ -19,6 +19,8 @@ use std::fmt::Write;
 
 use geo::{BoundingRect, MultiPolygon};
 
+use crate::util::escape;
+
 /// The embedded font.
 pub const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FONT_FAMILY: &str = "DejaVu Sans";
@@ -53,6 +55,11 @@ pub struct MapSpec {
     pub height: u32,
     /// Label for areas without a value.
     pub no_data_label: String,
+    /// Decimals of the values in the legend and tooltips (by magnitude when `None`).
+    pub decimals: Option<usize>,
+    /// Categories `(value, label)` in increasing order, shown instead of quantile classes
+    /// (yes/no indicators).
+    pub categories: Option<Vec<(f64, String)>>,
 }
 
 impl MapSpec {
@@ -73,6 +80,8 @@ impl MapSpec {
             width: 1000,
             height: 800,
             no_data_label: "non disponible ou masqué".into(),
+            decimals: None,
+            categories: None,
         }
     }
 }
@@ -120,7 +129,7 @@ fn class_of(breaks: &[f64], x: f64) -> usize {
         .unwrap_or(breaks.len() - 1)
 }
 
-/// French number for legends (`1 234,5`).
+/// French number for legends (`1 234,5`), with decimals chosen by magnitude.
 pub fn fr_value(x: f64) -> String {
     let decimals = if x.abs() >= 100.0 {
         0
@@ -129,6 +138,17 @@ pub fn fr_value(x: f64) -> String {
     } else {
         2
     };
+    fr_fixed(x, decimals)
+}
+
+/// French number with a fixed number of decimals (`1 234,50`): decimal comma, thousands
+/// separated by a no-break space.
+///
+/// ```
+/// assert_eq!(maillage::export::map::fr_fixed(1234.5, 2), "1\u{a0}234,50");
+/// assert_eq!(maillage::export::map::fr_fixed(-0.04, 1), "-0,0");
+/// ```
+pub fn fr_fixed(x: f64, decimals: usize) -> String {
     let s = format!("{x:.decimals$}");
     let (int, frac) = match s.split_once('.') {
         Some((i, f)) => (i.to_string(), Some(f.to_string())),
@@ -149,14 +169,6 @@ pub fn fr_value(x: f64) -> String {
         Some(f) => format!("{sign}{grouped},{f}"),
         None => format!("{sign}{grouped}"),
     }
-}
-
-/// Escapes text for SVG/XML.
-pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Splits text into lines of at most `n` characters, at spaces.
@@ -193,6 +205,10 @@ fn nice_km(target: f64) -> f64 {
 
 /// Renders the choropleth as a standalone SVG document.
 pub fn choropleth_svg(spec: &MapSpec) -> String {
+    let value = |x: f64| match spec.decimals {
+        Some(d) => fr_fixed(x, d),
+        None => fr_value(x),
+    };
     let (w, h) = (spec.width as f64, spec.height as f64);
     let (map_x, map_y) = (20.0, 70.0);
     let legend_w = 250.0;
@@ -203,11 +219,24 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}">"#
     );
     let _ = write!(svg, r##"<rect width="{w}" height="{h}" fill="#ffffff"/>"##);
-    let _ = write!(
-        svg,
-        r##"<text x="20" y="36" font-size="22" fill="#222">{}</text>"##,
-        xml_escape(&spec.title)
-    );
+    // The title on one line, or on two smaller ones when long.
+    let title = wrap(&spec.title, 78);
+    if title.len() <= 1 {
+        let _ = write!(
+            svg,
+            r##"<text x="20" y="36" font-size="22" fill="#222">{}</text>"##,
+            escape::html(&spec.title)
+        );
+    } else {
+        let second = title[1..].join(" ");
+        for (y, line) in [(28, title[0].as_str()), (52, second.as_str())] {
+            let _ = write!(
+                svg,
+                r##"<text x="20" y="{y}" font-size="18" fill="#222">{}</text>"##,
+                escape::html(line)
+            );
+        }
+    }
 
     // Extent and projection (local equirectangular, scaled by cos of the mean latitude).
     let mut min = (f64::INFINITY, f64::INFINITY);
@@ -219,7 +248,10 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         }
     }
     let values: Vec<f64> = spec.areas.iter().filter_map(|a| a.value).collect();
-    let breaks = quantile_breaks(&values, PALETTE.len());
+    let breaks = match &spec.categories {
+        Some(c) => c.iter().map(|(v, _)| *v).collect(),
+        None => quantile_breaks(&values, PALETTE.len()),
+    };
     if min.0.is_finite() {
         let k = ((min.1 + max.1) / 2.0).to_radians().cos();
         let gw = ((max.0 - min.0) * k).max(1e-9);
@@ -255,9 +287,9 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
             let _ = write!(
                 svg,
                 r##"<path d="{d}" fill="{fill}" fill-rule="evenodd" stroke="#ffffff" stroke-width="0.6"><title>{}{}</title></path>"##,
-                xml_escape(&a.name),
+                escape::html(&a.name),
                 a.value
-                    .map(|v| format!(" : {}", fr_value(v)))
+                    .map(|v| format!(" : {}", value(v)))
                     .unwrap_or_default()
             );
         }
@@ -297,7 +329,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         let _ = write!(
             svg,
             r##"<text x="{lx}" y="{ly}" font-size="13" fill="#222">{}</text>"##,
-            xml_escape(&line)
+            escape::html(&line)
         );
         ly += 16.0;
     }
@@ -308,16 +340,18 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         } else {
             c * (PALETTE.len() - 1) / (breaks.len() - 1)
         };
+        let category = spec.categories.as_ref().and_then(|cs| cs.get(c));
         let label = match lo {
+            _ if category.is_some() => category.map(|x| x.1.clone()).unwrap_or_default(),
             Some(l) if (l - b).abs() > f64::EPSILON => {
                 format!(
                     "{}{} – {}",
                     if c == 0 { "" } else { "> " },
-                    fr_value(l),
-                    fr_value(*b)
+                    value(l),
+                    value(*b)
                 )
             }
-            _ => fr_value(*b),
+            _ => value(*b),
         };
         let _ = write!(
             svg,
@@ -325,7 +359,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
             PALETTE[idx],
             lx + 30.0,
             ly + 12.5,
-            xml_escape(&label)
+            escape::html(&label)
         );
         lo = Some(*b);
         ly += 22.0;
@@ -337,14 +371,19 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
             r##"<rect x="{lx}" y="{ly}" width="22" height="16" fill="{NO_DATA}" stroke="#888" stroke-width="0.5"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#222">{} ({missing})</text>"##,
             lx + 30.0,
             ly + 12.5,
-            xml_escape(&spec.no_data_label)
+            escape::html(&spec.no_data_label)
         );
         ly += 22.0;
     }
     let _ = write!(
         svg,
-        r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#555">Classes : quantiles ({} communes)</text>"##,
+        r##"<text x="{lx}" y="{:.1}" font-size="11" fill="#555">{} ({} communes)</text>"##,
         ly + 14.0,
+        if spec.categories.is_some() {
+            "Catégories"
+        } else {
+            "Classes : quantiles"
+        },
         spec.areas.len()
     );
 
@@ -357,7 +396,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         let _ = write!(
             svg,
             r##"<text x="20" y="{y:.1}" font-size="10.5" fill="#444">{}</text>"##,
-            xml_escape(&line)
+            escape::html(&line)
         );
         y += 13.0;
     }

@@ -201,7 +201,7 @@ pub fn run_doublons(
 }
 
 fn csv_field(s: &str) -> String {
-    s.replace([';', '\n', '\r'], " ")
+    crate::util::escape::csv_field(s, b';').into_owned()
 }
 
 fn print_report(

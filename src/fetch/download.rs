@@ -209,7 +209,7 @@ impl Downloader {
                     meta.last_modified = meta.part_last_modified.take();
                     meta.size = total;
                     meta.sha256 = Some(sha);
-                    meta.date = Some(crate::store::time::now());
+                    meta.date = Some(crate::util::date::now());
                     write_meta(&meta_path, &meta)?;
                     return Ok(Downloaded {
                         path: bin,

@@ -26,7 +26,7 @@ pub mod download;
 pub mod manifest;
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use area::Area;
@@ -147,19 +147,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Writes a file atomically: a temporary file in the same directory, then a rename.
+/// Writes a file atomically (see [`crate::util::fs`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FetchError> {
-    let tmp = tmp_path(path);
-    std::fs::write(&tmp, bytes).map_err(|e| FetchError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| FetchError::io(path, e))
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp"))
+    crate::util::fs::write_atomic(path, bytes).map_err(|e| FetchError::io(path, e))
 }
 
 /// What to fetch, where.
@@ -218,7 +208,7 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn Write) -> Result<Manifest, Fetch
     }
     let manifest = Manifest {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        date: crate::store::time::now(),
+        date: crate::util::date::now(),
         zone: opts.area.label(),
         france: opts.area.france,
         fichiers: entries,
@@ -241,49 +231,44 @@ fn cut_to_file(
     area: &Area,
     out_path: &Path,
 ) -> Result<CutStats, FetchError> {
-    let tmp = tmp_path(out_path);
-    let file = File::create(&tmp).map_err(|e| FetchError::io(&tmp, e))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    let input = File::open(&d.path).map_err(|e| FetchError::io(&d.path, e))?;
-    let result = match source.archive {
-        None => cut_with(source.format, input, &mut out, area),
-        Some(Archive::Gzip) => cut_with(
-            source.format,
-            flate2::read::MultiGzDecoder::new(input),
-            &mut out,
-            area,
-        ),
-        Some(Archive::Zip) => {
-            let archive_err = |detail: String| FetchError::Archive {
-                file: format!("{} ({})", source.url, d.path.display()),
-                detail,
+    crate::util::fs::write_atomic_with(
+        out_path,
+        |e| FetchError::io(out_path, e),
+        |out| {
+            let input = File::open(&d.path).map_err(|e| FetchError::io(&d.path, e))?;
+            let result = match source.archive {
+                None => cut_with(source.format, input, out, area),
+                Some(Archive::Gzip) => cut_with(
+                    source.format,
+                    flate2::read::MultiGzDecoder::new(input),
+                    out,
+                    area,
+                ),
+                Some(Archive::Zip) => {
+                    let archive_err = |detail: String| FetchError::Archive {
+                        file: format!("{} ({})", source.url, d.path.display()),
+                        detail,
+                    };
+                    let mut zip = zip::ZipArchive::new(input)
+                        .map_err(|e| archive_err(format!("archive zip illisible : {e}")))?;
+                    let pattern = source.membre.as_deref().unwrap_or("*");
+                    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+                    let Some(name) = names.iter().find(|n| {
+                        let base = n.rsplit('/').next().unwrap_or(n);
+                        config::wildcard_match(pattern, base)
+                    }) else {
+                        return Err(archive_err(format!(
+                            "aucun fichier « {pattern} » dans l'archive (elle contient : {})",
+                            names.join(", ")
+                        )));
+                    };
+                    let member = zip
+                        .by_name(name)
+                        .map_err(|e| archive_err(format!("{name} : {e}")))?;
+                    cut_with(source.format, member, out, area)
+                }
             };
-            let mut zip = zip::ZipArchive::new(input)
-                .map_err(|e| archive_err(format!("archive zip illisible : {e}")))?;
-            let pattern = source.membre.as_deref().unwrap_or("*");
-            let names: Vec<String> = zip.file_names().map(str::to_string).collect();
-            let Some(name) = names.iter().find(|n| {
-                let base = n.rsplit('/').next().unwrap_or(n);
-                config::wildcard_match(pattern, base)
-            }) else {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(archive_err(format!(
-                    "aucun fichier « {pattern} » dans l'archive (elle contient : {})",
-                    names.join(", ")
-                )));
-            };
-            let member = zip
-                .by_name(name)
-                .map_err(|e| archive_err(format!("{name} : {e}")))?;
-            cut_with(source.format, member, &mut out, area)
-        }
-    };
-    let stats = match result {
-        Ok(s) => s,
-        Err(e) => {
-            drop(out);
-            let _ = std::fs::remove_file(&tmp);
-            return Err(match e {
+            result.map_err(|e| match e {
                 CutError::Io(e) => FetchError::Archive {
                     file: format!("{} ({})", source.url, d.path.display()),
                     detail: format!("lecture ou écriture impossible : {e}"),
@@ -293,15 +278,9 @@ fn cut_to_file(
                     file: d.path.display().to_string(),
                     expected,
                 },
-            });
-        }
-    };
-    let file = out
-        .into_inner()
-        .map_err(|e| FetchError::io(&tmp, e.into_error()))?;
-    file.sync_all().map_err(|e| FetchError::io(&tmp, e))?;
-    std::fs::rename(&tmp, out_path).map_err(|e| FetchError::io(out_path, e))?;
-    Ok(stats)
+            })
+        },
+    )
 }
 
 fn cut_with<R: Read, W: Write>(

@@ -22,6 +22,7 @@ use super::place::{locate, PlaceQuery};
 use super::procedure::{age_label, Procedure};
 use crate::index::Directory;
 use crate::model::InseeCode;
+use crate::util::date;
 
 /// Why a sheet could not be made or written.
 #[derive(Debug, thiserror::Error)]
@@ -38,25 +39,9 @@ pub enum SheetError {
     },
 }
 
-/// Escapes text for HTML content and attribute values.
-///
-/// ```
-/// assert_eq!(maillage::orientation::sheet::escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-/// ```
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML content and attribute values (the shared escape, kept under this
+/// name for the sheet's callers).
+pub use crate::util::escape::html as escape;
 
 /// The live page of a sheet: `{base}/orientation/{procedure}/{commune}`.
 pub fn live_url(base: &str, procedure: &str, commune: InseeCode) -> String {
@@ -78,37 +63,6 @@ pub fn qr_svg(text: &str) -> Option<String> {
         .build();
     let start = svg.find("<svg")?;
     Some(svg[start..].to_string())
-}
-
-/// Today's date as `JJ/MM/AAAA` (UTC).
-fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    format!("{d:02}/{m:02}/{y}")
-}
-
-/// Days since 1970-01-01 to (year, month, day) (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// `2026-05-01` → `01/05/2026`.
-fn french_date(iso: &str) -> String {
-    let p: Vec<&str> = iso.split('-').collect();
-    match p[..] {
-        [y, m, d] => format!("{d}/{m}/{y}"),
-        _ => iso.to_string(),
-    }
 }
 
 const STYLE: &str = "@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
@@ -187,7 +141,7 @@ fn render_orientation(dir: &Directory, p: &Procedure, o: &Orientation, url: &str
         "<p class=\"meta\">Procédure « {} », version {} du {}{}</p>",
         e(&p.id),
         e(&p.version),
-        e(&french_date(&p.date)),
+        e(&date::french(&p.date)),
         if p.authors.is_empty() {
             String::new()
         } else {
@@ -291,7 +245,7 @@ fn render_orientation(dir: &Directory, p: &Procedure, o: &Orientation, url: &str
             if let Some(i) = dir.find(&a.id) {
                 if let Some(rep) = dir.reports().get(dir.actor(i).source().0 as usize) {
                     sources.insert(match &rep.source_date {
-                        Some(d) => format!("{} ({})", rep.source_name, french_date(d)),
+                        Some(d) => format!("{} ({})", rep.source_name, date::french(d)),
                         None => rep.source_name.clone(),
                     });
                 }
@@ -310,7 +264,7 @@ fn render_orientation(dir: &Directory, p: &Procedure, o: &Orientation, url: &str
          Les coordonnées changent : en cas de doute, consultez la version en ligne.</div>\n</footer>\n</body>\n</html>\n",
         e(url),
         e(url),
-        today(),
+        date::today_french(),
         if sources.is_empty() {
             String::new()
         } else {
@@ -323,20 +277,11 @@ fn render_orientation(dir: &Directory, p: &Procedure, o: &Orientation, url: &str
     h
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+/// Writes `bytes` to `path` atomically (see [`crate::util::fs`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SheetError> {
-    let io = |source| SheetError::Io {
+    crate::util::fs::write_atomic(path, bytes).map_err(|source| SheetError::Io {
         path: path.display().to_string(),
         source,
-    };
-    let name = path
-        .file_name()
-        .map_or("fiche".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
     })
 }
 
@@ -411,13 +356,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_574), (2026, 5, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
-
-    #[test]
     fn names_and_urls() {
         let c: InseeCode = "81099".parse().unwrap();
         assert_eq!(
@@ -428,7 +366,6 @@ mod tests {
             live_url("http://h:1/", "p", c),
             "http://h:1/orientation/p/81099"
         );
-        assert_eq!(french_date("2026-05-01"), "01/05/2026");
     }
 
     #[test]

@@ -190,6 +190,10 @@ pub fn router(state: AppState) -> Router {
                 .delete(routes_partners::logout),
         )
         .route("/api/diagnostic", get(routes_analysis::diagnostic))
+        .route(
+            "/api/diagnostic/indicateurs",
+            get(routes_analysis::indicators),
+        )
         .route("/api/diagnostic.csv", get(routes_analysis::diagnostic_csv))
         .route(
             "/api/diagnostic.geojson",

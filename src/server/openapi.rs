@@ -23,6 +23,7 @@ fn get_op(summary: &str, params: Vec<Value>, ok: &str) -> Value {
 
 /// The OpenAPI document listing every route of [`super::router`].
 pub fn document() -> Value {
+    let indicators = crate::export::diagnostic::mappable_ids();
     let kind = || {
         param(
             "kind",
@@ -103,7 +104,8 @@ pub fn document() -> Value {
                 param("territory", "Territoire (dep:81, epci:<siren>, cpts:<slug>, ou 81)", true, json!({"type": "string"})),
                 param("kinds", "Types séparés par des virgules (défaut : medecin-generaliste,infirmier,masseur-kinesitherapeute,pharmacie)", false, json!({"type": "string"})),
                 param("source", "acteurs ou bpe", false, json!({"type": "string", "enum": ["acteurs", "bpe"]})),
-                param("max_km", "Seuil de couverture en km à vol d'oiseau (défaut 10)", false, json!({"type": "number"})),
+                param("couverture", "Définition de « couvert » : auto (par zone d'intervention pour les types qui en ont, sinon par distance), zone ou distance", false, json!({"type": "string", "enum": ["auto", "zone", "distance"]})),
+                param("max_km", "Seuil de couverture par distance en km à vol d'oiseau (défaut 10)", false, json!({"type": "number"})),
                 param("max_minutes", "Seuil de couverture en minutes estimées", false, json!({"type": "number"})),
                 param("vitesse_kmh", "Vitesse moyenne (défaut 60)", false, json!({"type": "number"})),
                 param("detour", "Facteur de détour routier (défaut 1,3)", false, json!({"type": "number"})),
@@ -116,8 +118,9 @@ pub fn document() -> Value {
             ], "Diagnostic"),
             "/api/diagnostic.csv": get_op("Diagnostic en CSV (une ligne par commune ; mêmes paramètres)", vec![param("territory", "Territoire", true, json!({"type": "string"}))], "CSV UTF-8"),
             "/api/diagnostic.geojson": get_op("Diagnostic en GeoJSON (indicateurs en propriétés ; mêmes paramètres)", vec![param("territory", "Territoire", true, json!({"type": "string"}))], "FeatureCollection"),
-            "/api/diagnostic/carte.svg": get_op("Carte choroplèthe SVG d'un indicateur (mêmes paramètres)", vec![param("territory", "Territoire", true, json!({"type": "string"})), param("kind", "Type", false, json!({"type": "string"})), param("indicateur", "effectif, densite, distance, temps, couverture, apl, population", false, json!({"type": "string"}))], "Image SVG"),
-            "/api/diagnostic/carte.png": get_op("Carte choroplèthe PNG d'un indicateur (mêmes paramètres)", vec![param("territory", "Territoire", true, json!({"type": "string"})), param("kind", "Type", false, json!({"type": "string"})), param("indicateur", "Indicateur", false, json!({"type": "string"}))], "Image PNG"),
+            "/api/diagnostic/carte.svg": get_op("Carte choroplèthe SVG d'un indicateur (mêmes paramètres)", vec![param("territory", "Territoire", true, json!({"type": "string"})), param("kind", "Type", false, json!({"type": "string"})), param("indicateur", "Indicateur (voir /api/diagnostic/indicateurs)", false, json!({"type": "string", "enum": indicators}))], "Image SVG"),
+            "/api/diagnostic/carte.png": get_op("Carte choroplèthe PNG d'un indicateur (mêmes paramètres)", vec![param("territory", "Territoire", true, json!({"type": "string"})), param("kind", "Type", false, json!({"type": "string"})), param("indicateur", "Indicateur (voir /api/diagnostic/indicateurs)", false, json!({"type": "string", "enum": indicators}))], "Image PNG"),
+            "/api/diagnostic/indicateurs": get_op("Table des indicateurs du diagnostic : identifiant, libellé, en-tête, unité, décimales, colonne CSV, champ JSON", vec![], "Tables des indicateurs par commune et des comparaisons"),
             "/api/couverture": get_op("Couverture d'un territoire pour un type, zones blanches (format=geojson pour leurs contours)", vec![param("territory", "Territoire", true, json!({"type": "string"})), param("kind", "Un type", true, json!({"type": "string"})), param("max_km", "Seuil en km", false, json!({"type": "number"})), param("max_minutes", "Seuil en minutes estimées", false, json!({"type": "number"}))], "Couverture"),
             "/api/accessibilite": get_op("Accessibilité 2SFCA par commune et moyenne pondérée", vec![param("territory", "Territoire", true, json!({"type": "string"})), param("kind", "Un type", true, json!({"type": "string"})), param("paliers", "Paliers borne:poids", false, json!({"type": "string"})), param("unite", "minutes ou km", false, json!({"type": "string"}))], "Accessibilité"),
             "/api/zones": get_op("Zones d'attraction : communes rattachées à l'offre la plus proche, ou communes à portée d'un point (lat, lon, max_km)", vec![param("kind", "Un type", false, json!({"type": "string"})), param("territory", "Territoire", false, json!({"type": "string"})), param("lat", "Latitude", false, json!({"type": "number"})), param("lon", "Longitude", false, json!({"type": "number"})), param("max_km", "Rayon en km", false, json!({"type": "number"}))], "Zones"),

@@ -11,11 +11,11 @@ use super::params::Params;
 use super::AppState;
 use crate::analysis::diagnostic::zones;
 use crate::analysis::{
-    around, diagnose, AnalysisError, Computed, DecayUnit, DiagnosticParams, Reach, StepDecay,
-    SupplySource, TravelModel,
+    around, diagnose, AnalysisError, Computed, CoverageChoice, DecayUnit, DiagnosticParams, Reach,
+    StepDecay, SupplySource, TravelModel,
 };
 use crate::export::diagnostic::{
-    geojson, kind_index, map_spec, today, write_csv, ExportError, Indicator,
+    geojson, kind_index, map_spec, parse_indicator, write_csv, ExportError,
 };
 use crate::export::map::{choropleth_svg, svg_to_png};
 use crate::export::CsvOptions;
@@ -133,6 +133,14 @@ pub fn diagnostic_params(p: &Params) -> Result<DiagnosticParams, ApiError> {
         (None, None) => {}
     }
     d.coverage.validate().map_err(analysis_error)?;
+    if let Some(v) = p.get("couverture") {
+        d.coverage_by = CoverageChoice::parse(v).ok_or_else(|| {
+            ApiError::bad_param(
+                "couverture",
+                format!("{} attendu, trouvé « {v} »", CoverageChoice::EXPECTED),
+            )
+        })?;
+    }
     d.decay = decay_param(p)?;
     d.capacity = bool_param(p, "capacite")?;
     d.mask_small = bool_param(p, "masquer")?;
@@ -215,6 +223,14 @@ pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
     }
 }
 
+/// `GET /api/diagnostic/indicateurs`: the indicator tables (ids, labels, units, decimals).
+pub async fn indicators() -> Response {
+    json_body(
+        &crate::analysis::indicators::DESCRIPTORS,
+        "application/json",
+    )
+}
+
 /// `GET /api/diagnostic.csv`.
 pub async fn diagnostic_csv(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -235,8 +251,14 @@ fn map_svg(dir: &Directory, p: &Params) -> Result<String, ApiError> {
     let c = compute(dir, p)?;
     let k =
         kind_index(&c, p.get("kind").and_then(|k| k.split(',').next())).map_err(export_error)?;
-    let ind = Indicator::parse(p.get("indicateur").unwrap_or("densite")).map_err(export_error)?;
-    Ok(choropleth_svg(&map_spec(dir, &c, k, ind, &today())))
+    let ind = parse_indicator(p.get("indicateur").unwrap_or("densite")).map_err(export_error)?;
+    Ok(choropleth_svg(&map_spec(
+        dir,
+        &c,
+        k,
+        ind,
+        &crate::util::date::today(),
+    )))
 }
 
 /// `GET /api/diagnostic/carte.svg?territory=&kind=&indicateur=`.
@@ -315,6 +337,7 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
             "territoire": c.diagnostic.territoire,
             "type": c.diagnostic.types[0],
             "seuil": c.diagnostic.parametres.seuil_couverture_libelle,
+            "definition": c.diagnostic.types[0].couverture_definition,
             "modele_trajet": c.diagnostic.parametres.modele_trajet_libelle,
             "couverture": area.couverture,
             "comparaisons": comparisons,

@@ -71,31 +71,11 @@ pub fn write(ds: &Dataset, path: &Path) -> Result<u64, SourceError> {
         path: name.clone(),
         source,
     };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "instantane".into());
-    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = Writer {
-            out: std::io::BufWriter::with_capacity(1 << 20, file),
-            written: 0,
-        };
-        encode(ds, &mut w)?;
-        let file = w.out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            // The rename itself is durable once the directory is synced.
-            std::fs::File::open(parent)?.sync_all()?;
-        }
+    crate::util::fs::write_atomic_with(path, io, |out| {
+        let mut w = Writer { out, written: 0 };
+        encode(ds, &mut w).map_err(io)?;
         Ok(w.written)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    })
 }
 
 /// Reads a snapshot written by [`write`].

@@ -18,8 +18,9 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use super::partner::FieldError;
-use super::{time, Author, Store, StoreError};
+use super::{Author, Store, StoreError};
 use crate::sources::partners::{is_valid_email, normalize_phone};
+use crate::util::date;
 
 /// What the CPTS notes about an official actor.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -212,7 +213,7 @@ impl Store {
                 return Ok(c.clone());
             }
         }
-        let at = time::now();
+        let at = date::now();
         let data =
             serde_json::to_string(&fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let before = cur

@@ -51,32 +51,18 @@ fn copy(src: &Connection, dst: &mut Connection) -> Result<(), StoreError> {
 impl Store {
     /// Writes a consistent copy of the base to `dest` (replaced atomically).
     pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
-        let file = dest
-            .file_name()
-            .ok_or_else(|| backup_err(dest, "nom de fichier attendu"))?;
-        let tmp = dest.with_file_name(format!(
-            ".{}.tmp-{}",
-            file.to_string_lossy(),
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&tmp);
-        let result = (|| {
-            let mut out = Connection::open(&tmp).map_err(|e| backup_err(dest, e))?;
-            copy(&self.reader(), &mut out).map_err(|e| backup_err(dest, e))?;
-            out.close().map_err(|(_, e)| backup_err(dest, e))?;
-            std::fs::File::open(&tmp)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| backup_err(dest, e))?;
-            std::fs::rename(&tmp, dest).map_err(|e| backup_err(dest, e))?;
-            if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
-            }
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        if dest.file_name().is_none() {
+            return Err(backup_err(dest, "nom de fichier attendu"));
         }
-        result
+        crate::util::fs::replace_atomic(
+            dest,
+            |e| backup_err(dest, e),
+            |tmp| {
+                let mut out = Connection::open(tmp).map_err(|e| backup_err(dest, e))?;
+                copy(&self.reader(), &mut out).map_err(|e| backup_err(dest, e))?;
+                out.close().map_err(|(_, e)| backup_err(dest, e))
+            },
+        )
     }
 }
 

@@ -227,19 +227,9 @@ pub fn run_partners(cmd: PartnersCmd, out: &mut dyn Write) -> Result<u8, CliErro
     }
 }
 
-/// Writes a file through a temporary file and a rename.
+/// Writes a file atomically (see [`crate::util::fs`]).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let res = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res.map_err(io_err(path))
+    crate::util::fs::write_atomic(path, bytes).map_err(io_err(path))
 }
 
 /// Runs `maillage jetons …`.

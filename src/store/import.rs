@@ -35,11 +35,12 @@ use serde::Serialize;
 
 use super::partner::{is_private, RawPartner, Validated, Validator, PRIVATE_FIELDS};
 use super::partners::{load_all, write, Partner};
-use super::{time, Author, Store, StoreError};
+use super::{Author, Store, StoreError};
 use crate::model::SourceId;
 use crate::sources::partners as csv_partners;
 use crate::sources::text::decode;
 use crate::sources::Rejection;
+use crate::util::date;
 
 /// A partner named in an import report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -275,7 +276,7 @@ impl Store {
             rejected: parsed.rejected,
             notes: parsed.notes,
         };
-        let at = time::now();
+        let at = date::now();
         for (line, mut ok) in parsed.rows {
             match current.get(&ok.id) {
                 None => {

@@ -31,7 +31,6 @@ pub mod import;
 pub mod partner;
 pub mod partners;
 pub mod schema;
-pub mod time;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};

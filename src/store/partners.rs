@@ -31,7 +31,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use serde::Serialize;
 
 use super::partner::{is_private, PartnerFields, Validated};
-use super::{time, Author, Store, StoreError};
+use super::{Author, Store, StoreError};
+use crate::util::date;
 
 /// A stored partner.
 #[derive(Debug, Clone, PartialEq)]
@@ -267,7 +268,7 @@ impl Store {
             n += 1;
             id = format!("{}-{n}", v.id);
         }
-        let at = time::now();
+        let at = date::now();
         write(&tx, &id, 1, false, None, &v.fields, "creation", who, &at)?;
         let p = load(&tx, &id)?.ok_or_else(|| StoreError::NotFound(id.clone()))?;
         tx.commit()?;
@@ -293,7 +294,7 @@ impl Store {
         if cur.fields == v.fields {
             return Ok(cur);
         }
-        let at = time::now();
+        let at = date::now();
         write(
             &tx,
             id,
@@ -324,7 +325,7 @@ impl Store {
         if cur.archived {
             return Ok(cur);
         }
-        let at = time::now();
+        let at = date::now();
         write(
             &tx,
             id,
@@ -376,7 +377,7 @@ impl Store {
         if !cur.archived && fields == cur.fields {
             return Ok(cur);
         }
-        let at = time::now();
+        let at = date::now();
         write(
             &tx,
             id,

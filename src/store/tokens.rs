@@ -23,7 +23,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{time, Store, StoreError};
+use super::{Store, StoreError};
+use crate::util::date;
 
 /// What a token allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -121,7 +122,7 @@ impl Store {
     /// Creates a token; returns its description and the secret (shown once, never stored).
     pub fn create_token(&self, name: &str, role: Role) -> Result<(TokenInfo, String), StoreError> {
         let secret = new_secret("mlg_")?;
-        let at = time::now();
+        let at = date::now();
         let conn = self.writer();
         conn.execute(
             "INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -170,7 +171,7 @@ impl Store {
         let [t] = found[..] else {
             return Err(StoreError::UnknownToken(which.to_string()));
         };
-        let at = time::now();
+        let at = date::now();
         let conn = self.writer();
         conn.execute(
             "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
@@ -211,12 +212,12 @@ impl Store {
     /// Opens a session for an authenticated caller; returns the cookie secret.
     pub fn create_session(&self, who: &Principal) -> Result<String, StoreError> {
         let secret = new_secret("")?;
-        let now = time::unix_now();
+        let now = date::unix_now();
         let conn = self.writer();
         conn.execute("DELETE FROM sessions WHERE expires_unix < ?1", [now])?;
         conn.execute(
             "INSERT INTO sessions (hash, token_id, created_at, expires_unix) VALUES (?1, ?2, ?3, ?4)",
-            params![hash(&secret).as_slice(), who.token_id, time::rfc3339(now), now + SESSION_SECONDS],
+            params![hash(&secret).as_slice(), who.token_id, date::rfc3339(now), now + SESSION_SECONDS],
         )?;
         Ok(secret)
     }
@@ -230,7 +231,7 @@ impl Store {
                 "SELECT t.id, t.name, t.role, s.hash FROM sessions s JOIN tokens t ON t.id = s.token_id
                  WHERE s.hash = ?1 AND s.expires_unix >= ?2 AND t.revoked_at IS NULL",
             )?
-            .query_row(params![h.as_slice(), time::unix_now()], |r| {
+            .query_row(params![h.as_slice(), date::unix_now()], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,

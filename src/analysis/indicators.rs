@@ -1,0 +1,486 @@
+//! The one table of the diagnosis's indicators: id, French label and header, unit, decimals,
+//! and where each value is read. The CSV and GeoJSON columns, the HTML report, the SVG/PNG map
+//! legends, the page (served in the diagnostic answer and at `/api/diagnostic/indicateurs`)
+//! and the API documentation all read it.
+//!
+//! **Adding an indicator**: compute its value in [`super::diagnostic`] (a field of
+//! [`CommuneCell`], or of [`CommuneRow`] when it does not depend on the kind), then add one
+//! line to [`COMMUNE_INDICATORS`] (and to [`AREA_INDICATORS`] for its territory figure).
+//!
+//! Coverage labels hold `{couverture}`, replaced by the kind's definition
+//! ([`KindInfo::couverture_libelle`]), and coverage columns `{definition}`, replaced by its id:
+//! every table, map and file says which definition of « covered » it shows.
+//!
+//! ```
+//! use maillage::analysis::indicators::{commune_indicator, COMMUNE_INDICATORS};
+//! let d = commune_indicator("densite").unwrap();
+//! assert_eq!((d.label, d.decimals), ("Densité pour 10 000 habitants", 2));
+//! assert!(COMMUNE_INDICATORS.iter().any(|d| d.id == "couverture"));
+//! ```
+
+use serde::Serialize;
+
+use super::diagnostic::{AreaCell, AreaRow, CommuneCell, CommuneRow, KindInfo};
+use super::masking::Masked;
+
+/// What kind of value an indicator holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Genre {
+    /// A number (possibly masked as « < 5 »).
+    #[serde(rename = "nombre")]
+    Number,
+    /// Yes or no.
+    #[serde(rename = "oui_non")]
+    Flag,
+    /// Text.
+    #[serde(rename = "texte")]
+    Text,
+}
+
+/// One value of an indicator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'a> {
+    /// A number, or masked, or missing.
+    Num(Option<Masked<f64>>),
+    Flag(Option<bool>),
+    Text(Option<&'a str>),
+}
+
+impl Val<'_> {
+    fn num(x: Option<f64>) -> Val<'static> {
+        Val::Num(x.map(Masked::Value))
+    }
+
+    fn count(x: Masked<u64>) -> Val<'static> {
+        Val::Num(Some(match x {
+            Masked::Value(v) => Masked::Value(v as f64),
+            Masked::Small => Masked::Small,
+        }))
+    }
+
+    /// The value as a number, for maps: yes is 1, no is 0; `None` when missing, masked or text.
+    pub fn number(&self) -> Option<f64> {
+        match *self {
+            Val::Num(Some(Masked::Value(v))) => Some(v),
+            Val::Flag(Some(b)) => Some(if b { 1.0 } else { 0.0 }),
+            _ => None,
+        }
+    }
+}
+
+/// An indicator: metadata, and the function reading its value from a row `R` and the cell
+/// `C` of one kind.
+#[derive(Debug, Serialize)]
+pub struct Descriptor<R: 'static, C: 'static> {
+    /// Id in parameters (`indicateur=densite`).
+    pub id: &'static str,
+    /// Field of the JSON row or cell holding the value (`densite_10000`).
+    #[serde(rename = "champ")]
+    pub field: &'static str,
+    /// CSV and GeoJSON column (after `<type>_` when per kind).
+    #[serde(rename = "colonne")]
+    pub column: &'static str,
+    /// Full French label with unit (map legends, selectors).
+    #[serde(rename = "libelle")]
+    pub label: &'static str,
+    /// Short table header.
+    #[serde(rename = "entete")]
+    pub header: &'static str,
+    /// Unit in words (empty when none).
+    #[serde(rename = "unite")]
+    pub unit: &'static str,
+    /// Decimals shown (tables, CSV, legends).
+    #[serde(rename = "decimales")]
+    pub decimals: usize,
+    /// Factor from the JSON field to the value shown (100 for a share shown in %).
+    #[serde(rename = "echelle")]
+    pub scale: f64,
+    /// One value per kind (else one per row).
+    #[serde(rename = "par_type")]
+    pub per_kind: bool,
+    pub genre: Genre,
+    /// An estimate (travel times), flagged as such on screen.
+    pub estimation: bool,
+    /// Can be mapped.
+    pub carte: bool,
+    #[serde(skip)]
+    pub get: for<'a> fn(&'a R, &'a C) -> Val<'a>,
+}
+
+/// A per-commune indicator.
+pub type CommuneIndicator = Descriptor<CommuneRow, CommuneCell>;
+/// A figure of an area (territory, département, région).
+pub type AreaIndicator = Descriptor<AreaRow, AreaCell>;
+
+impl<R, C> Descriptor<R, C> {
+    /// The label for a kind: `{couverture}` replaced by the kind's coverage definition.
+    pub fn label_for(&self, kind: &KindInfo) -> String {
+        self.label.replace("{couverture}", &kind.couverture_libelle)
+    }
+
+    /// The header for a kind: `{couverture}` replaced by the kind's coverage definition.
+    pub fn header_for(&self, kind: &KindInfo) -> String {
+        self.header
+            .replace("{couverture}", &kind.couverture_libelle)
+    }
+
+    /// The CSV/GeoJSON column for a kind (`ssiad_couverte_zone_intervention`), or the bare
+    /// column for a per-row indicator.
+    pub fn column_for(&self, kind: &KindInfo) -> String {
+        let col = self.column.replace("{definition}", kind.couverture.id());
+        if self.per_kind {
+            format!("{}_{col}", kind.id)
+        } else {
+            col
+        }
+    }
+
+    /// The value shown for a row and one kind's cell (the JSON field times [`Self::scale`]).
+    pub fn value<'a>(&self, row: &'a R, cell: &'a C) -> Val<'a> {
+        match (self.get)(row, cell) {
+            Val::Num(Some(Masked::Value(v))) => Val::Num(Some(Masked::Value(v * self.scale))),
+            other => other,
+        }
+    }
+}
+
+/// Per-commune indicators, in column order.
+pub const COMMUNE_INDICATORS: &[CommuneIndicator] = &[
+    Descriptor {
+        id: "population",
+        field: "population",
+        column: "population",
+        label: "Population municipale",
+        header: "Population",
+        unit: "habitants",
+        decimals: 0,
+        scale: 1.0,
+        per_kind: false,
+        genre: Genre::Number,
+        estimation: false,
+        carte: true,
+        get: |r, _| Val::num(r.population.map(|p| p as f64)),
+    },
+    Descriptor {
+        id: "effectif",
+        field: "effectif",
+        column: "effectif",
+        label: "Effectif (nombre)",
+        header: "Effectif",
+        unit: "nombre",
+        decimals: 0,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: true,
+        get: |_, c| Val::count(c.effectif),
+    },
+    Descriptor {
+        id: "densite",
+        field: "densite_10000",
+        column: "densite_10000_hab",
+        label: "Densité pour 10 000 habitants",
+        header: "Densité /10 000 hab.",
+        unit: "pour 10 000 habitants",
+        decimals: 2,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: true,
+        get: |_, c| Val::Num(c.densite_10000),
+    },
+    Descriptor {
+        id: "distance",
+        field: "distance_km",
+        column: "distance_km",
+        label: "Distance à l'offre la plus proche (km à vol d'oiseau)",
+        header: "Distance (km)",
+        unit: "km à vol d'oiseau",
+        decimals: 1,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: true,
+        get: |_, c| Val::num(c.distance_km),
+    },
+    Descriptor {
+        id: "temps",
+        field: "temps_estime_min",
+        column: "temps_estime_min",
+        label: "Temps estimé vers l'offre la plus proche (min, estimation)",
+        header: "Temps estimé (min)",
+        unit: "minutes (estimation)",
+        decimals: 0,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: true,
+        carte: true,
+        get: |_, c| Val::num(c.temps_estime_min),
+    },
+    Descriptor {
+        id: "couverture",
+        field: "couverte",
+        column: "couverte_{definition}",
+        label: "Commune couverte {couverture} (1 = oui, 0 = zone blanche)",
+        header: "Couverte {couverture}",
+        unit: "",
+        decimals: 0,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Flag,
+        estimation: false,
+        carte: true,
+        get: |_, c| Val::Flag(c.couverte),
+    },
+    Descriptor {
+        id: "apl",
+        field: "apl_10000",
+        column: "apl_10000_hab",
+        label: "Accessibilité 2SFCA pour 10 000 habitants",
+        header: "APL 2SFCA /10 000",
+        unit: "offre pour 10 000 habitants",
+        decimals: 2,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: true,
+        get: |_, c| Val::num(c.apl_10000),
+    },
+    Descriptor {
+        id: "plus_proche",
+        field: "plus_proche_nom",
+        column: "offre_la_plus_proche",
+        label: "Offre la plus proche",
+        header: "Offre la plus proche",
+        unit: "",
+        decimals: 0,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Text,
+        estimation: false,
+        carte: false,
+        get: |_, c| Val::Text(c.plus_proche_nom.as_deref()),
+    },
+];
+
+/// Figures of a territory, département or région, in column order.
+pub const AREA_INDICATORS: &[AreaIndicator] = &[
+    Descriptor {
+        id: "population",
+        field: "population",
+        column: "population",
+        label: "Population municipale",
+        header: "Population",
+        unit: "habitants",
+        decimals: 0,
+        scale: 1.0,
+        per_kind: false,
+        genre: Genre::Number,
+        estimation: false,
+        carte: false,
+        get: |a, _| Val::num(Some(a.population as f64)),
+    },
+    Descriptor {
+        id: "effectif",
+        field: "effectif",
+        column: "effectif",
+        label: "Effectif (nombre)",
+        header: "Effectif",
+        unit: "nombre",
+        decimals: 0,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: false,
+        get: |_, c| Val::count(c.effectif),
+    },
+    Descriptor {
+        id: "densite",
+        field: "densite_10000",
+        column: "densite_10000_hab",
+        label: "Densité pour 10 000 habitants",
+        header: "Densité /10 000 hab.",
+        unit: "pour 10 000 habitants",
+        decimals: 2,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: false,
+        get: |_, c| Val::Num(c.densite_10000),
+    },
+    Descriptor {
+        id: "population_couverte",
+        field: "couverture.population_couverte",
+        column: "population_couverte_{definition}",
+        label: "Population couverte {couverture}",
+        header: "Population couverte {couverture}",
+        unit: "habitants",
+        decimals: 0,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: false,
+        get: |_, c| Val::num(Some(c.couverture.population_covered as f64)),
+    },
+    Descriptor {
+        id: "part_couverte",
+        field: "couverture.part_couverte",
+        column: "part_couverte_{definition}_pct",
+        label: "Part de la population couverte {couverture} (%)",
+        header: "Part couverte {couverture} (%)",
+        unit: "%",
+        decimals: 1,
+        scale: 100.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: false,
+        get: |_, c| Val::num(c.couverture.share),
+    },
+    Descriptor {
+        id: "distance_moyenne",
+        field: "distance_moyenne_km",
+        column: "distance_moyenne_km",
+        label: "Distance moyenne à l'offre la plus proche, pondérée par la population (km à vol d'oiseau)",
+        header: "Distance moyenne (km)",
+        unit: "km à vol d'oiseau",
+        decimals: 1,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: false,
+        get: |_, c| Val::num(c.distance_moyenne_km),
+    },
+    Descriptor {
+        id: "apl_moyenne",
+        field: "apl_moyenne_10000",
+        column: "apl_moyenne_10000_hab",
+        label: "Accessibilité 2SFCA moyenne pour 10 000 habitants",
+        header: "APL moyenne /10 000",
+        unit: "offre pour 10 000 habitants",
+        decimals: 2,
+        scale: 1.0,
+        per_kind: true,
+        genre: Genre::Number,
+        estimation: false,
+        carte: false,
+        get: |_, c| Val::num(c.apl_moyenne_10000),
+    },
+];
+
+/// A per-commune indicator by id (accents and case ignored: `densité`, `APL`).
+pub fn commune_indicator(id: &str) -> Option<&'static CommuneIndicator> {
+    let f = deunicode::deunicode(id.trim()).to_lowercase();
+    COMMUNE_INDICATORS.iter().find(|d| d.id == f)
+}
+
+/// Both tables, as served to the page.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Descriptors {
+    pub communes: &'static [CommuneIndicator],
+    pub comparaisons: &'static [AreaIndicator],
+}
+
+/// The tables as served.
+pub const DESCRIPTORS: Descriptors = Descriptors {
+    communes: COMMUNE_INDICATORS,
+    comparaisons: AREA_INDICATORS,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{diagnose, DiagnosticParams};
+    use crate::index::Directory;
+
+    fn field<'v>(v: &'v serde_json::Value, path: &str) -> &'v serde_json::Value {
+        path.split('.').fold(v, |v, k| &v[k])
+    }
+
+    /// Every descriptor's `champ` names the JSON field holding the value the table reads.
+    #[test]
+    fn fields_name_the_json_values() {
+        let dir = Directory::build(crate::sources::demo::dataset().unwrap());
+        let params = DiagnosticParams {
+            kinds: vec!["ehpad".into(), "ssiad".into()],
+            ..Default::default()
+        };
+        let d = diagnose(&dir, "81", &params).unwrap().diagnostic;
+        let json = serde_json::to_value(&d).unwrap();
+        for (row, jrow) in d.communes.iter().zip(json["communes"].as_array().unwrap()) {
+            for (k, cell) in row.indicateurs.iter().enumerate() {
+                for ind in COMMUNE_INDICATORS {
+                    let j = if ind.per_kind {
+                        field(&jrow["indicateurs"][k], ind.field)
+                    } else {
+                        field(jrow, ind.field)
+                    };
+                    let expected = match ind.value(row, cell) {
+                        Val::Num(Some(Masked::Value(v))) => serde_json::json!(v),
+                        Val::Num(Some(Masked::Small)) => serde_json::json!("< 5"),
+                        Val::Num(None) | Val::Flag(None) | Val::Text(None) => {
+                            serde_json::Value::Null
+                        }
+                        Val::Flag(Some(b)) => serde_json::json!(b),
+                        Val::Text(Some(t)) => serde_json::json!(t),
+                    };
+                    match (j.as_f64(), expected.as_f64()) {
+                        (Some(a), Some(b)) => {
+                            assert!((a * ind.scale - b).abs() < 1e-9, "{}", ind.id)
+                        }
+                        _ => assert_eq!(j, &expected, "{} of {}", ind.id, row.code),
+                    }
+                }
+            }
+        }
+        for (a, ja) in d
+            .comparaisons
+            .iter()
+            .zip(json["comparaisons"].as_array().unwrap())
+        {
+            for (k, cell) in a.indicateurs.iter().enumerate() {
+                for ind in AREA_INDICATORS {
+                    let j = if ind.per_kind {
+                        field(&ja["indicateurs"][k], ind.field)
+                    } else {
+                        field(ja, ind.field)
+                    };
+                    let v = ind.value(a, cell).number();
+                    match (j.as_f64(), v) {
+                        (Some(x), Some(y)) => {
+                            assert!((x * ind.scale - y).abs() < 1e-9, "{}", ind.id)
+                        }
+                        (x, y) => assert_eq!(x.is_some(), y.is_some(), "{}", ind.id),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ids_and_columns_are_unique() {
+        for ids in [
+            COMMUNE_INDICATORS
+                .iter()
+                .map(|d| d.column)
+                .collect::<Vec<_>>(),
+            COMMUNE_INDICATORS.iter().map(|d| d.id).collect(),
+            AREA_INDICATORS.iter().map(|d| d.column).collect(),
+            AREA_INDICATORS.iter().map(|d| d.id).collect(),
+        ] {
+            let mut s = ids.clone();
+            s.sort_unstable();
+            s.dedup();
+            assert_eq!(s.len(), ids.len(), "{ids:?}");
+        }
+    }
+}
