@@ -199,65 +199,45 @@ fn parse_count(s: &str) -> Option<u32> {
     int.parse().ok()
 }
 
+/// INSEE BPE geolocated points.
+pub const XY: Format = Format::new(
+    "bpe-xy",
+    "INSEE – Base permanente des équipements (géolocalisée)",
+    "INSEE BPE",
+    &BpeXy,
+);
+
 /// The INSEE BPE geolocated points format (see [`Importer`](super::Importer)).
 pub struct BpeXy;
 
-/// INSEE BPE geolocated points.
-pub const XY: Format = Format::new(&BpeXy);
-
 impl super::Importer for BpeXy {
-    fn id(&self) -> &'static str {
-        "bpe-xy"
-    }
-    fn source_name(&self) -> &'static str {
-        "INSEE – Base permanente des équipements (géolocalisée)"
-    }
-    fn short_name(&self) -> &'static str {
-        "INSEE BPE"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.has("typequ") && (head.has("lambert_x") || head.has("longitude"))
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        source: crate::model::SourceId,
-        kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read_xy(bytes, file, source, kinds)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_xy(i.bytes, i.file, i.source, i.kinds)
     }
 }
+
+/// INSEE BPE `ensemble` counts per commune.
+pub const ENSEMBLE: Format = Format::new(
+    "bpe-ensemble",
+    "INSEE – Base permanente des équipements (effectifs par commune)",
+    "INSEE BPE",
+    &BpeEnsemble,
+);
 
 /// The INSEE BPE `ensemble` counts per commune format (see [`Importer`](super::Importer)).
 pub struct BpeEnsemble;
 
-/// INSEE BPE `ensemble` counts per commune.
-pub const ENSEMBLE: Format = Format::new(&BpeEnsemble);
-
 impl super::Importer for BpeEnsemble {
-    fn id(&self) -> &'static str {
-        "bpe-ensemble"
-    }
-    fn source_name(&self) -> &'static str {
-        "INSEE – Base permanente des équipements (effectifs par commune)"
-    }
-    fn short_name(&self) -> &'static str {
-        "INSEE BPE"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         // `NB_EQUIP` before 2023, `DS_BPE_data` (`GEO_OBJECT`, `OBS_VALUE`) after.
         (head.has("typequ") && head.has("nb_equip"))
             || (head.has("geo_object") && head.has("obs_value"))
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        _source: crate::model::SourceId,
-        kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read_ensemble(bytes, file, kinds)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_ensemble(i.bytes, i.file, i.kinds)
     }
 }
 

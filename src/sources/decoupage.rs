@@ -91,96 +91,66 @@ fn push_skipped_notes(report: &mut FileReport, skipped: &BTreeMap<String, usize>
     }
 }
 
+/// Flattened decoupage-administratif communes CSV.
+pub const COMMUNES_CSV: Format = Format::new(
+    "decoupage-csv",
+    "Découpage administratif (Etalab) – communes (CSV)",
+    "découpage administratif",
+    &CommunesCsv,
+);
+
 /// The Flattened decoupage-administratif communes CSV format (see [`Importer`](super::Importer)).
 pub struct CommunesCsv;
 
-/// Flattened decoupage-administratif communes CSV.
-pub const COMMUNES_CSV: Format = Format::new(&CommunesCsv);
-
 impl super::Importer for CommunesCsv {
-    fn id(&self) -> &'static str {
-        "decoupage-csv"
-    }
-    fn source_name(&self) -> &'static str {
-        "Découpage administratif (Etalab) – communes (CSV)"
-    }
-    fn short_name(&self) -> &'static str {
-        "découpage administratif"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.has("code") && head.has("nom") && head.has("epci_siren")
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        _source: crate::model::SourceId,
-        _kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read_communes_csv(bytes, file)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_communes_csv(i.bytes, i.file)
     }
 }
+
+/// decoupage-administratif `communes.json`.
+pub const COMMUNES_JSON: Format = Format::new(
+    "decoupage-communes",
+    "Découpage administratif (Etalab) – communes",
+    "découpage administratif",
+    &CommunesJson,
+);
 
 /// The decoupage-administratif `communes.json` format (see [`Importer`](super::Importer)).
 pub struct CommunesJson;
 
-/// decoupage-administratif `communes.json`.
-pub const COMMUNES_JSON: Format = Format::new(&CommunesJson);
-
 impl super::Importer for CommunesJson {
-    fn id(&self) -> &'static str {
-        "decoupage-communes"
-    }
-    fn source_name(&self) -> &'static str {
-        "Découpage administratif (Etalab) – communes"
-    }
-    fn short_name(&self) -> &'static str {
-        "découpage administratif"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.is_json_array()
             && !head.text.contains("\"membres\"")
             && (head.text.contains("\"commune-actuelle\"")
                 || head.text.contains("\"codesPostaux\""))
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        _source: crate::model::SourceId,
-        _kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read_communes_json(bytes, file)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_communes_json(i.bytes, i.file)
     }
 }
+
+/// decoupage-administratif `epci.json`.
+pub const EPCI_JSON: Format = Format::new(
+    "decoupage-epci",
+    "Découpage administratif (Etalab) – EPCI",
+    "découpage administratif",
+    &EpciJson,
+);
 
 /// The decoupage-administratif `epci.json` format (see [`Importer`](super::Importer)).
 pub struct EpciJson;
 
-/// decoupage-administratif `epci.json`.
-pub const EPCI_JSON: Format = Format::new(&EpciJson);
-
 impl super::Importer for EpciJson {
-    fn id(&self) -> &'static str {
-        "decoupage-epci"
-    }
-    fn source_name(&self) -> &'static str {
-        "Découpage administratif (Etalab) – EPCI"
-    }
-    fn short_name(&self) -> &'static str {
-        "découpage administratif"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.is_json_array() && head.text.contains("\"membres\"")
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        _source: crate::model::SourceId,
-        _kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read_epci_json(bytes, file)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_epci_json(i.bytes, i.file)
     }
 }
 

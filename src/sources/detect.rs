@@ -73,7 +73,7 @@ pub fn detect(file_name: &str, head: &[u8]) -> Option<Format> {
 /// assert!(known.contains("FINESS") && known.contains("BPE") && known.contains("RPPS"));
 /// ```
 pub fn known_formats() -> String {
-    let mut names: Vec<&str> = REGISTRY.iter().map(|f| f.importer().short_name()).collect();
+    let mut names: Vec<&str> = REGISTRY.iter().map(|f| f.short_name()).collect();
     names.dedup();
     format!("ni {}", names.join(", ni "))
 }

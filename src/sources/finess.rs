@@ -98,33 +98,23 @@ const GEO_FIELDS: usize = 6;
 const KNOWN_SYSTEMS: &str = "un système connu : LAMBERT_93, UTM_N20, UTM_N21, UTM_N22, UTM_S38, \
                              UTM_S40 ou EPSG:2154, 5490, 4559, 4467, 2972, 4471, 2975";
 
+/// FINESS `etalab-cs1100507`.
+pub const FORMAT: Format = Format::new(
+    "finess",
+    "FINESS – extraction Etalab des établissements (cs1100507)",
+    "FINESS",
+    &Finess,
+);
+
 /// The FINESS `etalab-cs1100507` format (see [`Importer`](super::Importer)).
 pub struct Finess;
 
-/// FINESS `etalab-cs1100507`.
-pub const FORMAT: Format = Format::new(&Finess);
-
 impl super::Importer for Finess {
-    fn id(&self) -> &'static str {
-        "finess"
-    }
-    fn source_name(&self) -> &'static str {
-        "FINESS – extraction Etalab des établissements (cs1100507)"
-    }
-    fn short_name(&self) -> &'static str {
-        "FINESS"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.first_line.starts_with("finess;") || head.first_line.starts_with("structureet;")
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        source: crate::model::SourceId,
-        kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read(bytes, file, source, kinds)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file, i.source, i.kinds)
     }
 }
 

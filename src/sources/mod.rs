@@ -7,10 +7,10 @@
 //! # Adding an importer
 //!
 //! One new module and one line in [`REGISTRY`]:
-//! 1. `src/sources/<name>.rs` (declared with the other modules here) with a unit struct that
-//!    implements [`Importer`] (id, French source name, short name, `sniff` on the file's
-//!    [`Head`], `read`) and `pub const FORMAT: Format = Format::new(&TheStruct);`. A delimited
-//!    table is read with [`table::Table`] (encoding, delimiter, header aliases, required
+//! 1. `src/sources/<name>.rs` (declared with the other modules here): a unit struct that
+//!    implements [`Importer`] (`sniff` on the file's [`Head`], `read`) and
+//!    `pub const FORMAT: Format = Format::new(id, source name, short name, &TheStruct)`. A
+//!    delimited table is read with [`table::Table`] (encoding, delimiter, header aliases, required
 //!    columns, uniform rejections). What completes another source's actor goes to
 //!    [`Imported::complements`], actors standing at another actor to [`Imported::attached`].
 //! 2. `name::FORMAT` in [`REGISTRY`], at its place in the load order.
@@ -48,50 +48,89 @@ use crate::model::{
 pub use detect::{detect, Head};
 pub use report::{FileReport, Rejection};
 
-/// One file format: how to recognise a file of it and how to read one.
+/// How to recognise a file of one format and how to read one.
 ///
-/// Adding a format is one module that implements this trait and one line in [`REGISTRY`].
+/// Adding a format is one module that implements this trait, declares its [`Format`] (id and
+/// names) and one line in [`REGISTRY`].
 pub trait Importer: Sync + 'static {
-    /// Stable id: the snapshot's tag and the `format` of `/api/sources` (`finess`, `bpe-xy`).
-    fn id(&self) -> &'static str;
-    /// French name of the source, shown in load reports (`FINESS – extraction Etalab…`).
-    fn source_name(&self) -> &'static str;
-    /// Short French name, listed when a file is of no known format (`FINESS`, `INSEE BPE`).
-    fn short_name(&self) -> &'static str;
     /// Whether a file whose first bytes are `head` is of this format.
     fn sniff(&self, head: &Head) -> bool;
-    /// Reads a whole file: model values, and a report of accepted and rejected rows. `kinds`
-    /// gains the kinds the file brings (`finess-…`); `source` is the file's id in the dataset.
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        source: SourceId,
-        kinds: &mut KindTable,
-    ) -> Result<(Imported, FileReport), SourceError>;
+    /// Reads a whole file: model values, and a report of accepted and rejected rows.
+    fn read(&self, input: Input) -> ReadResult;
 }
 
-/// A file format: a handle on its [`Importer`], compared by id.
+/// What an importer reads: one file, its id in the dataset, and the kind table, which gains
+/// the kinds the file brings (`finess-…`).
+pub struct Input<'a> {
+    pub file: &'a str,
+    pub bytes: &'a [u8],
+    pub source: SourceId,
+    pub kinds: &'a mut KindTable,
+}
+
+/// What an importer gives back.
+pub type ReadResult = Result<(Imported, FileReport), SourceError>;
+
+/// A file format: its names and its [`Importer`], compared by id.
 #[derive(Clone, Copy)]
-pub struct Format(&'static dyn Importer);
+pub struct Format {
+    id: &'static str,
+    source_name: &'static str,
+    short_name: &'static str,
+    importer: &'static dyn Importer,
+}
 
 impl Format {
-    pub const fn new(importer: &'static dyn Importer) -> Format {
-        Format(importer)
+    /// `id`: stable, the snapshot's tag and the `format` of `/api/sources` (`bpe-xy`);
+    /// `source_name`: French name of the source in load reports; `short_name`: French name
+    /// listed when a file is of no known format (`INSEE BPE`).
+    pub const fn new(
+        id: &'static str,
+        source_name: &'static str,
+        short_name: &'static str,
+        importer: &'static dyn Importer,
+    ) -> Format {
+        Format {
+            id,
+            source_name,
+            short_name,
+            importer,
+        }
     }
 
     pub fn importer(self) -> &'static dyn Importer {
-        self.0
+        self.importer
     }
 
-    /// Stable id (see [`Importer::id`]).
+    /// Stable id (`finess`).
     pub fn id(self) -> &'static str {
-        self.0.id()
+        self.id
     }
 
     /// Human-readable French source name.
     pub fn source_name(self) -> &'static str {
-        self.0.source_name()
+        self.source_name
+    }
+
+    /// Short French name (`FINESS`, `INSEE BPE`).
+    pub fn short_name(self) -> &'static str {
+        self.short_name
+    }
+
+    /// Reads one file with this format's importer.
+    pub fn read(
+        self,
+        file: &str,
+        bytes: &[u8],
+        source: SourceId,
+        kinds: &mut KindTable,
+    ) -> ReadResult {
+        self.importer.read(Input {
+            file,
+            bytes,
+            source,
+            kinds,
+        })
     }
 
     /// The format of this id.
@@ -310,7 +349,7 @@ fn parse(
     format: Format,
     bytes: &[u8],
 ) -> Result<(Imported, FileReport), SourceError> {
-    format.importer().read(file, bytes, source, kinds)
+    format.read(file, bytes, source, kinds)
 }
 
 impl Dataset {

@@ -17,33 +17,40 @@
 
 use std::collections::HashMap;
 
-use csv::{ReaderBuilder, StringRecord, Trim};
-
+use super::table::{header_key as norm, Column, Row, Table};
 use super::text::{decode, Encoding};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{ActorRecord, InseeCode, KindId, KindTable, LonLat, Precision, SourceId};
 
-/// The columns of a partner file: (canonical name, accepted aliases).
-const COLUMNS: &[(Col, &str, &[&str])] = &[
-    (Col::Id, "identifiant", &["id"]),
-    (Col::Name, "nom", &["raison_sociale"]),
-    (Col::Kind, "type", &["categorie"]),
-    (Col::Address, "adresse", &[]),
-    (Col::Postcode, "code_postal", &["cp"]),
-    (Col::City, "commune", &["ville"]),
-    (Col::Insee, "code_insee", &["insee", "code_commune"]),
-    (Col::Lat, "latitude", &["lat"]),
-    (Col::Lon, "longitude", &["lon", "lng"]),
-    (Col::Phone, "telephone", &["tel"]),
-    (Col::Email, "email", &["courriel", "mail", "e_mail"]),
-    (Col::Website, "site", &["site_web", "site_internet"]),
-    (Col::Hours, "horaires", &[]),
-    (Col::Capacity, "capacite", &[]),
-    (Col::Member, "membre_cpts", &["membre"]),
-    (Col::Role, "role", &[]),
-    (Col::Tags, "etiquettes", &["tags"]),
-    (Col::Zone, "zone_intervention", &[]),
-    (Col::Notes, "notes", &["remarques"]),
+/// CPTS partner CSV.
+pub const FORMAT: Format = Format::new(
+    "partners",
+    "Partenaires de la CPTS (fichier local)",
+    "partenaires",
+    &Partners,
+);
+
+/// The columns of a partner file, in [`Col`] order: canonical name, accepted aliases.
+const COLUMNS: &[Column] = &[
+    Column::optional("identifiant", &["id"]),
+    Column::required("nom", &["raison_sociale"]),
+    Column::required("type", &["categorie"]),
+    Column::optional("adresse", &[]),
+    Column::optional("code_postal", &["cp"]),
+    Column::optional("commune", &["ville"]),
+    Column::optional("code_insee", &["insee", "code_commune"]),
+    Column::optional("latitude", &["lat"]),
+    Column::optional("longitude", &["lon", "lng"]),
+    Column::optional("telephone", &["tel"]),
+    Column::optional("email", &["courriel", "mail", "e_mail"]),
+    Column::optional("site", &["site_web", "site_internet"]),
+    Column::optional("horaires", &[]),
+    Column::optional("capacite", &[]),
+    Column::optional("membre_cpts", &["membre"]),
+    Column::optional("role", &[]),
+    Column::optional("etiquettes", &["tags"]),
+    Column::optional("zone_intervention", &[]),
+    Column::optional("notes", &["remarques"]),
 ];
 
 /// The tag given to partners that are members of the CPTS.
@@ -74,15 +81,9 @@ enum Col {
 
 impl Col {
     fn name(self) -> &'static str {
-        COLUMNS
-            .iter()
-            .find(|c| c.0 == self)
-            .map(|c| c.1)
-            .unwrap_or("?")
+        COLUMNS[self as usize].name
     }
 }
-
-use super::table::header_key as norm;
 
 /// Turns text into a URL-safe id part: `Exemple – DAC du Tarn, Albi` → `exemple-dac-du-tarn-albi`.
 fn slug(s: &str) -> String {
@@ -276,33 +277,15 @@ fn lines_list(lines: &[usize]) -> String {
 /// The CPTS partner CSV format (see [`Importer`](super::Importer)).
 pub struct Partners;
 
-/// CPTS partner CSV.
-pub const FORMAT: Format = Format::new(&Partners);
-
 impl super::Importer for Partners {
-    fn id(&self) -> &'static str {
-        "partners"
-    }
-    fn source_name(&self) -> &'static str {
-        "Partenaires de la CPTS (fichier local)"
-    }
-    fn short_name(&self) -> &'static str {
-        "partenaires"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         !head.has("acteur")
             && head.has("nom")
             && (head.has("type") || head.has("categorie"))
             && (head.has("commune") || head.has("code_insee"))
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        source: crate::model::SourceId,
-        kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read(bytes, file, source, kinds)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file, i.source, i.kinds)
     }
 }
 
@@ -336,59 +319,9 @@ pub fn read(
             .notes
             .push("fichier lu en Latin-1 (Windows-1252) : il n'était pas en UTF-8".into());
     }
-    let delimiter = detect_delimiter(&text);
-    let mut reader = ReaderBuilder::new()
-        .delimiter(delimiter)
-        .comment(Some(b'#'))
-        .flexible(true)
-        .has_headers(false)
-        .trim(Trim::All)
-        .from_reader(text.as_bytes());
-    let invalid = |detail: String| SourceError::Invalid {
-        file: file.to_string(),
-        detail,
-    };
-
-    let mut records = reader.records();
-    let header = loop {
-        match records.next() {
-            None => return Err(invalid("aucune ligne d'en-tête (nom;type;…)".into())),
-            Some(Err(e)) => return Err(invalid(format!("CSV illisible : {e}"))),
-            Some(Ok(r)) if r.iter().all(str::is_empty) => continue,
-            Some(Ok(r)) => break r,
-        }
-    };
-    let mut cols: HashMap<Col, usize> = HashMap::new();
-    let mut ignored: Vec<String> = Vec::new();
-    for (i, name) in header.iter().enumerate() {
-        let n = norm(name);
-        let col = COLUMNS
-            .iter()
-            .find(|(_, canon, aliases)| norm(canon) == n || aliases.iter().any(|a| norm(a) == n))
-            .map(|c| c.0);
-        match col {
-            Some(c) if !cols.contains_key(&c) => {
-                cols.insert(c, i);
-            }
-            Some(_) => ignored.push(format!("{name} (en double)")),
-            None if name.is_empty() => {}
-            None => ignored.push(name.to_string()),
-        }
-    }
-    for required in [Col::Name, Col::Kind] {
-        if !cols.contains_key(&required) {
-            return Err(invalid(format!(
-                "colonne « {} » absente de l'en-tête (colonnes attendues : {})",
-                required.name(),
-                COLUMNS.iter().map(|c| c.1).collect::<Vec<_>>().join(", ")
-            )));
-        }
-    }
-    if !ignored.is_empty() {
-        report.notes.push(format!(
-            "colonnes inconnues ignorées : {}",
-            ignored.join(", ")
-        ));
+    let mut table = Table::open(&text, file, COLUMNS, b";,")?;
+    if let Some(note) = table.unknown_note() {
+        report.notes.push(note);
     }
 
     let lookup = KindLookup::new(kinds);
@@ -396,48 +329,24 @@ pub fn read(
     let mut remarks = Remarks::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut imported = Imported::default();
-    let n_cols = header.len();
+    let n_cols = table.header.len();
+    let delimiter = table.delimiter;
 
-    for rec in records {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                report.reject(line, "ligne", "une ligne CSV valide", &e.to_string());
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line() as usize);
-        if rec.iter().all(str::is_empty) {
-            if rec.len() > 1 {
-                remarks.blank_rows.push(line);
-            }
+    while let Some(row) = table.next_row(&mut report) {
+        let line = row.line;
+        if row.has_extra_fields() {
+            report.reject(
+                line,
+                "ligne",
+                &format!(
+                    "{n_cols} colonnes comme l'en-tête (séparateur « {} » ; mettre entre guillemets un texte qui le contient)",
+                    delimiter as char
+                ),
+                &format!("{} colonnes", row.len()),
+            );
             continue;
         }
-        if rec.len() > n_cols {
-            let extra: Vec<&str> = rec.iter().skip(n_cols).filter(|f| !f.is_empty()).collect();
-            if !extra.is_empty() {
-                report.reject(
-                    line,
-                    "ligne",
-                    &format!(
-                        "{n_cols} colonnes comme l'en-tête (séparateur « {} » ; mettre entre guillemets un texte qui le contient)",
-                        delimiter as char
-                    ),
-                    &format!("{} colonnes", rec.len()),
-                );
-                continue;
-            }
-        }
-        match parse_row(
-            &rec,
-            line,
-            &cols,
-            &lookup,
-            default_kind,
-            source,
-            &mut remarks,
-        ) {
+        match parse_row(&row, &lookup, default_kind, source, &mut remarks) {
             Ok(actor) => {
                 if let Some(&first) = seen.get(&actor.id) {
                     let expected = format!(
@@ -476,6 +385,7 @@ pub fn read(
             lines_list(&remarks.default_kind)
         ));
     }
+    remarks.blank_rows = table.blank_lines.clone();
     if !remarks.blank_rows.is_empty() {
         report.notes.push(format!(
             "lignes vides ignorées ({} lignes : {})",
@@ -513,15 +423,14 @@ fn row_error(field: &'static str, expected: impl Into<String>, found: &str) -> R
 }
 
 fn parse_row(
-    rec: &StringRecord,
-    line: usize,
-    cols: &HashMap<Col, usize>,
+    row: &Row,
     lookup: &KindLookup,
     default_kind: Option<KindId>,
     source: SourceId,
     remarks: &mut Remarks,
 ) -> Result<ActorRecord, RowError> {
-    let get = |c: Col| -> &str { cols.get(&c).and_then(|&i| rec.get(i)).unwrap_or("") };
+    let line = row.line;
+    let get = |c: Col| -> &str { row.get(c.name()).unwrap_or("") };
     let opt = |c: Col| -> Option<String> { Some(get(c).to_string()).filter(|s| !s.is_empty()) };
 
     let name = get(Col::Name);

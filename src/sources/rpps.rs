@@ -129,33 +129,23 @@ impl Columns {
     }
 }
 
+/// Annuaire Santé `PS_LibreAcces_Personne_activite`.
+pub const FORMAT: Format = Format::new(
+    "rpps",
+    "Annuaire Santé – professionnels (PS_LibreAcces)",
+    "Annuaire Santé (RPPS)",
+    &Rpps,
+);
+
 /// The Annuaire Santé `PS_LibreAcces_Personne_activite` format (see [`Importer`](super::Importer)).
 pub struct Rpps;
 
-/// Annuaire Santé `PS_LibreAcces_Personne_activite`.
-pub const FORMAT: Format = Format::new(&Rpps);
-
 impl super::Importer for Rpps {
-    fn id(&self) -> &'static str {
-        "rpps"
-    }
-    fn source_name(&self) -> &'static str {
-        "Annuaire Santé – professionnels (PS_LibreAcces)"
-    }
-    fn short_name(&self) -> &'static str {
-        "Annuaire Santé (RPPS)"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.first_line.contains("identifiant pp|")
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        source: crate::model::SourceId,
-        kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read(bytes, file, source, kinds)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file, i.source, i.kinds)
     }
 }
 

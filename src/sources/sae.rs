@@ -60,33 +60,23 @@ use super::text::{decode, Encoding};
 use super::{Attached, FileReport, Format, Imported, SourceError};
 use crate::model::{ActorRecord, InseeCode, KindId, KindTable, Sector, SourceId};
 
+/// DREES SAE « bases statistiques ».
+pub const FORMAT: Format = Format::new(
+    "sae",
+    "DREES – Statistique annuelle des établissements de santé (SAE)",
+    "SAE",
+    &Sae,
+);
+
 /// The DREES SAE format (see [`Importer`](super::Importer)).
 pub struct Sae;
 
-/// DREES SAE « bases statistiques ».
-pub const FORMAT: Format = Format::new(&Sae);
-
 impl super::Importer for Sae {
-    fn id(&self) -> &'static str {
-        "sae"
-    }
-    fn source_name(&self) -> &'static str {
-        "DREES – Statistique annuelle des établissements de santé (SAE)"
-    }
-    fn short_name(&self) -> &'static str {
-        "SAE"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.has("fi") && head.has("an") && (head.has("bor") || head.has("disci"))
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        source: SourceId,
-        kinds: &mut KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read(bytes, file, source, kinds)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file, i.source, i.kinds)
     }
 }
 

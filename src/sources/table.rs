@@ -119,6 +119,9 @@ pub struct Table<'t> {
     pub header: Vec<String>,
     /// Header names that match no expected column (or repeat one), for a note.
     pub unknown: Vec<String>,
+    /// Lines of the rows skipped because every field was empty although the line had
+    /// delimiters (`;;;;`, a spreadsheet's blank row), for a note.
+    pub blank_lines: Vec<usize>,
     columns: &'static [Column],
     /// Position in the record of each expected column.
     positions: Vec<Option<usize>>,
@@ -190,6 +193,7 @@ impl<'t> Table<'t> {
             delimiter,
             header,
             unknown,
+            blank_lines: Vec::new(),
             columns,
             positions,
             reader,
@@ -215,6 +219,9 @@ impl<'t> Table<'t> {
         loop {
             let mut line = super::next_record(&mut self.reader, &mut self.record, report)?;
             if self.record.iter().all(str::is_empty) {
+                if self.record.len() > 1 {
+                    self.blank_lines.push(line);
+                }
                 continue;
             }
             // The CSV reader dates a record from where it started looking: skip the comment and

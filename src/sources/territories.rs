@@ -27,6 +27,14 @@ use super::table::{header_key, Column, Table};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{InseeCode, Territory, TerritoryKind};
 
+/// Territory CSV.
+pub const FORMAT: Format = Format::new(
+    "territories",
+    "Territoires (liste de communes)",
+    "territoires",
+    &Territories,
+);
+
 /// The columns, with the CPTS list layout's names as aliases.
 const COLUMNS: &[Column] = &[
     Column::required("territoire", &["cpts_nom", "nom_territoire"]),
@@ -52,31 +60,13 @@ struct Group {
 /// The Territory CSV format (see [`Importer`](super::Importer)).
 pub struct Territories;
 
-/// Territory CSV.
-pub const FORMAT: Format = Format::new(&Territories);
-
 impl super::Importer for Territories {
-    fn id(&self) -> &'static str {
-        "territories"
-    }
-    fn source_name(&self) -> &'static str {
-        "Territoires (liste de communes)"
-    }
-    fn short_name(&self) -> &'static str {
-        "territoires"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         (head.has("territoire") && head.has("code_insee"))
             || (head.has("cpts_nom") && head.has("code_insee_cog2026"))
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        _source: crate::model::SourceId,
-        _kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read(bytes, file)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file)
     }
 }
 

@@ -46,65 +46,45 @@ const COLUMNS: &[Column] = &[
     Column::required("zone", &["zone_intervention"]),
 ];
 
+/// Service areas keyed by actor id, CSV.
+pub const CSV: Format = Format::new(
+    "zones-csv",
+    "Zones d'intervention (CSV)",
+    "zones d'intervention",
+    &ZonesCsv,
+);
+
 /// The Service areas keyed by actor id, CSV format (see [`Importer`](super::Importer)).
 pub struct ZonesCsv;
 
-/// Service areas keyed by actor id, CSV.
-pub const CSV: Format = Format::new(&ZonesCsv);
-
 impl super::Importer for ZonesCsv {
-    fn id(&self) -> &'static str {
-        "zones-csv"
-    }
-    fn source_name(&self) -> &'static str {
-        "Zones d'intervention (CSV)"
-    }
-    fn short_name(&self) -> &'static str {
-        "zones d'intervention"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.has("acteur") && (head.has("zone") || head.has("zone_intervention"))
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        _source: crate::model::SourceId,
-        _kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read_csv(bytes, file)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_csv(i.bytes, i.file)
     }
 }
+
+/// Service areas keyed by actor id, GeoJSON.
+pub const GEOJSON: Format = Format::new(
+    "zones-geojson",
+    "Zones d'intervention (GeoJSON)",
+    "zones d'intervention",
+    &ZonesGeojson,
+);
 
 /// The Service areas keyed by actor id, GeoJSON format (see [`Importer`](super::Importer)).
 pub struct ZonesGeojson;
 
-/// Service areas keyed by actor id, GeoJSON.
-pub const GEOJSON: Format = Format::new(&ZonesGeojson);
-
 impl super::Importer for ZonesGeojson {
-    fn id(&self) -> &'static str {
-        "zones-geojson"
-    }
-    fn source_name(&self) -> &'static str {
-        "Zones d'intervention (GeoJSON)"
-    }
-    fn short_name(&self) -> &'static str {
-        "zones d'intervention"
-    }
     fn sniff(&self, head: &super::Head) -> bool {
         head.is_json_object()
             && head.text.contains("\"FeatureCollection\"")
             && head.text.contains("\"acteur\"")
     }
-    fn read(
-        &self,
-        file: &str,
-        bytes: &[u8],
-        _source: crate::model::SourceId,
-        _kinds: &mut crate::model::KindTable,
-    ) -> Result<(Imported, FileReport), SourceError> {
-        read_geojson(bytes, file)
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_geojson(i.bytes, i.file)
     }
 }
 
