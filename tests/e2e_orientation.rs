@@ -10,6 +10,19 @@ use serde_json::{json, Value};
 
 const PROCEDURE: &str = "perte-autonomie-domicile";
 
+/// Chooses the proposal at `index` of the place list with ↓ (index + 1 times) and Entrée.
+async fn pick_proposal(page: &Page, place: &fantoccini::elements::Element, index: usize) {
+    for _ in 0..=index {
+        place.send_keys(&Key::Down.to_string()).await.unwrap();
+    }
+    place.send_keys(&Key::Enter.to_string()).await.unwrap();
+    page.until(
+        "commune chosen",
+        "document.getElementById('orientation-lieu-choisi').textContent.includes('Commune choisie')",
+    )
+    .await;
+}
+
 /// Fills the wizard: situation, commune chosen from the list with the keyboard, age.
 async fn fill_wizard(page: &Page, commune: &str, age: &str) {
     page.find("#orientation-procedure")
@@ -36,15 +49,7 @@ async fn fill_wizard(page: &Page, commune: &str, age: &str) {
         .iter()
         .position(|l| l == commune)
         .unwrap_or_else(|| panic!("{commune} not proposed: {labels:?}"));
-    for _ in 0..=index {
-        place.send_keys(&Key::Down.to_string()).await.unwrap();
-    }
-    place.send_keys(&Key::Enter.to_string()).await.unwrap();
-    page.until(
-        "commune chosen",
-        "document.getElementById('orientation-lieu-choisi').textContent.includes('Commune choisie')",
-    )
-    .await;
+    pick_proposal(page, &place, index).await;
     let age_input = page.find("#orientation-age").await;
     age_input.clear().await.unwrap();
     age_input.send_keys(age).await.unwrap();
@@ -262,5 +267,32 @@ async fn wizard_says_why_a_procedure_does_not_apply() {
         .await
         .contains("zzzz"));
     page.shot("non-applicable").await;
+
+    // A postcode (issue 12): « 81600 » then ↓ Entrée picks a commune of that postcode
+    // (Gaillac, the most populous), never a commune whose INSEE code looks like it.
+    place.clear().await.unwrap();
+    place.send_keys("81600").await.unwrap();
+    page.until(
+        "postcode proposals",
+        "document.querySelectorAll('#orientation-lieu-liste .proposition').length > 0",
+    )
+    .await;
+    pick_proposal(&page, &place, 0).await;
+    let chosen = page.visible_text("#orientation-lieu-choisi").await;
+    let code = chosen
+        .rsplit('(')
+        .next()
+        .unwrap()
+        .trim_end_matches(')')
+        .to_string();
+    let (status, body) = page.http("GET", &format!("api/communes/{code}"), None);
+    assert_eq!(status, 200, "{chosen}");
+    let commune: Value = serde_json::from_str(&body).unwrap();
+    let postcodes = &commune["properties"]["codes_postaux"];
+    assert!(
+        postcodes.as_array().unwrap().contains(&json!("81600")),
+        "{chosen}: {postcodes}"
+    );
+    assert!(chosen.contains("Gaillac (81099)"), "{chosen}");
     page.close().await;
 }

@@ -192,7 +192,7 @@ fn a_damaged_snapshot_is_refused_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("abime.idx");
     let mut bytes = b"MAILLAGE".to_vec();
-    bytes.extend(maillage::sources::snapshot::VERSION.to_le_bytes());
+    bytes.extend_from_slice(&maillage::sources::snapshot::VERSION.to_le_bytes());
     bytes.push(5);
     std::fs::write(&idx, bytes).unwrap();
     let (ok, _, err) = run(&["stats", "--data", idx.to_str().unwrap()]);

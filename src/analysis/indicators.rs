@@ -379,8 +379,10 @@ pub const AREA_INDICATORS: &[AreaIndicator] = &[
 
 /// A per-commune indicator by id (accents and case ignored: `densité`, `APL`).
 pub fn commune_indicator(id: &str) -> Option<&'static CommuneIndicator> {
-    let f = deunicode::deunicode(id.trim()).to_lowercase();
-    COMMUNE_INDICATORS.iter().find(|d| d.id == f)
+    let f = crate::model::text::compact(id);
+    COMMUNE_INDICATORS
+        .iter()
+        .find(|d| crate::model::text::compact(d.id) == f)
 }
 
 /// Both tables, as served to the page.

@@ -49,13 +49,7 @@ const STREET_WORDS: &[(&str, &str)] = &[
 ];
 
 fn words(s: &str) -> impl Iterator<Item = String> + '_ {
-    deunicode::deunicode(s)
-        .to_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect::<Vec<_>>()
-        .into_iter()
+    crate::model::text::words(s).into_iter()
 }
 
 /// A name as a sorted set of significant words: `Dr Marie DUPONT` and `DUPONT MARIE` are equal.

@@ -152,11 +152,7 @@ pub fn cut_finess<R: Read, W: Write>(
 }
 
 fn norm_header(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
+    crate::model::text::compact(name)
 }
 
 /// Annuaire Santé `PS_LibreAcces_Personne_activite` (`|`, no quoting): keeps the header and the

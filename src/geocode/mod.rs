@@ -62,12 +62,7 @@ impl GeocodeError {
 }
 
 fn norm(s: &str) -> String {
-    deunicode::deunicode(s)
-        .to_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::model::text::fold(s)
 }
 
 /// The geocoding query of an actor: needs a street and a commune code or postcode.

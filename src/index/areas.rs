@@ -32,6 +32,7 @@ use rstar::RTree;
 
 use super::communes::CommuneIndex;
 use super::directory::TerritoryEntry;
+use crate::model::place::{PlaceResolver, Why};
 use crate::model::{departements, Actor, InseeCode, KindTable, LonLat, ServiceArea};
 use crate::sources::zones::ServiceAreaRecord;
 use crate::sources::FileReport;
@@ -279,33 +280,18 @@ pub(crate) fn known_records(
     kept
 }
 
-/// Commune name (normalised) → codes, for free-text partner zones.
-fn names_index(communes: &CommuneIndex) -> HashMap<String, Vec<InseeCode>> {
-    let mut m: HashMap<String, Vec<InseeCode>> = HashMap::new();
-    for c in communes.all() {
-        m.entry(fold(&c.name)).or_default().push(c.code);
-    }
-    m
-}
-
-fn fold(s: &str) -> String {
-    deunicode::deunicode(s)
-        .to_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Indexes the areas of one directory segment (actors sorted by id, directory indexes
 /// starting at `offset`): zone records of its actors, `zone:` tags of partner actors, and the
 /// implicit communal area of town halls and CCAS. With `reports`, unresolvable areas are
 /// reported: zone lines as rejections of their file, partner tags as notes of theirs.
+/// Places (commune names, postcodes, former codes) are resolved by `places`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn index_segment(
     actors: &[Actor],
     offset: u32,
     kinds: &KindTable,
     communes: &CommuneIndex,
+    places: &PlaceResolver,
     territories: &[TerritoryEntry],
     records: &[ServiceAreaRecord],
     mut reports: Option<&mut Vec<FileReport>>,
@@ -321,7 +307,7 @@ pub(crate) fn index_segment(
         if let Some(i) = find(&r.actor) {
             inputs.push(AreaInput {
                 actor: i,
-                area: r.area.clone(),
+                area: current_codes(&r.area, places),
                 origin: AreaOrigin::File {
                     file: r.file.clone(),
                     line: r.line,
@@ -329,7 +315,6 @@ pub(crate) fn index_segment(
             });
         }
     }
-    let names = names_index(communes);
     let communal: Vec<_> = COMMUNAL_KINDS
         .iter()
         .filter_map(|k| kinds.by_id(k))
@@ -342,14 +327,21 @@ pub(crate) fn index_segment(
                 continue;
             };
             let home = a.commune().map(|c| c.departement().to_string());
-            let lookup = |name: &str| {
-                let codes = names.get(&fold(name))?;
-                match codes.as_slice() {
-                    [one] => Some(*one),
+            // A postcode stands for all its communes; homonyms are settled by the actor's
+            // own département.
+            let lookup = |item: &str| -> Vec<InseeCode> {
+                let found = places.resolve(item);
+                match found.as_slice() {
+                    [one] => vec![one.code],
+                    many if many.iter().all(|c| c.why == Why::Postcode) => {
+                        many.iter().map(|c| c.code).collect()
+                    }
                     many => many
                         .iter()
-                        .find(|c| Some(c.departement()) == home.as_deref())
-                        .copied(),
+                        .find(|c| Some(c.code.departement()) == home.as_deref())
+                        .map(|c| c.code)
+                        .into_iter()
+                        .collect(),
                 }
             };
             let (area, unknown) = ServiceArea::parse_free(text, lookup);
@@ -417,6 +409,24 @@ pub(crate) fn index_segment(
         }
     }
     index
+}
+
+/// The area with every former commune code (a commune merged since) replaced by the code of
+/// the commune it was merged into.
+fn current_codes(area: &ServiceArea, places: &PlaceResolver) -> ServiceArea {
+    match area {
+        ServiceArea::Communes(list) => {
+            let mut out: Vec<InseeCode> = Vec::with_capacity(list.len());
+            for c in list {
+                let code = places.code(c.as_str()).map_or(*c, |found| found.code);
+                if !out.contains(&code) {
+                    out.push(code);
+                }
+            }
+            ServiceArea::Communes(out)
+        }
+        other => other.clone(),
+    }
 }
 
 /// Why an area matched, in French.

@@ -13,6 +13,7 @@ use super::areas::{self, ActorArea, AreaIndex};
 use super::communes::CommuneIndex;
 use super::spatial::PointIndex;
 use super::text::{TextIndex, TextIndexBuilder};
+use crate::model::place::{PlaceResolver, Why};
 use crate::model::{
     departements, Actor, ActorRecord, Commune, InseeCode, KindId, KindTable, LonLat, Sector,
     Territory, TerritoryKind,
@@ -183,6 +184,8 @@ impl Segment {
 struct Shared {
     kinds: KindTable,
     communes: CommuneIndex,
+    /// Commune lookups by code, former code, name and postcode.
+    places: PlaceResolver,
     territories: Vec<TerritoryEntry>,
     place_text: TextIndex,
     equipment_counts: Vec<EquipmentCount>,
@@ -270,6 +273,7 @@ impl Directory {
             equipment_counts,
             mut reports,
             service_areas,
+            former_communes,
             ..
         } = ds;
         let t = std::time::Instant::now();
@@ -301,6 +305,7 @@ impl Directory {
 
         add_departement_territories(&mut territories, &communes);
         let communes = CommuneIndex::new(communes);
+        let places = PlaceResolver::new(communes.all(), &former_communes);
         tracing::debug!("communes indexées à {:.2} s", t.elapsed().as_secs_f64());
         let territories: Vec<TerritoryEntry> = territories
             .into_iter()
@@ -317,14 +322,16 @@ impl Directory {
                 .any(|s| s.actors.binary_search_by(|a| a.id().cmp(id)).is_ok())
         };
         let zones = areas::known_records(service_areas, known, &mut reports);
-        let (k, c, t) = (&kinds, &communes, &territories[..]);
-        let area_index = areas::index_segment(&base.actors, 0, k, c, t, &zones, Some(&mut reports));
+        let (k, c, p, t) = (&kinds, &communes, &places, &territories[..]);
+        let area_index =
+            areas::index_segment(&base.actors, 0, k, c, p, t, &zones, Some(&mut reports));
         tracing::debug!("zones d'intervention indexées");
         let local_areas = areas::index_segment(
             &local.actors,
             local.offset,
             k,
             c,
+            p,
             t,
             &zones,
             Some(&mut reports),
@@ -333,6 +340,7 @@ impl Directory {
             shared: Arc::new(Shared {
                 kinds,
                 communes,
+                places,
                 territories,
                 place_text,
                 equipment_counts,
@@ -373,6 +381,7 @@ impl Directory {
             local.offset,
             &sh.kinds,
             &sh.communes,
+            &sh.places,
             &sh.territories,
             &sh.zones,
             None,
@@ -480,6 +489,11 @@ impl Directory {
 
     pub fn commune(&self, code: InseeCode) -> Option<&Commune> {
         self.shared.communes.get(code)
+    }
+
+    /// The place resolver: communes by code, former code, name and postcode.
+    pub fn places(&self) -> &PlaceResolver {
+        &self.shared.places
     }
 
     pub fn territories(&self) -> &[TerritoryEntry] {
@@ -678,31 +692,70 @@ impl Directory {
     }
 
     /// Autocomplete over actors, communes, territories and kinds, best first.
+    ///
+    /// Communes are found by name in the text index, and by the place resolver when the query
+    /// holds a number: a postcode (`81600`) lists the communes of that postcode, a postcode and
+    /// a name (`81600 Gaillac`) that commune, the first digits of a postcode (`816`) the
+    /// communes of the postcodes they start, an INSEE code its commune. A number is never
+    /// matched against INSEE codes by prefix or with a typo.
     pub fn search(&self, q: &str, limit: usize) -> Vec<SearchHit> {
         let mut hits: Vec<SearchHit> = Vec::new();
         let communes = &self.shared.communes;
         let territories = &self.shared.territories;
         let nc = communes.len() as u32;
         let nt = territories.len() as u32;
-        for h in self.shared.place_text.search(q, limit, |_| true) {
+        let places = &self.shared.places;
+        let folded = crate::model::text::fold(q);
+        let numbers: Vec<&str> = folded
+            .split(' ')
+            .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        // With a number in the query, communes come from the place resolver only.
+        let by_resolver = !numbers.is_empty();
+        if by_resolver {
+            let mut found: Vec<(InseeCode, Why, Option<String>)> = places
+                .resolve(q)
+                .into_iter()
+                .map(|c| (c.code, c.why, c.postcode))
+                .collect();
+            if found.is_empty() {
+                if let [prefix] = numbers[..] {
+                    if (2..5).contains(&prefix.len()) && folded == prefix {
+                        for (p, codes) in places.postcodes_starting_with(prefix) {
+                            found.extend(codes.iter().map(|&c| (c, Why::Postcode, Some(p.into()))));
+                        }
+                    }
+                }
+            }
+            let mut found: Vec<(&Commune, Why, Option<String>)> = found
+                .into_iter()
+                .filter_map(|(c, why, p)| Some((communes.get(c)?, why, p)))
+                .collect();
+            // `81600 Gail` while typing: the postcode's communes whose name starts so.
+            let rest: Vec<&str> = folded.split(' ').filter(|w| !numbers.contains(w)).collect();
+            let rest = crate::model::text::place_key_of_words(&rest);
+            if !rest.is_empty() {
+                let starts =
+                    |c: &Commune| crate::model::text::place_key(&c.name).starts_with(&rest);
+                if found.iter().any(|(c, _, _)| starts(c)) {
+                    found.retain(|(c, _, _)| starts(c));
+                }
+            }
+            found.sort_by_key(|(c, _, p)| (p.clone(), std::cmp::Reverse(c.population), c.code));
+            let n = found.len() as f32;
+            for (rank, (c, why, postcode)) in found.into_iter().take(limit).enumerate() {
+                let score = match why {
+                    Why::PostcodeAndName | Why::Code | Why::FormerCode(_) => 10.0,
+                    _ => 5.0,
+                } - rank as f32 / n.max(1.0);
+                hits.push(commune_hit(c, postcode.as_deref(), score));
+            }
+        }
+        let keep = |d: u32| !(by_resolver && d < nc);
+        for h in self.shared.place_text.search(q, limit, keep) {
             let hit = if h.doc < nc {
                 let c = &communes.all()[h.doc as usize];
-                let centre = c.centroid();
-                SearchHit {
-                    category: HitCategory::Commune,
-                    id: c.code.to_string(),
-                    label: c.name.clone(),
-                    detail: match c.population {
-                        Some(p) => format!("Commune ({}) – {} hab.", c.code, p),
-                        None => format!("Commune ({})", c.code),
-                    },
-                    lon: centre.map(|p| p.lon),
-                    lat: centre.map(|p| p.lat),
-                    bbox: c
-                        .bbox()
-                        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
-                    score: h.score + 0.5,
-                }
+                commune_hit(c, None, h.score + 0.5)
             } else if h.doc < nc + nt {
                 let t = &territories[(h.doc - nc) as usize];
                 let outline = self.territory_outline(t);
@@ -738,8 +791,37 @@ impl Directory {
             };
             hits.push(hit);
         }
+        // Actors: postcodes are not in their text; they restrict the actors to their communes.
+        let postcodes: Vec<&str> = numbers
+            .iter()
+            .copied()
+            .filter(|w| places.is_postcode(w))
+            .collect();
+        let in_postcodes: HashSet<InseeCode> = postcodes
+            .iter()
+            .flat_map(|p| places.postcode(p).iter().copied())
+            .collect();
+        let actor_query: String = folded
+            .split(' ')
+            .filter(|w| !postcodes.contains(w))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let actor_query = if postcodes.is_empty() {
+            q
+        } else {
+            &actor_query
+        };
         for seg in self.segments() {
-            for h in seg.text.search(q, limit, |_| true) {
+            if actor_query.trim().is_empty() {
+                break;
+            }
+            let keep = |d: u32| {
+                postcodes.is_empty()
+                    || seg.actors[d as usize]
+                        .commune()
+                        .is_some_and(|c| in_postcodes.contains(&c))
+            };
+            for h in seg.text.search(actor_query, limit, keep) {
                 let a = &seg.actors[h.doc as usize];
                 let kind = self.kinds().get(a.kind());
                 let commune = a
@@ -787,6 +869,42 @@ impl Directory {
     /// Approximate resident bytes of the actors and their indexes (for benchmarks).
     pub fn heap_bytes(&self) -> usize {
         self.base.heap_bytes() + self.local.heap_bytes()
+    }
+}
+
+/// A commune as a search hit, described with its postcode (the one that matched, if any)
+/// and its INSEE code, so that neither is mistaken for the other.
+fn commune_hit(c: &Commune, postcode: Option<&str>, score: f32) -> SearchHit {
+    let centre = c.centroid();
+    let postcodes = match postcode {
+        Some(p) => p.to_string(),
+        None => c
+            .postcodes
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let mut detail = String::from("Commune");
+    if !postcodes.is_empty() {
+        detail.push_str(&format!(" {postcodes}"));
+    }
+    detail.push_str(&format!(" (code INSEE {})", c.code));
+    if let Some(p) = c.population {
+        detail.push_str(&format!(" – {p} hab."));
+    }
+    SearchHit {
+        category: HitCategory::Commune,
+        id: c.code.to_string(),
+        label: c.name.clone(),
+        detail,
+        lon: centre.map(|p| p.lon),
+        lat: centre.map(|p| p.lat),
+        bbox: c
+            .bbox()
+            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
+        score,
     }
 }
 
@@ -909,7 +1027,8 @@ fn place_text_index(
     let mut b = TextIndexBuilder::new();
     let mut doc = 0u32;
     for c in communes.all() {
-        b.add(doc, &[(&c.name, 3), (c.code.as_str(), 2)]);
+        // By name only: codes and postcodes go through the place resolver.
+        b.add(doc, &[(&c.name, 3)]);
         doc += 1;
     }
     for t in territories {

@@ -1,7 +1,8 @@
 //! Full-text index over actor names: accent- and case-insensitive, with prefix matching and
 //! one-typo tolerance, sized for a France-wide directory (two million actors).
 //!
-//! Text is folded to lowercase ASCII ([`fold`]) and cut into tokens ([`tokenize`]): `St Juéry`
+//! Text is folded to lowercase ASCII by the one text fold ([`crate::model::text::fold`]) and cut
+//! into tokens ([`tokenize`]): `St Juéry`
 //! and `saint-juery` both give `saint juery`. The token dictionary is an [`fst::Map`] from token
 //! to term id, term ids being the tokens' lexicographic ranks, so that every token starting with
 //! a prefix is a contiguous range of ids. Posting lists (sorted internal doc numbers) live in one
@@ -51,18 +52,9 @@ const QUALITY_TYPO: f32 = 0.4;
 /// `Dr Martin Dupont` for the query `martin`.
 const NAME_COVERAGE_BONUS: f32 = 0.25;
 
-/// Folds text to lowercase ASCII: accents and ligatures removed (`Œuvre` → `oeuvre`).
-///
-/// ```
-/// use maillage::index::text::fold;
-/// assert_eq!(fold("St Juéry – CŒUR"), "st juery - coeur");
-/// ```
-pub fn fold(s: &str) -> String {
-    deunicode::deunicode(s).to_lowercase()
-}
-
-/// Cuts text into search tokens: folded ([`fold`]), split on every non-alphanumeric character,
-/// `st` → `saint` and `ste` → `sainte`, French stop words dropped unless every token is one.
+/// Cuts text into search tokens: the words of the one text fold
+/// ([`crate::model::text::fold`]), `st` → `saint` and `ste` → `sainte`, French stop words
+/// dropped unless every token is one.
 ///
 /// ```
 /// use maillage::index::text::tokenize;
@@ -80,14 +72,6 @@ fn is_stop_word(t: &str) -> bool {
     STOP_WORDS.contains(&t)
 }
 
-fn expand_abbreviation(t: &str) -> &str {
-    match t {
-        "st" => "saint",
-        "ste" => "sainte",
-        other => other,
-    }
-}
-
 /// Reusable tokenizer buffers (no allocation per token).
 #[derive(Default)]
 struct Tokenizer {
@@ -99,9 +83,8 @@ impl Tokenizer {
     fn run(&mut self, s: &str) -> impl Iterator<Item = &str> + '_ {
         self.buf.clear();
         self.spans.clear();
-        self.buf
-            .push_str(&deunicode::deunicode_with_tofu_cow(s, " "));
-        self.buf.make_ascii_lowercase();
+        // The first step of the one fold, then its word split, done here over reused buffers.
+        crate::model::text::ascii_lower_into(s, &mut self.buf);
         let bytes = self.buf.as_bytes();
         let mut start = None;
         for (i, b) in bytes.iter().enumerate() {
@@ -123,7 +106,7 @@ impl Tokenizer {
             .iter()
             .map(move |&(a, b)| &buf[a..b])
             .filter(move |t| all_stop || !is_stop_word(t))
-            .map(expand_abbreviation)
+            .map(crate::model::text::expand_saint)
     }
 }
 
@@ -1014,9 +997,17 @@ mod tests {
     }
 
     #[test]
-    fn fold_removes_accents_and_case() {
-        assert_eq!(fold("ÉCOLE Œuvre Ça"), "ecole oeuvre ca");
-        assert_eq!(fold("Saint-Juéry"), "saint-juery");
+    fn tokens_are_the_words_of_the_one_fold() {
+        for s in [
+            "ÉCOLE Œuvre Ça",
+            "Saint-Juéry",
+            "CMP  (Albi)—Nord",
+            "日本 x",
+            "x’y",
+        ] {
+            let folded = crate::model::text::fold(s);
+            assert_eq!(tokenize(s), folded.split(' ').collect::<Vec<_>>(), "{s}");
+        }
     }
 
     #[test]

@@ -51,12 +51,7 @@ impl Sector {
 
     /// Parses an id or a label, ignoring case and accents (`médico-social`, `medico_social`).
     pub fn parse(s: &str) -> Option<Sector> {
-        let folded: String = deunicode::deunicode(s)
-            .to_lowercase()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect();
-        match folded.as_str() {
+        match super::text::compact(s).as_str() {
             "sanitaire" => Some(Sector::Sanitaire),
             "medicosocial" => Some(Sector::MedicoSocial),
             "social" => Some(Sector::Social),

@@ -6,8 +6,10 @@ pub mod departements;
 pub mod geodesy;
 pub mod kinds;
 pub mod phone;
+pub mod place;
 pub mod service_area;
 pub mod territory;
+pub mod text;
 
 pub use actor::{Actor, ActorRecord, Address, Precision, SourceId};
 pub use commune::{Commune, InseeCode};

@@ -70,19 +70,24 @@ impl ServiceArea {
     }
 
     /// Parses free text from a partner file: either the prefixed syntax of [`FromStr`], or a
-    /// comma-separated list of INSEE codes and commune names, names resolved by `lookup`.
-    /// Returns the area and the items that could not be resolved.
+    /// comma-separated list of places (commune names, postcodes, INSEE codes), each resolved
+    /// to its communes by `lookup` (the place resolver); an item `lookup` does not know is
+    /// kept as an INSEE code when it has the shape of one. Returns the area and the items
+    /// that could not be resolved.
     ///
     /// ```
     /// use maillage::model::{InseeCode, ServiceArea};
-    /// let lookup = |name: &str| (name == "Gaillac").then(|| "81099".parse::<InseeCode>().unwrap());
+    /// let lookup = |name: &str| match name {
+    ///     "Gaillac" => vec!["81099".parse::<InseeCode>().unwrap()],
+    ///     _ => vec![],
+    /// };
     /// let (area, unknown) = ServiceArea::parse_free("Gaillac, 81004, Nulle-Part", lookup);
     /// assert_eq!(area, Some(ServiceArea::Communes(vec!["81099".parse().unwrap(), "81004".parse().unwrap()])));
     /// assert_eq!(unknown, vec!["Nulle-Part".to_string()]);
     /// ```
     pub fn parse_free(
         text: &str,
-        lookup: impl Fn(&str) -> Option<InseeCode>,
+        lookup: impl Fn(&str) -> Vec<InseeCode>,
     ) -> (Option<ServiceArea>, Vec<String>) {
         if has_prefix(text) {
             return match text.parse() {
@@ -96,13 +101,17 @@ impl ServiceArea {
             if item.is_empty() {
                 continue;
             }
-            match item.parse::<InseeCode>().ok().or_else(|| lookup(item)) {
-                Some(c) => {
-                    if !codes.contains(&c) {
-                        codes.push(c)
-                    }
+            let mut found = lookup(item);
+            if found.is_empty() {
+                found.extend(item.parse::<InseeCode>().ok());
+            }
+            if found.is_empty() {
+                unknown.push(item.to_string());
+            }
+            for c in found {
+                if !codes.contains(&c) {
+                    codes.push(c)
                 }
-                None => unknown.push(item.to_string()),
             }
         }
         let area = (!codes.is_empty()).then_some(ServiceArea::Communes(codes));
@@ -112,7 +121,7 @@ impl ServiceArea {
 
 fn split_prefix(text: &str) -> Option<(String, &str)> {
     let (p, rest) = text.trim().split_once(':')?;
-    let p = deunicode::deunicode(p.trim()).to_lowercase();
+    let p = super::text::fold(p);
     Some((p, rest.trim()))
 }
 
@@ -250,10 +259,10 @@ mod tests {
 
     #[test]
     fn free_text_with_prefix_is_strict() {
-        let (a, unknown) = ServiceArea::parse_free("epci:123", |_| None);
+        let (a, unknown) = ServiceArea::parse_free("epci:123", |_| vec![]);
         assert_eq!(a, None);
         assert_eq!(unknown, vec!["epci:123".to_string()]);
-        let (a, unknown) = ServiceArea::parse_free("dep:81", |_| None);
+        let (a, unknown) = ServiceArea::parse_free("dep:81", |_| vec![]);
         assert_eq!(a, Some(ServiceArea::Departement("81".into())));
         assert!(unknown.is_empty());
     }

@@ -59,16 +59,6 @@ impl Territory {
             TerritoryKind::Departement => "dep",
             TerritoryKind::Other => "territoire",
         };
-        let slug: String = deunicode::deunicode(name_or_code)
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        let slug = slug
-            .split('-')
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("-");
-        format!("{prefix}:{slug}")
+        format!("{prefix}:{}", super::text::slug(name_or_code))
     }
 }

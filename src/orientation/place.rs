@@ -65,10 +65,23 @@ pub fn locate(dir: &Directory, q: &PlaceQuery) -> Result<Place, PlaceError> {
             })
         }
         PlaceQuery::Commune(code) => {
-            let c = dir
-                .commune(*code)
+            let found = dir
+                .places()
+                .code(code.as_str())
                 .ok_or(PlaceError::UnknownCommune(*code))?;
-            Ok(of_commune(c, Vec::new()))
+            let c = dir
+                .commune(found.code)
+                .ok_or(PlaceError::UnknownCommune(*code))?;
+            let mut notes = Vec::new();
+            if found.code != *code {
+                notes.push(format!(
+                    "{code} : {} de {} ({})",
+                    found.why.label(),
+                    c.name,
+                    c.code
+                ));
+            }
+            Ok(of_commune(c, notes))
         }
         PlaceQuery::Address(text) => {
             let found = address_candidates(dir, text);
@@ -119,88 +132,100 @@ fn of_commune(c: &Commune, mut notes: Vec<String>) -> Place {
     }
 }
 
-/// Lower-case, accents removed, every non-alphanumeric character a single space.
-pub fn normalize(s: &str) -> String {
-    let folded = deunicode::deunicode(s).to_lowercase();
-    let spaced: String = folded
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
-        .collect();
-    let words: Vec<&str> = spaced.split_whitespace().collect();
-    // `St` / `Ste` are common abbreviations of `Saint` / `Sainte`.
-    words
-        .iter()
-        .map(|w| match *w {
-            "st" => "saint",
-            "ste" => "sainte",
-            w => w,
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Communes matching an address text: by postcode and by name (whole words), both when both
-/// are present. Names contained in a longer matching name are dropped (`Gaillac` vs
+/// Communes matching an address text, through the place resolver: by postcode and by name
+/// (whole words), both when both are present; an INSEE code (current or former) when neither
+/// matches. Names contained in a longer matching name are dropped (`Gaillac` vs
 /// `Gaillac-Toulza`).
 pub fn address_candidates<'a>(dir: &'a Directory, text: &str) -> Vec<&'a Commune> {
-    let norm = format!(" {} ", normalize(text));
-    let postcodes: Vec<&str> = norm
-        .split(' ')
-        .filter(|w| w.len() == 5 && w.bytes().all(|b| b.is_ascii_digit()))
-        .collect();
-    let all = dir.communes().all();
-    let by_code: Vec<&Commune> = postcodes
-        .iter()
-        .filter_map(|w| w.parse::<InseeCode>().ok())
-        .filter_map(|c| dir.commune(c))
-        .collect();
-    let by_postcode: Vec<&Commune> = all
-        .iter()
-        .filter(|c| c.postcodes.iter().any(|p| postcodes.contains(&p.as_str())))
-        .collect();
-    let mut by_name: Vec<(&Commune, String)> = all
-        .iter()
-        .filter_map(|c| {
-            let n = normalize(&c.name);
-            (!n.is_empty() && norm.contains(&format!(" {n} "))).then_some((c, n))
-        })
-        .collect();
-    let names: Vec<String> = by_name.iter().map(|(_, n)| n.clone()).collect();
-    by_name.retain(|(_, n)| {
-        !names
-            .iter()
-            .any(|m| m.len() > n.len() && format!(" {m} ").contains(&format!(" {n} ")))
-    });
-    let by_name: Vec<&Commune> = by_name.into_iter().map(|(c, _)| c).collect();
-    let mut out: Vec<&Commune> = match (by_postcode.is_empty(), by_name.is_empty()) {
-        (false, false) => {
-            let both: Vec<&Commune> = by_postcode
-                .iter()
-                .copied()
-                .filter(|c| by_name.iter().any(|n| n.code == c.code))
-                .collect();
-            if both.is_empty() {
-                by_postcode
-            } else {
-                both
-            }
-        }
-        (false, true) => by_postcode,
-        (true, false) => by_name,
-        (true, true) => by_code,
-    };
-    out.sort_by_key(|c| c.code);
-    out.dedup_by_key(|c| c.code);
-    out
+    dir.places()
+        .resolve(text)
+        .into_iter()
+        .filter_map(|c| dir.commune(c.code))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn demo() -> Directory {
+        Directory::build(crate::sources::demo::dataset().unwrap())
+    }
+
+    fn address(dir: &Directory, text: &str) -> Place {
+        locate(dir, &PlaceQuery::Address(text.into())).unwrap()
+    }
+
     #[test]
-    fn normalizes() {
-        assert_eq!(normalize("St-Juéry,  81160"), "saint juery 81160");
-        assert_eq!(normalize("L'Isle-sur-Tarn"), "l isle sur tarn");
+    fn a_postcode_is_never_read_as_an_insee_code() {
+        let dir = demo();
+        // 81600 is Gaillac's postcode (ten communes); INSEE 81100 is Garrevaques, postcode 81700.
+        let p = address(&dir, "81600");
+        assert_eq!(
+            p.commune.unwrap().as_str(),
+            "81099",
+            "Gaillac, the most populous"
+        );
+        assert!(
+            p.notes.iter().any(|n| n.contains("Brens (81038)")),
+            "{:?}",
+            p.notes
+        );
+        let codes: Vec<&str> = address_candidates(&dir, "81600")
+            .iter()
+            .map(|c| c.code.as_str())
+            .collect();
+        assert!(
+            codes.contains(&"81038") && !codes.contains(&"81100"),
+            "{codes:?}"
+        );
+        assert!(address_candidates(&dir, "81600")
+            .iter()
+            .all(|c| c.postcodes.iter().any(|p| p == "81600")));
+        let p = address(&dir, "81600 Gaillac");
+        assert_eq!(p.commune.unwrap().as_str(), "81099");
+        assert!(
+            !p.notes.iter().any(|n| n.contains("ambiguë")),
+            "{:?}",
+            p.notes
+        );
+        assert_eq!(
+            address(&dir, "12 rue X, 81370").commune.unwrap().as_str(),
+            "81271"
+        );
+    }
+
+    #[test]
+    fn a_commune_name_in_any_written_form() {
+        let dir = demo();
+        for text in [
+            "St-Juéry",
+            "St Juery",
+            "SAINT JUERY",
+            "2 rue Jean Jaurès 81160 St Juéry",
+        ] {
+            assert_eq!(
+                address(&dir, text).commune.unwrap().as_str(),
+                "81257",
+                "{text}"
+            );
+        }
+        assert_eq!(
+            address(&dir, "Garric (Le)").commune.unwrap().as_str(),
+            "81101"
+        );
+        // A former code (Ronel, merged into Terre-de-Bancalié) and a former name.
+        assert_eq!(address(&dir, "81226").commune.unwrap().as_str(), "81233");
+        assert_eq!(address(&dir, "Ronel").commune.unwrap().as_str(), "81233");
+    }
+
+    #[test]
+    fn by_commune_code() {
+        let dir = demo();
+        let p = locate(&dir, &PlaceQuery::Commune("81099".parse().unwrap())).unwrap();
+        assert_eq!(p.commune.unwrap().as_str(), "81099");
+        assert!(locate(&dir, &PlaceQuery::Commune("81999".parse().unwrap())).is_err());
+        let p = locate(&dir, &PlaceQuery::Commune("81226".parse().unwrap())).unwrap();
+        assert_eq!(p.commune.unwrap().as_str(), "81233", "a former code");
     }
 }

@@ -287,16 +287,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SheetError> {
 
 /// File name of a commune's sheet (`perte-autonomie-81099-gaillac.html`).
 pub fn file_name(procedure: &str, commune: InseeCode, commune_name: &str) -> String {
-    let slug: String = deunicode::deunicode(commune_name)
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let slug = slug
-        .split('-')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
+    let slug = crate::model::text::slug(commune_name);
     format!("{procedure}-{commune}-{slug}.html")
 }
 

@@ -45,13 +45,14 @@ fn commune_param(p: &Params, dir: &Directory) -> Result<Option<InseeCode>, ApiEr
             format!("code INSEE sur 5 caractères attendu (ex. 81004), trouvé « {v} »"),
         )
     })?;
-    if dir.commune(code).is_none() {
-        return Err(ApiError::bad_param(
+    // A former code (commune merged since) designates the commune it was merged into.
+    match dir.places().code(code.as_str()) {
+        Some(found) => Ok(Some(found.code)),
+        None => Err(ApiError::bad_param(
             "commune",
             format!("commune {code} inconnue dans les données chargées"),
-        ));
+        )),
     }
-    Ok(Some(code))
 }
 
 /// `lat`/`lon` when either is given (both then required).

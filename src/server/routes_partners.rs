@@ -58,7 +58,8 @@ impl PartnerService {
     pub fn new(store: Store, dir: &Directory, read_requires_token: bool) -> PartnerService {
         PartnerService {
             store: Arc::new(store),
-            validator: Validator::new(dir.kinds().clone(), dir.communes().all()),
+            validator: Validator::new(dir.kinds().clone(), dir.communes().all())
+                .with_places(dir.places().clone()),
             file_actors: dir.local_actors().iter().map(|a| a.to_record()).collect(),
             publish: Mutex::new(()),
             read_requires_token,

@@ -485,9 +485,7 @@ fn precision(geoloc: Option<&str>, xy: Option<&str>) -> Precision {
             _ => {}
         }
     }
-    let q = xy
-        .map(|q| deunicode::deunicode(q).to_lowercase())
-        .unwrap_or_default();
+    let q = xy.map(crate::model::text::fold).unwrap_or_default();
     match q.as_str() {
         "b" | "bonne" => Precision::Address,
         "a" | "acceptable" => Precision::Street,

@@ -28,6 +28,7 @@ use serde_json::Value;
 
 use super::table::{Column, Table};
 use super::{FileReport, Format, Imported, SourceError};
+use crate::model::place::FormerCommune;
 use crate::model::{Commune, InseeCode, Territory, TerritoryKind};
 
 const JSON_LINE_NOTE: &str =
@@ -178,6 +179,11 @@ pub fn read_communes_json(bytes: &[u8], file: &str) -> Result<(Imported, FileRep
             if SKIPPED_TYPES.iter().any(|(k, _)| *k == kind) {
                 report.accepted += 1;
                 *skipped.entry(kind.to_string()).or_default() += 1;
+                let parent = text_field(item, "chefLieu").unwrap_or("");
+                let name = text_field(item, "nom").unwrap_or("");
+                imported
+                    .former_communes
+                    .extend(former(kind, code, name, parent));
             } else {
                 report.reject(
                     line,
@@ -226,6 +232,19 @@ pub fn read_communes_json(bytes: &[u8], file: &str) -> Result<(Imported, FileRep
     }
     push_skipped_notes(&mut report, &skipped);
     Ok((imported, report))
+}
+
+/// A delegated or associated commune, with the commune it was merged into, for looking up
+/// its former code and name (municipal arrondissements are not former communes).
+fn former(kind: &str, code: InseeCode, name: &str, parent: &str) -> Option<FormerCommune> {
+    if kind == "arrondissement-municipal" || name.trim().is_empty() {
+        return None;
+    }
+    Some(FormerCommune {
+        code,
+        name: name.trim().to_string(),
+        successor: parent.trim().parse().ok()?,
+    })
 }
 
 fn is_postcode(s: &str) -> bool {
@@ -338,6 +357,7 @@ pub fn read_communes_csv(bytes: &[u8], file: &str) -> Result<(Imported, FileRepo
         Column::optional("population", &[]),
         Column::optional("epci_siren", &[]),
         Column::optional("epci_nom", &[]),
+        Column::optional("commune_parent", &[]),
     ];
     let (text, _) = super::text::decode(bytes);
     let mut table = Table::open(&text, file, COLUMNS, b";,")?;
@@ -364,6 +384,8 @@ pub fn read_communes_csv(bytes: &[u8], file: &str) -> Result<(Imported, FileRepo
             if SKIPPED_TYPES.iter().any(|(k, _)| *k == kind) {
                 report.accepted += 1;
                 *skipped.entry(kind.to_string()).or_default() += 1;
+                let former = former(kind, code, get("nom"), get("commune_parent"));
+                imported.former_communes.extend(former);
             } else {
                 report.reject(
                     line,

@@ -279,7 +279,10 @@ impl Reader<'_> {
         }
         let (postcode, city) = split_acheminement(f(LIGNEACHEMINEMENT));
         let commune = match insee_code(f(DEPARTEMENT), f(COMMUNE), postcode.as_deref()) {
-            Ok(c) => c,
+            Ok(c) => Some(c),
+            // No commune code but a postcode: the dataset finds the commune from the postcode
+            // and city once the communes are loaded (`sources::place_fallback`).
+            Err(CodeError::Commune) if f(COMMUNE).trim().is_empty() && postcode.is_some() => None,
             Err(CodeError::Departement) => {
                 self.report.reject(
                     line,
@@ -335,7 +338,7 @@ impl Reader<'_> {
             postcode,
             city,
         };
-        rec.commune = Some(commune);
+        rec.commune = commune;
         rec.phone = phone(f(TELEPHONE));
 
         self.by_number.insert(

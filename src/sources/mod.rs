@@ -26,6 +26,7 @@ pub mod demo;
 pub mod detect;
 pub mod finess;
 pub mod partners;
+pub mod place_fallback;
 pub mod projection;
 pub mod report;
 pub mod rpps;
@@ -229,6 +230,8 @@ pub struct Imported {
     pub equipment_counts: Vec<EquipmentCount>,
     /// Service areas keyed by actor id (zones files).
     pub service_areas: Vec<zones::ServiceAreaRecord>,
+    /// Communes merged into another (COG `commune-deleguee`, `commune-associee`).
+    pub former_communes: Vec<crate::model::place::FormerCommune>,
     /// What this file says about actors another source describes (the SAE about a FINESS
     /// establishment): each completes the actor of the same id once every file is loaded (empty
     /// fields filled, tags added), or stands as an actor of its own when no file gives one.
@@ -269,6 +272,8 @@ pub struct Dataset {
     pub equipment_counts: Vec<EquipmentCount>,
     pub service_areas: Vec<zones::ServiceAreaRecord>,
     pub reports: Vec<FileReport>,
+    /// Communes merged into another, for looking up former codes and names.
+    pub former_communes: Vec<crate::model::place::FormerCommune>,
     /// Complements and attached actors waiting for every file to be loaded (see
     /// [`Dataset::place_unlocated_actors`]).
     pending: Imported,
@@ -381,6 +386,7 @@ impl Dataset {
         self.actors.extend(imported.actors);
         self.equipment_counts.extend(imported.equipment_counts);
         self.service_areas.extend(imported.service_areas);
+        self.former_communes.extend(imported.former_communes);
         self.pending.complements.extend(imported.complements);
         self.pending.attached.extend(imported.attached);
         self.reports.push(report);
@@ -457,10 +463,13 @@ impl Dataset {
     }
 
     /// Call once every file is loaded: applies what files said about other files' actors
-    /// ([`Imported::complements`], [`Imported::attached`]), then gives every actor that has a
-    /// commune but no position the commune's centroid, with precision `commune`.
+    /// ([`Imported::complements`], [`Imported::attached`]), finds the commune of actors
+    /// without a commune code from their postcode and commune name (see [`place_fallback`]),
+    /// then gives every actor that has a commune but no position the commune's centroid, with
+    /// precision `commune`.
     pub fn place_unlocated_actors(&mut self) {
         self.resolve_pending();
+        place_fallback::resolve_missing_communes(self);
         let centroids: HashMap<InseeCode, crate::model::LonLat> = self
             .communes
             .iter()

@@ -8,8 +8,9 @@
 //!   the file's own lines (comments and quoted line breaks counted);
 //! - the first other line is the header; column names are compared without case, accents or
 //!   punctuation (`Code postal` = `code_postal`); unknown columns are ignored with a note;
-//! - `nom` and `type` are required columns; a row needs `code_insee` or `latitude` and
-//!   `longitude` to be placed on the map.
+//! - `nom` and `type` are required columns; a row needs `code_insee`, `code_postal` or
+//!   `commune` (resolved to a commune when the file is loaded with the communes), or
+//!   `latitude` and `longitude`, to be placed on the map.
 //!
 //! Every row becomes an [`ActorRecord`] with id `local:<identifiant>` (slugified), or
 //! `local:<slug of nom and commune>` when `identifiant` is empty. Bad values reject the row
@@ -17,9 +18,10 @@
 
 use std::collections::HashMap;
 
-use super::table::{header_key as norm, Column, Row, Table};
+use super::table::{Column, Row, Table};
 use super::text::{decode, Encoding};
 use super::{FileReport, Format, Imported, SourceError};
+use crate::model::text::compact;
 use crate::model::{ActorRecord, InseeCode, KindId, KindTable, LonLat, Precision, SourceId};
 
 /// CPTS partner CSV.
@@ -85,20 +87,10 @@ impl Col {
     }
 }
 
-/// Turns text into a URL-safe id part: `Exemple – DAC du Tarn, Albi` → `exemple-dac-du-tarn-albi`.
+/// Turns text into a URL-safe id part: `Exemple – DAC du Tarn, Albi` → `exemple-dac-du-tarn-albi`,
+/// at most 100 characters.
 fn slug(s: &str) -> String {
-    let folded = deunicode::deunicode(s).to_lowercase();
-    let mut out = String::with_capacity(folded.len());
-    for c in folded.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
+    let mut out = crate::model::text::slug(s);
     if out.len() > 100 {
         out.truncate(100);
         while out.ends_with('-') {
@@ -210,7 +202,7 @@ pub fn split_address(s: &str) -> (Option<String>, Option<String>) {
 
 /// Parses `oui`/`non` (and `o`, `n`, `x`, `vrai`, `faux`, `1`, `0`); `None` when unreadable.
 fn parse_yes_no(s: &str) -> Option<bool> {
-    match norm(s).as_str() {
+    match compact(s).as_str() {
         "oui" | "o" | "x" | "vrai" | "1" | "yes" | "y" => Some(true),
         "non" | "n" | "faux" | "0" | "no" | "" => Some(false),
         _ => None,
@@ -240,12 +232,12 @@ impl KindLookup {
         let mut by_key = HashMap::new();
         let mut ids = Vec::new();
         for (kid, k) in kinds.iter() {
-            by_key.entry(norm(&k.label)).or_insert(kid);
+            by_key.entry(compact(&k.label)).or_insert(kid);
             ids.push(k.id.as_str());
         }
         // Ids win over labels when both spell the same key.
         for (kid, k) in kinds.iter() {
-            by_key.insert(norm(&k.id), kid);
+            by_key.insert(compact(&k.id), kid);
         }
         ids.sort_unstable();
         KindLookup {
@@ -255,7 +247,7 @@ impl KindLookup {
     }
 
     fn get(&self, s: &str) -> Option<KindId> {
-        self.by_key.get(&norm(s)).copied()
+        self.by_key.get(&compact(s)).copied()
     }
 }
 
@@ -404,7 +396,7 @@ pub fn read(
 
 /// Template rows are named `Exemple – …`.
 fn is_example(name: &str) -> bool {
-    norm(name.split([' ', '-', '–', '—']).next().unwrap_or("")) == "exemple"
+    compact(name.split([' ', '-', '–', '—']).next().unwrap_or("")) == "exemple"
 }
 
 /// Why a row was rejected.
@@ -538,10 +530,12 @@ fn parse_row(
     if comma {
         remarks.decimal_comma.push(line);
     }
-    if position.is_none() && commune.is_none() {
+    // Without a code, the commune is found at load time from `code_postal` and `commune`
+    // by the place resolver (see `sources::place_fallback`).
+    if position.is_none() && commune.is_none() && postcode.is_none() && get(Col::City).is_empty() {
         return Err(row_error(
             "code_insee",
-            "un code INSEE (ex. 81099) ou une latitude et une longitude, pour placer le partenaire sur la carte",
+            "un code INSEE (ex. 81099), un code postal ou un nom de commune, ou une latitude et une longitude, pour placer le partenaire sur la carte",
             get(Col::City),
         ));
     }
@@ -790,8 +784,9 @@ mod tests {
                    G;dac;Albi;81004;;;;;beaucoup;\n\
                    H;dac;Albi;81004;;;;;;peut-être\n\
                    ;dac;Albi;81004;;;;;;\n\
-                   J;dac;Albi;;;;;;;\n\
-                   K;dac;Albi;81004;06 12 34 56 78;;;;;\n";
+                   J;dac;;;;;;;;\n\
+                   K;dac;Albi;81004;06 12 34 56 78;;;;;\n\
+                   L;dac;Albi;;;;;;;\n";
         let (imp, rep) = load(csv.as_bytes());
         assert_eq!(
             rejected(&rep),
@@ -808,8 +803,11 @@ mod tests {
                 (11, "code_insee"),
             ]
         );
-        assert_eq!((rep.accepted, rep.rejected), (1, 10));
+        assert_eq!((rep.accepted, rep.rejected), (2, 10));
         assert_eq!(imp.actors[0].phone.as_deref(), Some("06 12 34 56 78"));
+        // A commune name alone is kept: the commune is resolved when the communes are loaded.
+        assert_eq!(imp.actors[1].commune, None);
+        assert_eq!(imp.actors[1].address.city.as_deref(), Some("Albi"));
         let r = &rep.rejections;
         assert_eq!(r[0].found, "05 63 12 34");
         assert!(r[2].expected.contains("ssiad") && r[2].expected.contains("partenaire"));

@@ -391,7 +391,7 @@ fn read_in_blocks(
     }
     if without_commune > 0 {
         report.notes.push(format!(
-            "{without_commune} lieux d'exercice sans code commune : non placés sur la carte"
+            "{without_commune} lieux d'exercice sans code commune : placés d'après leur code postal et leur commune quand les communes chargées les désignent sans ambiguïté (voir les remarques suivantes)"
         ));
     }
     if doctors_without_skill > 0 {

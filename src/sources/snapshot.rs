@@ -3,7 +3,7 @@
 //!
 //! The snapshot holds the [`Dataset`] as it stands after loading, geocoding and
 //! deduplication: kinds, actors, communes with their outlines, territories, equipment counts,
-//! service areas and the per-file load reports (rejected rows included, so nothing reported at
+//! service areas, communes merged into others and the per-file load reports (rejected rows included, so nothing reported at
 //! load time is lost). Indexes are rebuilt from it at start-up, which is cheap next to parsing.
 //!
 //! Format (little-endian): the 8 bytes `MAILLAGE`, a `u32` format version, then sections.
@@ -41,8 +41,9 @@ use crate::model::{
 const MAGIC: &[u8; 8] = b"MAILLAGE";
 const END: &[u8; 8] = b"FIN.IDX.";
 /// Bumped whenever the layout changes; an older or newer file is refused with a clear message.
-/// Version 2: a file's format is stored by its importer id (`finess`), no longer by its rank.
-pub const VERSION: u32 = 2;
+/// Version 2 added former communes; version 3 stores a file's format by its importer id
+/// (`finess`), no longer by its rank.
+pub const VERSION: u32 = 3;
 
 const SECTORS: [Sector; 3] = [Sector::Sanitaire, Sector::MedicoSocial, Sector::Social];
 const TERRITORY_KINDS: [TerritoryKind; 4] = [
@@ -209,6 +210,13 @@ fn encode<W: Write>(ds: &Dataset, w: &mut Writer<W>) -> std::io::Result<()> {
         w.u64(s.line as u64)?;
     }
 
+    w.len(ds.former_communes.len())?;
+    for f in &ds.former_communes {
+        w.code(f.code)?;
+        w.str(&f.name)?;
+        w.code(f.successor)?;
+    }
+
     w.len(ds.reports.len())?;
     for r in &ds.reports {
         w.str(&r.file)?;
@@ -363,6 +371,17 @@ fn decode(r: &mut Reader) -> Result<Dataset, String> {
         });
     }
 
+    r.section = "communes fusionnées";
+    let n = r.len()?;
+    let mut former_communes = Vec::with_capacity(n);
+    for _ in 0..n {
+        former_communes.push(crate::model::place::FormerCommune {
+            code: r.code()?,
+            name: r.string()?,
+            successor: r.code()?,
+        });
+    }
+
     r.section = "rapports de chargement";
     let n = r.len()?;
     let mut reports = Vec::with_capacity(n);
@@ -407,6 +426,7 @@ fn decode(r: &mut Reader) -> Result<Dataset, String> {
         equipment_counts,
         service_areas,
         reports,
+        former_communes,
         ..Dataset::default()
     })
 }
@@ -667,6 +687,10 @@ mod tests {
                 line: i + 2,
             });
         }
+        assert!(
+            !ds.former_communes.is_empty(),
+            "the demo has merged communes"
+        );
         let path = tmp("demo");
         let written = write(&ds, &path).unwrap();
         assert_eq!(written, std::fs::metadata(&path).unwrap().len());
@@ -677,6 +701,7 @@ mod tests {
         assert_eq!(back.equipment_counts, ds.equipment_counts);
         assert_eq!(back.service_areas, ds.service_areas);
         assert_eq!(back.reports, ds.reports);
+        assert_eq!(back.former_communes, ds.former_communes);
         let kinds = |t: &KindTable| t.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>();
         assert_eq!(kinds(&back.kinds), kinds(&ds.kinds));
         // The rebuilt lookup tables answer like the original ones.

@@ -26,6 +26,7 @@
 use csv::{ReaderBuilder, StringRecord, Trim};
 
 use super::{FileReport, SourceError};
+use crate::model::text::compact;
 
 /// One logical column of a table: its canonical name, other accepted names, and whether the
 /// header must have it.
@@ -54,25 +55,8 @@ impl Column {
     }
 
     fn matches(&self, normalised: &str) -> bool {
-        header_key(self.name) == normalised
-            || self.aliases.iter().any(|a| header_key(a) == normalised)
+        compact(self.name) == normalised || self.aliases.iter().any(|a| compact(a) == normalised)
     }
-}
-
-/// A header name as compared: ASCII-folded, lower-case, letters and digits only
-/// (`Code postal` = `code_postal` = `CODE-POSTAL`).
-///
-/// ```
-/// use maillage::sources::table::header_key;
-/// assert_eq!(header_key("Code postal"), header_key("CODE-POSTAL"));
-/// assert_eq!(header_key("Téléphone"), "telephone");
-/// ```
-pub fn header_key(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
 }
 
 /// Picks the delimiter among `candidates` that the header line (first non-comment, non-empty
@@ -169,7 +153,7 @@ impl<'t> Table<'t> {
         let mut positions = vec![None; columns.len()];
         let mut unknown = Vec::new();
         for (i, name) in header.iter().enumerate() {
-            let key = header_key(name);
+            let key = compact(name);
             match columns.iter().position(|c| c.matches(&key)) {
                 Some(c) if positions[c].is_none() => positions[c] = Some(i),
                 Some(_) => unknown.push(format!("{name} (en double)")),
@@ -326,7 +310,8 @@ impl<'r> Row<'r> {
 }
 
 /// Header matching for importers that read their records their own way (the national RPPS
-/// and BPE files have fast paths): names compared by [`header_key`], a missing required column
+/// and BPE files have fast paths): names compared by [`compact`] (case, accents and
+/// punctuation ignored), a missing required column
 /// reported like [`Table::open`] does.
 ///
 /// ```
@@ -346,7 +331,7 @@ impl HeaderIndex {
     pub fn new<'h>(header: impl IntoIterator<Item = &'h str>, file: &str) -> HeaderIndex {
         HeaderIndex {
             file: file.to_string(),
-            keys: header.into_iter().map(header_key).collect(),
+            keys: header.into_iter().map(compact).collect(),
         }
     }
 
@@ -362,7 +347,7 @@ impl HeaderIndex {
     /// Position of the first of `names` the header has.
     pub fn find(&self, names: &[&str]) -> Option<usize> {
         names.iter().find_map(|n| {
-            let key = header_key(n);
+            let key = compact(n);
             self.keys.iter().position(|k| *k == key)
         })
     }

@@ -23,7 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::table::{header_key, Column, Table};
+use super::table::{Column, Table};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{InseeCode, Territory, TerritoryKind};
 
@@ -75,7 +75,10 @@ pub fn read(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceEr
     let (text, _) = super::text::decode(bytes);
     let mut table = Table::open(&text, file, COLUMNS, b";,")?;
     // The CPTS list layout names only CPTS.
-    let cpts_layout = table.header.iter().any(|h| header_key(h) == "cptsnom");
+    let cpts_layout = table
+        .header
+        .iter()
+        .any(|h| crate::model::text::compact(h) == "cptsnom");
 
     let mut report = FileReport::new(file, FORMAT);
     let mut groups: Vec<Group> = Vec::new();
@@ -199,7 +202,7 @@ pub fn read(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceEr
 
 /// Kind from the name alone: « CPTS … » is a CPTS, anything else a plain territory.
 fn default_kind(name: &str) -> TerritoryKind {
-    let folded = deunicode::deunicode(name).to_lowercase();
+    let folded = crate::model::text::fold(name);
     if folded.starts_with("cpts") {
         TerritoryKind::Cpts
     } else {
@@ -208,7 +211,7 @@ fn default_kind(name: &str) -> TerritoryKind {
 }
 
 fn parse_kind(t: &str) -> Option<TerritoryKind> {
-    match deunicode::deunicode(t).to_lowercase().trim() {
+    match crate::model::text::fold(t).as_str() {
         "cpts" => Some(TerritoryKind::Cpts),
         "epci" => Some(TerritoryKind::Epci),
         "autre" | "other" => Some(TerritoryKind::Other),

@@ -36,6 +36,7 @@ use serde::Serialize;
 use super::partner::{is_private, RawPartner, Validated, Validator, PRIVATE_FIELDS};
 use super::partners::{load_all, write, Partner};
 use super::{Author, Store, StoreError};
+use crate::model::text::compact;
 use crate::model::SourceId;
 use crate::sources::partners as csv_partners;
 use crate::sources::text::decode;
@@ -99,15 +100,6 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-/// Folds a header name like the partner importer: ASCII, lower-case, alphanumerics only.
-fn norm(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
-}
-
 /// Columns read here beside the importer, with their aliases.
 const EXTRA_COLUMNS: &[(&str, &[&str])] = &[
     ("nom", &["raison_sociale"]),
@@ -155,9 +147,9 @@ fn parse(v: &Validator, bytes: &[u8], file: &str) -> Result<Parsed, ImportError>
     };
     let mut cols: HashMap<&'static str, usize> = HashMap::new();
     for (i, name) in header.iter().enumerate() {
-        let n = norm(name);
+        let n = compact(name);
         for (canon, aliases) in EXTRA_COLUMNS {
-            if (norm(canon) == n || aliases.iter().any(|a| norm(a) == n))
+            if (compact(canon) == n || aliases.iter().any(|a| compact(a) == n))
                 && !cols.contains_key(canon)
             {
                 cols.insert(canon, i);
@@ -226,10 +218,10 @@ fn parse(v: &Validator, bytes: &[u8], file: &str) -> Result<Parsed, ImportError>
 
 /// `Ligne directe` → `ligne_directe`, for matching the importer's note.
 fn norm_private(c: &str) -> String {
-    let n = norm(c);
+    let n = compact(c);
     PRIVATE_FIELDS
         .iter()
-        .find(|f| norm(f) == n)
+        .find(|f| compact(f) == n)
         .map_or(n, |f| f.to_string())
 }
 

@@ -30,6 +30,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::place::PlaceResolver;
+use crate::model::text::compact;
 use crate::model::{ActorRecord, Commune, InseeCode, KindTable, LonLat, Precision, SourceId};
 use crate::sources::partners::{self as csv_partners, normalize_phone, MEMBER_TAG};
 
@@ -324,6 +326,8 @@ pub struct Validator {
     kinds: KindTable,
     communes: HashMap<InseeCode, CommuneInfo>,
     departements: HashSet<String>,
+    /// Communes by code, former code, name and postcode.
+    places: PlaceResolver,
 }
 
 /// Département of a postcode: `81600` → `81`, `20000` → Corsica, `97300` → `973`.
@@ -347,11 +351,7 @@ pub fn split_tags(s: &str) -> Vec<String> {
 }
 
 fn yes(s: &str) -> bool {
-    let n: String = deunicode::deunicode(s)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
+    let n = compact(s);
     !matches!(n.as_str(), "non" | "n" | "faux" | "0" | "no" | "")
 }
 
@@ -378,7 +378,63 @@ impl Validator {
                 })
                 .collect(),
             departements: communes.iter().map(|c| c.departement.clone()).collect(),
+            places: PlaceResolver::new(communes, &[]),
             kinds,
+        }
+    }
+
+    /// The same validator resolving places with `places` (the directory's resolver, which
+    /// also knows former commune codes and names).
+    pub fn with_places(mut self, places: PlaceResolver) -> Validator {
+        self.places = places;
+        self
+    }
+
+    /// The commune of a partner: its `code_insee` (a former code gives the commune it was
+    /// merged into), else, without coordinates, the one commune its `code_postal` and
+    /// `commune` designate.
+    fn commune_of(&self, record: &ActorRecord) -> Result<Option<InseeCode>, FieldError> {
+        if let Some(code) = record.commune {
+            return Ok(Some(
+                self.places.code(code.as_str()).map_or(code, |c| c.code),
+            ));
+        }
+        let postcode = record.address.postcode.as_deref().unwrap_or("");
+        let city = record.address.city.as_deref().unwrap_or("");
+        if record.position.is_some() || (postcode.is_empty() && city.is_empty()) {
+            return Ok(None);
+        }
+        let found = self.places.resolve(&format!("{postcode} {city}"));
+        match found.as_slice() {
+            [one] => Ok(Some(one.code)),
+            [] => Err(FieldError::new(
+                if city.is_empty() {
+                    "code_postal"
+                } else {
+                    "commune"
+                },
+                "une commune des données chargées (nom ou code postal), ou un code_insee",
+                format!("{postcode} {city}").trim(),
+            )),
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .take(8)
+                    .map(|c| {
+                        let name = self.communes.get(&c.code).map_or("", |i| i.name.as_str());
+                        format!("{name} ({})", c.code)
+                    })
+                    .collect();
+                Err(FieldError::new(
+                    "code_insee",
+                    format!(
+                        "un code INSEE ou un nom de commune : plusieurs communes correspondent ({}{}), précisez",
+                        names.join(", "),
+                        if many.len() > 8 { ", …" } else { "" }
+                    ),
+                    format!("{postcode} {city}").trim(),
+                ))
+            }
         }
     }
 
@@ -440,13 +496,14 @@ impl Validator {
                 )
             })?),
         };
+        let commune = self.commune_of(&record)?;
         let fields = PartnerFields {
             nom: record.name.clone(),
             kind: self.kinds.get(record.kind).id.clone(),
             adresse: (!address.is_empty()).then(|| address.join(" ")),
             code_postal: record.address.postcode.clone(),
             commune: record.address.city.clone(),
-            code_insee: record.commune.map(|c| c.to_string()),
+            code_insee: commune.map(|c| c.to_string()),
             latitude: record.position.map(|p| p.lat),
             longitude: record.position.map(|p| p.lon),
             telephone: record.phone.clone(),
@@ -462,7 +519,7 @@ impl Validator {
             ligne_directe,
             notes_internes: non_empty(raw.get("notes_internes")),
         };
-        self.check_places(record.commune, &fields)?;
+        self.check_places(commune, &fields)?;
         Ok(Validated {
             id: record.id,
             fields,

@@ -55,7 +55,7 @@ impl Role {
     /// assert_eq!(Role::parse("chef"), None);
     /// ```
     pub fn parse(s: &str) -> Option<Role> {
-        match deunicode::deunicode(s.trim()).to_lowercase().as_str() {
+        match crate::model::text::fold(s).as_str() {
             "lecteur" => Some(Role::Lecteur),
             "editeur" => Some(Role::Editeur),
             "admin" | "administrateur" => Some(Role::Admin),
