@@ -243,6 +243,12 @@ fn partner_csv_rows_are_placed_by_the_resolver() {
         actor_commune(&dir, "local:cabinet-e-81226").as_deref(),
         Some("81233")
     );
+    // A file with a postcode column but no commune name nor code is still a partner file.
+    let head = b"nom;type;code_postal\nCabinet A;partenaire;81370\n";
+    assert_eq!(
+        maillage::sources::detect::detect("p.csv", head),
+        Some(maillage::sources::partners::FORMAT)
+    );
     let notes = notes_of(&dir, "partenaires.csv");
     assert!(
         notes
@@ -288,6 +294,19 @@ fn zones_file_with_a_former_code_covers_the_new_commune() {
         .map(|(i, _)| dir.actor(i).id())
         .collect();
     assert!(found.contains(&"finess:819001256"), "{found:?}");
+}
+
+#[test]
+fn territory_file_with_a_former_code_lists_the_new_commune() {
+    let file = "territoire;code_insee\nCPTS X;81226\nCPTS X;81233\nCPTS X;81099\n";
+    let dir = with_file(
+        "territoires.csv",
+        maillage::sources::territories::FORMAT,
+        file.as_bytes(),
+    );
+    let t = dir.territory("cpts:cpts-x").unwrap();
+    assert_eq!(t.territory.communes, [code("81233"), code("81099")]);
+    assert!(t.unknown_communes.is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -309,7 +309,15 @@ impl Directory {
         tracing::debug!("communes indexées à {:.2} s", t.elapsed().as_secs_f64());
         let territories: Vec<TerritoryEntry> = territories
             .into_iter()
-            .map(|t| territory_entry(t, &communes))
+            .map(|mut t| {
+                // A former code (commune merged since) stands for the commune it joined.
+                for c in &mut t.communes {
+                    *c = places.code(c.as_str()).map_or(*c, |found| found.code);
+                }
+                let mut seen = HashSet::new();
+                t.communes.retain(|c| seen.insert(*c));
+                territory_entry(t, &communes)
+            })
             .collect();
         let place_text = place_text_index(&communes, &territories, &kinds);
         tracing::debug!("lieux indexés à {:.2} s", t.elapsed().as_secs_f64());

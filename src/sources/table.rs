@@ -106,7 +106,7 @@ pub struct Table<'t> {
     /// Lines of the rows skipped because every field was empty although the line had
     /// delimiters (`;;;;`, a spreadsheet's blank row), for a note.
     pub blank_lines: Vec<usize>,
-    columns: &'static [Column],
+    columns: Vec<Column>,
     /// Position in the record of each expected column.
     positions: Vec<Option<usize>>,
     reader: csv::Reader<&'t [u8]>,
@@ -121,7 +121,7 @@ impl<'t> Table<'t> {
     pub fn open(
         text: &'t str,
         file: &str,
-        columns: &'static [Column],
+        columns: &[Column],
         delimiters: &[u8],
     ) -> Result<Table<'t>, SourceError> {
         let invalid = |detail: String| SourceError::Invalid {
@@ -178,7 +178,7 @@ impl<'t> Table<'t> {
             header,
             unknown,
             blank_lines: Vec::new(),
-            columns,
+            columns: columns.to_vec(),
             positions,
             reader,
             record,
@@ -226,7 +226,7 @@ impl<'t> Table<'t> {
                 line,
                 file: &self.file,
                 record: &self.record,
-                columns: self.columns,
+                columns: &self.columns,
                 positions: &self.positions,
                 header_len: self.header.len(),
             });
@@ -255,7 +255,7 @@ pub struct Row<'r> {
     pub line: usize,
     file: &'r str,
     record: &'r StringRecord,
-    columns: &'static [Column],
+    columns: &'r [Column],
     positions: &'r [Option<usize>],
     header_len: usize,
 }
