@@ -190,6 +190,27 @@ async fn orientation_by_address_and_by_commune() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
+#[test]
+fn procedure_limited_to_a_former_code_applies_to_the_new_commune() {
+    use maillage::orientation::{check::check, evaluate, locate, parse, PlaceQuery};
+    let dir = demo_dir();
+    let text = "id = \"p\"\ntitre = \"P\"\nversion = \"1\"\ndate = \"2026-05-01\"\n\
+                [criteres]\ncommunes = [\"81226\"]\n\
+                [[etapes]]\nid = \"a\"\ntypes = [\"ssiad\"]\nchoix = \"competent\"\n";
+    let p = parse(text, "p.toml").unwrap();
+    assert!(
+        check(&p, &dir).iter().all(|x| !x.is_error()),
+        "{:?}",
+        check(&p, &dir)
+    );
+    let at = |c: &str| locate(&dir, &PlaceQuery::Commune(code(c))).unwrap();
+    assert!(
+        evaluate(&dir, &p, &at("81233"), None).applicable,
+        "Ronel is in Terre-de-Bancalié"
+    );
+    assert!(!evaluate(&dir, &p, &at("81099"), None).applicable);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Partner CSV (a data directory) and its free-text service areas
 // ---------------------------------------------------------------------------------------------
@@ -406,7 +427,11 @@ fn rpps_line_without_commune_code_is_placed_by_its_postcode() {
         "postcode and name: {placed:?}"
     );
     assert_eq!(placed[2].1, None, "81600 alone: ten communes");
-    assert_eq!(placed[3].1.as_deref(), Some("81257"), "81160 is Arthès' too: {placed:?}");
+    assert_eq!(
+        placed[3].1.as_deref(),
+        Some("81257"),
+        "81160 is Arthès' too: {placed:?}"
+    );
     let notes = notes_of(&dir, "PS_LibreAcces_Personne_activite.txt");
     assert!(
         notes.iter().any(|n| n.contains("plusieurs communes")),
@@ -430,7 +455,12 @@ fn finess_line_without_commune_code_is_placed_by_its_postcode() {
     f[12] = String::new();
     f[15] = "81370 ST SULPICE LA POINTE".into();
     // The second one in Saint-Juéry, whose postcode 81160 is Arthès' too.
-    let mut g: Vec<String> = lines.next().unwrap().split(';').map(str::to_string).collect();
+    let mut g: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(';')
+        .map(str::to_string)
+        .collect();
     g[12] = String::new();
     g[15] = "81160 ST JUERY".into();
     let file = format!("{head}\n{}\n{}\n", f.join(";"), g.join(";"));
