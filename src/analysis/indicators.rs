@@ -5,7 +5,8 @@
 //!
 //! **Adding an indicator**: compute its value in [`super::diagnostic`] (a field of
 //! [`CommuneCell`], or of [`CommuneRow`] when it does not depend on the kind), then add one
-//! line to [`COMMUNE_INDICATORS`] (and to [`AREA_INDICATORS`] for its territory figure).
+//! line to [`COMMUNE_INDICATORS`] (with a [`Meta`] constant beside it; and a line to
+//! [`AREA_INDICATORS`] for its territory figure).
 //!
 //! Coverage labels hold `{couverture}`, replaced by the kind's definition
 //! ([`KindInfo::couverture_libelle`]), and coverage columns `{definition}`, replaced by its id:
@@ -68,13 +69,14 @@ impl Val<'_> {
     }
 }
 
-/// An indicator: metadata, and the function reading its value from a row `R` and the cell
-/// `C` of one kind.
-#[derive(Debug, Serialize)]
-pub struct Descriptor<R: 'static, C: 'static> {
+/// What an indicator is: id, labels, unit, decimals, where its value and column are. Shared
+/// by the per-commune and the area tables where the concept is the same.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Meta {
     /// Id in parameters (`indicateur=densite`).
     pub id: &'static str,
-    /// Field of the JSON row or cell holding the value (`densite_10000`).
+    /// Field of the JSON row or cell holding the value (`densite_10000`; dotted for a nested
+    /// field).
     #[serde(rename = "champ")]
     pub field: &'static str,
     /// CSV and GeoJSON column (after `<type>_` when per kind).
@@ -101,18 +103,9 @@ pub struct Descriptor<R: 'static, C: 'static> {
     pub genre: Genre,
     /// An estimate (travel times), flagged as such on screen.
     pub estimation: bool,
-    /// Can be mapped.
-    pub carte: bool,
-    #[serde(skip)]
-    pub get: for<'a> fn(&'a R, &'a C) -> Val<'a>,
 }
 
-/// A per-commune indicator.
-pub type CommuneIndicator = Descriptor<CommuneRow, CommuneCell>;
-/// A figure of an area (territory, département, région).
-pub type AreaIndicator = Descriptor<AreaRow, AreaCell>;
-
-impl<R, C> Descriptor<R, C> {
+impl Meta {
     /// The label for a kind: `{couverture}` replaced by the kind's coverage definition.
     pub fn label_for(&self, kind: &KindInfo) -> String {
         self.label.replace("{couverture}", &kind.couverture_libelle)
@@ -134,8 +127,35 @@ impl<R, C> Descriptor<R, C> {
             col
         }
     }
+}
 
-    /// The value shown for a row and one kind's cell (the JSON field times [`Self::scale`]).
+/// A line of an indicator table: what the indicator is, whether it can be mapped, and the
+/// function reading its value from a row `R` and the cell `C` of one kind.
+#[derive(Debug, Serialize)]
+pub struct Descriptor<R: 'static, C: 'static> {
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// Can be mapped.
+    pub carte: bool,
+    #[serde(skip)]
+    pub get: for<'a> fn(&'a R, &'a C) -> Val<'a>,
+}
+
+impl<R, C> std::ops::Deref for Descriptor<R, C> {
+    type Target = Meta;
+
+    fn deref(&self) -> &Meta {
+        &self.meta
+    }
+}
+
+/// A per-commune indicator.
+pub type CommuneIndicator = Descriptor<CommuneRow, CommuneCell>;
+/// A figure of an area (territory, département, région).
+pub type AreaIndicator = Descriptor<AreaRow, AreaCell>;
+
+impl<R, C> Descriptor<R, C> {
+    /// The value shown for a row and one kind's cell (the JSON field times [`Meta::scale`]).
     pub fn value<'a>(&self, row: &'a R, cell: &'a C) -> Val<'a> {
         match (self.get)(row, cell) {
             Val::Num(Some(Masked::Value(v))) => Val::Num(Some(Masked::Value(v * self.scale))),
@@ -144,125 +164,226 @@ impl<R, C> Descriptor<R, C> {
     }
 }
 
+/// Municipal population.
+pub const POPULATION: Meta = Meta {
+    id: "population",
+    field: "population",
+    column: "population",
+    label: "Population municipale",
+    header: "Population",
+    unit: "habitants",
+    decimals: 0,
+    scale: 1.0,
+    per_kind: false,
+    genre: Genre::Number,
+    estimation: false,
+};
+
+/// Count of supply (actors or BPE equipment).
+pub const COUNT: Meta = Meta {
+    id: "effectif",
+    field: "effectif",
+    column: "effectif",
+    label: "Effectif (nombre)",
+    header: "Effectif",
+    unit: "nombre",
+    decimals: 0,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Number,
+    estimation: false,
+};
+
+/// Count per 10 000 inhabitants.
+pub const DENSITY: Meta = Meta {
+    id: "densite",
+    field: "densite_10000",
+    column: "densite_10000_hab",
+    label: "Densité pour 10 000 habitants",
+    header: "Densité /10 000 hab.",
+    unit: "pour 10 000 habitants",
+    decimals: 2,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Number,
+    estimation: false,
+};
+
+/// Great-circle distance to the nearest supply.
+pub const DISTANCE: Meta = Meta {
+    id: "distance",
+    field: "distance_km",
+    column: "distance_km",
+    label: "Distance à l'offre la plus proche (km à vol d'oiseau)",
+    header: "Distance (km)",
+    unit: "km à vol d'oiseau",
+    decimals: 1,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Number,
+    estimation: false,
+};
+
+/// Estimated travel time to the nearest supply.
+pub const TIME: Meta = Meta {
+    id: "temps",
+    field: "temps_estime_min",
+    column: "temps_estime_min",
+    label: "Temps estimé vers l'offre la plus proche (min, estimation)",
+    header: "Temps estimé (min)",
+    unit: "minutes (estimation)",
+    decimals: 0,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Number,
+    estimation: true,
+};
+
+/// Covered under the kind's definition.
+pub const COVERED: Meta = Meta {
+    id: "couverture",
+    field: "couverte",
+    column: "couverte_{definition}",
+    label: "Commune couverte {couverture} (1 = oui, 0 = zone blanche)",
+    header: "Couverte {couverture}",
+    unit: "",
+    decimals: 0,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Flag,
+    estimation: false,
+};
+
+/// 2SFCA accessibility.
+pub const APL: Meta = Meta {
+    id: "apl",
+    field: "apl_10000",
+    column: "apl_10000_hab",
+    label: "Accessibilité 2SFCA pour 10 000 habitants",
+    header: "APL 2SFCA /10 000",
+    unit: "offre pour 10 000 habitants",
+    decimals: 2,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Number,
+    estimation: false,
+};
+
+/// Name of the nearest supply.
+pub const NEAREST: Meta = Meta {
+    id: "plus_proche",
+    field: "plus_proche_nom",
+    column: "offre_la_plus_proche",
+    label: "Offre la plus proche",
+    header: "Offre la plus proche",
+    unit: "",
+    decimals: 0,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Text,
+    estimation: false,
+};
+
+/// Inhabitants of covered communes.
+pub const POPULATION_COVERED: Meta = Meta {
+    id: "population_couverte",
+    field: "couverture.population_couverte",
+    column: "population_couverte_{definition}",
+    label: "Population couverte {couverture}",
+    header: "Population couverte {couverture}",
+    unit: "habitants",
+    decimals: 0,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Number,
+    estimation: false,
+};
+
+/// Covered share of the population.
+pub const SHARE_COVERED: Meta = Meta {
+    id: "part_couverte",
+    field: "couverture.part_couverte",
+    column: "part_couverte_{definition}_pct",
+    label: "Part de la population couverte {couverture} (%)",
+    header: "Part couverte {couverture} (%)",
+    unit: "%",
+    decimals: 1,
+    scale: 100.0,
+    per_kind: true,
+    genre: Genre::Number,
+    estimation: false,
+};
+
+/// Population-weighted mean distance.
+pub const MEAN_DISTANCE: Meta = Meta {
+    id: "distance_moyenne",
+    field: "distance_moyenne_km",
+    column: "distance_moyenne_km",
+    label:
+        "Distance moyenne à l'offre la plus proche, pondérée par la population (km à vol d'oiseau)",
+    header: "Distance moyenne (km)",
+    unit: "km à vol d'oiseau",
+    decimals: 1,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Number,
+    estimation: false,
+};
+
+/// Population-weighted mean 2SFCA accessibility.
+pub const MEAN_APL: Meta = Meta {
+    id: "apl_moyenne",
+    field: "apl_moyenne_10000",
+    column: "apl_moyenne_10000_hab",
+    label: "Accessibilité 2SFCA moyenne pour 10 000 habitants",
+    header: "APL moyenne /10 000",
+    unit: "offre pour 10 000 habitants",
+    decimals: 2,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Number,
+    estimation: false,
+};
+
 /// Per-commune indicators, in column order.
 pub const COMMUNE_INDICATORS: &[CommuneIndicator] = &[
     Descriptor {
-        id: "population",
-        field: "population",
-        column: "population",
-        label: "Population municipale",
-        header: "Population",
-        unit: "habitants",
-        decimals: 0,
-        scale: 1.0,
-        per_kind: false,
-        genre: Genre::Number,
-        estimation: false,
+        meta: POPULATION,
         carte: true,
         get: |r, _| Val::num(r.population.map(|p| p as f64)),
     },
     Descriptor {
-        id: "effectif",
-        field: "effectif",
-        column: "effectif",
-        label: "Effectif (nombre)",
-        header: "Effectif",
-        unit: "nombre",
-        decimals: 0,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: COUNT,
         carte: true,
         get: |_, c| Val::count(c.effectif),
     },
     Descriptor {
-        id: "densite",
-        field: "densite_10000",
-        column: "densite_10000_hab",
-        label: "Densité pour 10 000 habitants",
-        header: "Densité /10 000 hab.",
-        unit: "pour 10 000 habitants",
-        decimals: 2,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: DENSITY,
         carte: true,
         get: |_, c| Val::Num(c.densite_10000),
     },
     Descriptor {
-        id: "distance",
-        field: "distance_km",
-        column: "distance_km",
-        label: "Distance à l'offre la plus proche (km à vol d'oiseau)",
-        header: "Distance (km)",
-        unit: "km à vol d'oiseau",
-        decimals: 1,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: DISTANCE,
         carte: true,
         get: |_, c| Val::num(c.distance_km),
     },
     Descriptor {
-        id: "temps",
-        field: "temps_estime_min",
-        column: "temps_estime_min",
-        label: "Temps estimé vers l'offre la plus proche (min, estimation)",
-        header: "Temps estimé (min)",
-        unit: "minutes (estimation)",
-        decimals: 0,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: true,
+        meta: TIME,
         carte: true,
         get: |_, c| Val::num(c.temps_estime_min),
     },
     Descriptor {
-        id: "couverture",
-        field: "couverte",
-        column: "couverte_{definition}",
-        label: "Commune couverte {couverture} (1 = oui, 0 = zone blanche)",
-        header: "Couverte {couverture}",
-        unit: "",
-        decimals: 0,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Flag,
-        estimation: false,
+        meta: COVERED,
         carte: true,
         get: |_, c| Val::Flag(c.couverte),
     },
     Descriptor {
-        id: "apl",
-        field: "apl_10000",
-        column: "apl_10000_hab",
-        label: "Accessibilité 2SFCA pour 10 000 habitants",
-        header: "APL 2SFCA /10 000",
-        unit: "offre pour 10 000 habitants",
-        decimals: 2,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: APL,
         carte: true,
         get: |_, c| Val::num(c.apl_10000),
     },
     Descriptor {
-        id: "plus_proche",
-        field: "plus_proche_nom",
-        column: "offre_la_plus_proche",
-        label: "Offre la plus proche",
-        header: "Offre la plus proche",
-        unit: "",
-        decimals: 0,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Text,
-        estimation: false,
+        meta: NEAREST,
         carte: false,
         get: |_, c| Val::Text(c.plus_proche_nom.as_deref()),
     },
@@ -271,107 +392,37 @@ pub const COMMUNE_INDICATORS: &[CommuneIndicator] = &[
 /// Figures of a territory, département or région, in column order.
 pub const AREA_INDICATORS: &[AreaIndicator] = &[
     Descriptor {
-        id: "population",
-        field: "population",
-        column: "population",
-        label: "Population municipale",
-        header: "Population",
-        unit: "habitants",
-        decimals: 0,
-        scale: 1.0,
-        per_kind: false,
-        genre: Genre::Number,
-        estimation: false,
+        meta: POPULATION,
         carte: false,
         get: |a, _| Val::num(Some(a.population as f64)),
     },
     Descriptor {
-        id: "effectif",
-        field: "effectif",
-        column: "effectif",
-        label: "Effectif (nombre)",
-        header: "Effectif",
-        unit: "nombre",
-        decimals: 0,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: COUNT,
         carte: false,
         get: |_, c| Val::count(c.effectif),
     },
     Descriptor {
-        id: "densite",
-        field: "densite_10000",
-        column: "densite_10000_hab",
-        label: "Densité pour 10 000 habitants",
-        header: "Densité /10 000 hab.",
-        unit: "pour 10 000 habitants",
-        decimals: 2,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: DENSITY,
         carte: false,
         get: |_, c| Val::Num(c.densite_10000),
     },
     Descriptor {
-        id: "population_couverte",
-        field: "couverture.population_couverte",
-        column: "population_couverte_{definition}",
-        label: "Population couverte {couverture}",
-        header: "Population couverte {couverture}",
-        unit: "habitants",
-        decimals: 0,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: POPULATION_COVERED,
         carte: false,
         get: |_, c| Val::num(Some(c.couverture.population_covered as f64)),
     },
     Descriptor {
-        id: "part_couverte",
-        field: "couverture.part_couverte",
-        column: "part_couverte_{definition}_pct",
-        label: "Part de la population couverte {couverture} (%)",
-        header: "Part couverte {couverture} (%)",
-        unit: "%",
-        decimals: 1,
-        scale: 100.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: SHARE_COVERED,
         carte: false,
         get: |_, c| Val::num(c.couverture.share),
     },
     Descriptor {
-        id: "distance_moyenne",
-        field: "distance_moyenne_km",
-        column: "distance_moyenne_km",
-        label: "Distance moyenne à l'offre la plus proche, pondérée par la population (km à vol d'oiseau)",
-        header: "Distance moyenne (km)",
-        unit: "km à vol d'oiseau",
-        decimals: 1,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: MEAN_DISTANCE,
         carte: false,
         get: |_, c| Val::num(c.distance_moyenne_km),
     },
     Descriptor {
-        id: "apl_moyenne",
-        field: "apl_moyenne_10000",
-        column: "apl_moyenne_10000_hab",
-        label: "Accessibilité 2SFCA moyenne pour 10 000 habitants",
-        header: "APL moyenne /10 000",
-        unit: "offre pour 10 000 habitants",
-        decimals: 2,
-        scale: 1.0,
-        per_kind: true,
-        genre: Genre::Number,
-        estimation: false,
+        meta: MEAN_APL,
         carte: false,
         get: |_, c| Val::num(c.apl_moyenne_10000),
     },
