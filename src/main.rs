@@ -527,7 +527,7 @@ fn query_cmd(dir: &Directory, query: Query, format: Format) -> Result<()> {
             writeln!(out, "{} résultat(s)", rows.len())?;
         }
         Format::Json | Format::Geojson => {
-            let fc = maillage::server::json::collection(dir, rows.into_iter(), None);
+            let fc = maillage::export::features::collection(dir, rows.into_iter(), None);
             serde_json::to_writer_pretty(&mut out, &fc)?;
             writeln!(out)?;
         }

@@ -372,6 +372,21 @@ fn command_line_report_names_the_definition() {
         html.contains("même règle que l&#39;orientation"),
         "definition sentence"
     );
+    // Every header of the report's tables is the indicator table's (no label of its own).
+    let d: Value =
+        serde_json::from_str(&std::fs::read_to_string(zone.join("diagnostic.json")).unwrap())
+            .unwrap();
+    let kind = &d["types"][0];
+    for table in ["communes", "comparaisons"] {
+        for ind in d["descripteurs"][table].as_array().unwrap() {
+            let header = ind["entete"]
+                .as_str()
+                .unwrap()
+                .replace("{couverture}", kind["couverture_libelle"].as_str().unwrap());
+            let th = format!(">{}</th>", header.replace('\'', "&#39;"));
+            assert!(html.contains(&th), "{table}: {th} not in the report");
+        }
+    }
     let csv = std::fs::read_to_string(zone.join("communes.csv")).unwrap();
     assert_eq!(
         csv_value(&csv, "ssiad_couverte_zone_intervention", VIEUX),

@@ -940,3 +940,58 @@ async fn annotations_sit_beside_official_records() {
     .await;
     assert_eq!(bad.json()["champ"], "telephone");
 }
+
+/// The page builds its form from the field table: every JSON field name the API accepts is
+/// listed once, with its French label, and the open route answers even when reads need a
+/// token.
+#[tokio::test]
+async fn the_field_table_is_served_and_matches_what_the_api_accepts() {
+    let e = env_with(true);
+    let r = call(&e.app, req("GET", "/api/partenaires/champs", None, None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    let fields = v["champs"].as_array().unwrap();
+    let names: Vec<&str> = fields.iter().map(|f| f["nom"].as_str().unwrap()).collect();
+    for name in dac().as_object().unwrap().keys() {
+        assert!(
+            names.contains(&name.as_str()),
+            "{name} missing from {names:?}"
+        );
+    }
+    let phone = fields.iter().find(|f| f["nom"] == "telephone").unwrap();
+    assert_eq!(phone["libelle"], "Téléphone");
+    assert_eq!(phone["saisie"], "tel");
+    assert_eq!(phone["alias"], json!(["tel"]));
+    let private: Vec<&str> = fields
+        .iter()
+        .filter(|f| f["prive"] == true)
+        .map(|f| f["nom"].as_str().unwrap())
+        .collect();
+    assert_eq!(private, ["ligne_directe", "notes_internes"]);
+    // A field the table does not list is refused by name.
+    let mut body = dac();
+    body["couleur"] = json!("bleu");
+    let r = call(
+        &e.app,
+        req("POST", "/api/partenaires", Some(&e.editor), Some(body)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["champ"], "couleur");
+    // A value is checked by the field's check, with the importer's French expectation.
+    let mut body = dac();
+    body["capacite"] = json!("beaucoup");
+    let r = call(
+        &e.app,
+        req("POST", "/api/partenaires", Some(&e.editor), Some(body)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let v = r.json();
+    assert_eq!(v["champ"], "capacite");
+    assert_eq!(
+        v["attendu"],
+        "un nombre entier de places ou de lits (ex. 40)"
+    );
+    assert_eq!(v["trouve"], "beaucoup");
+}

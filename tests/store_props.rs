@@ -5,10 +5,11 @@
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
+use maillage::model::partner_field::{field, PARTNER_FIELDS};
 use maillage::model::{KindTable, SourceId};
 use maillage::store::annotations::AnnotationFields;
 use maillage::store::import::ImportError;
-use maillage::store::partner::{RawPartner, PRIVATE_FIELDS, PUBLIC_FIELDS};
+use maillage::store::partner::RawPartner;
 use maillage::store::{Author, Store, Validator};
 
 const TEMPLATE: &[u8] = include_bytes!("../data/partenaires-modele.csv");
@@ -37,11 +38,7 @@ fn any_value() -> impl Strategy<Value = Value> {
 }
 
 fn field_name() -> impl Strategy<Value = String> {
-    let known: Vec<String> = PUBLIC_FIELDS
-        .iter()
-        .chain(PRIVATE_FIELDS.iter())
-        .map(|s| s.to_string())
-        .collect();
+    let known: Vec<String> = PARTNER_FIELDS.iter().map(|f| f.name.to_string()).collect();
     prop_oneof![
         9 => prop::sample::select(known),
         1 => "[a-z_]{1,12}",
@@ -132,9 +129,7 @@ proptest! {
             }
             Err(e) => {
                 prop_assert!(!e.champ.is_empty() && !e.attendu.is_empty());
-                let known = PUBLIC_FIELDS.contains(&e.champ.as_str())
-                    || PRIVATE_FIELDS.contains(&e.champ.as_str())
-                    || given.contains(&e.champ);
+                let known = field(&e.champ).is_some() || given.contains(&e.champ);
                 prop_assert!(known, "champ inattendu : {}", e);
                 prop_assert!(e.to_string().contains("attendu"));
                 prop_assert_eq!(store.partner_count().unwrap(), 0);

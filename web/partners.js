@@ -15,30 +15,20 @@
   const $ = (id) => document.getElementById(id);
   const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
-  // Form fields: [name, label, input type, help]. Same names as the API and the CSV.
-  const FIELDS = [
-    ['nom', 'Nom', 'text', null, true],
-    ['type', 'Type', 'select'],
-    ['telephone', 'Téléphone', 'tel', 'Numéro français, ex. 05 63 12 34 56'],
-    ['email', 'Courriel', 'email'],
-    ['site', 'Site', 'text'],
-    ['adresse', 'Adresse (numéro et voie)', 'text'],
-    ['code_postal', 'Code postal', 'text'],
-    ['commune', 'Commune', 'text'],
-    ['code_insee', 'Code INSEE de la commune', 'text', 'Rempli par un clic sur la carte ; sans coordonnées, le partenaire est placé au centre de la commune'],
-    ['latitude', 'Latitude', 'text', 'Degrés décimaux, ex. 43.9016'],
-    ['longitude', 'Longitude', 'text', 'Degrés décimaux, ex. 1.8970'],
-    ['horaires', 'Horaires', 'text'],
-    ['capacite', 'Capacité (places, lits)', 'text'],
-    ['membre_cpts', 'Membre de la CPTS', 'checkbox'],
-    ['role', 'Rôle', 'text'],
-    ['etiquettes', 'Étiquettes', 'text', 'Séparées par des virgules'],
-    ['zone_intervention', "Zone d'intervention", 'text'],
-    ['notes', 'Notes', 'textarea'],
-    ['ligne_directe', 'Ligne directe (privée)', 'tel', 'Visible des seuls éditeurs'],
-    ['notes_internes', 'Notes internes (privées)', 'textarea', 'Visibles des seuls éditeurs'],
-  ];
-  const FIELD_LABELS = Object.fromEntries(FIELDS.map((f) => [f[0], f[1]]));
+  // Form fields: [name, label, input type, help, required], from the server's partner field
+  // table (GET /api/partenaires/champs: the same names as the API and the CSV).
+  let FIELDS = [];
+  let FIELD_LABELS = {};
+
+  async function loadFields() {
+    const r = await M.request('api/partenaires/champs');
+    if (!r.ok || !Array.isArray(r.body.champs)) return false;
+    FIELDS = r.body.champs
+      .filter((f) => f.formulaire)
+      .map((f) => [f.nom, f.libelle, f.saisie, f.aide, f.presence === 'value']);
+    FIELD_LABELS = Object.fromEntries(r.body.champs.map((f) => [f.nom, f.libelle]));
+    return true;
+  }
   const ACTIONS = {
     creation: 'création',
     modification: 'modification',
@@ -651,8 +641,8 @@
     $('fiche-annotation').hidden = true;
   });
 
-  M.ready.then(() => {
-    buildFields();
+  M.ready.then(async () => {
+    if (await loadFields()) buildFields();
     return loadSession();
   });
 })();

@@ -4,6 +4,7 @@ pub mod csv_actors;
 pub mod diagnostic;
 pub mod diagnostic_cli;
 pub mod diagnostic_html;
+pub mod features;
 pub mod map;
 
 pub use csv_actors::{write_actors_csv, CsvOptions};

@@ -204,7 +204,9 @@ impl Downloader {
             match self.stream_to(resp, &part, append, expected, label) {
                 Ok(total) if expected.is_none_or(|e| e == total) => {
                     let sha = sha256_file(&part)?;
-                    fs::rename(&part, &bin).map_err(|e| FetchError::io(&bin, e))?;
+                    fs::rename(&part, &bin)
+                        .and_then(|()| crate::util::fs::sync_parent(&bin))
+                        .map_err(|e| FetchError::io(&bin, e))?;
                     meta.etag = meta.part_etag.take();
                     meta.last_modified = meta.part_last_modified.take();
                     meta.size = total;

@@ -5,6 +5,7 @@ pub mod commune;
 pub mod departements;
 pub mod geodesy;
 pub mod kinds;
+pub mod partner_field;
 pub mod phone;
 pub mod place;
 pub mod service_area;

@@ -20,11 +20,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use crate::store::{Principal, Store};
+use super::state::AppState;
+use crate::store::{Author, PartnerService, Principal, Store};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "maillage_session";
@@ -76,27 +80,9 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
         {
             Ok(Some(secret.trim()))
         }
-        _ => Err(unauthorized(
+        _ => Err(ApiError::unauthorized(
             "en-tête Authorization invalide : « Authorization: Bearer <jeton> » attendu",
         )),
-    }
-}
-
-/// 401 with a French explanation and a `WWW-Authenticate` hint for API clients.
-pub fn unauthorized(detail: impl Into<String>) -> ApiError {
-    ApiError {
-        status: 401,
-        erreur: "authentification requise".into(),
-        detail: detail.into(),
-    }
-}
-
-/// 403: authenticated, but not allowed.
-pub fn forbidden(detail: impl Into<String>) -> ApiError {
-    ApiError {
-        status: 403,
-        erreur: "accès refusé".into(),
-        detail: detail.into(),
     }
 }
 
@@ -156,11 +142,7 @@ pub fn peer<B>(req: &Request<B>) -> Option<IpAddr> {
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError {
-        status: 500,
-        erreur: "erreur interne de la base".into(),
-        detail: e.to_string(),
-    }
+    ApiError::internal("erreur interne de la base", e)
 }
 
 /// Identifies the caller: bearer token first, else session cookie, else anonymous.
@@ -192,7 +174,7 @@ pub async fn identify(
             }
             None => {
                 limiter.failed(ip);
-                Err(unauthorized("jeton inconnu ou révoqué"))
+                Err(ApiError::unauthorized("jeton inconnu ou révoqué"))
             }
         };
     }
@@ -229,11 +211,11 @@ pub fn check_origin(method: &Method, headers: &HeaderMap, via: Via) -> Result<()
     let origin = headers
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| forbidden("en-tête Origin absent : une modification par cookie de session doit venir de la page de maillage"))?;
+        .ok_or_else(|| ApiError::forbidden("en-tête Origin absent : une modification par cookie de session doit venir de la page de maillage"))?;
     let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
     match own_host(headers) {
         Some(h) if !h.is_empty() && h.eq_ignore_ascii_case(origin_host) => Ok(()),
-        _ => Err(forbidden(format!(
+        _ => Err(ApiError::forbidden(format!(
             "origine « {origin} » refusée : les modifications par cookie de session doivent venir de la page de maillage"
         ))),
     }
@@ -242,10 +224,10 @@ pub fn check_origin(method: &Method, headers: &HeaderMap, via: Via) -> Result<()
 /// Requires a caller allowed to write.
 pub fn require_writer(caller: Option<&Caller>) -> Result<&Caller, ApiError> {
     let c = caller.ok_or_else(|| {
-        unauthorized("cette modification demande un jeton d'éditeur ou d'administrateur (« Authorization: Bearer <jeton> » ou connexion sur la page)")
+        ApiError::unauthorized("cette modification demande un jeton d'éditeur ou d'administrateur (« Authorization: Bearer <jeton> » ou connexion sur la page)")
     })?;
     if !c.can_write() {
-        return Err(forbidden(format!(
+        return Err(ApiError::forbidden(format!(
             "le jeton « {} » a le rôle {} : seul un éditeur ou un administrateur peut modifier l'annuaire",
             c.principal.name,
             c.principal.role.id()
@@ -265,6 +247,99 @@ pub fn session_cookie(secret: &str, headers: &HeaderMap, max_age: i64) -> Header
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("maillage_session=; Path=/; Max-Age=0"))
+}
+
+/// A write on the partner store, checked on extraction in this order: the partner service
+/// (503 without a base), a caller allowed to write (401, 403), the `Origin` of a write by
+/// cookie (403). Carries the author for the history and the request's headers (`If-Match`).
+pub struct Editor {
+    pub svc: Arc<PartnerService>,
+    pub author: Author,
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for Editor {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let svc = st.partner_service()?;
+        let who = Who(parts.extensions.get::<Caller>().cloned());
+        who.writer(&parts.method, &parts.headers)?;
+        Ok(Editor {
+            svc,
+            author: who.author(),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+/// Paths open without a token even with `--lecture-authentifiee`.
+fn open_path(path: &str) -> bool {
+    !path.starts_with("/api/")
+        || matches!(
+            path,
+            "/api/session" | "/api/health" | "/api/config" | "/api/partenaires/champs"
+        )
+}
+
+/// Identifies the caller of every request (bearer token or session cookie) and, with
+/// `--lecture-authentifiee`, refuses anonymous API reads. The caller is left in the request's
+/// extensions for the handlers ([`Who`]).
+pub async fn identify_layer(
+    State(st): State<AppState>,
+    mut req: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
+    let Some(svc) = st.partners.clone() else {
+        return next.run(req).await;
+    };
+    let ip = peer(&req);
+    match identify(&svc.store, &st.limiter, req.headers(), ip).await {
+        Err(e) => e.into_response(),
+        Ok(caller) => {
+            if st.read_requires_token && caller.is_none() && !open_path(req.uri().path()) {
+                return ApiError::unauthorized(
+                    "ce serveur demande un jeton même pour lire (« Authorization: Bearer <jeton> » ou connexion sur la page)",
+                )
+                .into_response();
+            }
+            if let Some(c) = caller {
+                req.extensions_mut().insert(c);
+            }
+            next.run(req).await
+        }
+    }
+}
+
+/// The caller found by [`identify_layer`], if any.
+pub struct Who(pub Option<Caller>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Who {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Who(parts.extensions.get::<Caller>().cloned()))
+    }
+}
+
+impl Who {
+    /// May see private fields.
+    pub fn private(&self) -> bool {
+        self.0.as_ref().is_some_and(Caller::can_write)
+    }
+
+    /// The author written in the history.
+    pub fn author(&self) -> Author {
+        match &self.0 {
+            Some(c) => Author::new(format!("{} ({})", c.principal.name, c.principal.role.id())),
+            None => Author::new("anonyme"),
+        }
+    }
+
+    /// The caller of a write: allowed to write, and from the page itself when by cookie.
+    pub fn writer(&self, method: &Method, headers: &HeaderMap) -> Result<&Caller, ApiError> {
+        let c = require_writer(self.0.as_ref())?;
+        check_origin(method, headers, c.via)?;
+        Ok(c)
+    }
 }
 
 #[cfg(test)]

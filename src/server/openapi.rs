@@ -128,7 +128,7 @@ pub fn document() -> Value {
         },
         "components": {"schemas": {"Erreur": {"type": "object", "properties": {"erreur": {"type": "string"}, "detail": {"type": "string"}}, "required": ["erreur", "detail"]}}}
     });
-    super::routes_orientation::openapi_paths(&mut doc);
+    super::orientation::openapi_paths(&mut doc);
     partner_paths(&mut doc);
     doc
 }
@@ -170,6 +170,9 @@ fn partner_paths(doc: &mut Value) {
     }));
     paths.insert("/api/partenaires/{id}/restaurer".into(), json!({
         "post": write("Restaurer un partenaire archivé, ou une version antérieure (?version=N)", json!({"parameters": [id(), param("version", "Version à restaurer", false, json!({"type": "integer"}))]}))
+    }));
+    paths.insert("/api/partenaires/champs".into(), json!({
+        "get": {"summary": "Champs d'un partenaire : nom, libellé, alias CSV, privé ou non, contrôle, aide", "responses": {"200": {"description": "Liste des champs"}}}
     }));
     paths.insert("/api/partenaires/{id}/historique".into(), json!({
         "get": {"summary": "Historique des modifications : qui, quand, quels champs, avant et après", "parameters": [id()], "responses": {"200": {"description": "Historique"}}}

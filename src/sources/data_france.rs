@@ -421,7 +421,7 @@ pub struct EwkbError(String);
 /// ```
 pub fn parse_ewkb_hex(hex: &str) -> Result<Geometry<f64>, EwkbError> {
     let hex = hex.trim().as_bytes();
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(EwkbError("longueur hexadécimale impaire".into()));
     }
     let nibble = |c: u8| -> Result<u8, EwkbError> {

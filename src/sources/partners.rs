@@ -18,70 +18,26 @@
 
 use std::collections::HashMap;
 
-use csv::{ReaderBuilder, StringRecord, Trim};
+use csv::{ReaderBuilder, Trim};
 
 use super::text::{decode, Encoding};
 use super::{FileReport, Format, Imported, SourceError};
+use crate::model::partner_field::{
+    field, public_fields, Cell, Check, Checked, FieldError, PartnerField, Presence, PARTNER_FIELDS,
+};
 use crate::model::text::compact;
 use crate::model::{ActorRecord, InseeCode, KindId, KindTable, LonLat, Precision, SourceId};
-
-/// The columns of a partner file: (canonical name, accepted aliases).
-const COLUMNS: &[(Col, &str, &[&str])] = &[
-    (Col::Id, "identifiant", &["id"]),
-    (Col::Name, "nom", &["raison_sociale"]),
-    (Col::Kind, "type", &["categorie"]),
-    (Col::Address, "adresse", &[]),
-    (Col::Postcode, "code_postal", &["cp"]),
-    (Col::City, "commune", &["ville"]),
-    (Col::Insee, "code_insee", &["insee", "code_commune"]),
-    (Col::Lat, "latitude", &["lat"]),
-    (Col::Lon, "longitude", &["lon", "lng"]),
-    (Col::Phone, "telephone", &["tel"]),
-    (Col::Email, "email", &["courriel", "mail", "e_mail"]),
-    (Col::Website, "site", &["site_web", "site_internet"]),
-    (Col::Hours, "horaires", &[]),
-    (Col::Capacity, "capacite", &[]),
-    (Col::Member, "membre_cpts", &["membre"]),
-    (Col::Role, "role", &[]),
-    (Col::Tags, "etiquettes", &["tags"]),
-    (Col::Zone, "zone_intervention", &[]),
-    (Col::Notes, "notes", &["remarques"]),
-];
 
 /// The tag given to partners that are members of the CPTS.
 pub const MEMBER_TAG: &str = "membre CPTS";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Col {
-    Id,
-    Name,
-    Kind,
-    Address,
-    Postcode,
-    City,
-    Insee,
-    Lat,
-    Lon,
-    Phone,
-    Email,
-    Website,
-    Hours,
-    Capacity,
-    Member,
-    Role,
-    Tags,
-    Zone,
-    Notes,
-}
-
-impl Col {
-    fn name(self) -> &'static str {
-        COLUMNS
-            .iter()
-            .find(|c| c.0 == self)
-            .map(|c| c.1)
-            .unwrap_or("?")
-    }
+/// The partner field a header name designates: its canonical name or an alias, compared
+/// without case, accents or punctuation (`Code postal` = `code_postal`).
+pub fn column(header_name: &str) -> Option<&'static PartnerField> {
+    let n = compact(header_name);
+    PARTNER_FIELDS
+        .iter()
+        .find(|f| compact(f.name) == n || f.aliases.iter().any(|a| compact(a) == n))
 }
 
 /// Turns text into a URL-safe id part: `Exemple – DAC du Tarn, Albi` → `exemple-dac-du-tarn-albi`,
@@ -124,41 +80,7 @@ pub fn detect_delimiter(text: &str) -> u8 {
 /// French phone numbers, normalised to `05 63 12 34 56` (see [`crate::model::phone`]).
 pub use crate::model::phone::normalize as normalize_phone;
 
-/// A plausible e-mail address: one `@`, a local part and a dotted domain, no spaces.
-///
-/// ```
-/// use maillage::sources::partners::is_valid_email;
-/// assert!(is_valid_email("contact@dac81.fr"));
-/// assert!(is_valid_email("prenom.nom+cpts@exemple.gouv.fr"));
-/// assert!(!is_valid_email("contact@dac81"));
-/// assert!(!is_valid_email("contact dac81.fr"));
-/// assert!(!is_valid_email("a@b@c.fr"));
-/// ```
-pub fn is_valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
-    local_ok && domain_ok
-}
+pub use crate::model::partner_field::is_valid_email;
 
 /// Rough boxes around France (metropolitan and Corsica, then the overseas départements and
 /// Saint-Pierre-et-Miquelon): (min lon, min lat, max lon, max lat).
@@ -175,18 +97,6 @@ fn in_france(lon: f64, lat: f64) -> bool {
     FRANCE_BOXES
         .iter()
         .any(|&(x0, y0, x1, y1)| (x0..=x1).contains(&lon) && (y0..=y1).contains(&lat))
-}
-
-/// Parses a decimal number; a decimal comma is accepted and reported through `comma`.
-fn parse_decimal(s: &str, comma: &mut bool) -> Option<f64> {
-    let t = s.trim();
-    let v = if t.contains(',') && !t.contains('.') && t.matches(',').count() == 1 {
-        *comma = true;
-        t.replace(',', ".").parse::<f64>().ok()
-    } else {
-        t.parse::<f64>().ok()
-    }?;
-    v.is_finite().then_some(v)
 }
 
 /// Splits `12 bis rue de la Paix` into the number (`12 bis`) and the street.
@@ -215,35 +125,17 @@ pub fn split_address(s: &str) -> (Option<String>, Option<String>) {
     (Some(number), Some(street.to_string()))
 }
 
-/// Parses `oui`/`non` (and `o`, `n`, `x`, `vrai`, `faux`, `1`, `0`); `None` when unreadable.
-fn parse_yes_no(s: &str) -> Option<bool> {
-    match compact(s).as_str() {
-        "oui" | "o" | "x" | "vrai" | "1" | "yes" | "y" => Some(true),
-        "non" | "n" | "faux" | "0" | "no" | "" => Some(false),
-        _ => None,
-    }
-}
-
-/// Reads a 5-character code, completing a 4-digit one with a leading `0` (spreadsheets drop
-/// it); `padded` is set when that happened.
-fn pad_code(s: &str, padded: &mut bool) -> String {
-    let t = s.trim();
-    if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
-        *padded = true;
-        format!("0{t}")
-    } else {
-        t.to_string()
-    }
-}
-
-/// Kind lookup by id or label, ignoring case, accents and punctuation.
-struct KindLookup {
+/// Kind lookup by id or label, ignoring case, accents and punctuation; an empty type is
+/// `partenaire`.
+#[derive(Debug, Clone)]
+pub struct KindLookup {
     by_key: HashMap<String, KindId>,
     ids: String,
+    default: Option<KindId>,
 }
 
 impl KindLookup {
-    fn new(kinds: &KindTable) -> KindLookup {
+    pub fn new(kinds: &KindTable) -> KindLookup {
         let mut by_key = HashMap::new();
         let mut ids = Vec::new();
         for (kid, k) in kinds.iter() {
@@ -258,6 +150,7 @@ impl KindLookup {
         KindLookup {
             by_key,
             ids: ids.join(", "),
+            default: kinds.by_id("partenaire"),
         }
     }
 
@@ -333,31 +226,27 @@ pub fn read(
             Some(Ok(r)) => break r,
         }
     };
-    let mut cols: HashMap<Col, usize> = HashMap::new();
+    // Column index of each field, by the field's position in PARTNER_FIELDS.
+    let mut cols: Vec<Option<usize>> = vec![None; PARTNER_FIELDS.len()];
     let mut ignored: Vec<String> = Vec::new();
     for (i, name) in header.iter().enumerate() {
-        let n = compact(name);
-        let col = COLUMNS
-            .iter()
-            .find(|(_, canon, aliases)| {
-                compact(canon) == n || aliases.iter().any(|a| compact(a) == n)
-            })
-            .map(|c| c.0);
-        match col {
-            Some(c) if !cols.contains_key(&c) => {
-                cols.insert(c, i);
-            }
+        let at = column(name).and_then(|f| PARTNER_FIELDS.iter().position(|g| g == f));
+        match at {
+            Some(k) if cols[k].is_none() => cols[k] = Some(i),
             Some(_) => ignored.push(format!("{name} (en double)")),
             None if name.is_empty() => {}
             None => ignored.push(name.to_string()),
         }
     }
-    for required in [Col::Name, Col::Kind] {
-        if !cols.contains_key(&required) {
+    for (k, required) in PARTNER_FIELDS.iter().enumerate() {
+        if required.presence != Presence::Optional && cols[k].is_none() {
             return Err(invalid(format!(
                 "colonne « {} » absente de l'en-tête (colonnes attendues : {})",
-                required.name(),
-                COLUMNS.iter().map(|c| c.1).collect::<Vec<_>>().join(", ")
+                required.name,
+                public_fields()
+                    .map(|f| f.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     }
@@ -369,7 +258,6 @@ pub fn read(
     }
 
     let lookup = KindLookup::new(kinds);
-    let default_kind = kinds.by_id("partenaire");
     let mut remarks = Remarks::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut imported = Imported::default();
@@ -406,15 +294,15 @@ pub fn read(
                 continue;
             }
         }
-        match parse_row(
-            &rec,
-            line,
-            &cols,
-            &lookup,
-            default_kind,
-            source,
-            &mut remarks,
-        ) {
+        let get = |name: &str| -> &str {
+            PARTNER_FIELDS
+                .iter()
+                .position(|f| f.name == name)
+                .and_then(|k| cols[k])
+                .and_then(|i| rec.get(i))
+                .unwrap_or("")
+        };
+        match parse_row(&get, line, &lookup, source, &mut remarks) {
             Ok(actor) => {
                 if let Some(&first) = seen.get(&actor.id) {
                     let expected = format!(
@@ -489,27 +377,60 @@ fn row_error(field: &'static str, expected: impl Into<String>, found: &str) -> R
     }
 }
 
-fn parse_row(
-    rec: &StringRecord,
-    line: usize,
-    cols: &HashMap<Col, usize>,
+/// Checks one field's value.
+fn cell<'a>(get: &dyn Fn(&str) -> &'a str, name: &'static str) -> Result<Checked, RowError> {
+    let raw = get(name);
+    let check = field(name).map_or(Check::Text, |f| f.check);
+    check
+        .check(raw)
+        .map_err(|expected| row_error(name, expected, raw))
+}
+
+fn text(c: Checked) -> Option<String> {
+    c.cell.into_text()
+}
+
+/// Reads one partner from its fields by canonical name (a CSV row or a JSON body): the
+/// record the importer gives, or the first field error. Nothing is noted.
+///
+/// ```
+/// use maillage::model::KindTable;
+/// use maillage::sources::partners::{parse_partner, KindLookup};
+/// let lookup = KindLookup::new(&KindTable::builtin());
+/// let get = |f: &str| match f { "nom" => "DAC", "type" => "dac", "code_insee" => "81004", _ => "" };
+/// assert_eq!(parse_partner(&get, &lookup).unwrap().id, "local:dac-81004");
+/// let get = |f: &str| match f { "nom" => "DAC", "type" => "dac", _ => "" };
+/// assert_eq!(parse_partner(&get, &lookup).unwrap_err().champ, "code_insee");
+/// ```
+pub fn parse_partner<'a>(
+    get: &dyn Fn(&str) -> &'a str,
     lookup: &KindLookup,
-    default_kind: Option<KindId>,
+) -> Result<ActorRecord, FieldError> {
+    parse_row(get, 0, lookup, SourceId(0), &mut Remarks::default())
+        .map_err(|e| FieldError::new(e.field, e.expected, e.found))
+}
+
+fn parse_row<'a>(
+    get: &dyn Fn(&str) -> &'a str,
+    line: usize,
+    lookup: &KindLookup,
     source: SourceId,
     remarks: &mut Remarks,
 ) -> Result<ActorRecord, RowError> {
-    let get = |c: Col| -> &str { cols.get(&c).and_then(|&i| rec.get(i)).unwrap_or("") };
-    let opt = |c: Col| -> Option<String> { Some(get(c).to_string()).filter(|s| !s.is_empty()) };
+    let trimmed = |name: &str| -> &'a str { get(name).trim() };
+    let get: &dyn Fn(&str) -> &'a str = &trimmed;
+    let opt =
+        |name: &'static str| -> Result<Option<String>, RowError> { Ok(text(cell(get, name)?)) };
 
-    let name = get(Col::Name);
+    let name = get("nom");
     if name.is_empty() {
         return Err(row_error("nom", "un nom non vide", ""));
     }
 
-    let kind_raw = get(Col::Kind);
+    let kind_raw = get("type");
     let kind = if kind_raw.is_empty() {
         remarks.default_kind.push(line);
-        default_kind
+        lookup.default
     } else {
         lookup.get(kind_raw)
     };
@@ -521,42 +442,15 @@ fn parse_row(
         ));
     };
 
-    let mut padded = false;
-    let insee_raw = get(Col::Insee);
-    let commune = if insee_raw.is_empty() {
-        None
-    } else {
-        match pad_code(insee_raw, &mut padded).parse::<InseeCode>() {
-            Ok(c) => Some(c),
-            Err(_) => {
-                return Err(row_error(
-                    "code_insee",
-                    "un code INSEE sur 5 caractères (ex. 81099, 2A004)",
-                    insee_raw,
-                ))
-            }
-        }
-    };
-    let postcode_raw = get(Col::Postcode);
-    let postcode = if postcode_raw.is_empty() {
-        None
-    } else {
-        let p = pad_code(postcode_raw, &mut padded);
-        if p.len() != 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(row_error(
-                "code_postal",
-                "un code postal à 5 chiffres (ex. 81600)",
-                postcode_raw,
-            ));
-        }
-        Some(p)
-    };
-    if padded {
+    let insee = cell(get, "code_insee")?;
+    let postcode = cell(get, "code_postal")?;
+    if insee.adjusted || postcode.adjusted {
         remarks.padded_codes.push(line);
     }
+    let commune: Option<InseeCode> = text(insee).and_then(|c| c.parse().ok());
+    let postcode = text(postcode);
 
-    let (lat_raw, lon_raw) = (get(Col::Lat), get(Col::Lon));
-    let mut comma = false;
+    let (lat_raw, lon_raw) = (get("latitude"), get("longitude"));
     let position = match (lat_raw.is_empty(), lon_raw.is_empty()) {
         (true, true) => None,
         (false, true) => {
@@ -574,20 +468,17 @@ fn parse_row(
             ))
         }
         (false, false) => {
-            let lat = parse_decimal(lat_raw, &mut comma).ok_or_else(|| {
-                row_error(
+            let (lat, lon) = (cell(get, "latitude")?, cell(get, "longitude")?);
+            if lat.adjusted || lon.adjusted {
+                remarks.decimal_comma.push(line);
+            }
+            let (Cell::Number(lat), Cell::Number(lon)) = (lat.cell, lon.cell) else {
+                return Err(row_error(
                     "latitude",
-                    "un nombre décimal en degrés (ex. 43.9289)",
+                    "une latitude et une longitude",
                     lat_raw,
-                )
-            })?;
-            let lon = parse_decimal(lon_raw, &mut comma).ok_or_else(|| {
-                row_error(
-                    "longitude",
-                    "un nombre décimal en degrés (ex. 2.1486)",
-                    lon_raw,
-                )
-            })?;
+                ));
+            };
             if !in_france(lon, lat) {
                 let hint = if in_france(lat, lon) {
                     " ; latitude et longitude semblent inversées"
@@ -603,84 +494,24 @@ fn parse_row(
             Some(LonLat::new(lon, lat))
         }
     };
-    if comma {
-        remarks.decimal_comma.push(line);
-    }
     // Without a code, the commune is found at load time from `code_postal` and `commune`
     // by the place resolver (see `sources::place_fallback`).
-    if position.is_none() && commune.is_none() && postcode.is_none() && get(Col::City).is_empty() {
+    if position.is_none() && commune.is_none() && postcode.is_none() && get("commune").is_empty() {
         return Err(row_error(
             "code_insee",
             "un code INSEE (ex. 81099), un code postal ou un nom de commune, ou une latitude et une longitude, pour placer le partenaire sur la carte",
-            get(Col::City),
+            get("commune"),
         ));
     }
 
-    let phone_raw = get(Col::Phone);
-    let phone = if phone_raw.is_empty() {
-        None
-    } else {
-        Some(normalize_phone(phone_raw).ok_or_else(|| {
-            row_error(
-                "telephone",
-                "un numéro français à 10 chiffres (ex. 05 63 12 34 56 ou +33 5 63 12 34 56)",
-                phone_raw,
-            )
-        })?)
+    let phone = opt("telephone")?;
+    let email = opt("email")?;
+    let website = opt("site")?;
+    let capacity = match cell(get, "capacite")?.cell {
+        Cell::Count(n) => Some(n),
+        _ => None,
     };
-    let email_raw = get(Col::Email);
-    let email = if email_raw.is_empty() {
-        None
-    } else {
-        let e = email_raw
-            .strip_prefix("mailto:")
-            .unwrap_or(email_raw)
-            .trim();
-        if !is_valid_email(e) {
-            return Err(row_error(
-                "email",
-                "une adresse e-mail (ex. contact@exemple.fr)",
-                email_raw,
-            ));
-        }
-        Some(e.to_string())
-    };
-    let website = opt(Col::Website).map(|s| {
-        if s.starts_with("www.") {
-            format!("https://{s}")
-        } else {
-            s
-        }
-    });
-    if let Some(w) = &website {
-        if w.chars().any(char::is_whitespace) {
-            return Err(row_error(
-                "site",
-                "une adresse de site sans espace (ex. https://www.exemple.fr)",
-                w,
-            ));
-        }
-    }
-    let capacity_raw = get(Col::Capacity);
-    let capacity = if capacity_raw.is_empty() {
-        None
-    } else {
-        Some(
-            capacity_raw
-                .replace([' ', '\u{a0}'], "")
-                .parse::<u32>()
-                .map_err(|_| {
-                    row_error(
-                        "capacite",
-                        "un nombre entier de places ou de lits (ex. 40)",
-                        capacity_raw,
-                    )
-                })?,
-        )
-    };
-    let member_raw = get(Col::Member);
-    let member = parse_yes_no(member_raw)
-        .ok_or_else(|| row_error("membre_cpts", "oui ou non", member_raw))?;
+    let member = matches!(cell(get, "membre_cpts")?.cell, Cell::YesNo(true));
 
     let mut tags: Vec<String> = Vec::new();
     let mut push_tag = |t: String| {
@@ -691,22 +522,24 @@ fn parse_row(
     if member {
         push_tag(MEMBER_TAG.to_string());
     }
-    if let Some(r) = opt(Col::Role) {
+    if let Some(r) = opt("role")? {
         push_tag(r);
     }
-    for t in get(Col::Tags).split([',', '|']) {
-        push_tag(t.trim().to_string());
+    if let Cell::List(list) = cell(get, "etiquettes")?.cell {
+        for t in list {
+            push_tag(t);
+        }
     }
-    if let Some(z) = opt(Col::Zone) {
+    if let Some(z) = opt("zone_intervention")? {
         push_tag(format!("zone:{z}"));
     }
-    if let Some(n) = opt(Col::Notes) {
+    if let Some(n) = opt("notes")? {
         push_tag(format!("note:{n}"));
     }
 
-    let id_raw = get(Col::Id);
+    let id_raw = get("identifiant");
     let id = if id_raw.is_empty() {
-        let place = [get(Col::City), insee_raw]
+        let place = [get("commune"), get("code_insee")]
             .into_iter()
             .find(|s| !s.is_empty())
             .unwrap_or("");
@@ -723,11 +556,11 @@ fn parse_row(
     }
 
     let mut actor = ActorRecord::new(format!("local:{id}"), name, kind, source);
-    let (number, street) = split_address(get(Col::Address));
+    let (number, street) = split_address(get("adresse"));
     actor.address.number = number;
     actor.address.street = street;
     actor.address.postcode = postcode;
-    actor.address.city = opt(Col::City);
+    actor.address.city = opt("commune")?;
     actor.commune = commune;
     actor.position = position;
     actor.precision = if position.is_some() {
@@ -738,7 +571,7 @@ fn parse_row(
     actor.phone = phone;
     actor.email = email;
     actor.website = website;
-    actor.hours = opt(Col::Hours);
+    actor.hours = opt("horaires")?;
     actor.capacity = capacity;
     actor.tags = tags;
     Ok(actor)

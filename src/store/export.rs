@@ -26,18 +26,20 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 
-use super::partner::{Validator, PRIVATE_FIELDS, PUBLIC_FIELDS};
+use super::partner::Validator;
 use super::partners::Partner;
+use crate::model::partner_field::PARTNER_FIELDS;
 use crate::model::SourceId;
 
 /// Writes the partners as a `;`-separated UTF-8 CSV with the columns of the partner template
 /// (plus the private columns when `private`).
 pub fn write_csv(partners: &[Partner], private: bool, out: impl Write) -> std::io::Result<()> {
     let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
-    let mut header: Vec<&str> = PUBLIC_FIELDS.to_vec();
-    if private {
-        header.extend(PRIVATE_FIELDS);
-    }
+    let header: Vec<&str> = PARTNER_FIELDS
+        .iter()
+        .filter(|f| private || !f.private)
+        .map(|f| f.name)
+        .collect();
     w.write_record(&header)?;
     for p in partners {
         let raw = p.fields.to_raw(&p.id);

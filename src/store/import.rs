@@ -4,7 +4,8 @@
 //! The file is read by the partner CSV importer ([`crate::sources::partners::read`]), so its
 //! format, line numbers and rejections are those of `maillage check`. The columns the importer
 //! folds into tags (`membre_cpts`, `role`, `etiquettes`, `zone_intervention`, `notes`) and the
-//! store's private columns (`ligne_directe`, `notes_internes`) are read from the same lines.
+//! store's private columns (`ligne_directe`, `notes_internes`) are read from the same lines,
+//! by the same column names ([`crate::model::partner_field::PARTNER_FIELDS`]).
 //! A file without the private columns keeps the private values already stored.
 //!
 //! ```
@@ -33,10 +34,9 @@ use csv::{ReaderBuilder, Trim};
 use rusqlite::TransactionBehavior;
 use serde::Serialize;
 
-use super::partner::{is_private, RawPartner, Validated, Validator, PRIVATE_FIELDS};
+use super::partner::{is_private, RawPartner, Validated, Validator};
 use super::partners::{load_all, write, Partner};
 use super::{Author, Store, StoreError};
-use crate::model::text::compact;
 use crate::model::SourceId;
 use crate::sources::partners as csv_partners;
 use crate::sources::text::decode;
@@ -100,19 +100,7 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-/// Columns read here beside the importer, with their aliases.
-const EXTRA_COLUMNS: &[(&str, &[&str])] = &[
-    ("nom", &["raison_sociale"]),
-    ("membre_cpts", &["membre"]),
-    ("role", &[]),
-    ("etiquettes", &["tags"]),
-    ("zone_intervention", &[]),
-    ("notes", &["remarques"]),
-    ("ligne_directe", &[]),
-    ("notes_internes", &[]),
-];
-
-use crate::sources::partners::detect_delimiter;
+use crate::sources::partners::{column, detect_delimiter};
 
 /// A parsed file: validated partners with their line, and rejections.
 struct Parsed {
@@ -147,20 +135,12 @@ fn parse(v: &Validator, bytes: &[u8], file: &str) -> Result<Parsed, ImportError>
     };
     let mut cols: HashMap<&'static str, usize> = HashMap::new();
     for (i, name) in header.iter().enumerate() {
-        let n = compact(name);
-        for (canon, aliases) in EXTRA_COLUMNS {
-            if (compact(canon) == n || aliases.iter().any(|a| compact(a) == n))
-                && !cols.contains_key(canon)
-            {
-                cols.insert(canon, i);
-            }
+        if let Some(f) = column(name) {
+            cols.entry(f.name).or_insert(i);
         }
     }
-    let private_columns: HashSet<&'static str> = PRIVATE_FIELDS
-        .iter()
-        .filter(|f| cols.contains_key(*f))
-        .copied()
-        .collect();
+    let private_columns: HashSet<&'static str> =
+        cols.keys().filter(|f| is_private(f)).copied().collect();
 
     let mut accepted = imported.actors.into_iter();
     let mut rows = Vec::new();
@@ -193,36 +173,13 @@ fn parse(v: &Validator, bytes: &[u8], file: &str) -> Result<Parsed, ImportError>
         }
     }
     rejected.sort_by_key(|r| r.line);
-    let notes = report
-        .notes
-        .into_iter()
-        .filter_map(|n| match n.strip_prefix("colonnes inconnues ignorées : ") {
-            Some(list) => {
-                let kept: Vec<&str> = list
-                    .split(", ")
-                    .filter(|c| !is_private(&norm_private(c)))
-                    .collect();
-                (!kept.is_empty())
-                    .then(|| format!("colonnes inconnues ignorées : {}", kept.join(", ")))
-            }
-            None => Some(n),
-        })
-        .collect();
+    let notes = report.notes;
     Ok(Parsed {
         rows,
         rejected,
         notes,
         private_columns,
     })
-}
-
-/// `Ligne directe` → `ligne_directe`, for matching the importer's note.
-fn norm_private(c: &str) -> String {
-    let n = compact(c);
-    PRIVATE_FIELDS
-        .iter()
-        .find(|f| compact(f) == n)
-        .map_or(n, |f| f.to_string())
 }
 
 fn import_row(line: usize, ok: &Validated, fields: Vec<String>, restores: bool) -> ImportRow {
@@ -278,15 +235,11 @@ impl Store {
                     }
                 }
                 Some(cur) => {
-                    for f in PRIVATE_FIELDS {
-                        if !parsed.private_columns.contains(f) {
-                            match f {
-                                "ligne_directe" => {
-                                    ok.fields.ligne_directe = cur.fields.ligne_directe.clone()
-                                }
-                                _ => ok.fields.notes_internes = cur.fields.notes_internes.clone(),
-                            }
-                        }
+                    if !parsed.private_columns.contains("ligne_directe") {
+                        ok.fields.ligne_directe = cur.fields.ligne_directe.clone();
+                    }
+                    if !parsed.private_columns.contains("notes_internes") {
+                        ok.fields.notes_internes = cur.fields.notes_internes.clone();
                     }
                     let changed: Vec<String> = cur
                         .fields

@@ -6,13 +6,14 @@
 //!
 //! - [`Store::open`] creates or opens the base (WAL journal, `synchronous=FULL`: a write is
 //!   acknowledged only once its transaction is durable) and runs the versioned migrations.
-//! - [`partner`] validates partner fields with the partner CSV importer of [`crate::sources`],
-//!   so that the API, the CLI and the CSV files share one format.
+//! - [`partner`] validates partner fields ([`crate::model::partner_field`]) with the partner
+//!   importer's row checks, so that the API, the CLI and the CSV files share one format.
 //! - [`partners`] creates, updates, archives and restores partners with optimistic versions.
 //! - [`import`] previews and applies a partner CSV in one transaction; [`export`] writes CSV,
 //!   GeoJSON and Open Referral (HSDS) JSON.
 //! - [`tokens`] issues random bearer tokens (only their SHA-256 hash is stored) and sessions.
 //! - [`backup`] takes online backups and restores them.
+//! - [`service`] commits a change, then publishes the partners into the served directory.
 //!
 //! ```
 //! use maillage::store::{Author, Store};
@@ -31,6 +32,7 @@ pub mod import;
 pub mod partner;
 pub mod partners;
 pub mod schema;
+pub mod service;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +42,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use partner::{FieldError, PartnerFields, Validator};
 pub use partners::{HistoryEntry, Partner};
+pub use service::PartnerService;
 pub use tokens::{Principal, Role};
 
 /// Errors of the store.

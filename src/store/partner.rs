@@ -1,9 +1,10 @@
 //! Partner fields and their validation.
 //!
-//! A partner has the columns of the partner CSV (`docs/partenaires.md`) plus two private
-//! fields kept only in the store: `ligne_directe` and `notes_internes`. Validation runs the
-//! partner CSV importer ([`crate::sources::partners::read`]) on the fields, so a JSON body and
-//! a CSV line are checked by the same rules, then adds what needs the loaded data: postcode ↔
+//! A partner has the fields of [`crate::model::partner_field::PARTNER_FIELDS`]: the columns of
+//! the partner CSV (`docs/partenaires.md`) plus two private fields kept only in the store:
+//! `ligne_directe` and `notes_internes`. Validation runs the partner importer's row checks
+//! ([`crate::sources::partners::parse_partner`]) on the fields directly, so a JSON body and a
+//! CSV line are checked by the same rules, then adds what needs the loaded data: postcode ↔
 //! commune consistency and communes unknown in a loaded département.
 //!
 //! ```
@@ -30,67 +31,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::partner_field::{field, Cell, Check, PartnerField, PARTNER_FIELDS};
 use crate::model::place::PlaceResolver;
-use crate::model::text::compact;
 use crate::model::{ActorRecord, Commune, InseeCode, KindTable, LonLat, Precision, SourceId};
-use crate::sources::partners::{self as csv_partners, normalize_phone, MEMBER_TAG};
+use crate::sources::partners::{self as csv_partners, KindLookup, MEMBER_TAG};
 
-/// The public columns, in the order of the CSV template.
-pub const PUBLIC_FIELDS: [&str; 19] = [
-    "identifiant",
-    "nom",
-    "type",
-    "adresse",
-    "code_postal",
-    "commune",
-    "code_insee",
-    "latitude",
-    "longitude",
-    "telephone",
-    "email",
-    "site",
-    "horaires",
-    "capacite",
-    "membre_cpts",
-    "role",
-    "etiquettes",
-    "zone_intervention",
-    "notes",
-];
+pub use crate::model::partner_field::{is_private, split_tags, FieldError};
 
-/// Fields shown only to editors and administrators.
-pub const PRIVATE_FIELDS: [&str; 2] = ["ligne_directe", "notes_internes"];
-
-/// Is this one of the private fields?
-pub fn is_private(field: &str) -> bool {
-    PRIVATE_FIELDS.contains(&field)
-}
-
-/// A rejected value: the field, what was expected, what was found (all in French).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("champ « {champ} » : attendu {attendu}, trouvé « {trouve} »")]
-pub struct FieldError {
-    pub champ: String,
-    pub attendu: String,
-    pub trouve: String,
-}
-
-impl FieldError {
-    pub fn new(
-        champ: impl Into<String>,
-        attendu: impl Into<String>,
-        trouve: impl Into<String>,
-    ) -> FieldError {
-        let mut trouve: String = trouve.into();
-        if trouve.chars().count() > 80 {
-            trouve = trouve.chars().take(77).collect::<String>() + "…";
-        }
-        FieldError {
-            champ: champ.into(),
-            attendu: attendu.into(),
-            trouve,
-        }
-    }
+/// The fields of a stored partner after its id, in column order (private ones last).
+pub(crate) fn value_fields() -> impl Iterator<Item = &'static PartnerField> {
+    PARTNER_FIELDS.iter().filter(|f| f.check != Check::Id)
 }
 
 /// A partner's fields once validated and normalised (what the store keeps).
@@ -163,20 +113,17 @@ impl PartnerFields {
     pub fn to_raw(&self, id: &str) -> RawPartner {
         let mut raw = RawPartner::default();
         raw.set("identifiant", id.strip_prefix("local:").unwrap_or(id));
-        for f in PUBLIC_FIELDS.iter().skip(1).chain(PRIVATE_FIELDS.iter()) {
-            raw.set(f, &self.text(f));
+        for f in value_fields() {
+            raw.set(f.name, &self.text(f.name));
         }
         raw
     }
 
     /// Names of the fields whose values differ, in column order.
     pub fn changed_fields(&self, other: &PartnerFields) -> Vec<&'static str> {
-        PUBLIC_FIELDS
-            .iter()
-            .skip(1)
-            .chain(PRIVATE_FIELDS.iter())
-            .filter(|f| self.text(f) != other.text(f))
-            .copied()
+        value_fields()
+            .filter(|f| self.text(f.name) != other.text(f.name))
+            .map(|f| f.name)
             .collect()
     }
 
@@ -185,8 +132,8 @@ impl PartnerFields {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             if !private {
-                for f in PRIVATE_FIELDS {
-                    o.remove(f);
+                for f in PARTNER_FIELDS.iter().filter(|f| f.private) {
+                    o.remove(f.name);
                 }
             }
         }
@@ -199,11 +146,7 @@ impl PartnerFields {
 pub struct RawPartner(BTreeMap<&'static str, String>);
 
 fn canonical(name: &str) -> Option<&'static str> {
-    PUBLIC_FIELDS
-        .iter()
-        .chain(PRIVATE_FIELDS.iter())
-        .find(|f| **f == name)
-        .copied()
+    field(name).map(|f| f.name)
 }
 
 impl RawPartner {
@@ -254,9 +197,12 @@ impl RawPartner {
                 return Err(FieldError::new(
                     k.as_str(),
                     format!(
-                        "un des champs : {}, {}",
-                        PUBLIC_FIELDS.join(", "),
-                        PRIVATE_FIELDS.join(", ")
+                        "un des champs : {}",
+                        PARTNER_FIELDS
+                            .iter()
+                            .map(|f| f.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     "un champ inconnu",
                 ));
@@ -324,6 +270,7 @@ struct CommuneInfo {
 #[derive(Debug, Clone)]
 pub struct Validator {
     kinds: KindTable,
+    lookup: KindLookup,
     communes: HashMap<InseeCode, CommuneInfo>,
     departements: HashSet<String>,
     /// Communes by code, former code, name and postcode.
@@ -339,25 +286,14 @@ fn postcode_departement(p: &str) -> &str {
     }
 }
 
-/// Splits on `,` and `|`, trims, drops empties and repeats.
-pub fn split_tags(s: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in s.split([',', '|']).map(str::trim).filter(|t| !t.is_empty()) {
-        if !out.iter().any(|o| o == t) {
-            out.push(t.to_string());
-        }
-    }
-    out
-}
-
-fn yes(s: &str) -> bool {
-    let n = compact(s);
-    !matches!(n.as_str(), "non" | "n" | "faux" | "0" | "no" | "")
-}
-
-fn non_empty(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
+/// The checked text of a text field of `raw` (`None` when empty).
+fn checked_text(raw: &RawPartner, name: &'static str) -> Result<Option<String>, FieldError> {
+    let value = raw.get(name);
+    let check = field(name).map_or(Check::Text, |f| f.check);
+    let c = check
+        .check(value)
+        .map_err(|attendu| FieldError::new(name, attendu, value))?;
+    Ok(c.cell.into_text())
 }
 
 impl Validator {
@@ -378,6 +314,7 @@ impl Validator {
                 })
                 .collect(),
             departements: communes.iter().map(|c| c.departement.clone()).collect(),
+            lookup: KindLookup::new(&kinds),
             places: PlaceResolver::new(communes, &[]),
             kinds,
         }
@@ -442,33 +379,10 @@ impl Validator {
         &self.kinds
     }
 
-    /// Validates and normalises a partner.
+    /// Validates and normalises a partner: the partner importer's checks on the fields
+    /// themselves (no CSV in between), then those needing the loaded data.
     pub fn validate(&self, raw: &RawPartner) -> Result<Validated, FieldError> {
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(b';')
-            .quote_style(csv::QuoteStyle::Always)
-            .from_writer(Vec::new());
-        let row: Vec<&str> = PUBLIC_FIELDS.iter().map(|f| raw.get(f)).collect();
-        let written = w
-            .write_record(PUBLIC_FIELDS)
-            .and_then(|_| w.write_record(&row))
-            .map_err(|e| FieldError::new("corps", "des champs texte", e.to_string()));
-        written?;
-        let bytes = w
-            .into_inner()
-            .map_err(|e| FieldError::new("corps", "des champs texte", e.to_string()))?;
-        let (imported, report) = csv_partners::read(&bytes, "partenaire", SourceId(0), &self.kinds)
-            .map_err(|e| FieldError::new("corps", "un partenaire lisible", e.to_string()))?;
-        if let Some(r) = report.rejections.first() {
-            return Err(FieldError::new(
-                r.field.clone(),
-                r.expected.clone(),
-                r.found.clone(),
-            ));
-        }
-        let Some(record) = imported.actors.into_iter().next() else {
-            return Err(FieldError::new("nom", "un nom non vide", raw.get("nom")));
-        };
+        let record = csv_partners::parse_partner(&|f| raw.get(f), &self.lookup)?;
         self.complete(record, raw)
     }
 
@@ -486,16 +400,11 @@ impl Validator {
         .into_iter()
         .flatten()
         .collect();
-        let ligne_directe = match non_empty(raw.get("ligne_directe")) {
-            None => None,
-            Some(p) => Some(normalize_phone(&p).ok_or_else(|| {
-                FieldError::new(
-                    "ligne_directe",
-                    "un numéro français à 10 chiffres (ex. 05 63 12 34 56 ou +33 5 63 12 34 56)",
-                    p,
-                )
-            })?),
-        };
+        let membre = field("membre_cpts").map_or(Check::YesNo, |f| f.check);
+        let membre_cpts = matches!(
+            membre.check(raw.get("membre_cpts")).map(|c| c.cell),
+            Ok(Cell::YesNo(true))
+        );
         let commune = self.commune_of(&record)?;
         let fields = PartnerFields {
             nom: record.name.clone(),
@@ -511,13 +420,13 @@ impl Validator {
             site: record.website.clone(),
             horaires: record.hours.clone(),
             capacite: record.capacity,
-            membre_cpts: yes(raw.get("membre_cpts")),
-            role: non_empty(raw.get("role")),
+            membre_cpts,
+            role: checked_text(raw, "role")?,
             etiquettes: split_tags(raw.get("etiquettes")),
-            zone_intervention: non_empty(raw.get("zone_intervention")),
-            notes: non_empty(raw.get("notes")),
-            ligne_directe,
-            notes_internes: non_empty(raw.get("notes_internes")),
+            zone_intervention: checked_text(raw, "zone_intervention")?,
+            notes: checked_text(raw, "notes")?,
+            ligne_directe: checked_text(raw, "ligne_directe")?,
+            notes_internes: checked_text(raw, "notes_internes")?,
         };
         self.check_places(commune, &fields)?;
         Ok(Validated {
@@ -675,8 +584,8 @@ mod tests {
         for (line, expected) in lines.iter().zip(imp.actors) {
             let cells: Vec<&str> = line.split(';').collect();
             let mut r = RawPartner::default();
-            for (f, c) in PUBLIC_FIELDS.iter().zip(&cells) {
-                r.set(f, c);
+            for (f, c) in PARTNER_FIELDS.iter().zip(&cells) {
+                r.set(f.name, c);
             }
             let ok = v.validate(&r).unwrap();
             assert_eq!(ok.id, expected.id);

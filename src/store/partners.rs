@@ -189,12 +189,9 @@ pub(crate) fn write(
     )?;
     let changed: Vec<&str> = match before {
         Some(b) => b.changed_fields(after),
-        None => super::partner::PUBLIC_FIELDS
-            .iter()
-            .skip(1)
-            .chain(super::partner::PRIVATE_FIELDS.iter())
-            .filter(|f| !after.text(f).is_empty())
-            .copied()
+        None => super::partner::value_fields()
+            .filter(|f| !after.text(f.name).is_empty())
+            .map(|f| f.name)
             .collect(),
     };
     let before_text = before.map(to_json_text).transpose()?;

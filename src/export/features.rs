@@ -1,4 +1,6 @@
-//! GeoJSON (RFC 7946) serialisation of actors and communes, written straight into a buffer.
+//! GeoJSON (RFC 7946) features of actors, communes and territories, for the API and the
+//! command line. Actor features borrow from the directory and serialise straight into the
+//! output buffer (no intermediate JSON tree).
 
 use geo::MultiPolygon;
 use serde::Serialize;

@@ -6,14 +6,17 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use axum::routing::{get, post};
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
 
+use super::auth::Who;
 use super::error::ApiError;
-use super::json::actor_feature;
 use super::params::Params;
-use super::routes_partners::Who;
+use super::places::commune_code;
+use super::respond::{json, json_status, ApiResult};
 use super::AppState;
+use crate::export::features::actor_feature;
 use crate::index::areas::AreaOrigin;
 use crate::index::Directory;
 use crate::model::{haversine_m, InseeCode, LonLat};
@@ -22,29 +25,23 @@ use crate::orientation::place::{locate, PlaceError, PlaceQuery};
 use crate::orientation::procedure::{Procedure, Rule, MAX_AGE};
 use crate::orientation::{evaluate, sheet, Origin, ProcedureSet};
 
-type ApiResult = Result<Response, ApiError>;
-
-fn json_body<T: Serialize>(status: StatusCode, value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(buf) => (status, [(header::CONTENT_TYPE, "application/json")], buf).into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("erreur de sérialisation : {e}"),
-        )
-            .into_response(),
-    }
+/// The routes of this resource.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/api/actors/{id}/zone", get(actor_zone))
+        .route("/api/competents", get(competents))
+        .route("/api/procedures", get(procedures))
+        .route("/api/procedures/{id}", get(procedure))
+        .route("/api/orientation", get(orientation))
+        .route("/api/admin/recharger", post(reload))
+        .route("/orientation/{procedure}/{commune}", get(sheet_page))
 }
 
 fn commune_param(p: &Params, dir: &Directory) -> Result<Option<InseeCode>, ApiError> {
     let Some(v) = p.get("commune") else {
         return Ok(None);
     };
-    let code: InseeCode = v.parse().map_err(|_| {
-        ApiError::bad_param(
-            "commune",
-            format!("code INSEE sur 5 caractères attendu (ex. 81004), trouvé « {v} »"),
-        )
-    })?;
+    let code = commune_code("commune", v)?;
     // A former code (commune merged since) designates the commune it was merged into.
     match dir.places().code(code.as_str()) {
         Some(found) => Ok(Some(found.code)),
@@ -92,27 +89,19 @@ pub async fn competents(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
         features.push(f);
     }
     let total = features.len();
-    Ok(json_body(
-        StatusCode::OK,
-        &json!({
-            "type": "FeatureCollection",
-            "features": features,
-            "total": total,
-            "commune": commune.map(|c| c.to_string()),
-            "commune_nom": commune.and_then(|c| dir.commune(c)).map(|c| c.name.clone()),
-        }),
-    ))
+    Ok(json(&json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "total": total,
+        "commune": commune.map(|c| c.to_string()),
+        "commune_nom": commune.and_then(|c| dir.commune(c)).map(|c| c.name.clone()),
+    })))
 }
 
 /// `GET /api/actors/{id}/zone`: the actor's service area as a GeoJSON Feature.
 pub async fn actor_zone(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
-    let i = dir.find(&id).ok_or_else(|| {
-        ApiError::not_found(
-            "acteur inconnu",
-            format!("aucun acteur d'identifiant « {id} »"),
-        )
-    })?;
+    let i = super::actors::find(&dir, &id)?;
     let area = dir.service_area(i).ok_or_else(|| {
         ApiError::not_found(
             "aucune zone d'intervention",
@@ -143,20 +132,17 @@ pub async fn actor_zone(State(st): State<AppState>, Path(id): Path<String>) -> A
         })
         .collect();
     let a = dir.actor(i);
-    Ok(json_body(
-        StatusCode::OK,
-        &json!({
-            "type": "Feature",
-            "id": a.id(),
-            "geometry": geometry,
-            "properties": {
-                "acteur": a.id(),
-                "nom": a.name(),
-                "zones": parts,
-                "communes": area.communes().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-            }
-        }),
-    ))
+    Ok(json(&json!({
+        "type": "Feature",
+        "id": a.id(),
+        "geometry": geometry,
+        "properties": {
+            "acteur": a.id(),
+            "nom": a.name(),
+            "zones": parts,
+            "communes": area.communes().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        }
+    })))
 }
 
 fn unknown_procedure(set: &ProcedureSet, id: &str) -> ApiError {
@@ -189,14 +175,11 @@ pub async fn procedures(State(st): State<AppState>) -> ApiResult {
             })
         })
         .collect();
-    Ok(json_body(
-        StatusCode::OK,
-        &json!({
-            "procedures": list,
-            "origine": origin_label(set.origin()),
-            "problemes": set.problems().iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-        }),
-    ))
+    Ok(json(&json!({
+        "procedures": list,
+        "origine": origin_label(set.origin()),
+        "problemes": set.problems().iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+    })))
 }
 
 fn origin_label(o: &Origin) -> String {
@@ -262,7 +245,7 @@ pub async fn procedure(State(st): State<AppState>, Path(id): Path<String>) -> Ap
         e.erreur = "procédure inconnue".into();
         e
     })?;
-    Ok(json_body(StatusCode::OK, &procedure_json(p, &dir)))
+    Ok(json(&procedure_json(p, &dir)))
 }
 
 /// `GET /api/orientation?procedure=&lat=&lon=|commune=|adresse=&age=`.
@@ -304,10 +287,7 @@ pub async fn orientation(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
         // A point and its commune: the commune decides competence, the point distances.
         place.commune = Some(c);
     }
-    Ok(json_body(
-        StatusCode::OK,
-        &evaluate(&dir, proc, &place, age),
-    ))
+    Ok(json(&evaluate(&dir, proc, &place, age)))
 }
 
 fn html_page(status: StatusCode, body: String) -> Response {
@@ -404,7 +384,7 @@ pub fn reload_procedures(st: &AppState) -> Result<(usize, Vec<String>, bool), St
 /// (editor or administrator token) may.
 pub async fn reload(State(st): State<AppState>, who: Who) -> ApiResult {
     if st.partners.is_some() && !who.0.as_ref().is_some_and(|c| c.can_write()) {
-        return Err(super::auth::forbidden(
+        return Err(ApiError::forbidden(
             "recharger les procédures demande un jeton d'écriture (éditeur ou administrateur)",
         ));
     }
@@ -413,7 +393,7 @@ pub async fn reload(State(st): State<AppState>, who: Who) -> ApiResult {
         .await
         .map_err(|e| ApiError::bad_request("rechargement interrompu", e.to_string()))?;
     match outcome {
-        Ok((n, problems, errors)) => Ok(json_body(
+        Ok((n, problems, errors)) => Ok(json_status(
             if errors {
                 StatusCode::UNPROCESSABLE_ENTITY
             } else {
@@ -431,11 +411,11 @@ pub async fn reload(State(st): State<AppState>, who: Who) -> ApiResult {
                 },
             }),
         )),
-        Err(e) => Err(ApiError {
-            status: 422,
-            erreur: "rechargement impossible".into(),
-            detail: format!("{e} ; les procédures en service sont conservées"),
-        }),
+        Err(e) => Err(ApiError::new(
+            422,
+            "rechargement impossible",
+            format!("{e} ; les procédures en service sont conservées"),
+        )),
     }
 }
 

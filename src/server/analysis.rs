@@ -4,15 +4,18 @@
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::error::ApiError;
 use super::params::Params;
+use super::respond::{json, typed, ApiResult, GEOJSON, JSON};
 use super::AppState;
 use crate::analysis::diagnostic::zones;
 use crate::analysis::{
-    around, diagnose, AnalysisError, Computed, CoverageChoice, DecayUnit, DiagnosticParams, Reach,
-    StepDecay, SupplySource, TravelModel,
+    around, diagnose, Computed, CoverageChoice, DecayUnit, DiagnosticParams, Reach, StepDecay,
+    SupplySource, TravelModel,
 };
 use crate::export::diagnostic::{
     geojson, kind_index, map_spec, parse_indicator, write_csv, ExportError,
@@ -21,28 +24,18 @@ use crate::export::map::{choropleth_svg, svg_to_png};
 use crate::export::CsvOptions;
 use crate::index::Directory;
 
-type ApiResult = Result<Response, ApiError>;
-
-fn analysis_error(e: AnalysisError) -> ApiError {
-    match &e {
-        AnalysisError::UnknownTerritory { .. } => ApiError::bad_param("territory", e.to_string()),
-        AnalysisError::UnknownKind { .. } => ApiError::bad_param("kinds", e.to_string()),
-        AnalysisError::Parameter { name, .. } => ApiError::bad_param(name, e.to_string()),
-        AnalysisError::Supply { .. } => ApiError::bad_request("offre invalide", e.to_string()),
-    }
-}
-
-fn export_error(e: ExportError) -> ApiError {
-    match e {
-        ExportError::Analysis(a) => analysis_error(a),
-        ExportError::UnknownIndicator(_) => ApiError::bad_param("indicateur", e.to_string()),
-        ExportError::KindNotInDiagnostic(..) => ApiError::bad_param("kind", e.to_string()),
-        other => ApiError {
-            status: 500,
-            erreur: "export impossible".into(),
-            detail: other.to_string(),
-        },
-    }
+/// The routes of this resource.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/api/diagnostic", get(diagnostic))
+        .route("/api/diagnostic/indicateurs", get(indicators))
+        .route("/api/diagnostic.csv", get(diagnostic_csv))
+        .route("/api/diagnostic.geojson", get(diagnostic_geojson))
+        .route("/api/diagnostic/carte.svg", get(map_svg_route))
+        .route("/api/diagnostic/carte.png", get(map_png_route))
+        .route("/api/couverture", get(couverture))
+        .route("/api/accessibilite", get(accessibilite))
+        .route("/api/zones", get(zones_route))
 }
 
 fn bool_param(p: &Params, name: &str) -> Result<bool, ApiError> {
@@ -76,7 +69,7 @@ fn decay_param(p: &Params) -> Result<StepDecay, ApiError> {
                 DecayUnit::Km,
                 vec![(10.0, 1.0), (15.0, 2.0 / 3.0), (20.0, 1.0 / 3.0)],
             )
-            .map_err(analysis_error)
+            .map_err(ApiError::from)
         };
     };
     let expected =
@@ -89,7 +82,7 @@ fn decay_param(p: &Params) -> Result<StepDecay, ApiError> {
             .ok_or_else(|| ApiError::bad_param("paliers", format!("{expected}, trouvé « {v} »")))?;
         steps.push((b, w));
     }
-    StepDecay::new(unit, steps).map_err(analysis_error)
+    StepDecay::new(unit, steps).map_err(ApiError::from)
 }
 
 /// Every diagnosis parameter from the query string.
@@ -117,7 +110,7 @@ pub fn diagnostic_params(p: &Params) -> Result<DiagnosticParams, ApiError> {
     let speed = p
         .f64("vitesse_kmh", 5.0, 130.0)?
         .unwrap_or(TravelModel::DEFAULT_SPEED_KMH);
-    d.travel = TravelModel::new(detour, speed).map_err(analysis_error)?;
+    d.travel = TravelModel::new(detour, speed).map_err(ApiError::from)?;
     match (
         p.f64("max_km", 0.0, 200.0)?,
         p.f64("max_minutes", 0.0, 180.0)?,
@@ -132,7 +125,7 @@ pub fn diagnostic_params(p: &Params) -> Result<DiagnosticParams, ApiError> {
         (None, Some(m)) => d.coverage = Reach::Minutes(m),
         (None, None) => {}
     }
-    d.coverage.validate().map_err(analysis_error)?;
+    d.coverage.validate().map_err(ApiError::from)?;
     if let Some(v) = p.get("couverture") {
         d.coverage_by = CoverageChoice::parse(v).ok_or_else(|| {
             ApiError::bad_param(
@@ -158,19 +151,7 @@ fn territory_param(p: &Params) -> Result<&str, ApiError> {
 
 fn compute(dir: &Directory, p: &Params) -> Result<Computed, ApiError> {
     let params = diagnostic_params(p)?;
-    diagnose(dir, territory_param(p)?, &params).map_err(analysis_error)
-}
-
-fn json_body(v: &impl serde::Serialize, ct: &'static str) -> Response {
-    match serde_json::to_vec(v) {
-        Ok(b) => ([(header::CONTENT_TYPE, ct)], b).into_response(),
-        Err(e) => ApiError {
-            status: 500,
-            erreur: "sérialisation impossible".into(),
-            detail: e.to_string(),
-        }
-        .into_response(),
-    }
+    diagnose(dir, territory_param(p)?, &params).map_err(ApiError::from)
 }
 
 fn csv_response(c: &Computed, p: &Params) -> ApiResult {
@@ -189,7 +170,7 @@ fn csv_response(c: &Computed, p: &Params) -> ApiResult {
     };
     let mut buf = Vec::new();
     write_csv(c, opts, &mut buf).map_err(|e| {
-        export_error(ExportError::Io {
+        ApiError::from(ExportError::Io {
             path: "réponse".into(),
             source: e,
         })
@@ -213,9 +194,9 @@ pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
     let p = Params::parse(q.as_deref());
     let c = compute(&dir, &p)?;
     match p.get("format").unwrap_or("json") {
-        "json" => Ok(json_body(&c.diagnostic, "application/json")),
+        "json" => Ok(typed(&c.diagnostic, JSON)),
         "csv" => csv_response(&c, &p),
-        "geojson" => Ok(json_body(&geojson(&dir, &c), "application/geo+json")),
+        "geojson" => Ok(typed(&geojson(&dir, &c), GEOJSON)),
         f => Err(ApiError::bad_param(
             "format",
             format!("json, csv ou geojson attendu, trouvé « {f} »"),
@@ -225,10 +206,7 @@ pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
 
 /// `GET /api/diagnostic/indicateurs`: the indicator tables (ids, labels, units, decimals).
 pub async fn indicators() -> Response {
-    json_body(
-        &crate::analysis::indicators::DESCRIPTORS,
-        "application/json",
-    )
+    json(&crate::analysis::indicators::DESCRIPTORS)
 }
 
 /// `GET /api/diagnostic.csv`.
@@ -244,14 +222,14 @@ pub async fn diagnostic_geojson(State(st): State<AppState>, RawQuery(q): RawQuer
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
     let c = compute(&dir, &p)?;
-    Ok(json_body(&geojson(&dir, &c), "application/geo+json"))
+    Ok(typed(&geojson(&dir, &c), GEOJSON))
 }
 
 fn map_svg(dir: &Directory, p: &Params) -> Result<String, ApiError> {
     let c = compute(dir, p)?;
     let k =
-        kind_index(&c, p.get("kind").and_then(|k| k.split(',').next())).map_err(export_error)?;
-    let ind = parse_indicator(p.get("indicateur").unwrap_or("densite")).map_err(export_error)?;
+        kind_index(&c, p.get("kind").and_then(|k| k.split(',').next())).map_err(ApiError::from)?;
+    let ind = parse_indicator(p.get("indicateur").unwrap_or("densite")).map_err(ApiError::from)?;
     Ok(choropleth_svg(&map_spec(
         dir,
         &c,
@@ -272,7 +250,7 @@ pub async fn map_svg_route(State(st): State<AppState>, RawQuery(q): RawQuery) ->
 pub async fn map_png_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let svg = map_svg(&dir, &Params::parse(q.as_deref()))?;
-    let png = svg_to_png(&svg).map_err(|e| export_error(e.into()))?;
+    let png = svg_to_png(&svg).map_err(|e| ApiError::from(ExportError::from(e)))?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
 
@@ -321,9 +299,9 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
                     "geometry": geojson::Geometry::new(geojson::Value::from(&cm.geometry))}))
             })
             .collect();
-        return Ok(json_body(
+        return Ok(typed(
             &json!({"type": "FeatureCollection", "features": features}),
-            "application/geo+json",
+            GEOJSON,
         ));
     }
     let comparisons: Vec<Value> = c
@@ -332,7 +310,7 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
         .iter()
         .map(|a| json!({"niveau": a.niveau, "code": a.code, "nom": a.nom, "couverture": a.indicateurs[0].couverture}))
         .collect();
-    Ok(json_body(
+    Ok(typed(
         &json!({
             "territoire": c.diagnostic.territoire,
             "type": c.diagnostic.types[0],
@@ -344,7 +322,7 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
             "zones_blanches": uncovered,
             "avertissements": c.diagnostic.avertissements,
         }),
-        "application/json",
+        JSON,
     ))
 }
 
@@ -373,7 +351,7 @@ pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) ->
                         "apl_moyenne_10000": a.indicateurs[0].apl_moyenne_10000})
         })
         .collect();
-    Ok(json_body(
+    Ok(typed(
         &json!({
             "territoire": c.diagnostic.territoire,
             "type": c.diagnostic.types[0],
@@ -384,7 +362,7 @@ pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) ->
             "moyennes": means,
             "communes": communes,
         }),
-        "application/json",
+        JSON,
     ))
 }
 
@@ -413,10 +391,10 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
                        "distance_km": d / 1000.0, "temps_estime_min": params.travel.minutes(d)})
             })
             .collect();
-        return Ok(json_body(
+        return Ok(typed(
             &json!({"point": {"lat": at.lat, "lon": at.lon}, "seuil": params.coverage.label(),
                     "modele_trajet": params.travel.describe(), "population": population, "communes": communes}),
-            "application/json",
+            JSON,
         ));
     }
     one_kind(&p)?;
@@ -427,7 +405,7 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
             let m = c.members.clone();
             (c, Some(m))
         }
-        (Some(_), Err(e)) => return Err(analysis_error(e)),
+        (Some(_), Err(e)) => return Err(e.into()),
         (None, _) => {
             let first = dir
                 .territories()
@@ -435,7 +413,7 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
                 .map(|t| t.territory.id.clone())
                 .unwrap_or_default();
             (
-                diagnose(&dir, &first, &params).map_err(analysis_error)?,
+                diagnose(&dir, &first, &params).map_err(ApiError::from)?,
                 None,
             )
         }
@@ -457,8 +435,8 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
             })
         })
         .collect();
-    Ok(json_body(
+    Ok(typed(
         &json!({"type": c.diagnostic.types[0], "methode": "chaque commune (son centroïde) est rattachée à l'offre la plus proche à vol d'oiseau ; égalités départagées par identifiant", "zones": out}),
-        "application/json",
+        JSON,
     ))
 }

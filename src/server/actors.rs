@@ -1,0 +1,203 @@
+//! Actors: filtered list, one actor, k nearest, within a radius or a polygon, and the
+//! autocompletion search (see docs/api.md).
+
+use std::collections::HashSet;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::get;
+use geo::{MultiPolygon, Polygon};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::error::ApiError;
+use super::params::{Params, DEFAULT_LIMIT, MAX_K, MAX_LIMIT, MAX_RADIUS_M};
+use super::places::commune_code;
+use super::respond::{geojson, json, read_body, ApiResult};
+use super::AppState;
+use crate::export::features::{actor_feature, collection};
+use crate::index::{ActorFilter, Directory};
+use crate::model::{InseeCode, LonLat};
+
+/// Maximum size of a POSTed polygon.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The routes of this resource.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/api/actors", get(actors))
+        .route("/api/actors/{id}", get(actor))
+        .route("/api/nearest", get(nearest))
+        .route("/api/within", get(within).post(within_polygon))
+        .route("/api/search", get(search))
+}
+
+pub async fn actors(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let limit = p.usize("limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let offset = p.usize("offset", 0, usize::MAX)?.unwrap_or(0);
+    let mut filter = ActorFilter {
+        kinds: p.kinds(&dir)?,
+        sector: p.sector()?,
+        bbox: p.bbox()?,
+        text: p.get("q").map(str::to_string),
+        communes: None,
+    };
+    if let Some(code) = p.get("commune") {
+        let code = commune_code("commune", code)?;
+        if dir.commune(code).is_none() && dir.actors_in_commune(code).is_empty() {
+            return Err(ApiError::bad_param(
+                "commune",
+                format!("commune {code} inconnue dans les données chargées"),
+            ));
+        }
+        filter.communes = Some(HashSet::from([code]));
+    }
+    if let Some(id) = p.get("territory") {
+        let t = dir.territory(id).ok_or_else(|| {
+            ApiError::bad_param(
+                "territory",
+                format!("territoire « {id} » inconnu ; la liste est sur /api/territories"),
+            )
+        })?;
+        let set: HashSet<InseeCode> = t.territory.communes.iter().copied().collect();
+        filter.communes = Some(match filter.communes.take() {
+            Some(c) => c.intersection(&set).copied().collect(),
+            None => set,
+        });
+    }
+    let all = dir.filter(&filter);
+    let total = all.len();
+    let page = all.into_iter().skip(offset).take(limit).map(|i| (i, None));
+    Ok(geojson(&collection(
+        &dir,
+        page,
+        Some((total, limit, offset)),
+    )))
+}
+
+/// The index of the actor `id` (404 naming it otherwise).
+pub fn find(dir: &Directory, id: &str) -> Result<u32, ApiError> {
+    dir.find(id).ok_or_else(|| {
+        ApiError::not_found(
+            "acteur inconnu",
+            format!("aucun acteur d'identifiant « {id} »"),
+        )
+    })
+}
+
+pub async fn actor(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let dir = st.directory();
+    let i = find(&dir, &id)?;
+    Ok(geojson(&actor_feature(&dir, dir.actor(i), None)))
+}
+
+pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let at = p.point()?;
+    let k = p.usize("k", 1, MAX_K)?.unwrap_or(10);
+    let kinds = p.kinds(&dir)?;
+    let found = dir.nearest(at, k, kinds.as_deref());
+    Ok(geojson(&collection(
+        &dir,
+        found.into_iter().map(|(i, d)| (i, Some(d))),
+        None,
+    )))
+}
+
+pub async fn within(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let at = p.point()?;
+    let radius = p.f64("radius_m", 0.0, MAX_RADIUS_M)?.ok_or_else(|| {
+        ApiError::missing(
+            "radius_m",
+            format!("rayon en mètres, entre 0 et {MAX_RADIUS_M}"),
+        )
+    })?;
+    let kinds = p.kinds(&dir)?;
+    let found = dir.within(at, radius, kinds.as_deref());
+    Ok(geojson(&collection(
+        &dir,
+        found.into_iter().map(|(i, d)| (i, Some(d))),
+        None,
+    )))
+}
+
+pub async fn within_polygon(
+    State(st): State<AppState>,
+    RawQuery(q): RawQuery,
+    body: Body,
+) -> ApiResult {
+    let bytes = read_body(body, MAX_BODY_BYTES).await?;
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let kinds = p.kinds(&dir)?;
+    let area = parse_area(&bytes)?;
+    let found = dir.in_polygon(&area, kinds.as_deref());
+    let total = found.len();
+    Ok(geojson(&collection(
+        &dir,
+        found.into_iter().map(|i| (i, None)),
+        Some((total, total, 0)),
+    )))
+}
+
+/// Reads a Polygon/MultiPolygon from a GeoJSON geometry, Feature or FeatureCollection body.
+fn parse_area(bytes: &[u8]) -> Result<MultiPolygon<f64>, ApiError> {
+    let expected = "un objet GeoJSON (RFC 7946) de type Polygon ou MultiPolygon, ou une Feature / FeatureCollection qui en contient";
+    let gj: geojson::GeoJson = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ApiError::bad_request("corps de requête invalide", expected))?;
+    let geometry = match gj {
+        geojson::GeoJson::Geometry(g) => Some(g),
+        geojson::GeoJson::Feature(f) => f.geometry,
+        geojson::GeoJson::FeatureCollection(fc) => fc.features.into_iter().find_map(|f| f.geometry),
+    }
+    .ok_or_else(|| ApiError::bad_request("géométrie absente", expected))?;
+    let bad = |d: &str| ApiError::bad_request("géométrie invalide", format!("{expected} ({d})"));
+    let area: MultiPolygon<f64> = match geometry.value {
+        geojson::Value::Polygon(_) => {
+            let p: Polygon<f64> = geometry
+                .value
+                .try_into()
+                .map_err(|_| bad("polygone mal formé"))?;
+            MultiPolygon::new(vec![p])
+        }
+        geojson::Value::MultiPolygon(_) => geometry
+            .value
+            .try_into()
+            .map_err(|_| bad("multipolygone mal formé"))?,
+        _ => return Err(bad("type de géométrie non pris en charge")),
+    };
+    let valid = area.0.iter().all(|p| {
+        p.exterior().0.len() >= 4
+            && p.exterior()
+                .0
+                .iter()
+                .all(|c| LonLat::new(c.x, c.y).is_valid())
+    });
+    if !valid || area.0.is_empty() {
+        return Err(bad(
+            "anneau de moins de 4 positions ou coordonnées hors des plages WGS84",
+        ));
+    }
+    Ok(area)
+}
+
+pub async fn search(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let text = p
+        .get("q")
+        .ok_or_else(|| ApiError::missing("q", "texte à rechercher (nom, commune, type)"))?;
+    if text.chars().count() > 200 {
+        return Err(ApiError::bad_param("q", "200 caractères au plus"));
+    }
+    let limit = p.usize("limit", 1, 100)?.unwrap_or(10);
+    Ok(json(
+        &serde_json::json!({ "resultats": dir.search(text, limit) }),
+    ))
+}

@@ -1,0 +1,342 @@
+//! The CPTS's own partner directory over HTTP: CRUD with ETags, archive and restore, history,
+//! CSV import (preview or one transaction), exports, and the field table of the page's form.
+//! See docs/api.md and docs/annuaire-local.md. Writes go through
+//! [`crate::store::PartnerService::write`] (commit, then publish).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::auth::{Editor, Who};
+use super::error::ApiError;
+use super::params::Params;
+use super::respond::{
+    blocking, json, json_status, no_store, parse_json, read_body, with_etag, ApiResult, GEOJSON,
+    JSON,
+};
+use super::AppState;
+use crate::model::partner_field::{Check, PARTNER_FIELDS};
+use crate::store::partner::RawPartner;
+use crate::store::{export, Author, FieldError, Partner, PartnerService, StoreError};
+
+/// Largest JSON body of a partner or annotation.
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+/// Largest CSV body of an import.
+pub const MAX_CSV_BYTES: usize = 8 * 1024 * 1024;
+
+/// The routes of this resource.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/api/partenaires", get(list).post(create))
+        .route("/api/partenaires/champs", get(fields))
+        .route("/api/partenaires/import", post(import))
+        .route(
+            "/api/partenaires/{id}",
+            get(get_one).put(put).patch(patch).delete(archive),
+        )
+        .route("/api/partenaires/{id}/restaurer", post(restore))
+        .route("/api/partenaires/{id}/historique", get(history))
+}
+
+/// `dac81` and `local:dac81` name the same partner.
+fn partner_id(raw: &str) -> String {
+    if raw.starts_with("local:") {
+        raw.to_string()
+    } else {
+        format!("local:{raw}")
+    }
+}
+
+/// Parses `If-Match`: `"3"`, `W/"3"`, `3`; `*` means any version.
+pub fn if_match(headers: &HeaderMap, required: bool) -> Result<Option<i64>, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        if required {
+            return Err(ApiError::new(
+                428,
+                "précondition requise",
+                "en-tête If-Match attendu avec l'ETag de la version lue (GET /api/partenaires/{id})",
+            ));
+        }
+        return Ok(None);
+    };
+    let s = v.to_str().unwrap_or("").trim();
+    if s == "*" {
+        return Ok(None);
+    }
+    let t = s.trim_start_matches("W/").trim_matches('"');
+    t.parse::<i64>().map(Some).map_err(|_| {
+        ApiError::bad_request(
+            "en-tête If-Match invalide",
+            format!("ETag attendu (ex. \"3\"), trouvé « {s} »"),
+        )
+    })
+}
+
+fn partner_response(status: StatusCode, p: &Partner, private: bool) -> Response {
+    no_store(with_etag(
+        json_status(status, &p.to_json(private)),
+        &p.etag(),
+    ))
+}
+
+/// What a partner write needs once its caller is checked.
+struct WriteCtx {
+    svc: Arc<PartnerService>,
+    id: String,
+    expected: Option<i64>,
+    author: Author,
+}
+
+/// Every write on one partner: the partner's id and expected version (`If-Match`), then
+/// `change` committed and published off the async threads. A 409 for a stale version
+/// carries the current version and its ETag.
+async fn write_partner(
+    ed: Editor,
+    id: &str,
+    if_match_required: bool,
+    change: impl FnOnce(&WriteCtx) -> Result<Partner, ApiError> + Send + 'static,
+) -> ApiResult {
+    let ctx = WriteCtx {
+        expected: if_match(&ed.headers, if_match_required)?,
+        svc: ed.svc,
+        id: partner_id(id),
+        author: ed.author,
+    };
+    let p = blocking(move || {
+        change(&ctx).map_err(|e| {
+            e.with_current(|| {
+                let p = ctx.svc.store.partner(&ctx.id).ok().flatten()?;
+                Some((p.to_json(true), p.etag()))
+            })
+        })
+    })
+    .await?;
+    Ok(partner_response(StatusCode::OK, &p, true))
+}
+
+/// `GET /api/partenaires/champs`: the partner fields, for the page's form (served with or
+/// without a partner base).
+pub async fn fields() -> Response {
+    let list: Vec<serde_json::Value> = PARTNER_FIELDS
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap_or_default();
+            v["saisie"] = f.check.input().into();
+            v["formulaire"] = (f.check != Check::Id).into();
+            v
+        })
+        .collect();
+    json(&serde_json::json!({ "champs": list }))
+}
+
+/// `GET /api/partenaires?format=json|csv|geojson|hsds[&archives=1]`
+pub async fn list(State(st): State<AppState>, who: Who, RawQuery(q): RawQuery) -> ApiResult {
+    let svc = st.partner_service()?;
+    let p = Params::parse(q.as_deref());
+    let private = who.private();
+    let archived = private && matches!(p.get("archives"), Some("1" | "oui" | "true"));
+    let format = p.get("format").unwrap_or("json").to_ascii_lowercase();
+    if !["json", "csv", "geojson", "hsds"].contains(&format.as_str()) {
+        return Err(ApiError::bad_param(
+            "format",
+            format!("json, csv, geojson ou hsds attendu, trouvé « {format} »"),
+        ));
+    }
+    blocking(move || {
+        let partners = svc.store.partners(archived)?;
+        let typed = |ct: &'static str, body: String| ([(header::CONTENT_TYPE, ct)], body);
+        Ok(no_store(match format.as_str() {
+            "csv" => {
+                let mut buf = Vec::new();
+                export::write_csv(&partners, private, &mut buf)
+                    .map_err(|e| ApiError::internal("export impossible", e))?;
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"partenaires.csv\"",
+                        ),
+                    ],
+                    buf,
+                )
+                    .into_response()
+            }
+            "geojson" => typed(
+                GEOJSON,
+                export::geojson(&partners, svc.validator(), private).to_string(),
+            )
+            .into_response(),
+            "hsds" => {
+                typed(JSON, export::hsds(&partners, svc.validator()).to_string()).into_response()
+            }
+            _ => {
+                let list: Vec<serde_json::Value> =
+                    partners.iter().map(|p| p.to_json(private)).collect();
+                json(&serde_json::json!({ "partenaires": list }))
+            }
+        }))
+    })
+    .await
+}
+
+/// The JSON body of a partner write.
+async fn raw_partner(body: Body) -> Result<RawPartner, ApiError> {
+    Ok(RawPartner::from_json(&parse_json(
+        &read_body(body, MAX_JSON_BYTES).await?,
+    )?)?)
+}
+
+/// `POST /api/partenaires` (JSON) → 201 with the partner, its ETag and its `Location`.
+pub async fn create(ed: Editor, body: Body) -> ApiResult {
+    let raw = raw_partner(body).await?;
+    let Editor { svc, author, .. } = ed;
+    let p = blocking(move || {
+        let explicit = !raw.get("identifiant").trim().is_empty();
+        let v = svc.validator().validate(&raw)?;
+        Ok(svc.write(|store| store.create_partner(v, !explicit, &author))?)
+    })
+    .await?;
+    let mut r = partner_response(StatusCode::CREATED, &p, true);
+    if let Ok(loc) = format!("/api/partenaires/{}", p.id).parse() {
+        r.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(r)
+}
+
+/// `GET /api/partenaires/{id}`
+pub async fn get_one(State(st): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult {
+    let svc = st.partner_service()?;
+    let id = partner_id(&id);
+    let private = who.private();
+    let p = blocking(move || Ok(svc.store.partner(&id)?.ok_or(StoreError::NotFound(id))?)).await?;
+    if p.archived && !private {
+        return Err(StoreError::NotFound(p.id).into());
+    }
+    Ok(partner_response(StatusCode::OK, &p, private))
+}
+
+/// `PUT` (whole record) or `PATCH` (fields given only); `If-Match` required.
+async fn replace(ed: Editor, id: String, body: Body, patch: bool) -> ApiResult {
+    let given = raw_partner(body).await?;
+    let bare = partner_id(&id).trim_start_matches("local:").to_string();
+    let claimed = given.get("identifiant").trim();
+    if !claimed.is_empty() && claimed.trim_start_matches("local:") != bare {
+        return Err(FieldError::new(
+            "identifiant",
+            format!("l'identifiant du partenaire modifié ({bare}) : il ne peut pas changer"),
+            claimed,
+        )
+        .into());
+    }
+    write_partner(ed, &id, true, move |c| {
+        let mut raw = if patch {
+            let cur = c
+                .svc
+                .store
+                .partner(&c.id)?
+                .ok_or_else(|| StoreError::NotFound(c.id.clone()))?;
+            cur.fields.to_raw(&c.id)
+        } else {
+            RawPartner::default()
+        };
+        raw.merge(&given);
+        raw.set("identifiant", &bare);
+        let v = c.svc.validator().validate(&raw)?;
+        Ok(c.svc
+            .write(|store| store.update_partner(&c.id, c.expected, v, &c.author))?)
+    })
+    .await
+}
+
+/// `PUT /api/partenaires/{id}` (whole record, `If-Match` required).
+pub async fn put(ed: Editor, Path(id): Path<String>, body: Body) -> ApiResult {
+    replace(ed, id, body, false).await
+}
+
+/// `PATCH /api/partenaires/{id}` (fields given only, `If-Match` required).
+pub async fn patch(ed: Editor, Path(id): Path<String>, body: Body) -> ApiResult {
+    replace(ed, id, body, true).await
+}
+
+/// `DELETE /api/partenaires/{id}`: archives (hidden, not erased).
+pub async fn archive(ed: Editor, Path(id): Path<String>) -> ApiResult {
+    write_partner(ed, &id, false, |c| {
+        Ok(c.svc
+            .write(|store| store.archive_partner(&c.id, c.expected, &c.author))?)
+    })
+    .await
+}
+
+/// `POST /api/partenaires/{id}/restaurer[?version=N]`
+pub async fn restore(ed: Editor, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
+    let version = Params::parse(q.as_deref())
+        .usize("version", 1, i64::MAX as usize)?
+        .map(|v| v as i64);
+    write_partner(ed, &id, false, move |c| {
+        Ok(c.svc
+            .write(|store| store.restore_partner(&c.id, version, c.expected, &c.author))?)
+    })
+    .await
+}
+
+/// `GET /api/partenaires/{id}/historique`
+pub async fn history(State(st): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult {
+    let svc = st.partner_service()?;
+    let id = partner_id(&id);
+    let private = who.private();
+    blocking(move || {
+        let p = svc
+            .store
+            .partner(&id)?
+            .ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        if p.archived && !private {
+            return Err(StoreError::NotFound(id).into());
+        }
+        let h = svc.store.history(&id)?;
+        let list: Vec<serde_json::Value> = h.iter().map(|e| e.to_json(private)).collect();
+        Ok(no_store(json(
+            &serde_json::json!({"id": id, "historique": list}),
+        )))
+    })
+    .await
+}
+
+/// `POST /api/partenaires/import[?apercu=1]` with a CSV body.
+pub async fn import(ed: Editor, RawQuery(q): RawQuery, body: Body) -> ApiResult {
+    let Editor { svc, author, .. } = ed;
+    let p = Params::parse(q.as_deref());
+    let preview = matches!(p.get("apercu"), Some("1" | "oui" | "true"));
+    let file = p.get("fichier").unwrap_or("import.csv").to_string();
+    let bytes = read_body(body, MAX_CSV_BYTES).await?;
+    let report = blocking(move || {
+        let run = |store: &crate::store::Store| {
+            store.import_partners(svc.validator(), &bytes, &file, !preview, &author)
+        };
+        if preview {
+            return Ok(run(&svc.store)?);
+        }
+        // A whole-file refusal is not a store error: the write commits nothing then.
+        let mut refused = None;
+        let report = svc.write(|store| match run(store) {
+            Ok(r) => Ok(Some(r)),
+            Err(crate::store::import::ImportError::Store(e)) => Err(e),
+            Err(e) => {
+                refused = Some(e);
+                Ok(None)
+            }
+        })?;
+        match (report, refused) {
+            (Some(r), _) => Ok(r),
+            (None, Some(e)) => Err(e.into()),
+            (None, None) => Err(ApiError::bad_request("fichier refusé", "import interrompu")),
+        }
+    })
+    .await?;
+    Ok(no_store(json(&report)))
+}

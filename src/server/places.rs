@@ -1,0 +1,115 @@
+//! Communes and territories with their outlines (see docs/api.md).
+
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+
+use super::error::ApiError;
+use super::params::Params;
+use super::respond::{geojson, json, ApiResult};
+use super::AppState;
+use crate::export::features::{commune_feature, territory_feature};
+use crate::model::{InseeCode, LonLat};
+
+/// The routes of this resource.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/api/communes", get(communes))
+        .route("/api/communes/{code}", get(commune))
+        .route("/api/territories", get(territories))
+        .route("/api/territories/{id}", get(territory))
+}
+
+/// An INSEE code parameter (400 naming it otherwise).
+pub fn commune_code(name: &str, v: &str) -> Result<InseeCode, ApiError> {
+    v.parse().map_err(|_| {
+        ApiError::bad_param(
+            name,
+            format!("code INSEE sur 5 caractères attendu (ex. 81004), trouvé « {v} »"),
+        )
+    })
+}
+
+pub async fn communes(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    if let Some(at) = p.get("at") {
+        let parts: Vec<f64> = at
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        let pt = match parts[..] {
+            [lat, lon] if LonLat::new(lon, lat).is_valid() => LonLat::new(lon, lat),
+            _ => {
+                return Err(ApiError::bad_param(
+                    "at",
+                    format!(
+                        "« lat,lon » en degrés WGS84 attendu (ex. 43.93,2.15), trouvé « {at} »"
+                    ),
+                ))
+            }
+        };
+        let c = dir.communes().at(pt).ok_or_else(|| {
+            ApiError::not_found(
+                "aucune commune à ce point",
+                format!("le point {at} n'est dans aucune commune chargée"),
+            )
+        })?;
+        return Ok(geojson(&commune_feature(&dir, c, true)));
+    }
+    let list: Vec<serde_json::Value> = match p.bbox()? {
+        Some((min, max)) => dir
+            .communes()
+            .in_bbox(min, max)
+            .into_iter()
+            .map(|c| commune_feature(&dir, c, false))
+            .collect(),
+        None => dir
+            .communes()
+            .all()
+            .iter()
+            .map(|c| commune_feature(&dir, c, false))
+            .collect(),
+    };
+    Ok(geojson(
+        &serde_json::json!({"type": "FeatureCollection", "features": list}),
+    ))
+}
+
+pub async fn commune(State(st): State<AppState>, Path(code): Path<String>) -> ApiResult {
+    let dir = st.directory();
+    let code = commune_code("code", &code)?;
+    let c = dir.commune(code).ok_or_else(|| {
+        ApiError::not_found(
+            "commune inconnue",
+            format!("aucune commune de code {code} dans les données chargées"),
+        )
+    })?;
+    Ok(geojson(&commune_feature(&dir, c, true)))
+}
+
+pub async fn territories(State(st): State<AppState>) -> ApiResult {
+    let dir = st.directory();
+    let list: Vec<serde_json::Value> = dir
+        .territories()
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t.territory.id, "nom": t.territory.name, "type": t.territory.kind,
+                "population": t.population, "nombre_communes": t.territory.communes.len(),
+            })
+        })
+        .collect();
+    Ok(json(&list))
+}
+
+pub async fn territory(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let dir = st.directory();
+    let t = dir.territory(&id).ok_or_else(|| {
+        ApiError::not_found(
+            "territoire inconnu",
+            format!("aucun territoire « {id} » ; la liste est sur /api/territories"),
+        )
+    })?;
+    Ok(geojson(&territory_feature(&dir, t)))
+}
