@@ -127,6 +127,9 @@ async fn search_for_a_postcode_lists_the_communes_of_that_postcode() {
             c.postcodes
         );
     }
+    // A postcode with one commune.
+    let (_, v) = send(&app, "GET", "/api/search?q=81370", None, None).await;
+    assert_eq!(commune_ids(&v), ["81271"], "{v}");
     // An INSEE code that is not a postcode still finds its commune.
     assert_eq!(dir.search("81099", 5)[0].id, "81099");
 }
@@ -185,6 +188,27 @@ async fn orientation_by_address_and_by_commune() {
     assert_eq!(v["lieu"]["commune"], "81233", "Ronel → Terre-de-Bancalié");
     let (s, _) = send(&app, "GET", &format!("{base}&commune=81999"), None, None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[test]
+fn procedure_limited_to_a_former_code_applies_to_the_new_commune() {
+    use maillage::orientation::{check::check, evaluate, locate, parse, PlaceQuery};
+    let dir = demo_dir();
+    let text = "id = \"p\"\ntitre = \"P\"\nversion = \"1\"\ndate = \"2026-05-01\"\n\
+                [criteres]\ncommunes = [\"81226\"]\n\
+                [[etapes]]\nid = \"a\"\ntypes = [\"ssiad\"]\nchoix = \"competent\"\n";
+    let p = parse(text, "p.toml").unwrap();
+    assert!(
+        check(&p, &dir).iter().all(|x| !x.is_error()),
+        "{:?}",
+        check(&p, &dir)
+    );
+    let at = |c: &str| locate(&dir, &PlaceQuery::Commune(code(c))).unwrap();
+    assert!(
+        evaluate(&dir, &p, &at("81233"), None).applicable,
+        "Ronel is in Terre-de-Bancalié"
+    );
+    assert!(!evaluate(&dir, &p, &at("81099"), None).applicable);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,10 +395,11 @@ fn rpps_line(pp: &str, postcode: &str, city: &str) -> String {
 fn rpps_line_without_commune_code_is_placed_by_its_postcode() {
     let header = RPPS_HEADER.lines().next().unwrap();
     let file = format!(
-        "{header}\n{}\n{}\n{}\n",
+        "{header}\n{}\n{}\n{}\n{}\n",
         rpps_line("10100000001", "81370", "SAINT SULPICE LA POINTE"),
         rpps_line("10100000002", "81600", "BRENS"),
         rpps_line("10100000003", "81600", ""),
+        rpps_line("10100000004", "81160", "ST JUERY"),
     );
     let dir = with_file(
         "PS_LibreAcces_Personne_activite.txt",
@@ -393,7 +418,7 @@ fn rpps_line_without_commune_code_is_placed_by_its_postcode() {
             )
         })
         .collect();
-    assert_eq!(placed.len(), 3, "{placed:?}");
+    assert_eq!(placed.len(), 4, "{placed:?}");
     assert_eq!(placed[0].1.as_deref(), Some("81271"), "{placed:?}");
     assert_eq!(placed[0].2, Precision::Commune);
     assert_eq!(
@@ -402,6 +427,11 @@ fn rpps_line_without_commune_code_is_placed_by_its_postcode() {
         "postcode and name: {placed:?}"
     );
     assert_eq!(placed[2].1, None, "81600 alone: ten communes");
+    assert_eq!(
+        placed[3].1.as_deref(),
+        Some("81257"),
+        "81160 is Arthès' too: {placed:?}"
+    );
     let notes = notes_of(&dir, "PS_LibreAcces_Personne_activite.txt");
     assert!(
         notes.iter().any(|n| n.contains("plusieurs communes")),
@@ -424,7 +454,16 @@ fn finess_line_without_commune_code_is_placed_by_its_postcode() {
     assert_eq!(f[12], "004", "commune column of the demo file");
     f[12] = String::new();
     f[15] = "81370 ST SULPICE LA POINTE".into();
-    let file = format!("{head}\n{}\n", f.join(";"));
+    // The second one in Saint-Juéry, whose postcode 81160 is Arthès' too.
+    let mut g: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(';')
+        .map(str::to_string)
+        .collect();
+    g[12] = String::new();
+    g[15] = "81160 ST JUERY".into();
+    let file = format!("{head}\n{}\n{}\n", f.join(";"), g.join(";"));
     let dir = with_file("finess.csv", Format::Finess, file.as_bytes());
     let rep = dir
         .reports()
@@ -435,4 +474,6 @@ fn finess_line_without_commune_code_is_placed_by_its_postcode() {
     let a = dir.actor(dir.find(&format!("finess:{}", f[1])).unwrap());
     assert_eq!(a.commune().map(|c| c.to_string()).as_deref(), Some("81271"));
     assert!(a.position().is_some());
+    let b = dir.actor(dir.find(&format!("finess:{}", g[1])).unwrap());
+    assert_eq!(b.commune().map(|c| c.to_string()).as_deref(), Some("81257"));
 }
