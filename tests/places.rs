@@ -143,6 +143,19 @@ fn search_finds_a_commune_name_in_any_written_form() {
     }
 }
 
+#[test]
+fn search_finds_a_corsican_commune_by_code_and_postcode() {
+    let mut ds = Dataset::new();
+    let mut c = maillage::model::Commune::new(code("2A004"), "Ajaccio");
+    c.postcodes = vec!["20000".into(), "20090".into()];
+    ds.communes.push(c);
+    let dir = Directory::build(ds);
+    for q in ["2A004", "2a004", "20090", "20000 Ajaccio"] {
+        let hits = dir.search(q, 5);
+        assert_eq!(hits.first().map(|h| h.id.as_str()), Some("2A004"), "{q}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Orientation, by address and by commune
 // ---------------------------------------------------------------------------------------------

@@ -714,9 +714,13 @@ impl Directory {
         let nt = territories.len() as u32;
         let places = &self.shared.places;
         let folded = crate::model::text::fold(q);
+        // Numbers, and Corsican INSEE codes (`2a004`).
         let numbers: Vec<&str> = folded
             .split(' ')
-            .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|w| {
+                (!w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
+                    || w.to_ascii_uppercase().parse::<InseeCode>().is_ok()
+            })
             .collect();
         // With a number in the query, communes come from the place resolver only.
         let by_resolver = !numbers.is_empty();
