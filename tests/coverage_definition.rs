@@ -108,6 +108,33 @@ async fn vieux_is_covered_by_the_ssiad_that_orientation_chooses() {
     // The whole CPTS is the Gaillacois SSIAD's area: everybody covered.
     assert_eq!(cov["part_couverte"], 1.0);
 
+    // /api/couverture, the coverage of one kind, says the same and names it.
+    let c = get_json(
+        &st,
+        &format!("/api/couverture?territory={TERRITORY}&kind=ssiad"),
+    )
+    .await;
+    assert_eq!(c["couverture"]["definition"], "zone_intervention", "{c}");
+    assert!(c["definition"]
+        .as_str()
+        .unwrap()
+        .starts_with("couverture par zone d'intervention"));
+    assert!(!c["zones_blanches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|z| z["code"] == VIEUX));
+    let c = get_json(
+        &st,
+        &format!("/api/couverture?territory={TERRITORY}&kind=ssiad&couverture=distance"),
+    )
+    .await;
+    assert!(c["zones_blanches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|z| z["code"] == VIEUX));
+
     // By distance (10 km), Vieux is the « zone blanche » the issue saw, and it says so.
     let d = get_json(
         &st,

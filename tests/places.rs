@@ -127,6 +127,9 @@ async fn search_for_a_postcode_lists_the_communes_of_that_postcode() {
             c.postcodes
         );
     }
+    // A postcode with one commune.
+    let (_, v) = send(&app, "GET", "/api/search?q=81370", None, None).await;
+    assert_eq!(commune_ids(&v), ["81271"], "{v}");
     // An INSEE code that is not a postcode still finds its commune.
     assert_eq!(dir.search("81099", 5)[0].id, "81099");
 }
@@ -137,6 +140,19 @@ fn search_finds_a_commune_name_in_any_written_form() {
     for q in ["St-Juéry", "St Juery", "saint juery", "SAINT-JUÉRY"] {
         let hits = dir.search(q, 5);
         assert_eq!(hits[0].id, "81257", "{q}: {:?}", hits[0]);
+    }
+}
+
+#[test]
+fn search_finds_a_corsican_commune_by_code_and_postcode() {
+    let mut ds = Dataset::new();
+    let mut c = maillage::model::Commune::new(code("2A004"), "Ajaccio");
+    c.postcodes = vec!["20000".into(), "20090".into()];
+    ds.communes.push(c);
+    let dir = Directory::build(ds);
+    for q in ["2A004", "2a004", "20090", "20000 Ajaccio"] {
+        let hits = dir.search(q, 5);
+        assert_eq!(hits.first().map(|h| h.id.as_str()), Some("2A004"), "{q}");
     }
 }
 
@@ -187,6 +203,27 @@ async fn orientation_by_address_and_by_commune() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
+#[test]
+fn procedure_limited_to_a_former_code_applies_to_the_new_commune() {
+    use maillage::orientation::{check::check, evaluate, locate, parse, PlaceQuery};
+    let dir = demo_dir();
+    let text = "id = \"p\"\ntitre = \"P\"\nversion = \"1\"\ndate = \"2026-05-01\"\n\
+                [criteres]\ncommunes = [\"81226\"]\n\
+                [[etapes]]\nid = \"a\"\ntypes = [\"ssiad\"]\nchoix = \"competent\"\n";
+    let p = parse(text, "p.toml").unwrap();
+    assert!(
+        check(&p, &dir).iter().all(|x| !x.is_error()),
+        "{:?}",
+        check(&p, &dir)
+    );
+    let at = |c: &str| locate(&dir, &PlaceQuery::Commune(code(c))).unwrap();
+    assert!(
+        evaluate(&dir, &p, &at("81233"), None).applicable,
+        "Ronel is in Terre-de-Bancalié"
+    );
+    assert!(!evaluate(&dir, &p, &at("81099"), None).applicable);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Partner CSV (a data directory) and its free-text service areas
 // ---------------------------------------------------------------------------------------------
@@ -208,7 +245,11 @@ fn actor_commune(dir: &Directory, id: &str) -> Option<String> {
 
 #[test]
 fn partner_csv_rows_are_placed_by_the_resolver() {
-    let dir = with_file("partenaires.csv", Format::Partners, PARTNERS.as_bytes());
+    let dir = with_file(
+        "partenaires.csv",
+        maillage::sources::partners::FORMAT,
+        PARTNERS.as_bytes(),
+    );
     let rep = dir
         .reports()
         .iter()
@@ -243,7 +284,7 @@ fn partner_csv_rows_are_placed_by_the_resolver() {
     let head = b"nom;type;code_postal\nCabinet A;partenaire;81370\n";
     assert_eq!(
         maillage::sources::detect::detect("p.csv", head),
-        Some(Format::Partners)
+        Some(maillage::sources::partners::FORMAT)
     );
     let notes = notes_of(&dir, "partenaires.csv");
     assert!(
@@ -256,7 +297,11 @@ fn partner_csv_rows_are_placed_by_the_resolver() {
 
 #[test]
 fn partner_zones_resolve_names_postcodes_and_former_codes() {
-    let dir = with_file("partenaires.csv", Format::Partners, PARTNERS.as_bytes());
+    let dir = with_file(
+        "partenaires.csv",
+        maillage::sources::partners::FORMAT,
+        PARTNERS.as_bytes(),
+    );
     let zone = |id: &str| {
         let i = dir.find(id).unwrap();
         dir.service_area(i)
@@ -277,7 +322,7 @@ fn partner_zones_resolve_names_postcodes_and_former_codes() {
 fn zones_file_with_a_former_code_covers_the_new_commune() {
     let mut ds: Dataset = demo::dataset().unwrap();
     let zones = "acteur;zone\nfiness:819001256;communes:81226\n";
-    ds.load_bytes("zones.csv", Format::ZonesCsv, zones.as_bytes())
+    ds.load_bytes("zones.csv", maillage::sources::zones::CSV, zones.as_bytes())
         .unwrap();
     let dir = Directory::build(ds);
     let found: Vec<&str> = dir
@@ -291,7 +336,11 @@ fn zones_file_with_a_former_code_covers_the_new_commune() {
 #[test]
 fn territory_file_with_a_former_code_lists_the_new_commune() {
     let file = "territoire;code_insee\nCPTS X;81226\nCPTS X;81233\nCPTS X;81099\n";
-    let dir = with_file("territoires.csv", Format::Territories, file.as_bytes());
+    let dir = with_file(
+        "territoires.csv",
+        maillage::sources::territories::FORMAT,
+        file.as_bytes(),
+    );
     let t = dir.territory("cpts:cpts-x").unwrap();
     assert_eq!(t.territory.communes, [code("81233"), code("81099")]);
     assert!(t.unknown_communes.is_empty());
@@ -371,14 +420,15 @@ fn rpps_line(pp: &str, postcode: &str, city: &str) -> String {
 fn rpps_line_without_commune_code_is_placed_by_its_postcode() {
     let header = RPPS_HEADER.lines().next().unwrap();
     let file = format!(
-        "{header}\n{}\n{}\n{}\n",
+        "{header}\n{}\n{}\n{}\n{}\n",
         rpps_line("10100000001", "81370", "SAINT SULPICE LA POINTE"),
         rpps_line("10100000002", "81600", "BRENS"),
         rpps_line("10100000003", "81600", ""),
+        rpps_line("10100000004", "81160", "ST JUERY"),
     );
     let dir = with_file(
         "PS_LibreAcces_Personne_activite.txt",
-        Format::Rpps,
+        maillage::sources::rpps::FORMAT,
         file.as_bytes(),
     );
     let placed: Vec<(String, Option<String>, Precision)> = dir
@@ -393,7 +443,7 @@ fn rpps_line_without_commune_code_is_placed_by_its_postcode() {
             )
         })
         .collect();
-    assert_eq!(placed.len(), 3, "{placed:?}");
+    assert_eq!(placed.len(), 4, "{placed:?}");
     assert_eq!(placed[0].1.as_deref(), Some("81271"), "{placed:?}");
     assert_eq!(placed[0].2, Precision::Commune);
     assert_eq!(
@@ -402,6 +452,11 @@ fn rpps_line_without_commune_code_is_placed_by_its_postcode() {
         "postcode and name: {placed:?}"
     );
     assert_eq!(placed[2].1, None, "81600 alone: ten communes");
+    assert_eq!(
+        placed[3].1.as_deref(),
+        Some("81257"),
+        "81160 is Arthès' too: {placed:?}"
+    );
     let notes = notes_of(&dir, "PS_LibreAcces_Personne_activite.txt");
     assert!(
         notes.iter().any(|n| n.contains("plusieurs communes")),
@@ -424,8 +479,21 @@ fn finess_line_without_commune_code_is_placed_by_its_postcode() {
     assert_eq!(f[12], "004", "commune column of the demo file");
     f[12] = String::new();
     f[15] = "81370 ST SULPICE LA POINTE".into();
-    let file = format!("{head}\n{}\n", f.join(";"));
-    let dir = with_file("finess.csv", Format::Finess, file.as_bytes());
+    // The second one in Saint-Juéry, whose postcode 81160 is Arthès' too.
+    let mut g: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(';')
+        .map(str::to_string)
+        .collect();
+    g[12] = String::new();
+    g[15] = "81160 ST JUERY".into();
+    let file = format!("{head}\n{}\n{}\n", f.join(";"), g.join(";"));
+    let dir = with_file(
+        "finess.csv",
+        maillage::sources::finess::FORMAT,
+        file.as_bytes(),
+    );
     let rep = dir
         .reports()
         .iter()
@@ -435,4 +503,6 @@ fn finess_line_without_commune_code_is_placed_by_its_postcode() {
     let a = dir.actor(dir.find(&format!("finess:{}", f[1])).unwrap());
     assert_eq!(a.commune().map(|c| c.to_string()).as_deref(), Some("81271"));
     assert!(a.position().is_some());
+    let b = dir.actor(dir.find(&format!("finess:{}", g[1])).unwrap());
+    assert_eq!(b.commune().map(|c| c.to_string()).as_deref(), Some("81257"));
 }

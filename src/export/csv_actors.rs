@@ -4,21 +4,7 @@ use std::io::Write;
 
 use crate::index::Directory;
 
-/// CSV dialect: `;` with a UTF-8 BOM for spreadsheet users by default, `,` on request.
-#[derive(Debug, Clone, Copy)]
-pub struct CsvOptions {
-    pub delimiter: u8,
-    pub bom: bool,
-}
-
-impl Default for CsvOptions {
-    fn default() -> Self {
-        CsvOptions {
-            delimiter: b';',
-            bom: true,
-        }
-    }
-}
+pub use crate::util::csv::CsvOptions;
 
 /// Column headers of the actor CSV.
 pub const HEADERS: [&str; 16] = [
@@ -55,14 +41,9 @@ pub fn write_actors_csv<W: Write>(
     dir: &Directory,
     items: impl Iterator<Item = (u32, Option<f64>)>,
     opts: CsvOptions,
-    mut out: W,
+    out: W,
 ) -> std::io::Result<()> {
-    if opts.bom {
-        out.write_all("\u{feff}".as_bytes())?;
-    }
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(opts.delimiter)
-        .from_writer(out);
+    let mut w = opts.writer(out)?;
     w.write_record(HEADERS)?;
     for (i, d) in items {
         let a = dir.actor(i);

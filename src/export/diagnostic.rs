@@ -185,14 +185,9 @@ pub fn csv_headers(c: &Computed) -> Vec<String> {
 /// let text = String::from_utf8(out).unwrap();
 /// assert!(text.starts_with("\u{feff}code_insee;commune;departement;population"));
 /// ```
-pub fn write_csv<W: Write>(c: &Computed, opts: CsvOptions, mut out: W) -> std::io::Result<()> {
-    if opts.bom {
-        out.write_all("\u{feff}".as_bytes())?;
-    }
-    let comma = opts.delimiter != b',';
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(opts.delimiter)
-        .from_writer(out);
+pub fn write_csv<W: Write>(c: &Computed, opts: CsvOptions, out: W) -> std::io::Result<()> {
+    let comma = opts.decimal_comma();
+    let mut w = opts.writer(out)?;
     w.write_record(csv_headers(c))?;
     let cols = columns(c);
     let split = cols.iter().take_while(|col| !col.ind.per_kind).count();

@@ -113,14 +113,8 @@ impl DiagnosticArgs {
                 StepDecay::new(unit, steps)?
             }
         };
-        let csv = match self.separator.as_str() {
-            ";" => CsvOptions::default(),
-            "," => CsvOptions {
-                delimiter: b',',
-                bom: false,
-            },
-            s => return Err(bad("separateur", "« ; » ou « , »", s)),
-        };
+        let csv = CsvOptions::parse(&self.separator)
+            .ok_or_else(|| bad("separateur", CsvOptions::EXPECTED, &self.separator))?;
         let kinds = self
             .kinds
             .as_deref()

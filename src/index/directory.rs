@@ -714,9 +714,13 @@ impl Directory {
         let nt = territories.len() as u32;
         let places = &self.shared.places;
         let folded = crate::model::text::fold(q);
+        // Numbers, and Corsican INSEE codes (`2a004`).
         let numbers: Vec<&str> = folded
             .split(' ')
-            .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|w| {
+                (!w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()))
+                    || w.to_ascii_uppercase().parse::<InseeCode>().is_ok()
+            })
             .collect();
         // With a number in the query, communes come from the place resolver only.
         let by_resolver = !numbers.is_empty();
@@ -1054,7 +1058,7 @@ fn place_text_index(
 mod tests {
     use super::*;
     use crate::model::{Precision, SourceId};
-    use crate::sources::{Format, Imported};
+    use crate::sources::Imported;
 
     fn rec(id: &str, kind: KindId, lon: f64, lat: f64) -> ActorRecord {
         let mut r = ActorRecord::new(id, id, kind, SourceId(0));
@@ -1075,7 +1079,10 @@ mod tests {
             ],
             ..Default::default()
         };
-        ds.add(imported, FileReport::new("f.csv", Format::Finess));
+        ds.add(
+            imported,
+            FileReport::new("f.csv", crate::sources::finess::FORMAT),
+        );
         let d1 = Directory::build(ds);
         assert_eq!(d1.actors().len(), 2, "the duplicate id is not loaded twice");
         assert!(

@@ -14,7 +14,7 @@ pub fn check(p: &Procedure, dir: &Directory) -> Vec<Problem> {
     let f = p.file.as_str();
     let mut out = Vec::new();
     for c in &p.criteria.communes {
-        if dir.commune(c.value).is_none() {
+        if dir.places().code(c.value.as_str()).is_none() {
             out.push(Problem::error(
                 f,
                 c.line,
@@ -114,7 +114,17 @@ pub fn commune_limit(p: &Procedure, dir: &Directory) -> Option<BTreeSet<InseeCod
     if p.criteria.everywhere() {
         return None;
     }
-    let mut set: BTreeSet<InseeCode> = p.criteria.communes.iter().map(|c| c.value).collect();
+    // A former code (commune merged since) stands for the commune it joined.
+    let mut set: BTreeSet<InseeCode> = p
+        .criteria
+        .communes
+        .iter()
+        .map(|c| {
+            dir.places()
+                .code(c.value.as_str())
+                .map_or(c.value, |f| f.code)
+        })
+        .collect();
     for t in &p.criteria.territories {
         if let Some(e) = dir.territory(&t.value) {
             set.extend(e.territory.communes.iter().copied());

@@ -23,6 +23,7 @@ use super::procedure::{age_label, Procedure};
 use crate::index::Directory;
 use crate::model::InseeCode;
 use crate::util::date;
+use crate::util::escape::html as escape;
 
 /// Why a sheet could not be made or written.
 #[derive(Debug, thiserror::Error)]
@@ -38,10 +39,6 @@ pub enum SheetError {
         source: std::io::Error,
     },
 }
-
-/// Escapes text for HTML content and attribute values (the shared escape, kept under this
-/// name for the sheet's callers).
-pub use crate::util::escape::html as escape;
 
 /// The live page of a sheet: `{base}/orientation/{procedure}/{commune}`.
 pub fn live_url(base: &str, procedure: &str, commune: InseeCode) -> String {

@@ -247,17 +247,13 @@ fn compute(dir: &Directory, p: &Params) -> Result<Computed, ApiError> {
 
 fn csv_response(c: &Computed, p: &Params) -> ApiResult {
     let opts = match p.get("separateur") {
-        None | Some(";") | Some("point-virgule") => CsvOptions::default(),
-        Some(",") | Some("virgule") => CsvOptions {
-            delimiter: b',',
-            bom: false,
-        },
-        Some(v) => {
-            return Err(ApiError::bad_param(
+        None => CsvOptions::default(),
+        Some(v) => CsvOptions::parse(v).ok_or_else(|| {
+            ApiError::bad_param(
                 "separateur",
-                format!("« ; » (point-virgule) ou « , » (virgule) attendu, trouvé « {v} »"),
-            ))
-        }
+                format!("{} attendu, trouvé « {v} »", CsvOptions::EXPECTED),
+            )
+        })?,
     };
     let mut buf = Vec::new();
     write_csv(c, opts, &mut buf).map_err(|e| {

@@ -356,9 +356,9 @@ fn html_error(status: StatusCode, title: &str, detail: &str) -> Response {
         status,
         format!(
             "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n<body>\n<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"/\">Retour à la carte</a></p>\n</body>\n</html>\n",
-            sheet::escape(title),
-            sheet::escape(title),
-            sheet::escape(detail)
+            crate::util::escape::html(title),
+            crate::util::escape::html(title),
+            crate::util::escape::html(detail)
         ),
     )
 }

@@ -34,7 +34,11 @@ use crate::model::SourceId;
 /// Writes the partners as a `;`-separated UTF-8 CSV with the columns of the partner template
 /// (plus the private columns when `private`).
 pub fn write_csv(partners: &[Partner], private: bool, out: impl Write) -> std::io::Result<()> {
-    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(out);
+    let dialect = crate::util::csv::CsvOptions {
+        delimiter: b';',
+        bom: false,
+    };
+    let mut w = dialect.writer(out)?;
     let header: Vec<&str> = PARTNER_FIELDS
         .iter()
         .filter(|f| private || !f.private)

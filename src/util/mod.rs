@@ -1,6 +1,8 @@
 //! Small shared utilities at the bottom of the dependency order, usable by every layer:
-//! atomic file writes ([`fs`]), dates ([`date`]) and HTML/XML/CSV escaping ([`escape`]).
+//! atomic file writes ([`fs`]), dates ([`date`]), HTML/XML/CSV escaping ([`escape`]) and
+//! the CSV output dialect ([`csv`]).
 
+pub mod csv;
 pub mod date;
 pub mod escape;
 pub mod fs;

@@ -1,0 +1,89 @@
+//! The one CSV output dialect: `;` with a UTF-8 BOM and decimal commas for French spreadsheets
+//! (the default), or `,` with decimal points; parsed the same way by every command and route.
+//!
+//! ```
+//! use maillage::util::csv::CsvOptions;
+//! let mut out = Vec::new();
+//! let mut w = CsvOptions::default().writer(&mut out).unwrap();
+//! w.write_record(["code", "nom"]).unwrap();
+//! drop(w);
+//! assert_eq!(out, "\u{feff}code;nom\n".as_bytes());
+//! assert_eq!(CsvOptions::parse("virgule").unwrap().delimiter, b',');
+//! ```
+
+use std::io::Write;
+
+/// CSV dialect: `;` with a UTF-8 BOM for spreadsheet users by default, `,` on request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvOptions {
+    pub delimiter: u8,
+    pub bom: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: b';',
+            bom: true,
+        }
+    }
+}
+
+impl CsvOptions {
+    /// `,` with decimal points and no BOM (tools other than spreadsheets).
+    pub const COMMA: CsvOptions = CsvOptions {
+        delimiter: b',',
+        bom: false,
+    };
+
+    /// What [`CsvOptions::parse`] accepts, for error messages.
+    pub const EXPECTED: &'static str = "« ; » (point-virgule) ou « , » (virgule)";
+
+    /// Parses a separator parameter: `;` or `point-virgule` (the default dialect), `,` or
+    /// `virgule`.
+    pub fn parse(s: &str) -> Option<CsvOptions> {
+        match s.trim() {
+            ";" | "point-virgule" | "point_virgule" => Some(CsvOptions::default()),
+            "," | "virgule" => Some(CsvOptions::COMMA),
+            _ => None,
+        }
+    }
+
+    /// Numbers take a decimal comma unless the delimiter is a comma.
+    pub fn decimal_comma(&self) -> bool {
+        self.delimiter != b','
+    }
+
+    /// Writes the BOM (if any) and returns a CSV writer with the delimiter.
+    pub fn writer<W: Write>(&self, mut out: W) -> std::io::Result<csv::Writer<W>> {
+        if self.bom {
+            out.write_all("\u{feff}".as_bytes())?;
+        }
+        Ok(csv::WriterBuilder::new()
+            .delimiter(self.delimiter)
+            .from_writer(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialects() {
+        assert_eq!(CsvOptions::parse(";"), Some(CsvOptions::default()));
+        assert_eq!(
+            CsvOptions::parse("point-virgule"),
+            Some(CsvOptions::default())
+        );
+        assert_eq!(CsvOptions::parse(","), Some(CsvOptions::COMMA));
+        assert_eq!(CsvOptions::parse("tab"), None);
+        assert!(CsvOptions::default().decimal_comma());
+        assert!(!CsvOptions::COMMA.decimal_comma());
+        let mut out = Vec::new();
+        let mut w = CsvOptions::COMMA.writer(&mut out).unwrap();
+        w.write_record(["a;b", "c,d"]).unwrap();
+        drop(w);
+        assert_eq!(String::from_utf8(out).unwrap(), "a;b,\"c,d\"\n");
+    }
+}
