@@ -11,21 +11,24 @@ use maillage::analysis::{
     coverage, nearest_supply, two_step_fca, StepDecay, SupplyPoint, SupplySet, TravelModel,
 };
 use maillage::index::Directory;
-use maillage::sources::{Dataset, Format};
+use maillage::sources::Dataset;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 
 fn occitanie() -> Directory {
     let mut ds = Dataset::new();
     for (file, format) in [
-        ("geo/communes-occitanie.geojson", Format::CommunesGeojson),
+        (
+            "geo/communes-occitanie.geojson",
+            maillage::sources::communes_geojson::FORMAT,
+        ),
         (
             "admin/communes_occitanie_decoupage_admin_v6.csv",
-            Format::DecoupageCsv,
+            maillage::sources::decoupage::COMMUNES_CSV,
         ),
         (
             "bpe/bpe2018_ensemble_occitanie_sante_social.csv",
-            Format::BpeEnsemble,
+            maillage::sources::bpe::ENSEMBLE,
         ),
     ] {
         let path = format!("{DATA}/{file}");

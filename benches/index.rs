@@ -18,7 +18,7 @@ use maillage::index::Directory;
 use maillage::model::{
     haversine_m, ActorRecord, Address, Commune, KindId, LonLat, Precision, SourceId,
 };
-use maillage::sources::{Dataset, FileReport, Format, Imported};
+use maillage::sources::{Dataset, FileReport, Imported};
 
 mod common;
 use common::france_points;
@@ -96,7 +96,7 @@ fn dataset(points: &[LonLat]) -> Dataset {
             actors,
             ..Default::default()
         },
-        FileReport::new("synthetique", Format::Rpps),
+        FileReport::new("synthetique", maillage::sources::rpps::FORMAT),
     );
     ds
 }

@@ -15,7 +15,7 @@ use maillage::model::{
 };
 use maillage::orientation::{evaluate, locate, parse, PlaceQuery};
 use maillage::sources::zones::ServiceAreaRecord;
-use maillage::sources::{Dataset, FileReport, Format, Imported};
+use maillage::sources::{Dataset, FileReport, Imported};
 
 const N: usize = 200;
 const STEP: f64 = 0.05;
@@ -142,7 +142,7 @@ fn directory() -> Directory {
             ServiceArea::Polygon(sq),
         );
     }
-    let mut report = FileReport::new("synthetic", Format::Finess);
+    let mut report = FileReport::new("synthetic", maillage::sources::finess::FORMAT);
     report.accepted = actors.len();
     ds.add(
         Imported {
@@ -153,7 +153,7 @@ fn directory() -> Directory {
         },
         report,
     );
-    let mut zr = FileReport::new("zones.csv", Format::ZonesCsv);
+    let mut zr = FileReport::new("zones.csv", maillage::sources::zones::CSV);
     zr.accepted = zones.len();
     ds.add(
         Imported {

@@ -6,6 +6,8 @@
 //! Data flows one way:
 //! [`sources`] (official files, local CSV) → [`model`] (actors, communes, territories)
 //! → [`index`] (R-trees, text search) → [`server`] (HTTP API and embedded map page).
+//! [`pipeline`] is the one way every command loads data (files, snapshot or demo, then
+//! geocoding cache and merged duplicates).
 
 pub mod analysis;
 pub mod dedup;
@@ -15,6 +17,7 @@ pub mod geocode;
 pub mod index;
 pub mod model;
 pub mod orientation;
+pub mod pipeline;
 pub mod server;
 pub mod sources;
 pub mod store;

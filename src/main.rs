@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -245,7 +245,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check { files, max_rejets } => check(&files, max_rejets),
         Command::BuildIndex { data, sortie } => {
             let started = std::time::Instant::now();
-            let ds = load_dataset(&data)?;
+            let ds = maillage::pipeline::read_dir(
+                &data,
+                maillage::pipeline::Stage::Merged,
+                &mut std::io::stderr(),
+            )
+            .with_context(|| format!("chargement du dossier {}", data.display()))?;
             let bytes = sources::snapshot::write(&ds, &sortie)
                 .with_context(|| format!("écriture de l'instantané {}", sortie.display()))?;
             eprintln!(
@@ -320,67 +325,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Reads a data directory: its files, then geocoding and deduplication.
-fn load_dataset(dir: &Path) -> Result<Dataset> {
-    let started = std::time::Instant::now();
-    let mut ds = sources::load_dir(dir)
-        .with_context(|| format!("chargement du dossier {}", dir.display()))?;
-    tracing::info!("fichiers lus en {:.1} s", started.elapsed().as_secs_f64());
-    let t = std::time::Instant::now();
-    for line in maillage::fetch::cli::prepare_data_dir(&mut ds, dir) {
-        eprintln!("  {line}");
-    }
-    tracing::info!(
-        "géocodage et doublons en {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
-    Ok(ds)
-}
-
-/// Loads a data directory, a snapshot file written by `build-index`, or the embedded demo
-/// territory.
+/// Loads `--data` (directory, snapshot or demo) through the one load pipeline.
 fn load(data: Option<&PathBuf>) -> Result<Directory> {
-    let started = std::time::Instant::now();
-    let ds: Dataset = match data {
-        Some(file) if file.is_file() => {
-            let ds = sources::snapshot::read(file)
-                .with_context(|| format!("chargement de l'instantané {}", file.display()))?;
-            tracing::info!("instantané lu en {:.1} s", started.elapsed().as_secs_f64());
-            ds
-        }
-        Some(dir) => load_dataset(dir)?,
-        None => sources::demo::dataset().context("chargement des données de démonstration")?,
-    };
-    let rejected: usize = ds.reports.iter().map(|r| r.rejected).sum();
-    for r in &ds.reports {
-        eprintln!(
-            "  {} : {} acceptée(s), {} rejetée(s){}",
-            r.file,
-            r.accepted,
-            r.rejected,
-            if r.sample {
-                " (données d'exemple)"
-            } else {
-                ""
-            }
-        );
-    }
-    let t = std::time::Instant::now();
-    let dir = Directory::build(ds);
-    tracing::info!("index construits en {:.1} s", t.elapsed().as_secs_f64());
-    eprintln!(
-        "{} acteurs, {} communes, {} territoires chargés en {:.1} s{}",
-        dir.actors().len(),
-        dir.communes().len(),
-        dir.territories().len(),
-        started.elapsed().as_secs_f64(),
-        if rejected > 0 {
-            format!(" ; {rejected} ligne(s) rejetée(s) : voir « maillage check » ou /api/sources")
-        } else {
-            String::new()
-        }
-    );
-    Ok(dir)
+    Ok(maillage::pipeline::directory(
+        data.map(PathBuf::as_path),
+        &mut std::io::stderr(),
+    )?)
 }
 
 fn check(files: &[PathBuf], max: usize) -> Result<ExitCode> {

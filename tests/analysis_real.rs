@@ -5,21 +5,21 @@ use std::collections::BTreeMap;
 
 use maillage::analysis::{diagnose, DiagnosticParams, Reach, SupplySource};
 use maillage::index::Directory;
-use maillage::sources::{Dataset, Format};
+use maillage::sources::Dataset;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 
 fn load(contours: &str) -> Directory {
     let mut ds = Dataset::new();
     for (file, format) in [
-        (contours, Format::CommunesGeojson),
+        (contours, maillage::sources::communes_geojson::FORMAT),
         (
             "admin/communes_occitanie_decoupage_admin_v6.csv",
-            Format::DecoupageCsv,
+            maillage::sources::decoupage::COMMUNES_CSV,
         ),
         (
             "bpe/bpe2018_ensemble_occitanie_sante_social.csv",
-            Format::BpeEnsemble,
+            maillage::sources::bpe::ENSEMBLE,
         ),
     ] {
         let path = format!("{DATA}/{file}");

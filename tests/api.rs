@@ -10,7 +10,7 @@ use tower::ServiceExt;
 use maillage::index::Directory;
 use maillage::model::{ActorRecord, Commune, LonLat, Precision, Territory, TerritoryKind};
 use maillage::server::{router, AppState, ServerConfig};
-use maillage::sources::{Dataset, FileReport, Format, Imported};
+use maillage::sources::{Dataset, FileReport, Imported};
 
 fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
     MultiPolygon::new(vec![
@@ -73,7 +73,7 @@ fn directory() -> Directory {
             "81004",
         ),
     ];
-    let mut report = FileReport::new("test.csv", Format::Finess);
+    let mut report = FileReport::new("test.csv", maillage::sources::finess::FORMAT);
     report.accepted = actors.len();
     report.source_date = Some("2026-05-12".into());
     ds.add(

@@ -75,8 +75,8 @@ fn pharmacy_in_finess_and_bpe_is_merged_and_found_by_both_ids() {
         2.1600,
     );
     let mut ds2 = dataset(vec![
-        (Format::Finess, vec![finess, other]),
-        (Format::BpeXy, vec![bpe]),
+        (maillage::sources::finess::FORMAT, vec![finess, other]),
+        (maillage::sources::bpe::XY, vec![bpe]),
     ]);
     ds2.kinds = std::mem::take(&mut ds.kinds);
     let report = merge(&mut ds2);
@@ -167,7 +167,10 @@ fn shared_finess_number_links_across_sources_and_local_partners_are_only_reporte
         "the coordinator's own record is never merged away"
     );
 
-    let mut ds = dataset(vec![(Format::Finess, report_free_records())]);
+    let mut ds = dataset(vec![(
+        maillage::sources::finess::FORMAT,
+        report_free_records(),
+    )]);
     let r = merge(&mut ds);
     assert!(r
         .links
@@ -298,7 +301,7 @@ fn near_misses_are_reported_not_merged() {
         .unwrap();
     assert!((d - 120.0).abs() < 2.0, "{d}");
 
-    let mut ds = dataset(vec![(Format::Finess, records)]);
+    let mut ds = dataset(vec![(maillage::sources::finess::FORMAT, records)]);
     merge(&mut ds);
     assert_eq!(ds.actors.len(), 6, "nothing merged, nothing deleted");
 }
@@ -364,9 +367,9 @@ fn three_sources_make_one_actor_with_every_id() {
     rpps.position = None;
     rpps.precision = Precision::Unknown;
     let mut ds = dataset(vec![
-        (Format::Finess, vec![finess]),
-        (Format::BpeXy, vec![bpe]),
-        (Format::Rpps, vec![rpps]),
+        (maillage::sources::finess::FORMAT, vec![finess]),
+        (maillage::sources::bpe::XY, vec![bpe]),
+        (maillage::sources::rpps::FORMAT, vec![rpps]),
     ]);
     let report = merge(&mut ds);
     assert_eq!(report.links.len(), 2, "{:?}", report.links);

@@ -31,7 +31,14 @@ fn small_generated_france_loads_without_rejection() {
     assert!(skipped.is_empty(), "{skipped:?}");
     let mut formats: Vec<Format> = found.iter().map(|(_, f)| *f).collect();
     formats.sort_by_key(|f| format!("{f:?}"));
-    assert_eq!(formats, vec![Format::BpeXy, Format::Finess, Format::Rpps]);
+    assert_eq!(
+        formats,
+        vec![
+            maillage::sources::bpe::XY,
+            maillage::sources::finess::FORMAT,
+            maillage::sources::rpps::FORMAT
+        ]
+    );
 
     let ds = load_dir(tmp.path()).unwrap();
     for r in &ds.reports {
@@ -47,21 +54,21 @@ fn small_generated_france_loads_without_rejection() {
     let finess = ds
         .reports
         .iter()
-        .find(|r| r.format == Format::Finess)
+        .find(|r| r.format == maillage::sources::finess::FORMAT)
         .unwrap();
     assert_eq!(count("finess:"), 200);
     assert_eq!(finess.accepted, 200);
     let bpe = ds
         .reports
         .iter()
-        .find(|r| r.format == Format::BpeXy)
+        .find(|r| r.format == maillage::sources::bpe::XY)
         .unwrap();
     assert_eq!(bpe.accepted, 1_200);
     assert_eq!(count("bpe:"), 1_200);
     let rpps = ds
         .reports
         .iter()
-        .find(|r| r.format == Format::Rpps)
+        .find(|r| r.format == maillage::sources::rpps::FORMAT)
         .unwrap();
     assert!(rpps.accepted >= 2_600, "{}", rpps.accepted);
     // Identity-only lines and repeated pairs are not actors.

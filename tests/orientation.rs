@@ -10,7 +10,7 @@ use maillage::model::{
 use maillage::orientation::evaluate::Outcome;
 use maillage::orientation::place::{locate, PlaceQuery};
 use maillage::orientation::{evaluate, parse, sheet, ProcedureSet};
-use maillage::sources::{Dataset, FileReport, Format, Imported};
+use maillage::sources::{Dataset, FileReport, Imported};
 
 fn square(x0: f64, y0: f64) -> MultiPolygon<f64> {
     MultiPolygon::new(vec![polygon![
@@ -100,7 +100,7 @@ fn dataset() -> Dataset {
             "05 00 00 00 10",
         ),
     ];
-    let mut report = FileReport::new("fixture", Format::Finess);
+    let mut report = FileReport::new("fixture", maillage::sources::finess::FORMAT);
     report.accepted = actors.len();
     ds.add(
         Imported {
@@ -117,11 +117,11 @@ fn dataset() -> Dataset {
         },
         report,
     );
-    ds.load_bytes("zones.csv", Format::ZonesCsv, ZONES.as_bytes())
+    ds.load_bytes("zones.csv", maillage::sources::zones::CSV, ZONES.as_bytes())
         .unwrap();
     ds.load_bytes(
         "zones.geojson",
-        Format::ZonesGeojson,
+        maillage::sources::zones::GEOJSON,
         ZONES_GEOJSON.as_bytes(),
     )
     .unwrap();
@@ -147,11 +147,11 @@ fn centre(i: usize) -> LonLat {
 fn zone_files_are_detected_by_content() {
     assert_eq!(
         maillage::sources::detect("z.csv", ZONES.as_bytes()),
-        Some(Format::ZonesCsv)
+        Some(maillage::sources::zones::CSV)
     );
     assert_eq!(
         maillage::sources::detect("z.geojson", ZONES_GEOJSON.as_bytes()),
-        Some(Format::ZonesGeojson)
+        Some(maillage::sources::zones::GEOJSON)
     );
 }
 
@@ -597,7 +597,7 @@ fn demo_procedures_work_out_of_the_box() {
     let zones = dir
         .reports()
         .iter()
-        .find(|r| r.format == Format::ZonesCsv)
+        .find(|r| r.format == maillage::sources::zones::CSV)
         .expect("demo zones file");
     assert_eq!(zones.rejected, 0, "{:?}", zones.rejections);
     assert!(zones.sample);
@@ -674,7 +674,7 @@ fn partner_zone_column_and_local_edits() {
     r.position = Some(centre(2));
     r.precision = Precision::Address;
     r.tags = vec!["zone:Un, 81003, Nulle-Part".into()];
-    let mut report = FileReport::new("partenaires.csv", Format::Partners);
+    let mut report = FileReport::new("partenaires.csv", maillage::sources::partners::FORMAT);
     report.accepted = 1;
     ds.add(
         Imported {

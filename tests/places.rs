@@ -245,7 +245,11 @@ fn actor_commune(dir: &Directory, id: &str) -> Option<String> {
 
 #[test]
 fn partner_csv_rows_are_placed_by_the_resolver() {
-    let dir = with_file("partenaires.csv", Format::Partners, PARTNERS.as_bytes());
+    let dir = with_file(
+        "partenaires.csv",
+        maillage::sources::partners::FORMAT,
+        PARTNERS.as_bytes(),
+    );
     let rep = dir
         .reports()
         .iter()
@@ -280,7 +284,7 @@ fn partner_csv_rows_are_placed_by_the_resolver() {
     let head = b"nom;type;code_postal\nCabinet A;partenaire;81370\n";
     assert_eq!(
         maillage::sources::detect::detect("p.csv", head),
-        Some(Format::Partners)
+        Some(maillage::sources::partners::FORMAT)
     );
     let notes = notes_of(&dir, "partenaires.csv");
     assert!(
@@ -293,7 +297,11 @@ fn partner_csv_rows_are_placed_by_the_resolver() {
 
 #[test]
 fn partner_zones_resolve_names_postcodes_and_former_codes() {
-    let dir = with_file("partenaires.csv", Format::Partners, PARTNERS.as_bytes());
+    let dir = with_file(
+        "partenaires.csv",
+        maillage::sources::partners::FORMAT,
+        PARTNERS.as_bytes(),
+    );
     let zone = |id: &str| {
         let i = dir.find(id).unwrap();
         dir.service_area(i)
@@ -314,7 +322,7 @@ fn partner_zones_resolve_names_postcodes_and_former_codes() {
 fn zones_file_with_a_former_code_covers_the_new_commune() {
     let mut ds: Dataset = demo::dataset().unwrap();
     let zones = "acteur;zone\nfiness:819001256;communes:81226\n";
-    ds.load_bytes("zones.csv", Format::ZonesCsv, zones.as_bytes())
+    ds.load_bytes("zones.csv", maillage::sources::zones::CSV, zones.as_bytes())
         .unwrap();
     let dir = Directory::build(ds);
     let found: Vec<&str> = dir
@@ -328,7 +336,11 @@ fn zones_file_with_a_former_code_covers_the_new_commune() {
 #[test]
 fn territory_file_with_a_former_code_lists_the_new_commune() {
     let file = "territoire;code_insee\nCPTS X;81226\nCPTS X;81233\nCPTS X;81099\n";
-    let dir = with_file("territoires.csv", Format::Territories, file.as_bytes());
+    let dir = with_file(
+        "territoires.csv",
+        maillage::sources::territories::FORMAT,
+        file.as_bytes(),
+    );
     let t = dir.territory("cpts:cpts-x").unwrap();
     assert_eq!(t.territory.communes, [code("81233"), code("81099")]);
     assert!(t.unknown_communes.is_empty());
@@ -416,7 +428,7 @@ fn rpps_line_without_commune_code_is_placed_by_its_postcode() {
     );
     let dir = with_file(
         "PS_LibreAcces_Personne_activite.txt",
-        Format::Rpps,
+        maillage::sources::rpps::FORMAT,
         file.as_bytes(),
     );
     let placed: Vec<(String, Option<String>, Precision)> = dir
@@ -477,7 +489,11 @@ fn finess_line_without_commune_code_is_placed_by_its_postcode() {
     g[12] = String::new();
     g[15] = "81160 ST JUERY".into();
     let file = format!("{head}\n{}\n{}\n", f.join(";"), g.join(";"));
-    let dir = with_file("finess.csv", Format::Finess, file.as_bytes());
+    let dir = with_file(
+        "finess.csv",
+        maillage::sources::finess::FORMAT,
+        file.as_bytes(),
+    );
     let rep = dir
         .reports()
         .iter()

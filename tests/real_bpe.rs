@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use maillage::sources::{detect, Dataset, Format};
+use maillage::sources::{detect, Dataset};
 
 const BPE_2018: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -29,10 +29,13 @@ fn totals_from_csv(text: &str, dep: &str) -> HashMap<String, u32> {
 #[ignore = "needs ../shared/data"]
 fn tarn_totals_match_provenance_and_an_independent_count() {
     let bytes = std::fs::read(BPE_2018).unwrap();
-    assert_eq!(detect("bpe.csv", &bytes), Some(Format::BpeEnsemble));
+    assert_eq!(
+        detect("bpe.csv", &bytes),
+        Some(maillage::sources::bpe::ENSEMBLE)
+    );
     let mut ds = Dataset::new();
     let report = ds
-        .load_bytes(BPE_2018, Format::BpeEnsemble, &bytes)
+        .load_bytes(BPE_2018, maillage::sources::bpe::ENSEMBLE, &bytes)
         .unwrap()
         .clone();
     assert_eq!(report.rejected, 0, "{:?}", report.rejections.first());

@@ -29,7 +29,7 @@ fn tarn_outlines_join_cog_2026_populations() {
     load(
         &mut ds,
         shared!("geo/communes-81-tarn.geojson"),
-        Format::CommunesGeojson,
+        maillage::sources::communes_geojson::FORMAT,
     );
     let geo = &ds.reports[0];
     assert_eq!((geo.accepted, geo.rejected), (319, 0));
@@ -39,7 +39,7 @@ fn tarn_outlines_join_cog_2026_populations() {
     load(
         &mut ds,
         shared!("admin/communes_occitanie_decoupage_admin_v6.csv"),
-        Format::DecoupageCsv,
+        maillage::sources::decoupage::COMMUNES_CSV,
     );
     let csv = &ds.reports[1];
     assert_eq!(csv.rejected, 0, "{:?}", csv.rejections);
@@ -118,7 +118,7 @@ fn tarn_outlines_join_cog_2026_populations() {
             (format!("epci:{}", e["code"].as_str().unwrap()), sum)
         })
         .collect();
-    load(&mut ds, epci_path, Format::DecoupageEpci);
+    load(&mut ds, epci_path, maillage::sources::decoupage::EPCI_JSON);
     let rep = ds.reports.last().unwrap();
     assert_eq!((rep.accepted, rep.rejected), (164, 0));
     let epci: Vec<_> = ds
@@ -156,12 +156,12 @@ fn cpts_tarn_ouest() {
     load(
         &mut ds,
         shared!("admin/communes_occitanie_decoupage_admin_v6.csv"),
-        Format::DecoupageCsv,
+        maillage::sources::decoupage::COMMUNES_CSV,
     );
     load(
         &mut ds,
         shared!("cpts/cpts_territoires_communes_occitanie.csv"),
-        Format::Territories,
+        maillage::sources::territories::FORMAT,
     );
     let rep = ds.reports.last().unwrap();
     assert_eq!((rep.accepted, rep.rejected), (98, 0));
@@ -201,7 +201,7 @@ fn occitanie_outlines() {
     load(
         &mut ds,
         shared!("geo/communes-occitanie.geojson"),
-        Format::CommunesGeojson,
+        maillage::sources::communes_geojson::FORMAT,
     );
     let rep = &ds.reports[0];
     assert_eq!((rep.accepted, rep.rejected), (4485, 0));

@@ -4,7 +4,7 @@
 
 use maillage::index::Directory;
 use maillage::model::LonLat;
-use maillage::sources::{demo, detect, Dataset, Format};
+use maillage::sources::{demo, detect, Dataset};
 
 macro_rules! shared {
     ($path:literal) => {
@@ -60,8 +60,12 @@ fn real_cpts_territory_on_demo_communes() {
     let mut ds = demo::dataset().unwrap();
     let path = shared!("cpts/cpts_territoires_communes_occitanie.csv");
     let bytes = std::fs::read(path).unwrap();
-    assert_eq!(detect(path, &bytes), Some(Format::Territories));
-    ds.load_bytes(path, Format::Territories, &bytes).unwrap();
+    assert_eq!(
+        detect(path, &bytes),
+        Some(maillage::sources::territories::FORMAT)
+    );
+    ds.load_bytes(path, maillage::sources::territories::FORMAT, &bytes)
+        .unwrap();
     let dir = Directory::build(ds);
     let t = dir
         .territories()

@@ -11,7 +11,6 @@ use super::config::SourcesConfig;
 use super::{fetch, FetchOptions};
 use crate::dedup::{self, DedupReport};
 use crate::geocode::{self, ban::BanClient, cache::GeocodeCache};
-use crate::sources::{self, Dataset};
 
 /// `maillage fetch`.
 #[derive(Debug, Args)]
@@ -121,7 +120,7 @@ fn geocode_dir(
     batch: usize,
     out: &mut dyn Write,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let ds = sources::load_dir(dir)?;
+    let ds = crate::pipeline::read_dir(dir, crate::pipeline::Stage::Files, out)?;
     let mut cache = GeocodeCache::open(&dir.join(geocode::CACHE_FILE))?;
     for (line, why) in &cache.bad_lines {
         writeln!(
@@ -158,8 +157,7 @@ pub fn run_doublons(
     args: &DoublonsArgs,
     out: &mut dyn Write,
 ) -> Result<u8, Box<dyn std::error::Error>> {
-    let mut ds = sources::load_dir(&args.data)?;
-    geocode::apply_cache_file(&mut ds, &args.data)?;
+    let ds = crate::pipeline::read_dir(&args.data, crate::pipeline::Stage::Geocoded, out)?;
     let report = dedup::find_duplicates(&ds.actors);
     let name = |id: &str| {
         ds.actors
@@ -263,40 +261,4 @@ fn print_report(
         )?;
     }
     Ok(())
-}
-
-/// What loading a data directory adds to the plain file load: the geocoding cache
-/// (`geocodage.csv`) moves actors to their geocoded address, then duplicates across sources
-/// are merged. Returns French lines for the user.
-pub fn prepare_data_dir(ds: &mut Dataset, dir: &Path) -> Vec<String> {
-    let mut lines = Vec::new();
-    match geocode::apply_cache_file(ds, dir) {
-        Ok((moved, bad)) => {
-            if moved > 0 {
-                lines.push(format!(
-                    "{moved} acteur(s) placé(s) à leur adresse géocodée ({})",
-                    dir.join(geocode::CACHE_FILE).display()
-                ));
-            }
-            for (line, why) in bad {
-                lines.push(format!(
-                    "{}:{line}: ligne ignorée : {why}",
-                    dir.join(geocode::CACHE_FILE).display()
-                ));
-            }
-        }
-        Err(e) => lines.push(format!("cache de géocodage ignoré : {e}")),
-    }
-    let report = dedup::merge(ds);
-    let merged = report.links.iter().filter(|l| l.merged).count();
-    if !report.links.is_empty() {
-        lines.push(format!(
-            "{merged} fiche(s) fusionnée(s) avec la même fiche d'une autre source, {} lien(s) \
-             avec un partenaire local à confirmer ; les cas proches sont listés par « maillage \
-             doublons --data {} »",
-            report.links.len() - merged,
-            dir.display()
-        ));
-    }
-    lines
 }

@@ -1058,7 +1058,7 @@ fn place_text_index(
 mod tests {
     use super::*;
     use crate::model::{Precision, SourceId};
-    use crate::sources::{Format, Imported};
+    use crate::sources::Imported;
 
     fn rec(id: &str, kind: KindId, lon: f64, lat: f64) -> ActorRecord {
         let mut r = ActorRecord::new(id, id, kind, SourceId(0));
@@ -1079,7 +1079,10 @@ mod tests {
             ],
             ..Default::default()
         };
-        ds.add(imported, FileReport::new("f.csv", Format::Finess));
+        ds.add(
+            imported,
+            FileReport::new("f.csv", crate::sources::finess::FORMAT),
+        );
         let d1 = Directory::build(ds);
         assert_eq!(d1.actors().len(), 2, "the duplicate id is not loaded twice");
         assert!(

@@ -25,6 +25,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::projection::{to_wgs84, Crs};
+use super::table::HeaderIndex;
 use super::text::{detect, read_record, Encoding, Text};
 use super::{EquipmentCount, FileReport, Format, Imported, SourceError};
 use crate::model::{
@@ -66,11 +67,11 @@ impl<'a> Csv<'a> {
     }
 }
 
-/// Reads the header record; names are upper-cased and trimmed.
-fn header(rdr: &mut Csv<'_>, file: &str) -> Result<Vec<String>, SourceError> {
+/// Reads the header record (names matched by [`HeaderIndex`]).
+fn header(rdr: &mut Csv<'_>, file: &str) -> Result<HeaderIndex, SourceError> {
     let mut rec = csv::StringRecord::new();
     match rdr.read(&mut rec) {
-        Ok(true) => Ok(rec.iter().map(|h| h.trim().to_ascii_uppercase()).collect()),
+        Ok(true) => Ok(HeaderIndex::new(rec.iter(), file)),
         Ok(false) => Err(SourceError::Invalid {
             file: file.into(),
             detail: "fichier vide".into(),
@@ -80,22 +81,6 @@ fn header(rdr: &mut Csv<'_>, file: &str) -> Result<Vec<String>, SourceError> {
             detail: format!("en-tête illisible : {e}"),
         }),
     }
-}
-
-fn col(header: &[String], name: &str) -> Option<usize> {
-    header.iter().position(|h| h == name)
-}
-
-fn required(
-    header: &[String],
-    name: &str,
-    file: &str,
-    product: &str,
-) -> Result<usize, SourceError> {
-    col(header, name).ok_or_else(|| SourceError::Invalid {
-        file: file.into(),
-        detail: format!("colonne « {name} » absente de l'en-tête ({product})"),
-    })
 }
 
 /// 1-based line numbers from byte offsets, counted incrementally (the CSV reader's own line
@@ -214,6 +199,48 @@ fn parse_count(s: &str) -> Option<u32> {
     int.parse().ok()
 }
 
+/// INSEE BPE geolocated points.
+pub const XY: Format = Format::new(
+    "bpe-xy",
+    "INSEE – Base permanente des équipements (géolocalisée)",
+    "INSEE BPE",
+    &BpeXy,
+);
+
+/// The INSEE BPE geolocated points format (see [`Importer`](super::Importer)).
+pub struct BpeXy;
+
+impl super::Importer for BpeXy {
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.has("typequ") && (head.has("lambert_x") || head.has("longitude"))
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_xy(i.bytes, i.file, i.source, i.kinds)
+    }
+}
+
+/// INSEE BPE `ensemble` counts per commune.
+pub const ENSEMBLE: Format = Format::new(
+    "bpe-ensemble",
+    "INSEE – Base permanente des équipements (effectifs par commune)",
+    "INSEE BPE",
+    &BpeEnsemble,
+);
+
+/// The INSEE BPE `ensemble` counts per commune format (see [`Importer`](super::Importer)).
+pub struct BpeEnsemble;
+
+impl super::Importer for BpeEnsemble {
+    fn sniff(&self, head: &super::Head) -> bool {
+        // `NB_EQUIP` before 2023, `DS_BPE_data` (`GEO_OBJECT`, `OBS_VALUE`) after.
+        (head.has("typequ") && head.has("nb_equip"))
+            || (head.has("geo_object") && head.has("obs_value"))
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_ensemble(i.bytes, i.file, i.kinds)
+    }
+}
+
 /// Reads a BPE `ensemble` count file (before 2023 or `DS_BPE_data.csv`).
 ///
 /// ```
@@ -236,7 +263,7 @@ pub fn read_ensemble(
     let text = detect(bytes);
     let mut rdr = Csv::new(text);
     let head = header(&mut rdr, file)?;
-    let mut report = FileReport::new(file, Format::BpeEnsemble);
+    let mut report = FileReport::new(file, ENSEMBLE);
 
     enum Layout {
         Before2023 {
@@ -254,23 +281,23 @@ pub fn read_ensemble(
             measure: Option<usize>,
         },
     }
-    let layout = if col(&head, "NB_EQUIP").is_some() {
+    let layout = if head.find(&["NB_EQUIP"]).is_some() {
         let p = "BPE ensemble avant 2023";
         Layout::Before2023 {
-            depcom: required(&head, "DEPCOM", file, p)?,
-            typequ: required(&head, "TYPEQU", file, p)?,
-            nb: required(&head, "NB_EQUIP", file, p)?,
-            year: col(&head, "AN"),
+            depcom: head.required("DEPCOM", &format!(" ({p})"))?,
+            typequ: head.required("TYPEQU", &format!(" ({p})"))?,
+            nb: head.required("NB_EQUIP", &format!(" ({p})"))?,
+            year: head.find(&["AN"]),
         }
-    } else if col(&head, "OBS_VALUE").is_some() {
+    } else if head.find(&["OBS_VALUE"]).is_some() {
         let p = "BPE DS_BPE_data";
         Layout::Melodi {
-            geo: required(&head, "GEO", file, p)?,
-            object: required(&head, "GEO_OBJECT", file, p)?,
-            typequ: required(&head, "FACILITY_TYPE", file, p)?,
-            value: required(&head, "OBS_VALUE", file, p)?,
-            year: col(&head, "TIME_PERIOD"),
-            measure: col(&head, "BPE_MEASURE"),
+            geo: head.required("GEO", &format!(" ({p})"))?,
+            object: head.required("GEO_OBJECT", &format!(" ({p})"))?,
+            typequ: head.required("FACILITY_TYPE", &format!(" ({p})"))?,
+            value: head.required("OBS_VALUE", &format!(" ({p})"))?,
+            year: head.find(&["TIME_PERIOD"]),
+            measure: head.find(&["BPE_MEASURE"]),
         }
     } else {
         return Err(SourceError::Invalid {
@@ -524,29 +551,29 @@ pub fn read_xy(
     let text = detect(bytes);
     let mut rdr = Csv::new(text);
     let head = header(&mut rdr, file)?;
-    let mut report = FileReport::new(file, Format::BpeXy);
+    let mut report = FileReport::new(file, XY);
     let p = "BPE géolocalisée";
     let c = XyColumns {
-        typequ: required(&head, "TYPEQU", file, p)?,
-        depcom: required(&head, "DEPCOM", file, p)?,
-        year: col(&head, "AN"),
-        dep: col(&head, "DEP"),
-        x: col(&head, "LAMBERT_X"),
-        y: col(&head, "LAMBERT_Y"),
-        lon: col(&head, "LONGITUDE"),
-        lat: col(&head, "LATITUDE"),
-        epsg: col(&head, "EPSG"),
-        qualite_xy: col(&head, "QUALITE_XY"),
-        qualite_geoloc: col(&head, "QUALITE_GEOLOC"),
-        name: col(&head, "NOMRS"),
-        name2: col(&head, "CNOMRS"),
-        number: col(&head, "NUMVOIE"),
-        repeat: col(&head, "INDREP"),
-        street_type: col(&head, "TYPVOIE"),
-        street: col(&head, "LIBVOIE"),
-        locality: col(&head, "CADR"),
-        postcode: col(&head, "CODPOS"),
-        city: col(&head, "LIBCOM"),
+        typequ: head.required("TYPEQU", &format!(" ({p})"))?,
+        depcom: head.required("DEPCOM", &format!(" ({p})"))?,
+        year: head.find(&["AN"]),
+        dep: head.find(&["DEP"]),
+        x: head.find(&["LAMBERT_X"]),
+        y: head.find(&["LAMBERT_Y"]),
+        lon: head.find(&["LONGITUDE"]),
+        lat: head.find(&["LATITUDE"]),
+        epsg: head.find(&["EPSG"]),
+        qualite_xy: head.find(&["QUALITE_XY"]),
+        qualite_geoloc: head.find(&["QUALITE_GEOLOC"]),
+        name: head.find(&["NOMRS"]),
+        name2: head.find(&["CNOMRS"]),
+        number: head.find(&["NUMVOIE"]),
+        repeat: head.find(&["INDREP"]),
+        street_type: head.find(&["TYPVOIE"]),
+        street: head.find(&["LIBVOIE"]),
+        locality: head.find(&["CADR"]),
+        postcode: head.find(&["CODPOS"]),
+        city: head.find(&["LIBCOM"]),
     };
     if (c.x.is_none() || c.y.is_none()) && (c.lon.is_none() || c.lat.is_none()) {
         return Err(SourceError::Invalid {
@@ -963,10 +990,10 @@ mod tests {
     #[test]
     fn fixtures_are_detected() {
         use crate::sources::detect;
-        assert_eq!(detect("a.csv", ENS_2018), Some(Format::BpeEnsemble));
-        assert_eq!(detect("a.csv", DS_BPE), Some(Format::BpeEnsemble));
-        assert_eq!(detect("a.csv", XY_2018), Some(Format::BpeXy));
-        assert_eq!(detect("a.csv", XY_2025), Some(Format::BpeXy));
+        assert_eq!(detect("a.csv", ENS_2018), Some(ENSEMBLE));
+        assert_eq!(detect("a.csv", DS_BPE), Some(ENSEMBLE));
+        assert_eq!(detect("a.csv", XY_2018), Some(XY));
+        assert_eq!(detect("a.csv", XY_2025), Some(XY));
     }
 
     #[test]

@@ -31,6 +31,28 @@ const CODE_KEYS: &[&str] = &["code", "INSEE_COM", "insee", "code_insee", "codgeo
 /// Property names accepted for the commune name.
 const NAME_KEYS: &[&str] = &["nom", "NOM", "NOM_COM", "name"];
 
+/// Commune outlines (GeoJSON).
+pub const FORMAT: Format = Format::new(
+    "communes-geojson",
+    "Contours des communes (GeoJSON)",
+    "contours GeoJSON",
+    &CommunesGeojson,
+);
+
+/// The Commune outlines (GeoJSON) format (see [`Importer`](super::Importer)).
+pub struct CommunesGeojson;
+
+impl super::Importer for CommunesGeojson {
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.is_json_object()
+            && (head.text.contains("\"FeatureCollection\"") || head.text.contains("\"Feature\""))
+            && !super::zones::GEOJSON.importer().sniff(head)
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file)
+    }
+}
+
 /// Reads a GeoJSON `FeatureCollection` (or a single `Feature`) of communes.
 ///
 /// Features with a missing or malformed INSEE code, or a geometry that is not a WGS84
@@ -64,7 +86,7 @@ pub fn read(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceEr
         }
     };
 
-    let mut report = FileReport::new(file, Format::CommunesGeojson);
+    let mut report = FileReport::new(file, FORMAT);
     report.notes.push(
         "Numéros de ligne des rejets : rang de l'entité dans la collection (1 = première).".into(),
     );
@@ -246,7 +268,7 @@ mod tests {
         let (imp, rep) = read(&collection(&[f1, f2]), "c.geojson").unwrap();
         assert_eq!(rep.accepted, 2);
         assert_eq!(rep.rejected, 0);
-        assert_eq!(rep.format, Format::CommunesGeojson);
+        assert_eq!(rep.format, FORMAT);
         let albi = &imp.communes[0];
         assert_eq!(albi.code.as_str(), "81004");
         assert_eq!(albi.departement, "81");

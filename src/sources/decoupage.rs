@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use super::table::{Column, Table};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::place::FormerCommune;
 use crate::model::{Commune, InseeCode, Territory, TerritoryKind};
@@ -91,11 +92,74 @@ fn push_skipped_notes(report: &mut FileReport, skipped: &BTreeMap<String, usize>
     }
 }
 
+/// Flattened decoupage-administratif communes CSV.
+pub const COMMUNES_CSV: Format = Format::new(
+    "decoupage-csv",
+    "Découpage administratif (Etalab) – communes (CSV)",
+    "découpage administratif",
+    &CommunesCsv,
+);
+
+/// The Flattened decoupage-administratif communes CSV format (see [`Importer`](super::Importer)).
+pub struct CommunesCsv;
+
+impl super::Importer for CommunesCsv {
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.has("code") && head.has("nom") && head.has("epci_siren")
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_communes_csv(i.bytes, i.file)
+    }
+}
+
+/// decoupage-administratif `communes.json`.
+pub const COMMUNES_JSON: Format = Format::new(
+    "decoupage-communes",
+    "Découpage administratif (Etalab) – communes",
+    "découpage administratif",
+    &CommunesJson,
+);
+
+/// The decoupage-administratif `communes.json` format (see [`Importer`](super::Importer)).
+pub struct CommunesJson;
+
+impl super::Importer for CommunesJson {
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.is_json_array()
+            && !head.text.contains("\"membres\"")
+            && (head.text.contains("\"commune-actuelle\"")
+                || head.text.contains("\"codesPostaux\""))
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_communes_json(i.bytes, i.file)
+    }
+}
+
+/// decoupage-administratif `epci.json`.
+pub const EPCI_JSON: Format = Format::new(
+    "decoupage-epci",
+    "Découpage administratif (Etalab) – EPCI",
+    "découpage administratif",
+    &EpciJson,
+);
+
+/// The decoupage-administratif `epci.json` format (see [`Importer`](super::Importer)).
+pub struct EpciJson;
+
+impl super::Importer for EpciJson {
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.is_json_array() && head.text.contains("\"membres\"")
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_epci_json(i.bytes, i.file)
+    }
+}
+
 /// Reads `communes.json`: `commune-actuelle` records become communes with population,
 /// postcodes and département.
 pub fn read_communes_json(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceError> {
     let items = json_array(bytes, file)?;
-    let mut report = FileReport::new(file, Format::DecoupageCommunes);
+    let mut report = FileReport::new(file, COMMUNES_JSON);
     report.notes.push(JSON_LINE_NOTE.into());
     let mut imported = Imported::default();
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
@@ -205,7 +269,7 @@ fn is_siren(s: &str) -> bool {
 /// ```
 pub fn read_epci_json(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceError> {
     let items = json_array(bytes, file)?;
-    let mut report = FileReport::new(file, Format::DecoupageEpci);
+    let mut report = FileReport::new(file, EPCI_JSON);
     report.notes.push(JSON_LINE_NOTE.into());
     let mut imported = Imported::default();
 
@@ -284,54 +348,30 @@ pub fn read_epci_json(bytes: &[u8], file: &str) -> Result<(Imported, FileReport)
 /// assert_eq!(imported.territories[0].name, "CA Gaillac-Graulhet");
 /// ```
 pub fn read_communes_csv(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceError> {
-    let invalid = |detail: String| SourceError::Invalid {
-        file: file.to_string(),
-        detail,
-    };
+    const COLUMNS: &[Column] = &[
+        Column::required("code", &[]),
+        Column::required("nom", &[]),
+        Column::required("type", &[]),
+        Column::optional("departement", &[]),
+        Column::optional("codes_postaux", &[]),
+        Column::optional("population", &[]),
+        Column::optional("epci_siren", &[]),
+        Column::optional("epci_nom", &[]),
+        Column::optional("commune_parent", &[]),
+    ];
     let (text, _) = super::text::decode(bytes);
-    let first = text.lines().next().unwrap_or("");
-    let delimiter = if first.matches(';').count() >= first.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| invalid(format!("en-tête illisible : {e}")))?
-        .clone();
-    let col: HashMap<&str, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim(), i))
-        .collect();
-    for required in ["code", "nom", "type"] {
-        if !col.contains_key(required) {
-            return Err(invalid(format!("colonne « {required} » absente")));
-        }
-    }
+    let mut table = Table::open(&text, file, COLUMNS, b";,")?;
 
-    let mut report = FileReport::new(file, Format::DecoupageCsv);
+    let mut report = FileReport::new(file, COMMUNES_CSV);
     let mut imported = Imported::default();
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     // EPCI SIREN → (name, members), in order of first appearance.
     let mut epcis: Vec<(String, String, Vec<InseeCode>)> = Vec::new();
     let mut epci_index: HashMap<String, usize> = HashMap::new();
 
-    let mut record = csv::StringRecord::new();
-    while let Some(line) = super::next_record(&mut rdr, &mut record, &mut report) {
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        let get = |name: &str| -> &str {
-            col.get(name)
-                .and_then(|&i| record.get(i))
-                .map(str::trim)
-                .unwrap_or("")
-        };
+    while let Some(row) = table.next_row(&mut report) {
+        let line = row.line;
+        let get = |name: &str| -> &str { row.get(name).unwrap_or("") };
         let code: InseeCode = match get("code").parse() {
             Ok(c) => c,
             Err(_) => {
@@ -444,7 +484,7 @@ mod tests {
     #[test]
     fn communes_json() {
         let (imp, rep) = read_communes_json(COMMUNES_JSON.as_bytes(), "communes.json").unwrap();
-        assert_eq!(rep.format, Format::DecoupageCommunes);
+        assert_eq!(rep.format, crate::sources::decoupage::COMMUNES_JSON);
         assert_eq!(rep.accepted, 4);
         let got: Vec<(usize, &str)> = rep
             .rejections
@@ -485,7 +525,7 @@ mod tests {
     #[test]
     fn epci_json() {
         let (imp, rep) = read_epci_json(EPCI_JSON.as_bytes(), "epci.json").unwrap();
-        assert_eq!(rep.format, Format::DecoupageEpci);
+        assert_eq!(rep.format, crate::sources::decoupage::EPCI_JSON);
         assert_eq!(rep.accepted, 2);
         let got: Vec<(usize, &str)> = rep
             .rejections
@@ -534,7 +574,7 @@ mod tests {
     #[test]
     fn communes_csv() {
         let (imp, rep) = read_communes_csv(CSV.as_bytes(), "communes.csv").unwrap();
-        assert_eq!(rep.format, Format::DecoupageCsv);
+        assert_eq!(rep.format, COMMUNES_CSV);
         assert_eq!(rep.accepted, 4);
         let got: Vec<(usize, &str)> = rep
             .rejections

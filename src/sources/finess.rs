@@ -98,6 +98,26 @@ const GEO_FIELDS: usize = 6;
 const KNOWN_SYSTEMS: &str = "un système connu : LAMBERT_93, UTM_N20, UTM_N21, UTM_N22, UTM_S38, \
                              UTM_S40 ou EPSG:2154, 5490, 4559, 4467, 2972, 4471, 2975";
 
+/// FINESS `etalab-cs1100507`.
+pub const FORMAT: Format = Format::new(
+    "finess",
+    "FINESS – extraction Etalab des établissements (cs1100507)",
+    "FINESS",
+    &Finess,
+);
+
+/// The FINESS `etalab-cs1100507` format (see [`Importer`](super::Importer)).
+pub struct Finess;
+
+impl super::Importer for Finess {
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.first_line.starts_with("finess;") || head.first_line.starts_with("structureet;")
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file, i.source, i.kinds)
+    }
+}
+
 /// Reads a FINESS `etalab-cs1100507` file (establishments and their geolocation).
 ///
 /// Returns the establishments as actors (`finess:<nofinesset>`) and the file report. Fails
@@ -110,7 +130,7 @@ pub fn read(
 ) -> Result<(Imported, FileReport), SourceError> {
     let text = detect(bytes);
     let encoding = text.encoding();
-    let mut report = FileReport::new(file, Format::Finess);
+    let mut report = FileReport::new(file, FORMAT);
     let mut reader = Reader {
         report: &mut report,
         kinds,
@@ -693,7 +713,7 @@ fn split_acheminement(s: &str) -> (Option<String>, Option<String>) {
 }
 
 /// `numvoie` with its complement (`12` + `B` → `12 bis`).
-fn street_number(num: &str, comp: &str) -> Option<String> {
+pub(crate) fn street_number(num: &str, comp: &str) -> Option<String> {
     if num.is_empty() {
         return None;
     }
@@ -709,7 +729,7 @@ fn street_number(num: &str, comp: &str) -> Option<String> {
 }
 
 /// Street type and name, with `lieuditbp` appended (`BOULEVARD SIBILLE, BP 111`).
-fn street(typ: &str, voie: &str, lieudit: &str) -> Option<String> {
+pub(crate) fn street(typ: &str, voie: &str, lieudit: &str) -> Option<String> {
     let typ = expand_street_type(typ);
     let main = [typ, voie]
         .into_iter()

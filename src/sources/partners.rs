@@ -18,18 +18,54 @@
 
 use std::collections::HashMap;
 
-use csv::{ReaderBuilder, Trim};
-
+use super::table::{Column, Table};
 use super::text::{decode, Encoding};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::partner_field::{
-    field, public_fields, Cell, Check, Checked, FieldError, PartnerField, Presence, PARTNER_FIELDS,
+    field, Cell, Check, Checked, FieldError, PartnerField, Presence, PARTNER_FIELDS,
 };
 use crate::model::text::compact;
 use crate::model::{ActorRecord, InseeCode, KindId, KindTable, LonLat, Precision, SourceId};
 
+/// CPTS partner CSV.
+pub const FORMAT: Format = Format::new(
+    "partners",
+    "Partenaires de la CPTS (fichier local)",
+    "partenaires",
+    &Partners,
+);
+
+/// The CPTS partner CSV format (see [`Importer`](super::Importer)).
+pub struct Partners;
+
+impl super::Importer for Partners {
+    fn sniff(&self, head: &super::Head) -> bool {
+        let place = head.has("commune") || head.has("code_insee") || head.has("code_postal");
+        !head.has("acteur")
+            && head.has("nom")
+            && (head.has("type") || head.has("categorie"))
+            && place
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file, i.source, i.kinds)
+    }
+}
+
 /// The tag given to partners that are members of the CPTS.
 pub const MEMBER_TAG: &str = "membre CPTS";
+
+/// The columns of a partner file, for the table reader: [`PARTNER_FIELDS`]' names, aliases
+/// and required ones.
+fn columns() -> Vec<Column> {
+    PARTNER_FIELDS
+        .iter()
+        .map(|f| Column {
+            name: f.name,
+            aliases: f.aliases,
+            required: f.presence != Presence::Optional,
+        })
+        .collect()
+}
 
 /// The partner field a header name designates: its canonical name or an alias, compared
 /// without case, accents or punctuation (`Code postal` = `code_postal`).
@@ -54,27 +90,9 @@ fn slug(s: &str) -> String {
 }
 
 /// Picks `;` or `,`, whichever the header line (first non-comment, non-empty line) uses most
-/// outside quotes; `;` on a tie.
+/// outside quotes; `;` on a tie (see [`super::table::detect_delimiter`]).
 pub fn detect_delimiter(text: &str) -> u8 {
-    let header = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
-    let (mut semi, mut comma, mut quoted) = (0usize, 0usize, false);
-    for c in header.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ';' if !quoted => semi += 1,
-            ',' if !quoted => comma += 1,
-            _ => {}
-        }
-    }
-    if comma > semi {
-        b','
-    } else {
-        b';'
-    }
+    super::table::detect_delimiter(text, b";,")
 }
 
 /// French phone numbers, normalised to `05 63 12 34 56` (see [`crate::model::phone`]).
@@ -198,110 +216,39 @@ pub fn read(
     kinds: &KindTable,
 ) -> Result<(Imported, FileReport), SourceError> {
     let (text, encoding) = decode(bytes);
-    let mut report = FileReport::new(file, Format::Partners);
+    let mut report = FileReport::new(file, FORMAT);
     if encoding == Encoding::Windows1252 {
         report
             .notes
             .push("fichier lu en Latin-1 (Windows-1252) : il n'était pas en UTF-8".into());
     }
-    let delimiter = detect_delimiter(&text);
-    let mut reader = ReaderBuilder::new()
-        .delimiter(delimiter)
-        .comment(Some(b'#'))
-        .flexible(true)
-        .has_headers(false)
-        .trim(Trim::All)
-        .from_reader(text.as_bytes());
-    let invalid = |detail: String| SourceError::Invalid {
-        file: file.to_string(),
-        detail,
-    };
-
-    let mut records = reader.records();
-    let header = loop {
-        match records.next() {
-            None => return Err(invalid("aucune ligne d'en-tête (nom;type;…)".into())),
-            Some(Err(e)) => return Err(invalid(format!("CSV illisible : {e}"))),
-            Some(Ok(r)) if r.iter().all(str::is_empty) => continue,
-            Some(Ok(r)) => break r,
-        }
-    };
-    // Column index of each field, by the field's position in PARTNER_FIELDS.
-    let mut cols: Vec<Option<usize>> = vec![None; PARTNER_FIELDS.len()];
-    let mut ignored: Vec<String> = Vec::new();
-    for (i, name) in header.iter().enumerate() {
-        let at = column(name).and_then(|f| PARTNER_FIELDS.iter().position(|g| g == f));
-        match at {
-            Some(k) if cols[k].is_none() => cols[k] = Some(i),
-            Some(_) => ignored.push(format!("{name} (en double)")),
-            None if name.is_empty() => {}
-            None => ignored.push(name.to_string()),
-        }
-    }
-    for (k, required) in PARTNER_FIELDS.iter().enumerate() {
-        if required.presence != Presence::Optional && cols[k].is_none() {
-            return Err(invalid(format!(
-                "colonne « {} » absente de l'en-tête (colonnes attendues : {})",
-                required.name,
-                public_fields()
-                    .map(|f| f.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-    }
-    if !ignored.is_empty() {
-        report.notes.push(format!(
-            "colonnes inconnues ignorées : {}",
-            ignored.join(", ")
-        ));
+    let mut table = Table::open(&text, file, &columns(), b";,")?;
+    if let Some(note) = table.unknown_note() {
+        report.notes.push(note);
     }
 
     let lookup = KindLookup::new(kinds);
     let mut remarks = Remarks::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut imported = Imported::default();
-    let n_cols = header.len();
+    let n_cols = table.header.len();
+    let delimiter = table.delimiter;
 
-    for rec in records {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                report.reject(line, "ligne", "une ligne CSV valide", &e.to_string());
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line() as usize);
-        if rec.iter().all(str::is_empty) {
-            if rec.len() > 1 {
-                remarks.blank_rows.push(line);
-            }
+    while let Some(row) = table.next_row(&mut report) {
+        let line = row.line;
+        if row.has_extra_fields() {
+            report.reject(
+                line,
+                "ligne",
+                &format!(
+                    "{n_cols} colonnes comme l'en-tête (séparateur « {} » ; mettre entre guillemets un texte qui le contient)",
+                    delimiter as char
+                ),
+                &format!("{} colonnes", row.len()),
+            );
             continue;
         }
-        if rec.len() > n_cols {
-            let extra: Vec<&str> = rec.iter().skip(n_cols).filter(|f| !f.is_empty()).collect();
-            if !extra.is_empty() {
-                report.reject(
-                    line,
-                    "ligne",
-                    &format!(
-                        "{n_cols} colonnes comme l'en-tête (séparateur « {} » ; mettre entre guillemets un texte qui le contient)",
-                        delimiter as char
-                    ),
-                    &format!("{} colonnes", rec.len()),
-                );
-                continue;
-            }
-        }
-        let get = |name: &str| -> &str {
-            PARTNER_FIELDS
-                .iter()
-                .position(|f| f.name == name)
-                .and_then(|k| cols[k])
-                .and_then(|i| rec.get(i))
-                .unwrap_or("")
-        };
+        let get = |name: &str| -> &str { row.get(name).unwrap_or("") };
         match parse_row(&get, line, &lookup, source, &mut remarks) {
             Ok(actor) => {
                 if let Some(&first) = seen.get(&actor.id) {
@@ -341,6 +288,7 @@ pub fn read(
             lines_list(&remarks.default_kind)
         ));
     }
+    remarks.blank_rows = table.blank_lines.clone();
     if !remarks.blank_rows.is_empty() {
         report.notes.push(format!(
             "lignes vides ignorées ({} lignes : {})",
@@ -792,7 +740,7 @@ mod tests {
         let bytes = include_bytes!("../../data/partenaires-modele.csv");
         assert_eq!(
             super::super::detect("partenaires-modele.csv", bytes),
-            Some(Format::Partners)
+            Some(FORMAT)
         );
         let (imp, rep) = read(
             bytes,

@@ -38,9 +38,9 @@ use rustc_hash::FxHasher;
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
+use super::table::HeaderIndex;
 use super::text::{detect, Encoding, BLOCK_BYTES};
 use super::{FileReport, Format, Imported, SourceError};
-use crate::model::text::compact;
 use crate::model::{ActorRecord, Address, InseeCode, KindId, KindTable, Sector, SourceId};
 
 /// Column positions, found by header name.
@@ -77,19 +77,9 @@ struct Columns {
 
 impl Columns {
     fn from_header(header: &[&str], file: &str) -> Result<Columns, SourceError> {
-        let normed: Vec<String> = header.iter().map(|h| compact(h)).collect();
-        let find = |names: &[&str]| -> Option<usize> {
-            names.iter().find_map(|n| {
-                let n = compact(n);
-                normed.iter().position(|h| *h == n)
-            })
-        };
-        let required = |name: &str| -> Result<usize, SourceError> {
-            find(&[name]).ok_or_else(|| SourceError::Invalid {
-                file: file.to_string(),
-                detail: format!("colonne « {name} » absente de l'en-tête"),
-            })
-        };
+        let index = HeaderIndex::new(header.iter().copied(), file);
+        let find = |names: &[&str]| index.find(names);
+        let required = |name: &str| index.required(name, "");
         Ok(Columns {
             pp: required("Identifiant PP")?,
             profession: required("Code profession")?,
@@ -139,6 +129,26 @@ impl Columns {
     }
 }
 
+/// Annuaire Santé `PS_LibreAcces_Personne_activite`.
+pub const FORMAT: Format = Format::new(
+    "rpps",
+    "Annuaire Santé – professionnels (PS_LibreAcces)",
+    "Annuaire Santé (RPPS)",
+    &Rpps,
+);
+
+/// The Annuaire Santé `PS_LibreAcces_Personne_activite` format (see [`Importer`](super::Importer)).
+pub struct Rpps;
+
+impl super::Importer for Rpps {
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.first_line.contains("identifiant pp|")
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file, i.source, i.kinds)
+    }
+}
+
 /// Reads a `PS_LibreAcces_Personne_activite` file.
 ///
 /// ```
@@ -170,7 +180,7 @@ fn read_in_blocks(
     kinds: &mut KindTable,
     block_bytes: usize,
 ) -> Result<(Imported, FileReport), SourceError> {
-    let mut report = FileReport::new(file, Format::Rpps);
+    let mut report = FileReport::new(file, FORMAT);
     let text = detect(bytes);
     if text.encoding() == Encoding::Windows1252 {
         report
@@ -806,8 +816,8 @@ mod tests {
     #[test]
     fn fixtures_are_detected() {
         use crate::sources::detect;
-        assert_eq!(detect("a.txt", FIXTURE), Some(Format::Rpps));
-        assert_eq!(detect("a.txt", FIXTURE_2025), Some(Format::Rpps));
+        assert_eq!(detect("a.txt", FIXTURE), Some(FORMAT));
+        assert_eq!(detect("a.txt", FIXTURE_2025), Some(FORMAT));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! load time is lost). Indexes are rebuilt from it at start-up, which is cheap next to parsing.
 //!
 //! Format (little-endian): the 8 bytes `MAILLAGE`, a `u32` format version, then sections.
-//! Strings are a `u32` byte length and UTF-8 bytes; an absent value is a `0` byte, a present
+//! Strings are a `u32` byte length and UTF-8 bytes (a file's format is its importer id); an absent value is a `0` byte, a present
 //! one a `1` byte and the value; a list is a `u32` count and its items. The file ends with the
 //! 8 bytes `FIN.IDX.` so that a truncated copy is detected. The file is written to a temporary
 //! name, synced, then renamed: a crash never leaves a half-written snapshot in place.
@@ -41,23 +41,10 @@ use crate::model::{
 const MAGIC: &[u8; 8] = b"MAILLAGE";
 const END: &[u8; 8] = b"FIN.IDX.";
 /// Bumped whenever the layout changes; an older or newer file is refused with a clear message.
-pub const VERSION: u32 = 2;
+/// Version 2 added former communes; version 3 stores a file's format by its importer id
+/// (`finess`), no longer by its rank.
+pub const VERSION: u32 = 3;
 
-const FORMATS: [Format; 13] = [
-    Format::Finess,
-    Format::CommunesGeojson,
-    Format::DataFranceCommunes,
-    Format::DecoupageCommunes,
-    Format::DecoupageEpci,
-    Format::DecoupageCsv,
-    Format::Territories,
-    Format::Partners,
-    Format::Rpps,
-    Format::BpeEnsemble,
-    Format::BpeXy,
-    Format::ZonesCsv,
-    Format::ZonesGeojson,
-];
 const SECTORS: [Sector; 3] = [Sector::Sanitaire, Sector::MedicoSocial, Sector::Social];
 const TERRITORY_KINDS: [TerritoryKind; 4] = [
     TerritoryKind::Cpts,
@@ -233,7 +220,7 @@ fn encode<W: Write>(ds: &Dataset, w: &mut Writer<W>) -> std::io::Result<()> {
     w.len(ds.reports.len())?;
     for r in &ds.reports {
         w.str(&r.file)?;
-        w.u8(position(&FORMATS, &r.format))?;
+        w.str(r.format.id())?;
         w.str(&r.source_name)?;
         w.opt_str(&r.source_date)?;
         w.u8(u8::from(r.sample))?;
@@ -400,7 +387,13 @@ fn decode(r: &mut Reader) -> Result<Dataset, String> {
     let mut reports = Vec::with_capacity(n);
     for _ in 0..n {
         let file = r.string()?;
-        let format = r.pick(&FORMATS, "format de fichier")?;
+        let id = r.string()?;
+        let format = Format::from_id(&id).ok_or_else(|| {
+            r.error(&format!(
+                "format de fichier « {id} » inconnu de cette version de maillage : refaites \
+                 l'instantané avec « maillage build-index »"
+            ))
+        })?;
         let mut rep = FileReport::new(file, format);
         rep.source_name = r.string()?;
         rep.source_date = r.opt_string()?;
@@ -434,6 +427,7 @@ fn decode(r: &mut Reader) -> Result<Dataset, String> {
         service_areas,
         reports,
         former_communes,
+        ..Dataset::default()
     })
 }
 

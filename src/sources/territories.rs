@@ -23,15 +23,29 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::table::{Column, Table};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{InseeCode, Territory, TerritoryKind};
 
-/// Accepted names for each logical column, in order of preference.
-const NAME_COLS: &[&str] = &["territoire", "cpts_nom", "nom_territoire"];
-const CODE_COLS: &[&str] = &["code_insee", "code_insee_cog2026", "code_commune", "insee"];
-const TYPE_COLS: &[&str] = &["type", "type_territoire"];
-const POP_COLS: &[&str] = &["population_declaree"];
-const COUNT_COLS: &[&str] = &["nb_communes_declare"];
+/// Territory CSV.
+pub const FORMAT: Format = Format::new(
+    "territories",
+    "Territoires (liste de communes)",
+    "territoires",
+    &Territories,
+);
+
+/// The columns, with the CPTS list layout's names as aliases.
+const COLUMNS: &[Column] = &[
+    Column::required("territoire", &["cpts_nom", "nom_territoire"]),
+    Column::required(
+        "code_insee",
+        &["code_insee_cog2026", "code_commune", "insee"],
+    ),
+    Column::optional("type", &["type_territoire"]),
+    Column::optional("population_declaree", &[]),
+    Column::optional("nb_communes_declare", &[]),
+];
 
 struct Group {
     name: String,
@@ -43,104 +57,82 @@ struct Group {
     first_line: usize,
 }
 
+/// The Territory CSV format (see [`Importer`](super::Importer)).
+pub struct Territories;
+
+impl super::Importer for Territories {
+    fn sniff(&self, head: &super::Head) -> bool {
+        (head.has("territoire") && head.has("code_insee"))
+            || (head.has("cpts_nom") && head.has("code_insee_cog2026"))
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read(i.bytes, i.file)
+    }
+}
+
 /// Reads a territory CSV and groups its lines into [`Territory`]s.
 pub fn read(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceError> {
-    let invalid = |detail: String| SourceError::Invalid {
-        file: file.to_string(),
-        detail,
-    };
     let (text, _) = super::text::decode(bytes);
-    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let delimiter = if header_line.matches(';').count() >= header_line.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| invalid(format!("en-tête illisible : {e}")))?
-        .clone();
-    let lower: Vec<String> = headers.iter().map(|h| h.trim().to_lowercase()).collect();
-    let find = |names: &[&str]| names.iter().find_map(|n| lower.iter().position(|h| h == n));
-    let (Some(name_col), Some(code_col)) = (find(NAME_COLS), find(CODE_COLS)) else {
-        return Err(invalid(
-            "colonnes « territoire » et « code_insee » attendues (ou « cpts_nom » et \
-             « code_insee_cog2026 »)"
-                .into(),
-        ));
-    };
-    let type_col = find(TYPE_COLS);
-    let pop_col = find(POP_COLS);
-    let count_col = find(COUNT_COLS);
+    let mut table = Table::open(&text, file, COLUMNS, b";,")?;
     // The CPTS list layout names only CPTS.
-    let cpts_layout = lower.iter().any(|h| h == "cpts_nom");
+    let cpts_layout = table
+        .header
+        .iter()
+        .any(|h| crate::model::text::compact(h) == "cptsnom");
 
-    let mut report = FileReport::new(file, Format::Territories);
+    let mut report = FileReport::new(file, FORMAT);
     let mut groups: Vec<Group> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut duplicates = 0usize;
 
-    let mut record = csv::StringRecord::new();
-    while let Some(line) = super::next_record(&mut rdr, &mut record, &mut report) {
-        if record.iter().all(str::is_empty) {
+    while let Some(row) = table.next_row(&mut report) {
+        let line = row.line;
+        let Some(name) = row.get("territoire") else {
+            row.reject(&mut report, "territoire", "le nom du territoire");
             continue;
-        }
-        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("");
-        let name = get(Some(name_col));
-        if name.is_empty() {
-            report.reject(line, &headers[name_col], "le nom du territoire", "");
-            continue;
-        }
-        let code_text = get(Some(code_col));
-        let code: InseeCode = match code_text.parse() {
+        };
+        let code: InseeCode = match row.get("code_insee").unwrap_or("").parse() {
             Ok(c) => c,
             Err(_) => {
-                report.reject(
-                    line,
-                    &headers[code_col],
+                row.reject(
+                    &mut report,
+                    "code_insee",
                     "un code INSEE sur 5 caractères (ex. 81004, 2A004)",
-                    code_text,
                 );
                 continue;
             }
         };
-        let kind = match get(type_col) {
-            "" if cpts_layout => TerritoryKind::Cpts,
-            "" => default_kind(name),
-            t => match parse_kind(t) {
+        let kind = match row.get("type") {
+            None if cpts_layout => TerritoryKind::Cpts,
+            None => default_kind(name),
+            Some(t) => match parse_kind(t) {
                 Some(k) => k,
                 None => {
-                    report.reject(line, "type", "cpts, epci ou autre", t);
+                    row.reject(&mut report, "type", "cpts, epci ou autre");
                     continue;
                 }
             },
         };
-        let population = match get(pop_col) {
-            "" => None,
-            p => match parse_count(p) {
+        let population = match row.get("population_declaree") {
+            None => None,
+            Some(p) => match parse_count(p) {
                 Some(v) => Some(v),
                 None => {
-                    report.reject(
-                        line,
+                    row.reject(
+                        &mut report,
                         "population_declaree",
                         "un nombre d'habitants entier",
-                        p,
                     );
                     continue;
                 }
             },
         };
-        let declared_count = match get(count_col) {
-            "" => None,
-            n => match parse_count(n) {
+        let declared_count = match row.get("nb_communes_declare") {
+            None => None,
+            Some(n) => match parse_count(n) {
                 Some(v) => Some(v as usize),
                 None => {
-                    report.reject(line, "nb_communes_declare", "un nombre entier", n);
+                    row.reject(&mut report, "nb_communes_declare", "un nombre entier");
                     continue;
                 }
             },
@@ -257,7 +249,7 @@ Autre chose;2A004;AUTRE;abc
 EPCI maison;81003;epci;
 ";
         let (imp, rep) = read(csv.as_bytes(), "t.csv").unwrap();
-        assert_eq!(rep.format, Format::Territories);
+        assert_eq!(rep.format, FORMAT);
         let got: Vec<(usize, &str, &str)> = rep
             .rejections
             .iter()

@@ -25,6 +25,7 @@
 use geo::{MultiPolygon, Polygon};
 use serde::Deserialize;
 
+use super::table::{Column, Table};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{LonLat, ServiceArea};
 
@@ -40,88 +41,70 @@ pub struct ServiceAreaRecord {
     pub line: usize,
 }
 
-const ACTOR_COLS: &[&str] = &["acteur", "id", "identifiant", "id_acteur"];
-const ZONE_COLS: &[&str] = &["zone", "zone_intervention"];
+const COLUMNS: &[Column] = &[
+    Column::required("acteur", &["id", "identifiant", "id_acteur"]),
+    Column::required("zone", &["zone_intervention"]),
+];
+
+/// Service areas keyed by actor id, CSV.
+pub const CSV: Format = Format::new(
+    "zones-csv",
+    "Zones d'intervention (CSV)",
+    "zones d'intervention",
+    &ZonesCsv,
+);
+
+/// The Service areas keyed by actor id, CSV format (see [`Importer`](super::Importer)).
+pub struct ZonesCsv;
+
+impl super::Importer for ZonesCsv {
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.has("acteur") && (head.has("zone") || head.has("zone_intervention"))
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_csv(i.bytes, i.file)
+    }
+}
+
+/// Service areas keyed by actor id, GeoJSON.
+pub const GEOJSON: Format = Format::new(
+    "zones-geojson",
+    "Zones d'intervention (GeoJSON)",
+    "zones d'intervention",
+    &ZonesGeojson,
+);
+
+/// The Service areas keyed by actor id, GeoJSON format (see [`Importer`](super::Importer)).
+pub struct ZonesGeojson;
+
+impl super::Importer for ZonesGeojson {
+    fn sniff(&self, head: &super::Head) -> bool {
+        head.is_json_object()
+            && head.text.contains("\"FeatureCollection\"")
+            && head.text.contains("\"acteur\"")
+    }
+    fn read(&self, i: super::Input) -> super::ReadResult {
+        read_geojson(i.bytes, i.file)
+    }
+}
 
 /// Reads `zones.csv` (`acteur;zone`).
 pub fn read_csv(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), SourceError> {
-    let invalid = |detail: String| SourceError::Invalid {
-        file: file.to_string(),
-        detail,
-    };
     let (text, _) = super::text::decode(bytes);
-    let header_line = text
-        .lines()
-        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .unwrap_or("");
-    let delimiter = if header_line.contains(';') {
-        b';'
-    } else if header_line.contains('\t') {
-        b'\t'
-    } else {
-        b','
-    };
-    // One physical line per row (zone files never need multi-line fields), so that line
-    // numbers stay exact with comments and blank lines anywhere.
-    let parse_line = |line: &str| -> Result<Vec<String>, csv::Error> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(line.as_bytes());
-        match rdr.records().next() {
-            Some(r) => Ok(r?.iter().map(str::to_string).collect()),
-            None => Ok(Vec::new()),
-        }
-    };
-    let mut rows = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-    let (_, header) = rows
-        .next()
-        .ok_or_else(|| invalid("fichier vide : en-tête « acteur;zone » attendu".into()))?;
-    let headers = parse_line(header).map_err(|e| invalid(format!("en-tête illisible : {e}")))?;
-    let lower: Vec<String> = headers
-        .iter()
-        .map(|h| crate::model::text::compact(h))
-        .collect();
-    let find = |names: &[&str]| {
-        names.iter().find_map(|n| {
-            lower
-                .iter()
-                .position(|h| *h == crate::model::text::compact(n))
-        })
-    };
-    let (Some(actor_col), Some(zone_col)) = (find(ACTOR_COLS), find(ZONE_COLS)) else {
-        return Err(invalid(
-            "colonnes « acteur » et « zone » attendues (ex. « acteur;zone »)".into(),
-        ));
-    };
-    let mut report = FileReport::new(file, Format::ZonesCsv);
+    let mut table = Table::open(&text, file, COLUMNS, b";\t,")?;
+    let mut report = FileReport::new(file, CSV);
     let mut out = Vec::new();
-    for (line, raw) in rows {
-        let rec = match parse_line(raw) {
-            Ok(r) => r,
-            Err(e) => {
-                report.reject(line, "ligne", "une ligne CSV lisible", &e.to_string());
-                continue;
-            }
-        };
-        let get = |i: usize| rec.get(i).map_or("", String::as_str);
-        let actor = get(actor_col);
-        let zone = get(zone_col);
-        if actor.is_empty() {
-            report.reject(
-                line,
+    while let Some(row) = table.next_row(&mut report) {
+        let line = row.line;
+        let Some(actor) = row.get("acteur") else {
+            row.reject(
+                &mut report,
                 "acteur",
                 "l'identifiant d'un acteur (ex. finess:810000505, local:dac81)",
-                actor,
             );
             continue;
-        }
+        };
+        let zone = row.get("zone").unwrap_or("");
         match zone.parse::<ServiceArea>() {
             Ok(area) => {
                 out.push(ServiceAreaRecord {
@@ -172,7 +155,7 @@ pub fn read_geojson(bytes: &[u8], file: &str) -> Result<(Imported, FileReport), 
             fc.kind
         )));
     }
-    let mut report = FileReport::new(file, Format::ZonesGeojson);
+    let mut report = FileReport::new(file, GEOJSON);
     let mut out = Vec::new();
     for raw in fc.features {
         let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
@@ -270,7 +253,7 @@ mod tests {
                    local:x;communes:8100\n\
                    local:y;region:76\n";
         let (imp, rep) = read_csv(csv.as_bytes(), "zones.csv").unwrap();
-        assert_eq!(rep.format, Format::ZonesCsv);
+        assert_eq!(rep.format, CSV);
         assert_eq!(rep.accepted, 2);
         assert_eq!(rep.rejected, 3);
         let lines: Vec<usize> = rep.rejections.iter().map(|r| r.line).collect();
@@ -288,7 +271,7 @@ mod tests {
     #[test]
     fn csv_without_columns_is_invalid() {
         let e = read_csv(b"id;nom\n1;x\n", "z.csv").unwrap_err();
-        assert!(e.to_string().contains("« acteur » et « zone »"), "{e}");
+        assert!(e.to_string().contains("colonne « zone » absente"), "{e}");
     }
 
     #[test]

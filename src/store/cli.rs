@@ -9,7 +9,7 @@ use clap::{Subcommand, ValueEnum};
 
 use super::import::ImportError;
 use super::{backup, export, Author, Role, Store, StoreError, Validator};
-use crate::sources::{self, SourceError};
+use crate::sources::SourceError;
 
 /// Default base file, in the working directory.
 pub const DEFAULT_BASE: &str = "maillage.sqlite";
@@ -21,6 +21,8 @@ pub enum CliError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Source(#[from] SourceError),
+    #[error(transparent)]
+    Load(#[from] crate::pipeline::LoadError),
     #[error("{0}")]
     Import(String),
     #[error("{path} : {source}")]
@@ -122,10 +124,7 @@ pub enum TokensCmd {
 }
 
 fn validator(data: Option<&Path>) -> Result<Validator, CliError> {
-    let ds = match data {
-        Some(d) => sources::load_dir(d)?,
-        None => sources::demo::dataset()?,
-    };
+    let ds = crate::pipeline::dataset(crate::pipeline::Data::from_arg(data), &mut std::io::sink())?;
     Ok(Validator::new(ds.kinds, &ds.communes))
 }
 
