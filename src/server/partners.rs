@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa::IntoResponses;
 use utoipa_axum::router::OpenApiRouter;
@@ -38,7 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(fields))
         .routes(routes!(import))
-        .routes(routes!(get_one, put, patch, archive))
+        .routes(routes!(get_one, put_or_patch, archive))
         .routes(routes!(restore))
         .routes(routes!(history))
 }
@@ -322,9 +322,10 @@ pub enum ReplaceRefusals {
     NoBase(ApiError),
 }
 
-/// `PUT /api/partenaires/{id}` (whole record, `If-Match` required).
-#[utoipa::path(put, path = "/api/partenaires/{id}", tag = tags::PARTNERS,
-    summary = "Remplacer un partenaire (If-Match obligatoire)",
+/// `PUT /api/partenaires/{id}` (whole record) or `PATCH` (fields given only); `If-Match`
+/// required.
+#[utoipa::path(method(put, patch), path = "/api/partenaires/{id}", tag = tags::PARTNERS,
+    summary = "Remplacer (PUT) un partenaire, ou modifier (PATCH) les champs donnés ; If-Match obligatoire",
     params(("id" = String, Path, description = "Identifiant (avec ou sans « local: »)"),
         ("If-Match" = String, Header, description = "ETag de la version lue")),
     request_body(content = JsonObject, description = BODY),
@@ -332,22 +333,13 @@ pub enum ReplaceRefusals {
     responses(
         (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
         ReplaceRefusals))]
-pub async fn put(ed: Editor, Path(id): Path<String>, body: Body) -> ApiResult {
-    replace(ed, id, body, false).await
-}
-
-/// `PATCH /api/partenaires/{id}` (fields given only, `If-Match` required).
-#[utoipa::path(patch, path = "/api/partenaires/{id}", tag = tags::PARTNERS,
-    summary = "Modifier des champs d'un partenaire (If-Match obligatoire)",
-    params(("id" = String, Path, description = "Identifiant (avec ou sans « local: »)"),
-        ("If-Match" = String, Header, description = "ETag de la version lue")),
-    request_body(content = JsonObject, description = BODY),
-    security(("jeton" = []), ("session" = [])),
-    responses(
-        (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
-        ReplaceRefusals))]
-pub async fn patch(ed: Editor, Path(id): Path<String>, body: Body) -> ApiResult {
-    replace(ed, id, body, true).await
+pub async fn put_or_patch(
+    ed: Editor,
+    method: Method,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    replace(ed, id, body, method == Method::PATCH).await
 }
 
 /// `DELETE /api/partenaires/{id}`: archives (hidden, not erased).
