@@ -21,6 +21,7 @@
 
 use serde::Serialize;
 
+use super::coverage::CoverageChoice;
 use super::diagnostic::{AreaCell, AreaRow, CommuneCell, CommuneRow, KindInfo};
 use super::masking::Masked;
 
@@ -436,17 +437,37 @@ pub fn commune_indicator(id: &str) -> Option<&'static CommuneIndicator> {
         .find(|d| crate::model::text::compact(d.id) == f)
 }
 
-/// Both tables, as served to the page.
+/// The definitions of « covered » one can ask for, served as `[{id, libelle}]`.
+#[derive(Debug, Clone, Copy)]
+pub struct CoverageChoices;
+
+impl Serialize for CoverageChoices {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Choice {
+            id: CoverageChoice,
+            libelle: &'static str,
+        }
+        s.collect_seq(CoverageChoice::ALL.iter().map(|&c| Choice {
+            id: c,
+            libelle: c.label(),
+        }))
+    }
+}
+
+/// Both tables and the coverage choices, as served to the page.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Descriptors {
     pub communes: &'static [CommuneIndicator],
     pub comparaisons: &'static [AreaIndicator],
+    pub couvertures: CoverageChoices,
 }
 
 /// The tables as served.
 pub const DESCRIPTORS: Descriptors = Descriptors {
     communes: COMMUNE_INDICATORS,
     comparaisons: AREA_INDICATORS,
+    couvertures: CoverageChoices,
 };
 
 #[cfg(test)]
