@@ -422,7 +422,63 @@ async fn openapi_describes_the_routes_the_router_serves() {
     }
     // Every registered route is documented.
     let (_, registered) = maillage::server::resources().split_for_parts();
+    assert_eq!(registered.paths.paths.len(), paths.len());
     for path in registered.paths.paths.keys() {
         assert!(paths.contains_key(path), "{path} missing from OpenAPI");
     }
+    // Every answer of every operation has a schema (2xx bodies and errors alike); errors
+    // are the shared « Erreur » schema.
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{method} {path}"
+            );
+            for (status, r) in responses {
+                let content = r["content"].as_object();
+                let content =
+                    content.unwrap_or_else(|| panic!("{method} {path} {status}: no content"));
+                for (ct, c) in content {
+                    assert!(
+                        c["schema"].is_object(),
+                        "{method} {path} {status} {ct}: no schema"
+                    );
+                    if status.starts_with('4') && status != "422" && ct == "application/json" {
+                        assert_eq!(
+                            c["schema"]["$ref"], "#/components/schemas/Erreur",
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Creation answers 201; writes name the security schemes, which are declared.
+    assert!(paths["/api/partenaires"]["post"]["responses"]["201"].is_object());
+    let schemes = v["components"]["securitySchemes"].as_object().unwrap();
+    assert_eq!(schemes["jeton"]["scheme"], "bearer");
+    assert_eq!(schemes["session"]["in"], "cookie");
+    assert_eq!(
+        paths["/api/partenaires/{id}"]["put"]["security"],
+        serde_json::json!([{"jeton": []}, {"session": []}])
+    );
+    // Query parameters carry their ranges and enumerations.
+    let param = |path: &str, name: &str| {
+        paths[path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path} {name}"))["schema"]
+            .clone()
+    };
+    assert_eq!(param("/api/nearest", "k")["maximum"], 1000);
+    assert_eq!(param("/api/nearest", "lat")["minimum"], -90);
+    assert_eq!(param("/api/within", "radius_m")["maximum"], 100000);
+    assert!(param("/api/diagnostic/carte.svg", "indicateur")["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i == "densite"));
 }

@@ -8,15 +8,17 @@ use serde::Serialize;
 use crate::index::{Directory, TerritoryEntry};
 use crate::model::{Actor, Commune};
 
-#[derive(Serialize)]
+/// A GeoJSON Point: `[lon, lat]` in WGS84 degrees.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PointGeometry {
+    /// `Point`
     #[serde(rename = "type")]
     kind: &'static str,
     coordinates: [f64; 2],
 }
 
 /// Properties of an actor feature (French names, see docs/api.md).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ActorProperties<'a> {
     pub id: &'a str,
     pub nom: &'a str,
@@ -29,6 +31,7 @@ pub struct ActorProperties<'a> {
     pub voie: Option<&'a str>,
     pub code_postal: Option<&'a str>,
     pub ville: Option<&'a str>,
+    #[schema(value_type = Option<String>)]
     pub commune: Option<crate::model::InseeCode>,
     pub commune_nom: Option<&'a str>,
     pub telephone: Option<&'a str>,
@@ -48,8 +51,10 @@ pub struct ActorProperties<'a> {
     pub distance_m: Option<f64>,
 }
 
-#[derive(Serialize)]
+/// A GeoJSON Feature of one actor.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ActorFeature<'a> {
+    /// `Feature`
     #[serde(rename = "type")]
     kind: &'static str,
     id: &'a str,
@@ -107,8 +112,10 @@ pub fn actor_feature<'a>(
     }
 }
 
-#[derive(Serialize)]
+/// A GeoJSON FeatureCollection of actors; `total`, `limit` and `offset` on paged lists.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct FeatureCollection<'a> {
+    /// `FeatureCollection`
     #[serde(rename = "type")]
     kind: &'static str,
     features: Vec<ActorFeature<'a>>,

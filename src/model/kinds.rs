@@ -18,7 +18,19 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// The three sectors a CPTS diagnosis distinguishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Sector {
     #[serde(rename = "sanitaire")]
     Sanitaire,

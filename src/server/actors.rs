@@ -5,18 +5,20 @@ use std::collections::HashSet;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::routing::get;
 use geo::{MultiPolygon, Polygon};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::params::{Params, DEFAULT_LIMIT, MAX_K, MAX_LIMIT, MAX_RADIUS_M};
+use super::openapi::{tags, JsonObject};
+use super::params::{KindQuery, Params, PointQuery, DEFAULT_LIMIT, MAX_K, MAX_LIMIT, MAX_RADIUS_M};
 use super::places::commune_code;
-use super::respond::{geojson, json, read_body, ApiResult};
+use super::respond::{geojson, json, read_body, ApiResult, GEOJSON};
 use super::AppState;
-use crate::export::features::{actor_feature, collection};
+use crate::export::features::{actor_feature, collection, ActorFeature, FeatureCollection};
 use crate::index::{ActorFilter, Directory};
-use crate::model::{InseeCode, LonLat};
+use crate::model::{InseeCode, LonLat, Sector};
 
 /// Maximum size of a POSTed polygon.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -24,13 +26,47 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/api/actors", get(actors))
-        .route("/api/actors/{id}", get(actor))
-        .route("/api/nearest", get(nearest))
-        .route("/api/within", get(within).post(within_polygon))
-        .route("/api/search", get(search))
+        .routes(routes!(actors))
+        .routes(routes!(actor))
+        .routes(routes!(nearest))
+        .routes(routes!(within, within_polygon))
+        .routes(routes!(search))
 }
 
+/// Filters of the actor list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActorsQuery {
+    /// Emprise `minLon,minLat,maxLon,maxLat` en degrés WGS84
+    pub bbox: Option<String>,
+    /// Types d'acteurs séparés par des virgules (voir /api/kinds)
+    pub kind: Option<String>,
+    /// Secteur
+    #[param(inline)]
+    pub sector: Option<Sector>,
+    /// Code INSEE de commune (5 caractères)
+    #[param(min_length = 5, max_length = 5)]
+    pub commune: Option<String>,
+    /// Identifiant de territoire (voir /api/territories)
+    pub territory: Option<String>,
+    /// Texte (nom, type, commune)
+    pub q: Option<String>,
+    /// Nombre maximal de résultats (1 000 par défaut)
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<u32>,
+    /// Décalage de pagination
+    #[param(minimum = 0)]
+    pub offset: Option<u64>,
+}
+
+const FC: &str = "FeatureCollection GeoJSON (RFC 7946) d'acteurs";
+
+/// `GET /api/actors`
+#[utoipa::path(get, path = "/api/actors", tag = tags::ACTORS,
+    summary = "Liste filtrée et paginée des acteurs", params(ActorsQuery),
+    responses(
+        (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
+        (status = 400, description = "Paramètre invalide", body = ApiError)))]
 pub async fn actors(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -86,12 +122,26 @@ pub fn find(dir: &Directory, id: &str) -> Result<u32, ApiError> {
     })
 }
 
+/// `GET /api/actors/{id}`
+#[utoipa::path(get, path = "/api/actors/{id}", tag = tags::ACTORS, summary = "Un acteur",
+    params(("id" = String, Path, description = "Identifiant (ex. finess:810000505)")),
+    responses(
+        (status = 200, description = "Feature GeoJSON", body = ActorFeature, content_type = GEOJSON),
+        (status = 404, description = "Acteur inconnu", body = ApiError)))]
 pub async fn actor(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
     let i = find(&dir, &id)?;
     Ok(geojson(&actor_feature(&dir, dir.actor(i), None)))
 }
 
+/// `GET /api/nearest`
+#[utoipa::path(get, path = "/api/nearest", tag = tags::ACTORS,
+    summary = "Les k acteurs les plus proches, triés par (distance, id)",
+    params(PointQuery, KindQuery,
+        ("k" = Option<u32>, Query, description = "Nombre de résultats (10 par défaut)", minimum = 1, maximum = 1000)),
+    responses(
+        (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
+        (status = 400, description = "Paramètre invalide", body = ApiError)))]
 pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -106,6 +156,14 @@ pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRe
     )))
 }
 
+/// `GET /api/within`
+#[utoipa::path(get, path = "/api/within", tag = tags::ACTORS,
+    summary = "Acteurs dans un rayon, triés par distance",
+    params(PointQuery, KindQuery,
+        ("radius_m" = f64, Query, description = "Rayon en mètres", minimum = 0, maximum = 100000)),
+    responses(
+        (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
+        (status = 400, description = "Paramètre invalide", body = ApiError)))]
 pub async fn within(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -125,6 +183,15 @@ pub async fn within(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
     )))
 }
 
+/// `POST /api/within` with a GeoJSON polygon.
+#[utoipa::path(post, path = "/api/within", tag = tags::ACTORS,
+    summary = "Acteurs dans un polygone (corps GeoJSON Polygon, MultiPolygon, Feature ou FeatureCollection)",
+    params(KindQuery),
+    request_body(content = JsonObject, content_type = GEOJSON, description = "Géométrie GeoJSON (1 Mio au plus)"),
+    responses(
+        (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
+        (status = 400, description = "Géométrie invalide", body = ApiError),
+        (status = 413, description = "Corps trop volumineux (1 Mio au plus)", body = ApiError)))]
 pub async fn within_polygon(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
@@ -187,6 +254,14 @@ fn parse_area(bytes: &[u8]) -> Result<MultiPolygon<f64>, ApiError> {
     Ok(area)
 }
 
+/// `GET /api/search`
+#[utoipa::path(get, path = "/api/search", tag = tags::ACTORS,
+    summary = "Autocomplétion : acteurs, communes (nom ou code postal), territoires, types",
+    params(("q" = String, Query, description = "Texte recherché (200 caractères au plus)", min_length = 1, max_length = 200),
+        ("limit" = Option<u32>, Query, description = "Nombre de résultats (10 par défaut)", minimum = 1, maximum = 100)),
+    responses(
+        (status = 200, description = "Résultats : {resultats: [...]}", body = JsonObject),
+        (status = 400, description = "Paramètre invalide", body = ApiError)))]
 pub async fn search(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());

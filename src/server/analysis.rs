@@ -4,11 +4,13 @@
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
+use super::openapi::{tags, Binary, JsonObject};
 use super::params::Params;
 use super::respond::{json, typed, ApiResult, GEOJSON, JSON};
 use super::AppState;
@@ -27,16 +29,105 @@ use crate::index::Directory;
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/api/diagnostic", get(diagnostic))
-        .route("/api/diagnostic/indicateurs", get(indicators))
-        .route("/api/diagnostic.csv", get(diagnostic_csv))
-        .route("/api/diagnostic.geojson", get(diagnostic_geojson))
-        .route("/api/diagnostic/carte.svg", get(map_svg_route))
-        .route("/api/diagnostic/carte.png", get(map_png_route))
-        .route("/api/couverture", get(couverture))
-        .route("/api/accessibilite", get(accessibilite))
-        .route("/api/zones", get(zones_route))
+        .routes(routes!(diagnostic))
+        .routes(routes!(indicators))
+        .routes(routes!(diagnostic_csv))
+        .routes(routes!(diagnostic_geojson))
+        .routes(routes!(map_svg_route))
+        .routes(routes!(map_png_route))
+        .routes(routes!(couverture))
+        .routes(routes!(accessibilite))
+        .routes(routes!(zones_route))
 }
+
+/// `source`: where the supply comes from.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum SupplyParam {
+    Acteurs,
+    Bpe,
+}
+
+/// `couverture`: what « covered » means.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum CoverageParam {
+    Auto,
+    Zone,
+    Distance,
+}
+
+/// `unite`: unit of the 2SFCA steps.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum UnitParam {
+    Minutes,
+    Km,
+}
+
+/// A yes/no parameter.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum YesNoParam {
+    Oui,
+    Non,
+    True,
+    False,
+    #[schema(rename = "1")]
+    One,
+    #[schema(rename = "0")]
+    Zero,
+}
+
+/// The parameters of a diagnosis, shared by every route of this resource.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiagnosticQuery {
+    /// Territoire : dep:81, epci:<siren>, cpts:<slug>, ou 81 (voir /api/territories)
+    pub territory: String,
+    /// Types séparés par des virgules (défaut : medecin-generaliste,infirmier,masseur-kinesitherapeute,pharmacie)
+    pub kinds: Option<String>,
+    /// Offre : acteurs de l'annuaire ou équipements BPE
+    #[param(inline)]
+    pub source: Option<SupplyParam>,
+    /// Définition de « couvert » : auto (par zone d'intervention pour les types qui en ont, sinon par distance), zone ou distance
+    #[param(inline)]
+    pub couverture: Option<CoverageParam>,
+    /// Seuil de couverture par distance en km à vol d'oiseau (défaut 10)
+    #[param(minimum = 0, maximum = 200)]
+    pub max_km: Option<f64>,
+    /// Seuil de couverture en minutes estimées
+    #[param(minimum = 0, maximum = 180)]
+    pub max_minutes: Option<f64>,
+    /// Vitesse moyenne en km/h (défaut 60)
+    #[param(exclusive_minimum = 0, maximum = 200)]
+    pub vitesse_kmh: Option<f64>,
+    /// Facteur de détour routier (défaut 1,3)
+    #[param(minimum = 1, maximum = 5)]
+    pub detour: Option<f64>,
+    /// Paliers 2SFCA borne:poids (défaut 10:1,15:0.667,20:0.333)
+    pub paliers: Option<String>,
+    #[param(inline)]
+    pub unite: Option<UnitParam>,
+    /// Pondérer l'offre par la capacité
+    #[param(inline)]
+    pub capacite: Option<YesNoParam>,
+    /// Masquer les effectifs de 1 à 4
+    #[param(inline)]
+    pub masquer: Option<YesNoParam>,
+}
+
+/// An indicator of the commune table (`indicateur`; the list is /api/diagnostic/indicateurs).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MapQuery {
+    /// Un type (le premier de « kinds » par défaut)
+    pub kind: Option<String>,
+    /// Indicateur cartographié (densite par défaut ; voir /api/diagnostic/indicateurs)
+    pub indicateur: Option<String>,
+}
+
+const BAD: &str = "Paramètre invalide";
 
 fn bool_param(p: &Params, name: &str) -> Result<bool, ApiError> {
     match p.get(name).map(str::to_lowercase).as_deref() {
@@ -185,6 +276,14 @@ fn csv_response(c: &Computed, p: &Params) -> ApiResult {
 }
 
 /// `GET /api/diagnostic`: the whole diagnosis (`format=json|csv|geojson`).
+#[utoipa::path(get, path = "/api/diagnostic", tag = tags::ANALYSIS,
+    summary = "Diagnostic territorial : indicateurs par commune, comparaisons département et région, paramètres",
+    params(DiagnosticQuery,
+        ("format" = Option<String>, Query, description = "json (défaut), csv ou geojson", pattern = "^(json|csv|geojson)$"),
+        ("separateur" = Option<String>, Query, description = "CSV : ; (défaut) ou ,", pattern = "^[;,]$")),
+    responses(
+        (status = 200, description = "Diagnostic (JSON ; CSV ou GeoJSON selon « format »)", body = JsonObject),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -201,11 +300,20 @@ pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
 }
 
 /// `GET /api/diagnostic/indicateurs`: the indicator tables (ids, labels, units, decimals).
+#[utoipa::path(get, path = "/api/diagnostic/indicateurs", tag = tags::ANALYSIS,
+    summary = "Table des indicateurs du diagnostic : identifiant, libellé, en-tête, unité, décimales, colonne CSV, champ JSON",
+    responses((status = 200, description = "Tables des indicateurs par commune et des comparaisons", body = JsonObject)))]
 pub async fn indicators() -> Response {
     json(&crate::analysis::indicators::DESCRIPTORS)
 }
 
 /// `GET /api/diagnostic.csv`.
+#[utoipa::path(get, path = "/api/diagnostic.csv", tag = tags::ANALYSIS,
+    summary = "Diagnostic en CSV (une ligne par commune)",
+    params(DiagnosticQuery, ("separateur" = Option<String>, Query, description = "; (défaut) ou ,", pattern = "^[;,]$")),
+    responses(
+        (status = 200, description = "CSV UTF-8", body = String, content_type = "text/csv"),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn diagnostic_csv(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -214,6 +322,11 @@ pub async fn diagnostic_csv(State(st): State<AppState>, RawQuery(q): RawQuery) -
 }
 
 /// `GET /api/diagnostic.geojson`.
+#[utoipa::path(get, path = "/api/diagnostic.geojson", tag = tags::ANALYSIS,
+    summary = "Diagnostic en GeoJSON (indicateurs en propriétés)", params(DiagnosticQuery),
+    responses(
+        (status = 200, description = "FeatureCollection", body = JsonObject, content_type = GEOJSON),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn diagnostic_geojson(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -236,6 +349,11 @@ fn map_svg(dir: &Directory, p: &Params) -> Result<String, ApiError> {
 }
 
 /// `GET /api/diagnostic/carte.svg?territory=&kind=&indicateur=`.
+#[utoipa::path(get, path = "/api/diagnostic/carte.svg", tag = tags::ANALYSIS,
+    summary = "Carte choroplèthe SVG d'un indicateur", params(DiagnosticQuery, MapQuery),
+    responses(
+        (status = 200, description = "Image SVG", body = String, content_type = "image/svg+xml"),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn map_svg_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let svg = map_svg(&dir, &Params::parse(q.as_deref()))?;
@@ -243,6 +361,11 @@ pub async fn map_svg_route(State(st): State<AppState>, RawQuery(q): RawQuery) ->
 }
 
 /// `GET /api/diagnostic/carte.png?territory=&kind=&indicateur=`.
+#[utoipa::path(get, path = "/api/diagnostic/carte.png", tag = tags::ANALYSIS,
+    summary = "Carte choroplèthe PNG d'un indicateur", params(DiagnosticQuery, MapQuery),
+    responses(
+        (status = 200, description = "Image PNG", body = Binary, content_type = "image/png"),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn map_png_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let svg = map_svg(&dir, &Params::parse(q.as_deref()))?;
@@ -266,6 +389,14 @@ fn one_kind(p: &Params) -> Result<(), ApiError> {
 
 /// `GET /api/couverture?territory=&kind=&max_km=` (or `max_minutes=`): coverage of the territory
 /// and its « zones blanches » (`format=geojson` for their outlines).
+#[utoipa::path(get, path = "/api/couverture", tag = tags::ANALYSIS,
+    summary = "Couverture d'un territoire pour un type, zones blanches (format=geojson pour leurs contours)",
+    params(DiagnosticQuery,
+        ("kind" = String, Query, description = "Un type"),
+        ("format" = Option<String>, Query, description = "json (défaut) ou geojson", pattern = "^(json|geojson)$")),
+    responses(
+        (status = 200, description = "Couverture", body = JsonObject),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -324,6 +455,12 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
 
 /// `GET /api/accessibilite?territory=&kind=&paliers=&unite=`: 2SFCA per commune and the
 /// population-weighted mean.
+#[utoipa::path(get, path = "/api/accessibilite", tag = tags::ANALYSIS,
+    summary = "Accessibilité 2SFCA par commune et moyenne pondérée",
+    params(DiagnosticQuery, ("kind" = String, Query, description = "Un type")),
+    responses(
+        (status = 200, description = "Accessibilité", body = JsonObject),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -364,6 +501,17 @@ pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) ->
 
 /// `GET /api/zones?kind=&territory=`: each supply point's catchment (communes nearest to it);
 /// `GET /api/zones?kind=&lat=&lon=&max_km=` (or `max_minutes=`): communes within reach of a point.
+#[utoipa::path(get, path = "/api/zones", tag = tags::ANALYSIS,
+    summary = "Zones d'attraction : communes rattachées à l'offre la plus proche, ou communes à portée d'un point (lat, lon, max_km)",
+    params(("kind" = Option<String>, Query, description = "Un type"),
+        ("territory" = Option<String>, Query, description = "Territoire"),
+        ("lat" = Option<f64>, Query, description = "Latitude (avec lon et max_km)", minimum = -90, maximum = 90),
+        ("lon" = Option<f64>, Query, description = "Longitude", minimum = -180, maximum = 180),
+        ("max_km" = Option<f64>, Query, description = "Rayon en km", minimum = 0, maximum = 200),
+        ("max_minutes" = Option<f64>, Query, description = "Rayon en minutes estimées", minimum = 0, maximum = 180)),
+    responses(
+        (status = 200, description = "Zones", body = JsonObject),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());

@@ -3,11 +3,12 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::Editor;
 use super::error::ApiError;
+use super::openapi::{tags, JsonObject};
 use super::partners::{if_match, MAX_JSON_BYTES};
 use super::respond::{blocking, json, parse_json, read_body, with_etag, ApiResult};
 use super::AppState;
@@ -17,11 +18,17 @@ use crate::store::StoreError;
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/api/annotations", get(annotations))
-        .route("/api/annotations/{id}", get(annotation).put(put_annotation))
+        .routes(routes!(annotations))
+        .routes(routes!(annotation, put_annotation))
 }
 
 /// `GET /api/annotations`: every local annotation on official actors.
+#[utoipa::path(get, path = "/api/annotations", tag = tags::PARTNERS,
+    summary = "Annotations locales sur les acteurs officiels",
+    security((), ("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "{annotations: [...]}", body = JsonObject),
+        (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn annotations(State(st): State<AppState>) -> ApiResult {
     let svc = st.partner_service()?;
     let list = blocking(move || Ok(svc.store.annotations()?)).await?;
@@ -29,6 +36,14 @@ pub async fn annotations(State(st): State<AppState>) -> ApiResult {
 }
 
 /// `GET /api/annotations/{actor_id}`
+#[utoipa::path(get, path = "/api/annotations/{id}", tag = tags::PARTNERS,
+    summary = "Annotation d'un acteur officiel",
+    params(("id" = String, Path, description = "Identifiant de l'acteur (ex. finess:810000505)")),
+    security((), ("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Annotation, avec son ETag", body = JsonObject, headers(("ETag" = String))),
+        (status = 404, description = "Aucune annotation", body = ApiError),
+        (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn annotation(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let svc = st.partner_service()?;
     let a = blocking(move || {
@@ -42,6 +57,21 @@ pub async fn annotation(State(st): State<AppState>, Path(id): Path<String>) -> A
 }
 
 /// `PUT /api/annotations/{actor_id}` (JSON; `If-Match` optional, `"0"` for a new one).
+#[utoipa::path(put, path = "/api/annotations/{id}", tag = tags::PARTNERS,
+    summary = "Écrire l'annotation d'un acteur officiel (membre_cpts, role, referent, telephone, email, note), sans modifier la fiche officielle",
+    params(("id" = String, Path, description = "Identifiant de l'acteur"),
+        ("If-Match" = Option<String>, Header, description = "ETag de la version lue, \"0\" pour une nouvelle")),
+    request_body(content = JsonObject, description = "Champs de l'annotation"),
+    security(("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Annotation, avec son ETag", body = JsonObject, headers(("ETag" = String))),
+        (status = 400, description = "Champ invalide : {champ, attendu, trouve}", body = ApiError),
+        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
+        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
+        (status = 404, description = "Acteur inconnu", body = ApiError),
+        (status = 409, description = "Version périmée", body = ApiError),
+        (status = 413, description = "Corps trop volumineux", body = ApiError),
+        (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn put_annotation(
     State(st): State<AppState>,
     ed: Editor,

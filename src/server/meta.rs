@@ -2,82 +2,167 @@
 //! the OpenAPI document.
 
 use axum::extract::State;
-use axum::response::Response;
-use axum::routing::get;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::respond::{json, ApiResult};
+use super::openapi::{tags, JsonObject};
+use super::respond::{json, ApiResult, JSON};
 use super::AppState;
 
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/api/kinds", get(kinds))
-        .route("/api/sources", get(sources))
-        .route("/api/config", get(config))
-        .route("/api/health", get(health))
-        .route("/api/openapi.json", get(openapi))
+        .routes(routes!(kinds))
+        .routes(routes!(sources))
+        .routes(routes!(config))
+        .routes(routes!(health))
+        .routes(routes!(openapi))
 }
 
+/// A kind of actor with its sector and how many are loaded.
+#[derive(Serialize, ToSchema)]
+pub struct KindInfo<'a> {
+    pub id: &'a str,
+    pub libelle: &'a str,
+    /// `sanitaire`, `medico-social` or `social`.
+    pub secteur: &'static str,
+    pub nombre: usize,
+    /// Codes of the official nomenclatures mapped to this kind.
+    pub codes_source: &'a [String],
+}
+
+/// `GET /api/kinds`
+#[utoipa::path(get, path = "/api/kinds", tag = tags::META,
+    summary = "Types d'acteurs avec leur secteur et leur nombre",
+    responses((status = 200, description = "Liste des types", body = Vec<KindInfo>)))]
 pub async fn kinds(State(st): State<AppState>) -> ApiResult {
     let dir = st.directory();
-    let list: Vec<serde_json::Value> = dir
+    let list: Vec<KindInfo> = dir
         .kinds()
         .iter()
-        .map(|(id, k)| {
-            serde_json::json!({
-                "id": k.id, "libelle": k.label, "secteur": k.sector.id(),
-                "nombre": dir.kind_count(id), "codes_source": k.source_codes,
-            })
+        .map(|(id, k)| KindInfo {
+            id: &k.id,
+            libelle: &k.label,
+            secteur: k.sector.id(),
+            nombre: dir.kind_count(id),
+            codes_source: &k.source_codes,
         })
         .collect();
     Ok(json(&list))
 }
 
+/// A loaded file: accepted and rejected lines, source date, remarks.
+#[derive(Serialize, ToSchema)]
+pub struct SourceInfo<'a> {
+    pub fichier: &'a str,
+    #[schema(value_type = String)]
+    pub format: &'a crate::sources::Format,
+    pub source: &'a str,
+    pub date: Option<&'a str>,
+    /// Example data (fictitious), not to be used as real.
+    pub exemple: bool,
+    pub acceptees: usize,
+    pub rejetees: usize,
+    /// The first 50 rejections: `fichier:ligne: champ: attendu …, trouvé « … »`.
+    pub rejets: Vec<String>,
+    pub remarques: &'a [String],
+}
+
+/// `GET /api/sources`
+#[utoipa::path(get, path = "/api/sources", tag = tags::META,
+    summary = "Fichiers chargés : lignes acceptées et rejetées, date de la source",
+    responses((status = 200, description = "Liste des sources", body = Vec<SourceInfo>)))]
 pub async fn sources(State(st): State<AppState>) -> ApiResult {
     let dir = st.directory();
-    let list: Vec<serde_json::Value> = dir
+    let list: Vec<SourceInfo> = dir
         .reports()
         .iter()
-        .map(|r| {
-            serde_json::json!({
-                "fichier": r.file, "format": r.format, "source": r.source_name, "date": r.source_date,
-                "exemple": r.sample, "acceptees": r.accepted, "rejetees": r.rejected,
-                "rejets": r.rejections.iter().take(50).map(|x| x.to_string()).collect::<Vec<_>>(),
-                "remarques": r.notes,
-            })
+        .map(|r| SourceInfo {
+            fichier: &r.file,
+            format: &r.format,
+            source: &r.source_name,
+            date: r.source_date.as_deref(),
+            exemple: r.sample,
+            acceptees: r.accepted,
+            rejetees: r.rejected,
+            rejets: r
+                .rejections
+                .iter()
+                .take(50)
+                .map(|x| x.to_string())
+                .collect(),
+            remarques: &r.notes,
         })
         .collect();
     Ok(json(&list))
 }
 
+/// What the page needs to start.
+#[derive(Serialize, ToSchema)]
+pub struct PageConfig<'a> {
+    /// Raster tile URL template, `null` for outlines only.
+    pub tuiles: Option<&'a str>,
+    pub attribution: &'a str,
+    pub titre: &'a str,
+    /// `[minLon, minLat, maxLon, maxLat]` of the loaded communes.
+    pub emprise: Option<[f64; 4]>,
+}
+
+/// `GET /api/config`
+#[utoipa::path(get, path = "/api/config", tag = tags::META,
+    summary = "Configuration de la page (tuiles, titre, emprise)",
+    responses((status = 200, description = "Configuration", body = PageConfig)))]
 pub async fn config(State(st): State<AppState>) -> ApiResult {
     let dir = st.directory();
     let extent = dir
         .communes()
         .extent()
         .map(|(a, b)| [a.lon, a.lat, b.lon, b.lat]);
-    Ok(json(&serde_json::json!({
-        "tuiles": st.config.tiles,
-        "attribution": st.config.attribution,
-        "titre": st.config.title,
-        "emprise": extent,
-    })))
+    Ok(json(&PageConfig {
+        tuiles: st.config.tiles.as_deref(),
+        attribution: &st.config.attribution,
+        titre: &st.config.title,
+        emprise: extent,
+    }))
 }
 
+/// State of the service.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`
+    pub etat: &'static str,
+    pub acteurs: usize,
+    pub communes: usize,
+    pub territoires: usize,
+}
+
+/// `GET /api/health`
+#[utoipa::path(get, path = "/api/health", tag = tags::META, summary = "État du service",
+    responses((status = 200, description = "État", body = Health)))]
 pub async fn health(State(st): State<AppState>) -> ApiResult {
     let dir = st.directory();
-    Ok(json(&serde_json::json!({
-        "etat": "ok",
-        "acteurs": dir.actors().len(),
-        "communes": dir.communes().len(),
-        "territoires": dir.territories().len(),
-    })))
+    Ok(json(&Health {
+        etat: "ok",
+        acteurs: dir.actors().len(),
+        communes: dir.communes().len(),
+        territoires: dir.territories().len(),
+    }))
 }
 
+/// `GET /api/openapi.json`
+#[utoipa::path(get, path = "/api/openapi.json", tag = tags::META, summary = "Ce document",
+    responses((status = 200, description = "Document OpenAPI 3.1", body = JsonObject)))]
 pub async fn openapi() -> Response {
-    json(&super::openapi::document())
+    (
+        [(header::CONTENT_TYPE, JSON)],
+        super::openapi::document_json(),
+    )
+        .into_response()
 }
 
 pub async fn not_found_api() -> ApiError {

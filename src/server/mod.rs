@@ -64,7 +64,7 @@ pub use state::AppState;
 
 /// The routes of every resource (the registry).
 pub fn resources() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::with_openapi(openapi::root())
         .merge(actors::routes())
         .merge(places::routes())
         .merge(meta::routes())

@@ -6,13 +6,15 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::Who;
 use super::error::ApiError;
-use super::params::Params;
+use super::openapi::{tags, JsonObject};
+use super::params::{KindQuery, Params};
 use super::places::commune_code;
 use super::respond::{json, json_status, ApiResult};
 use super::AppState;
@@ -28,14 +30,31 @@ use crate::orientation::{evaluate, sheet, Origin, ProcedureSet};
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/api/actors/{id}/zone", get(actor_zone))
-        .route("/api/competents", get(competents))
-        .route("/api/procedures", get(procedures))
-        .route("/api/procedures/{id}", get(procedure))
-        .route("/api/orientation", get(orientation))
-        .route("/api/admin/recharger", post(reload))
-        .route("/orientation/{procedure}/{commune}", get(sheet_page))
+        .routes(routes!(actor_zone))
+        .routes(routes!(competents))
+        .routes(routes!(procedures))
+        .routes(routes!(procedure))
+        .routes(routes!(orientation))
+        .routes(routes!(reload))
+        .routes(routes!(sheet_page))
 }
+
+/// A place given by a point or a commune (at least one of them).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlaceParams {
+    /// Latitude WGS84 (avec lon)
+    #[param(minimum = -90, maximum = 90)]
+    pub lat: Option<f64>,
+    /// Longitude WGS84 (avec lat)
+    #[param(minimum = -180, maximum = 180)]
+    pub lon: Option<f64>,
+    /// Code INSEE de la commune (un ancien code désigne la commune qui l'a absorbée)
+    #[param(min_length = 5, max_length = 5)]
+    pub commune: Option<String>,
+}
+
+const BAD: &str = "Paramètre invalide";
 
 fn commune_param(p: &Params, dir: &Directory) -> Result<Option<InseeCode>, ApiError> {
     let Some(v) = p.get("commune") else {
@@ -61,6 +80,12 @@ fn optional_point(p: &Params) -> Result<Option<LonLat>, ApiError> {
 }
 
 /// `GET /api/competents?lat=&lon=|commune=&kind=`: actors whose service area covers the place.
+#[utoipa::path(get, path = "/api/competents", tag = tags::ORIENTATION,
+    summary = "Structures compétentes en un lieu : leur zone d'intervention couvre la commune ou le point, avec la raison",
+    params(PlaceParams, KindQuery),
+    responses(
+        (status = 200, description = "FeatureCollection d'acteurs, propriété « raison »", body = JsonObject, content_type = "application/json"),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn competents(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -99,6 +124,12 @@ pub async fn competents(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
 }
 
 /// `GET /api/actors/{id}/zone`: the actor's service area as a GeoJSON Feature.
+#[utoipa::path(get, path = "/api/actors/{id}/zone", tag = tags::ORIENTATION,
+    summary = "Zone d'intervention d'un acteur (contour GeoJSON, zones déclarées, communes)",
+    params(("id" = String, Path, description = "Identifiant de l'acteur")),
+    responses(
+        (status = 200, description = "Feature GeoJSON", body = JsonObject),
+        (status = 404, description = "Acteur inconnu ou sans zone", body = ApiError)))]
 pub async fn actor_zone(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
     let i = super::actors::find(&dir, &id)?;
@@ -161,6 +192,9 @@ fn unknown_procedure(set: &ProcedureSet, id: &str) -> ApiError {
 }
 
 /// `GET /api/procedures`.
+#[utoipa::path(get, path = "/api/procedures", tag = tags::ORIENTATION,
+    summary = "Procédures d'orientation chargées, avec les problèmes du dernier chargement",
+    responses((status = 200, description = "{procedures, origine, problemes}", body = JsonObject)))]
 pub async fn procedures(State(st): State<AppState>) -> ApiResult {
     let dir = st.directory();
     let set = st.procedures();
@@ -236,6 +270,12 @@ fn procedure_json(p: &Procedure, dir: &Directory) -> Value {
 }
 
 /// `GET /api/procedures/{id}`.
+#[utoipa::path(get, path = "/api/procedures/{id}", tag = tags::ORIENTATION,
+    summary = "Une procédure : critères et étapes",
+    params(("id" = String, Path, description = "Identifiant de la procédure")),
+    responses(
+        (status = 200, description = "Procédure", body = JsonObject),
+        (status = 404, description = "Procédure inconnue", body = ApiError)))]
 pub async fn procedure(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
     let set = st.procedures();
@@ -249,6 +289,15 @@ pub async fn procedure(State(st): State<AppState>, Path(id): Path<String>) -> Ap
 }
 
 /// `GET /api/orientation?procedure=&lat=&lon=|commune=|adresse=&age=`.
+#[utoipa::path(get, path = "/api/orientation", tag = tags::ORIENTATION,
+    summary = "Évalue une procédure pour un patient : étapes, structures choisies, coordonnées, distance et raison",
+    params(("procedure" = String, Query, description = "Identifiant de la procédure"),
+        PlaceParams,
+        ("adresse" = Option<String>, Query, description = "Nom de commune ou code postal"),
+        ("age" = Option<u32>, Query, description = "Âge du patient en années", minimum = 0, maximum = 130)),
+    responses(
+        (status = 200, description = "Orientation (applicable=false avec motif hors critères)", body = JsonObject),
+        (status = 400, description = BAD, body = ApiError)))]
 pub async fn orientation(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let set = st.procedures();
@@ -334,6 +383,14 @@ fn base_url(headers: &HeaderMap, st: &AppState) -> String {
 }
 
 /// `GET /orientation/{procedure}/{commune}`: the printable sheet (HTML, A4).
+#[utoipa::path(get, path = "/orientation/{procedure}/{commune}", tag = tags::ORIENTATION,
+    summary = "Fiche d'orientation imprimable (HTML, A4) pour une commune, avec QR code",
+    params(("procedure" = String, Path, description = "Identifiant de la procédure"),
+        ("commune" = String, Path, description = "Code INSEE")),
+    responses(
+        (status = 200, description = "Page HTML", body = String, content_type = "text/html"),
+        (status = 400, description = "Code INSEE invalide (page HTML)", body = String, content_type = "text/html"),
+        (status = 404, description = "Procédure ou commune inconnue (page HTML)", body = String, content_type = "text/html")))]
 pub async fn sheet_page(
     State(st): State<AppState>,
     Path((id, commune)): Path<(String, String)>,
@@ -382,6 +439,13 @@ pub fn reload_procedures(st: &AppState) -> Result<(usize, Vec<String>, bool), St
 
 /// `POST /api/admin/recharger`: reloads the procedures. With a partner base, only a writer
 /// (editor or administrator token) may.
+#[utoipa::path(post, path = "/api/admin/recharger", tag = tags::ORIENTATION,
+    summary = "Recharge les procédures (un fichier en erreur garde sa version précédente)",
+    security((), ("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Rechargées", body = JsonObject),
+        (status = 403, description = "Jeton d'écriture requis (avec une base de partenaires)", body = ApiError),
+        (status = 422, description = "Fichier(s) en erreur, détails dans « problemes »", body = JsonObject)))]
 pub async fn reload(State(st): State<AppState>, who: Who) -> ApiResult {
     if st.partners.is_some() && !who.0.as_ref().is_some_and(|c| c.can_write()) {
         return Err(ApiError::forbidden(
@@ -446,70 +510,4 @@ pub fn spawn_sighup_reload(st: AppState) {
     });
     #[cfg(not(unix))]
     let _ = st;
-}
-
-/// Adds the paths of this module to the OpenAPI document.
-pub fn openapi_paths(doc: &mut Value) {
-    let q = |name: &str, desc: &str, required: bool, schema: Value| json!({"name": name, "in": "query", "required": required, "description": desc, "schema": schema});
-    let path = |name: &str, desc: &str| json!({"name": name, "in": "path", "required": true, "description": desc, "schema": {"type": "string"}});
-    let err = json!({"description": "Paramètre invalide", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}});
-    let lat = q(
-        "lat",
-        "Latitude WGS84 (avec lon)",
-        false,
-        json!({"type": "number", "minimum": -90, "maximum": 90}),
-    );
-    let lon = q(
-        "lon",
-        "Longitude WGS84 (avec lat)",
-        false,
-        json!({"type": "number", "minimum": -180, "maximum": 180}),
-    );
-    let commune = q(
-        "commune",
-        "Code INSEE de la commune",
-        false,
-        json!({"type": "string"}),
-    );
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    paths.insert("/api/competents".into(), json!({"get": {
-        "summary": "Structures compétentes en un lieu : leur zone d'intervention couvre la commune ou le point, avec la raison",
-        "parameters": [lat, lon, commune, q("kind", "Types séparés par des virgules", false, json!({"type": "string"}))],
-        "responses": {"200": {"description": "FeatureCollection d'acteurs, propriété « raison »"}, "400": err}
-    }}));
-    paths.insert("/api/actors/{id}/zone".into(), json!({"get": {
-        "summary": "Zone d'intervention d'un acteur (contour GeoJSON, zones déclarées, communes)",
-        "parameters": [path("id", "Identifiant de l'acteur")],
-        "responses": {"200": {"description": "Feature GeoJSON"}, "404": {"description": "Acteur inconnu ou sans zone"}}
-    }}));
-    paths.insert("/api/procedures".into(), json!({"get": {
-        "summary": "Procédures d'orientation chargées, avec les problèmes du dernier chargement",
-        "responses": {"200": {"description": "{procedures, origine, problemes}"}}
-    }}));
-    paths.insert("/api/procedures/{id}".into(), json!({"get": {
-        "summary": "Une procédure : critères et étapes",
-        "parameters": [path("id", "Identifiant de la procédure")],
-        "responses": {"200": {"description": "Procédure"}, "404": {"description": "Procédure inconnue"}}
-    }}));
-    paths.insert("/api/orientation".into(), json!({"get": {
-        "summary": "Évalue une procédure pour un patient : étapes, structures choisies, coordonnées, distance et raison",
-        "parameters": [
-            q("procedure", "Identifiant de la procédure", true, json!({"type": "string"})),
-            lat, lon, commune,
-            q("adresse", "Nom de commune ou code postal (géocodage à la rue pas encore disponible)", false, json!({"type": "string"})),
-            q("age", "Âge du patient en années (0 à 130)", false, json!({"type": "integer", "minimum": 0, "maximum": 130})),
-        ],
-        "responses": {"200": {"description": "Orientation (applicable=false avec motif hors critères)"}, "400": err}
-    }}));
-    paths.insert("/api/admin/recharger".into(), json!({"post": {
-        "summary": "Recharge les procédures (un fichier en erreur garde sa version précédente)",
-        "responses": {"200": {"description": "Rechargées"}, "403": {"description": "Jeton d'écriture requis (avec une base de partenaires)"}, "422": {"description": "Fichier(s) en erreur, détails dans « problemes »"}}
-    }}));
-    paths.insert("/orientation/{procedure}/{commune}".into(), json!({"get": {
-        "summary": "Fiche d'orientation imprimable (HTML, A4) pour une commune, avec QR code",
-        "parameters": [path("procedure", "Identifiant de la procédure"), path("commune", "Code INSEE")],
-        "responses": {"200": {"description": "Page HTML"}, "404": {"description": "Procédure ou commune inconnue"}}
-    }}));
 }

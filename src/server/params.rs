@@ -14,6 +14,29 @@ pub const MAX_K: usize = 1_000;
 pub const MAX_LIMIT: usize = 10_000;
 pub const DEFAULT_LIMIT: usize = 1_000;
 
+// The query parameters as the OpenAPI document describes them (the handlers read them with
+// [`Params`], for French errors naming the parameter); shared by several routes.
+
+/// A point: `lat` and `lon`, both required.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PointQuery {
+    /// Latitude WGS84 en degrés
+    #[param(minimum = -90, maximum = 90)]
+    pub lat: f64,
+    /// Longitude WGS84 en degrés
+    #[param(minimum = -180, maximum = 180)]
+    pub lon: f64,
+}
+
+/// Optional kinds of actors.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KindQuery {
+    /// Types d'acteurs séparés par des virgules (voir /api/kinds)
+    pub kind: Option<String>,
+}
+
 /// Decoded query string; the last value wins for a repeated key.
 #[derive(Debug, Default)]
 pub struct Params(HashMap<String, String>);

@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use utoipa::IntoResponses;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Editor, Who};
 use super::error::ApiError;
+use super::openapi::{tags, JsonObject};
 use super::params::Params;
 use super::respond::{
     blocking, json, json_status, no_store, parse_json, read_body, with_etag, ApiResult, GEOJSON,
@@ -21,6 +23,7 @@ use super::respond::{
 };
 use super::AppState;
 use crate::model::partner_field::{Check, PARTNER_FIELDS};
+use crate::store::import::ImportReport;
 use crate::store::partner::RawPartner;
 use crate::store::{export, Author, FieldError, Partner, PartnerService, StoreError};
 
@@ -32,16 +35,18 @@ pub const MAX_CSV_BYTES: usize = 8 * 1024 * 1024;
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/api/partenaires", get(list).post(create))
-        .route("/api/partenaires/champs", get(fields))
-        .route("/api/partenaires/import", post(import))
-        .route(
-            "/api/partenaires/{id}",
-            get(get_one).put(put).patch(patch).delete(archive),
-        )
-        .route("/api/partenaires/{id}/restaurer", post(restore))
-        .route("/api/partenaires/{id}/historique", get(history))
+        .routes(routes!(list, create))
+        .routes(routes!(fields))
+        .routes(routes!(import))
+        .routes(routes!(get_one, put_or_patch, archive))
+        .routes(routes!(restore))
+        .routes(routes!(history))
 }
+
+const PARTNER: &str =
+    "Partenaire : id, version, archive, champs (privés pour editeur/admin), avec son ETag";
+const BODY: &str = "Champs du partenaire par leur nom (GET /api/partenaires/champs) : textes, nombres, booléens ou null ; etiquettes aussi en liste";
+const NO_BASE: &str = "Serveur démarré sans base de partenaires";
 
 /// `dac81` and `local:dac81` name the same partner.
 fn partner_id(raw: &str) -> String {
@@ -121,6 +126,9 @@ async fn write_partner(
 
 /// `GET /api/partenaires/champs`: the partner fields, for the page's form (served with or
 /// without a partner base).
+#[utoipa::path(get, path = "/api/partenaires/champs", tag = tags::PARTNERS,
+    summary = "Champs d'un partenaire : nom, libellé, alias CSV, privé ou non, contrôle, aide, saisie",
+    responses((status = 200, description = "{champs: [...]}", body = JsonObject)))]
 pub async fn fields() -> Response {
     let list: Vec<serde_json::Value> = PARTNER_FIELDS
         .iter()
@@ -135,6 +143,15 @@ pub async fn fields() -> Response {
 }
 
 /// `GET /api/partenaires?format=json|csv|geojson|hsds[&archives=1]`
+#[utoipa::path(get, path = "/api/partenaires", tag = tags::PARTNERS,
+    summary = "Annuaire local : partenaires (format=json|csv|geojson|hsds ; champs privés pour editeur/admin)",
+    params(("format" = Option<String>, Query, description = "json (défaut), csv, geojson ou hsds", pattern = "^(json|csv|geojson|hsds)$"),
+        ("archives" = Option<String>, Query, description = "1 pour inclure les archivés (editeur/admin)")),
+    security((), ("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "{partenaires: [...]} ; ou CSV, GeoJSON, HSDS selon « format »", body = JsonObject),
+        (status = 400, description = "Paramètre invalide", body = ApiError),
+        (status = 503, description = NO_BASE, body = ApiError)))]
 pub async fn list(State(st): State<AppState>, who: Who, RawQuery(q): RawQuery) -> ApiResult {
     let svc = st.partner_service()?;
     let p = Params::parse(q.as_deref());
@@ -193,6 +210,19 @@ async fn raw_partner(body: Body) -> Result<RawPartner, ApiError> {
 }
 
 /// `POST /api/partenaires` (JSON) → 201 with the partner, its ETag and its `Location`.
+#[utoipa::path(post, path = "/api/partenaires", tag = tags::PARTNERS,
+    summary = "Créer un partenaire → 201 avec ETag et Location",
+    request_body(content = JsonObject, description = BODY),
+    security(("jeton" = []), ("session" = [])),
+    responses(
+        (status = 201, description = PARTNER, body = JsonObject,
+            headers(("ETag" = String, description = "Version"), ("Location" = String, description = "/api/partenaires/{id}"))),
+        (status = 400, description = "Champ invalide : {champ, attendu, trouve}", body = ApiError),
+        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
+        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
+        (status = 503, description = NO_BASE, body = ApiError),
+        (status = 409, description = "Identifiant déjà pris", body = ApiError),
+        (status = 413, description = "Corps trop volumineux", body = ApiError)))]
 pub async fn create(ed: Editor, body: Body) -> ApiResult {
     let raw = raw_partner(body).await?;
     let Editor { svc, author, .. } = ed;
@@ -210,6 +240,14 @@ pub async fn create(ed: Editor, body: Body) -> ApiResult {
 }
 
 /// `GET /api/partenaires/{id}`
+#[utoipa::path(get, path = "/api/partenaires/{id}", tag = tags::PARTNERS,
+    summary = "Un partenaire, avec son ETag",
+    params(("id" = String, Path, description = "Identifiant (avec ou sans « local: »)")),
+    security((), ("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
+        (status = 404, description = "Inconnu", body = ApiError),
+        (status = 503, description = NO_BASE, body = ApiError)))]
 pub async fn get_one(State(st): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult {
     let svc = st.partner_service()?;
     let id = partner_id(&id);
@@ -254,17 +292,69 @@ async fn replace(ed: Editor, id: String, body: Body, patch: bool) -> ApiResult {
     .await
 }
 
-/// `PUT /api/partenaires/{id}` (whole record, `If-Match` required).
-pub async fn put(ed: Editor, Path(id): Path<String>, body: Body) -> ApiResult {
-    replace(ed, id, body, false).await
+/// Why a `PUT` or `PATCH` of a partner is refused.
+#[derive(IntoResponses)]
+pub enum ReplaceRefusals {
+    #[response(
+        status = 400,
+        description = "Champ invalide : {champ, attendu, trouve}"
+    )]
+    Invalid(ApiError),
+    #[response(status = 401, description = "Jeton absent, inconnu ou révoqué")]
+    Unauthorized(ApiError),
+    #[response(
+        status = 403,
+        description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie"
+    )]
+    Forbidden(ApiError),
+    #[response(status = 404, description = "Inconnu")]
+    NotFound(ApiError),
+    #[response(
+        status = 409,
+        description = "Version périmée : la version actuelle est dans « actuel »"
+    )]
+    Stale(ApiError),
+    #[response(status = 413, description = "Corps trop volumineux")]
+    TooLarge(ApiError),
+    #[response(status = 428, description = "En-tête If-Match manquant")]
+    NoIfMatch(ApiError),
+    #[response(status = 503, description = "Serveur démarré sans base de partenaires")]
+    NoBase(ApiError),
 }
 
-/// `PATCH /api/partenaires/{id}` (fields given only, `If-Match` required).
-pub async fn patch(ed: Editor, Path(id): Path<String>, body: Body) -> ApiResult {
-    replace(ed, id, body, true).await
+/// `PUT /api/partenaires/{id}` (whole record) or `PATCH` (fields given only); `If-Match`
+/// required.
+#[utoipa::path(method(put, patch), path = "/api/partenaires/{id}", tag = tags::PARTNERS,
+    summary = "Remplacer (PUT) un partenaire, ou modifier (PATCH) les champs donnés ; If-Match obligatoire",
+    params(("id" = String, Path, description = "Identifiant (avec ou sans « local: »)"),
+        ("If-Match" = String, Header, description = "ETag de la version lue")),
+    request_body(content = JsonObject, description = BODY),
+    security(("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
+        ReplaceRefusals))]
+pub async fn put_or_patch(
+    ed: Editor,
+    method: Method,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    replace(ed, id, body, method == Method::PATCH).await
 }
 
 /// `DELETE /api/partenaires/{id}`: archives (hidden, not erased).
+#[utoipa::path(delete, path = "/api/partenaires/{id}", tag = tags::PARTNERS,
+    summary = "Archiver un partenaire (il reste restaurable)",
+    params(("id" = String, Path, description = "Identifiant (avec ou sans « local: »)"),
+        ("If-Match" = Option<String>, Header, description = "ETag de la version lue")),
+    security(("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
+        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
+        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
+        (status = 503, description = NO_BASE, body = ApiError),
+        (status = 404, description = "Inconnu", body = ApiError),
+        (status = 409, description = "Version périmée, ou déjà archivé", body = ApiError)))]
 pub async fn archive(ed: Editor, Path(id): Path<String>) -> ApiResult {
     write_partner(ed, &id, false, |c| {
         Ok(c.svc
@@ -274,6 +364,20 @@ pub async fn archive(ed: Editor, Path(id): Path<String>) -> ApiResult {
 }
 
 /// `POST /api/partenaires/{id}/restaurer[?version=N]`
+#[utoipa::path(post, path = "/api/partenaires/{id}/restaurer", tag = tags::PARTNERS,
+    summary = "Restaurer un partenaire archivé, ou une version antérieure (?version=N)",
+    params(("id" = String, Path, description = "Identifiant (avec ou sans « local: »)"),
+        ("version" = Option<u64>, Query, description = "Version à restaurer", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "ETag de la version lue")),
+    security(("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
+        (status = 400, description = "Paramètre invalide", body = ApiError),
+        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
+        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
+        (status = 503, description = NO_BASE, body = ApiError),
+        (status = 404, description = "Partenaire ou version inconnus", body = ApiError),
+        (status = 409, description = "Version périmée", body = ApiError)))]
 pub async fn restore(ed: Editor, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
     let version = Params::parse(q.as_deref())
         .usize("version", 1, i64::MAX as usize)?
@@ -286,6 +390,14 @@ pub async fn restore(ed: Editor, Path(id): Path<String>, RawQuery(q): RawQuery) 
 }
 
 /// `GET /api/partenaires/{id}/historique`
+#[utoipa::path(get, path = "/api/partenaires/{id}/historique", tag = tags::PARTNERS,
+    summary = "Historique des modifications : qui, quand, quels champs, avant et après",
+    params(("id" = String, Path, description = "Identifiant (avec ou sans « local: »)")),
+    security((), ("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "{id, historique: [...]}", body = JsonObject),
+        (status = 404, description = "Inconnu", body = ApiError),
+        (status = 503, description = NO_BASE, body = ApiError)))]
 pub async fn history(State(st): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult {
     let svc = st.partner_service()?;
     let id = partner_id(&id);
@@ -308,6 +420,19 @@ pub async fn history(State(st): State<AppState>, who: Who, Path(id): Path<String
 }
 
 /// `POST /api/partenaires/import[?apercu=1]` with a CSV body.
+#[utoipa::path(post, path = "/api/partenaires/import", tag = tags::PARTNERS,
+    summary = "Importer un CSV de partenaires : ?apercu=1 renvoie les différences sans rien appliquer ; sinon tout ou rien",
+    params(("apercu" = Option<String>, Query, description = "1 pour un aperçu"),
+        ("fichier" = Option<String>, Query, description = "Nom du fichier, pour le rapport")),
+    request_body(content = String, content_type = "text/csv", description = "Fichier CSV des partenaires (8 Mio au plus)"),
+    security(("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Rapport : ajoutés, modifiés, inchangés, rejetés (ligne, champ, attendu, trouvé)", body = ImportReport),
+        (status = 400, description = "Fichier refusé en entier", body = ApiError),
+        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
+        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
+        (status = 503, description = NO_BASE, body = ApiError),
+        (status = 413, description = "Corps trop volumineux", body = ApiError)))]
 pub async fn import(ed: Editor, RawQuery(q): RawQuery, body: Body) -> ApiResult {
     let Editor { svc, author, .. } = ed;
     let p = Params::parse(q.as_deref());

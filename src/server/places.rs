@@ -1,12 +1,13 @@
 //! Communes and territories with their outlines (see docs/api.md).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
+use super::openapi::{tags, JsonObject};
 use super::params::Params;
-use super::respond::{geojson, json, ApiResult};
+use super::respond::{geojson, json, ApiResult, GEOJSON};
 use super::AppState;
 use crate::export::features::{commune_feature, territory_feature};
 use crate::model::{InseeCode, LonLat};
@@ -14,10 +15,10 @@ use crate::model::{InseeCode, LonLat};
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/api/communes", get(communes))
-        .route("/api/communes/{code}", get(commune))
-        .route("/api/territories", get(territories))
-        .route("/api/territories/{id}", get(territory))
+        .routes(routes!(communes))
+        .routes(routes!(commune))
+        .routes(routes!(territories))
+        .routes(routes!(territory))
 }
 
 /// An INSEE code parameter (400 naming it otherwise).
@@ -30,6 +31,15 @@ pub fn commune_code(name: &str, v: &str) -> Result<InseeCode, ApiError> {
     })
 }
 
+/// `GET /api/communes`
+#[utoipa::path(get, path = "/api/communes", tag = tags::PLACES,
+    summary = "Contours des communes (FeatureCollection), ou la commune contenant un point (Feature)",
+    params(("at" = Option<String>, Query, description = "Point « lat,lon » en degrés WGS84 (ex. 43.93,2.15)"),
+        ("bbox" = Option<String>, Query, description = "Emprise minLon,minLat,maxLon,maxLat")),
+    responses(
+        (status = 200, description = "FeatureCollection GeoJSON des communes, ou Feature de la commune au point", body = JsonObject, content_type = GEOJSON),
+        (status = 400, description = "Paramètre invalide", body = ApiError),
+        (status = 404, description = "Aucune commune au point", body = ApiError)))]
 pub async fn communes(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -76,6 +86,14 @@ pub async fn communes(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiR
     ))
 }
 
+/// `GET /api/communes/{code}`
+#[utoipa::path(get, path = "/api/communes/{code}", tag = tags::PLACES,
+    summary = "Une commune avec son contour",
+    params(("code" = String, Path, description = "Code INSEE (5 caractères)")),
+    responses(
+        (status = 200, description = "Feature GeoJSON", body = JsonObject, content_type = GEOJSON),
+        (status = 400, description = "Code invalide", body = ApiError),
+        (status = 404, description = "Commune inconnue", body = ApiError)))]
 pub async fn commune(State(st): State<AppState>, Path(code): Path<String>) -> ApiResult {
     let dir = st.directory();
     let code = commune_code("code", &code)?;
@@ -88,6 +106,10 @@ pub async fn commune(State(st): State<AppState>, Path(code): Path<String>) -> Ap
     Ok(geojson(&commune_feature(&dir, c, true)))
 }
 
+/// `GET /api/territories`
+#[utoipa::path(get, path = "/api/territories", tag = tags::PLACES,
+    summary = "Territoires (CPTS, EPCI, départements)",
+    responses((status = 200, description = "Liste des territoires : id, nom, type, population, nombre_communes", body = Vec<JsonObject>)))]
 pub async fn territories(State(st): State<AppState>) -> ApiResult {
     let dir = st.directory();
     let list: Vec<serde_json::Value> = dir
@@ -103,6 +125,13 @@ pub async fn territories(State(st): State<AppState>) -> ApiResult {
     Ok(json(&list))
 }
 
+/// `GET /api/territories/{id}`
+#[utoipa::path(get, path = "/api/territories/{id}", tag = tags::PLACES,
+    summary = "Un territoire : communes, population, contour",
+    params(("id" = String, Path, description = "Identifiant du territoire")),
+    responses(
+        (status = 200, description = "Feature GeoJSON", body = JsonObject, content_type = GEOJSON),
+        (status = 404, description = "Territoire inconnu", body = ApiError)))]
 pub async fn territory(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
     let t = dir.territory(&id).ok_or_else(|| {

@@ -2,11 +2,12 @@
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
-use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{self, Caller, Who};
 use super::error::ApiError;
+use super::openapi::{tags, JsonObject};
 use super::partners::MAX_JSON_BYTES;
 use super::respond::{blocking, json, no_store, parse_json, read_body, ApiResult};
 use super::AppState;
@@ -14,28 +15,51 @@ use crate::store::FieldError;
 
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().route("/api/session", get(session).post(login).delete(logout))
+    OpenApiRouter::new().routes(routes!(session, login, logout))
 }
 
-fn session_json(c: Option<&Caller>) -> serde_json::Value {
-    match c {
-        Some(c) => serde_json::json!({
-            "connecte": true, "nom": c.principal.name, "role": c.principal.role.id(),
-            "peut_modifier": c.can_write(),
-        }),
-        None => {
-            serde_json::json!({"connecte": false, "nom": null, "role": null, "peut_modifier": false})
-        }
+/// Who the session is.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub connecte: bool,
+    pub nom: Option<String>,
+    /// `lecteur`, `editeur` or `admin`.
+    pub role: Option<&'static str>,
+    pub peut_modifier: bool,
+}
+
+fn session_json(c: Option<&Caller>) -> SessionInfo {
+    SessionInfo {
+        connecte: c.is_some(),
+        nom: c.map(|c| c.principal.name.clone()),
+        role: c.map(|c| c.principal.role.id()),
+        peut_modifier: c.is_some_and(Caller::can_write),
     }
 }
 
 /// `GET /api/session`: who am I.
+#[utoipa::path(get, path = "/api/session", tag = tags::SESSION,
+    summary = "Qui suis-je : nom et rôle de la session",
+    security((), ("jeton" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Session", body = SessionInfo),
+        (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn session(State(st): State<AppState>, who: Who) -> ApiResult {
     st.partner_service()?;
     Ok(json(&session_json(who.0.as_ref())))
 }
 
 /// `POST /api/session` with `{"jeton": "mlg_…"}` (or a bearer header): sets the session cookie.
+#[utoipa::path(post, path = "/api/session", tag = tags::SESSION,
+    summary = "Échanger un jeton contre un cookie de session (HttpOnly, SameSite=Strict)",
+    request_body(content = JsonObject, description = "{\"jeton\": \"mlg_…\"} (ou un en-tête Authorization: Bearer)"),
+    responses(
+        (status = 200, description = "Session ouverte (Set-Cookie)", body = SessionInfo),
+        (status = 400, description = "Jeton absent ou corps invalide", body = ApiError),
+        (status = 401, description = "Jeton refusé", body = ApiError),
+        (status = 403, description = "Origin d'un autre site", body = ApiError),
+        (status = 413, description = "Corps trop volumineux", body = ApiError),
+        (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn login(State(st): State<AppState>, req: Request) -> ApiResult {
     let svc = st.partner_service()?;
     let ip = auth::peer(&req);
@@ -96,6 +120,13 @@ pub async fn login(State(st): State<AppState>, req: Request) -> ApiResult {
 }
 
 /// `DELETE /api/session`: ends the session and clears the cookie.
+#[utoipa::path(delete, path = "/api/session", tag = tags::SESSION,
+    summary = "Fermer la session",
+    security((), ("session" = [])),
+    responses(
+        (status = 200, description = "Session fermée", body = SessionInfo),
+        (status = 403, description = "Origin d'un autre site", body = ApiError),
+        (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> ApiResult {
     let svc = st.partner_service()?;
     if let Some(secret) = auth::cookie_value(&headers, auth::SESSION_COOKIE) {

@@ -44,7 +44,7 @@ use crate::sources::Rejection;
 use crate::util::date;
 
 /// A partner named in an import report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportRow {
     #[serde(rename = "ligne")]
     pub line: usize,
@@ -59,7 +59,7 @@ pub struct ImportRow {
 }
 
 /// What an import adds, changes, leaves alone and rejects.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     #[serde(rename = "fichier")]
     pub file: String,
@@ -72,7 +72,9 @@ pub struct ImportReport {
     pub changed: Vec<ImportRow>,
     #[serde(rename = "inchanges")]
     pub unchanged: Vec<ImportRow>,
+    /// Rejected rows: `ligne`, `champ`, `attendu`, `trouve`, `message`.
     #[serde(rename = "rejetes", serialize_with = "french_rejections")]
+    #[schema(value_type = Vec<Object>)]
     pub rejected: Vec<Rejection>,
     #[serde(rename = "remarques")]
     pub notes: Vec<String>,
