@@ -302,6 +302,17 @@ async fn one_indicator_table_serves_every_output() {
     )
     .await;
     assert_eq!(table, d["descripteurs"]);
+    // The coverage choices offered by the page are the ones the API accepts.
+    for c in table["couvertures"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let d = get_json(
+            &st,
+            &format!("/api/diagnostic?territory={TERRITORY}&kinds=ssiad&couverture={id}"),
+        )
+        .await;
+        assert_eq!(d["parametres"]["couverture_demandee"], id);
+        assert_eq!(d["parametres"]["couverture_demandee_libelle"], c["libelle"]);
+    }
     let communes = table["communes"].as_array().unwrap();
     let kind = &d["types"][0];
     let (_, csv) = get(

@@ -31,7 +31,7 @@
   };
 
   /** The server's indicator tables: { communes: [...], comparaisons: [...] }. */
-  let descriptors = { communes: [], comparaisons: [] };
+  let descriptors = { communes: [], comparaisons: [], couvertures: [] };
 
   /** A descriptor's text for a kind: `{couverture}` is the kind's coverage definition. */
   function forKind(text, kind) {
@@ -476,5 +476,7 @@
       // The labels come with the first diagnostic then.
     }
     fillIndicators($('diagnostic-indicateur'), null);
+    const coverage = $('diagnostic-couverture');
+    for (const c of descriptors.couvertures || []) coverage.append(el('option', { value: c.id, text: c.libelle }));
   });
 })();

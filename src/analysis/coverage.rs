@@ -140,6 +140,13 @@ impl CoverageChoice {
         }
     }
 
+    /// Every choice, in the order offered.
+    pub const ALL: [CoverageChoice; 3] = [
+        CoverageChoice::Auto,
+        CoverageChoice::ServiceArea,
+        CoverageChoice::Distance,
+    ];
+
     /// What the parameter accepts, for error messages.
     pub const EXPECTED: &'static str = "« auto », « zone » (zone d'intervention) ou « distance »";
 

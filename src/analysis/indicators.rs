@@ -21,6 +21,7 @@
 
 use serde::Serialize;
 
+use super::coverage::CoverageChoice;
 use super::diagnostic::{AreaCell, AreaRow, CommuneCell, CommuneRow, KindInfo};
 use super::masking::Masked;
 
@@ -155,6 +156,24 @@ pub type CommuneIndicator = Descriptor<CommuneRow, CommuneCell>;
 pub type AreaIndicator = Descriptor<AreaRow, AreaCell>;
 
 impl<R, C> Descriptor<R, C> {
+    /// A line of a table for an indicator that can be mapped.
+    pub const fn mapped(meta: Meta, get: for<'a> fn(&'a R, &'a C) -> Val<'a>) -> Self {
+        Descriptor {
+            meta,
+            carte: true,
+            get,
+        }
+    }
+
+    /// A line of a table for an indicator shown in tables and files only.
+    pub const fn table(meta: Meta, get: for<'a> fn(&'a R, &'a C) -> Val<'a>) -> Self {
+        Descriptor {
+            meta,
+            carte: false,
+            get,
+        }
+    }
+
     /// The value shown for a row and one kind's cell (the JSON field times [`Meta::scale`]).
     pub fn value<'a>(&self, row: &'a R, cell: &'a C) -> Val<'a> {
         match (self.get)(row, cell) {
@@ -347,85 +366,27 @@ pub const MEAN_APL: Meta = Meta {
 
 /// Per-commune indicators, in column order.
 pub const COMMUNE_INDICATORS: &[CommuneIndicator] = &[
-    Descriptor {
-        meta: POPULATION,
-        carte: true,
-        get: |r, _| Val::num(r.population.map(|p| p as f64)),
-    },
-    Descriptor {
-        meta: COUNT,
-        carte: true,
-        get: |_, c| Val::count(c.effectif),
-    },
-    Descriptor {
-        meta: DENSITY,
-        carte: true,
-        get: |_, c| Val::Num(c.densite_10000),
-    },
-    Descriptor {
-        meta: DISTANCE,
-        carte: true,
-        get: |_, c| Val::num(c.distance_km),
-    },
-    Descriptor {
-        meta: TIME,
-        carte: true,
-        get: |_, c| Val::num(c.temps_estime_min),
-    },
-    Descriptor {
-        meta: COVERED,
-        carte: true,
-        get: |_, c| Val::Flag(c.couverte),
-    },
-    Descriptor {
-        meta: APL,
-        carte: true,
-        get: |_, c| Val::num(c.apl_10000),
-    },
-    Descriptor {
-        meta: NEAREST,
-        carte: false,
-        get: |_, c| Val::Text(c.plus_proche_nom.as_deref()),
-    },
+    Descriptor::mapped(POPULATION, |r, _| Val::num(r.population.map(|p| p as f64))),
+    Descriptor::mapped(COUNT, |_, c| Val::count(c.effectif)),
+    Descriptor::mapped(DENSITY, |_, c| Val::Num(c.densite_10000)),
+    Descriptor::mapped(DISTANCE, |_, c| Val::num(c.distance_km)),
+    Descriptor::mapped(TIME, |_, c| Val::num(c.temps_estime_min)),
+    Descriptor::mapped(COVERED, |_, c| Val::Flag(c.couverte)),
+    Descriptor::mapped(APL, |_, c| Val::num(c.apl_10000)),
+    Descriptor::table(NEAREST, |_, c| Val::Text(c.plus_proche_nom.as_deref())),
 ];
 
 /// Figures of a territory, département or région, in column order.
 pub const AREA_INDICATORS: &[AreaIndicator] = &[
-    Descriptor {
-        meta: POPULATION,
-        carte: false,
-        get: |a, _| Val::num(Some(a.population as f64)),
-    },
-    Descriptor {
-        meta: COUNT,
-        carte: false,
-        get: |_, c| Val::count(c.effectif),
-    },
-    Descriptor {
-        meta: DENSITY,
-        carte: false,
-        get: |_, c| Val::Num(c.densite_10000),
-    },
-    Descriptor {
-        meta: POPULATION_COVERED,
-        carte: false,
-        get: |_, c| Val::num(Some(c.couverture.population_covered as f64)),
-    },
-    Descriptor {
-        meta: SHARE_COVERED,
-        carte: false,
-        get: |_, c| Val::num(c.couverture.share),
-    },
-    Descriptor {
-        meta: MEAN_DISTANCE,
-        carte: false,
-        get: |_, c| Val::num(c.distance_moyenne_km),
-    },
-    Descriptor {
-        meta: MEAN_APL,
-        carte: false,
-        get: |_, c| Val::num(c.apl_moyenne_10000),
-    },
+    Descriptor::table(POPULATION, |a, _| Val::num(Some(a.population as f64))),
+    Descriptor::table(COUNT, |_, c| Val::count(c.effectif)),
+    Descriptor::table(DENSITY, |_, c| Val::Num(c.densite_10000)),
+    Descriptor::table(POPULATION_COVERED, |_, c| {
+        Val::num(Some(c.couverture.population_covered as f64))
+    }),
+    Descriptor::table(SHARE_COVERED, |_, c| Val::num(c.couverture.share)),
+    Descriptor::table(MEAN_DISTANCE, |_, c| Val::num(c.distance_moyenne_km)),
+    Descriptor::table(MEAN_APL, |_, c| Val::num(c.apl_moyenne_10000)),
 ];
 
 /// A per-commune indicator by id (accents and case ignored: `densité`, `APL`).
@@ -436,17 +397,37 @@ pub fn commune_indicator(id: &str) -> Option<&'static CommuneIndicator> {
         .find(|d| crate::model::text::compact(d.id) == f)
 }
 
-/// Both tables, as served to the page.
+/// The definitions of « covered » one can ask for, served as `[{id, libelle}]`.
+#[derive(Debug, Clone, Copy)]
+pub struct CoverageChoices;
+
+impl Serialize for CoverageChoices {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Choice {
+            id: CoverageChoice,
+            libelle: &'static str,
+        }
+        s.collect_seq(CoverageChoice::ALL.iter().map(|&c| Choice {
+            id: c,
+            libelle: c.label(),
+        }))
+    }
+}
+
+/// Both tables and the coverage choices, as served to the page.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Descriptors {
     pub communes: &'static [CommuneIndicator],
     pub comparaisons: &'static [AreaIndicator],
+    pub couvertures: CoverageChoices,
 }
 
 /// The tables as served.
 pub const DESCRIPTORS: Descriptors = Descriptors {
     communes: COMMUNE_INDICATORS,
     comparaisons: AREA_INDICATORS,
+    couvertures: CoverageChoices,
 };
 
 #[cfg(test)]
