@@ -139,7 +139,7 @@ fn snapshot_answers_like_the_data_directory() {
     ]);
     assert!(ok, "{err}");
     assert!(err.contains("Instantané écrit"), "{err}");
-    assert!(err.contains("maillage serve --data"), "{err}");
+    assert!(err.contains("maillage servir --data"), "{err}");
     assert!(idx.is_file());
 
     let (d, i) = (data.to_str().unwrap(), idx.to_str().unwrap());
