@@ -175,7 +175,7 @@ async fn create_read_update_archive_restore_with_live_index() {
     .await;
     assert_eq!(ed.json()["notes_internes"], "demander Julie");
 
-    // PUT needs If-Match; a stale one is a 409 with the current version.
+    // PUT needs If-Match (428 without); a stale one is a 412 with the current version.
     let mut body = dac();
     body["telephone"] = json!("05 63 00 00 00");
     let no = call(
@@ -210,7 +210,9 @@ async fn create_read_update_archive_restore_with_live_index() {
         .headers_mut()
         .insert(header::IF_MATCH, "\"1\"".parse().unwrap());
     let c = call(&e.app, stale).await;
-    assert_eq!(c.status, StatusCode::CONFLICT);
+    assert_eq!(c.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(c.header(header::ETAG), "\"2\"");
+    assert_eq!(c.json()["erreur"], "version périmée");
     assert_eq!(c.json()["actuel"]["version"], 2);
     assert_eq!(c.json()["actuel"]["telephone"], "05 63 00 00 00");
     assert_eq!(c.header(header::ETAG), "\"2\"");
@@ -364,7 +366,11 @@ async fn two_updates_with_the_same_if_match_one_wins() {
         );
         let mut got = [a.unwrap(), b.unwrap()];
         got.sort();
-        assert_eq!(got, [StatusCode::OK, StatusCode::CONFLICT], "round {round}");
+        assert_eq!(
+            got,
+            [StatusCode::OK, StatusCode::PRECONDITION_FAILED],
+            "round {round}"
+        );
     }
 }
 
@@ -916,7 +922,10 @@ async fn annotations_sit_beside_official_records() {
     stale
         .headers_mut()
         .insert(header::IF_MATCH, "\"0\"".parse().unwrap());
-    assert_eq!(call(&e.app, stale).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        call(&e.app, stale).await.status,
+        StatusCode::PRECONDITION_FAILED
+    );
     let unknown = call(
         &e.app,
         req(

@@ -155,7 +155,7 @@
 
   /**
    * Like `api`, but never throws on an HTTP error: resolves to {ok, status, etag, body} so that
-   * callers can read field errors (400), versions (409) and ETags.
+   * callers can read field errors (400), stale versions (412) and ETags.
    */
   async function request(path, options) {
     trackPending(1);

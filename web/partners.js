@@ -488,7 +488,7 @@
       fieldError(r.body);
       return;
     }
-    if (r.status === 409 && r.body && r.body.actuel) {
+    if (r.status === 412 && r.body && r.body.actuel) {
       openForm(r.body.actuel, r.etag);
       showError(
         'partenaire-erreur',

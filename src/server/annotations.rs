@@ -69,7 +69,7 @@ pub async fn annotation(State(st): State<AppState>, Path(id): Path<String>) -> A
         (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
         (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
         (status = 404, description = "Acteur inconnu", body = ApiError),
-        (status = 409, description = "Version périmée", body = ApiError),
+        (status = 412, description = "Version périmée (If-Match)", body = ApiError),
         (status = 413, description = "Corps trop volumineux", body = ApiError),
         (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn put_annotation(

@@ -12,7 +12,7 @@ use crate::model::partner_field::FieldError;
 use crate::store::import::ImportError;
 use crate::store::StoreError;
 
-/// `erreur` of a 409 on a stale version: [`ApiError::with_current`] completes it.
+/// `erreur` of a 412 on a stale `If-Match`: [`ApiError::with_current`] completes it.
 const STALE: &str = "version périmée";
 
 /// An error answered to an API client.
@@ -30,7 +30,7 @@ pub struct ApiError {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     #[schema(inline)]
     pub field: Option<Box<FieldError>>,
-    /// The current version of a partner, on a 409 for a stale version.
+    /// The current version of a partner, on a 412 for a stale `If-Match`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub actuel: Option<Box<serde_json::Value>>,
@@ -95,13 +95,13 @@ impl ApiError {
         ApiError::new(403, "accès refusé", detail)
     }
 
-    /// Attaches the current version of the partner to a 409 for a stale version (other
+    /// Attaches the current version of the partner to a 412 for a stale `If-Match` (other
     /// errors pass through).
     pub fn with_current(
         mut self,
         current: impl FnOnce() -> Option<(serde_json::Value, String)>,
     ) -> ApiError {
-        if self.status == 409 && self.erreur == STALE {
+        if self.status == 412 && self.erreur == STALE {
             if let Some((json, etag)) = current() {
                 self.actuel = Some(Box::new(json));
                 self.etag = Some(etag);
@@ -130,8 +130,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(_) | StoreError::NoSuchVersion { .. } => {
                 ApiError::not_found("introuvable", e.to_string())
             }
+            // The `If-Match` precondition failed (RFC 9110 §13.1.1): 412, not a conflict.
             StoreError::Conflict { .. } => ApiError::new(
-                409,
+                412,
                 STALE,
                 format!("{e} ; relisez la version actuelle (champ « actuel ») avant de modifier"),
             ),

@@ -98,7 +98,7 @@ struct WriteCtx {
 }
 
 /// Every write on one partner: the partner's id and expected version (`If-Match`), then
-/// `change` committed and published off the async threads. A 409 for a stale version
+/// `change` committed and published off the async threads. A 412 for a stale version
 /// carries the current version and its ETag.
 async fn write_partner(
     ed: Editor,
@@ -311,7 +311,12 @@ pub enum ReplaceRefusals {
     NotFound(ApiError),
     #[response(
         status = 409,
-        description = "Version périmée : la version actuelle est dans « actuel »"
+        description = "Partenaire archivé : restaurez-le avant de le modifier"
+    )]
+    Archived(ApiError),
+    #[response(
+        status = 412,
+        description = "Version périmée (If-Match) : la version actuelle est dans « actuel », son ETag en en-tête"
     )]
     Stale(ApiError),
     #[response(status = 413, description = "Corps trop volumineux")]
@@ -354,7 +359,7 @@ pub async fn put_or_patch(
         (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
         (status = 503, description = NO_BASE, body = ApiError),
         (status = 404, description = "Inconnu", body = ApiError),
-        (status = 409, description = "Version périmée, ou déjà archivé", body = ApiError)))]
+        (status = 412, description = "Version périmée (If-Match) : la version actuelle est dans « actuel »", body = ApiError)))]
 pub async fn archive(ed: Editor, Path(id): Path<String>) -> ApiResult {
     write_partner(ed, &id, false, |c| {
         Ok(c.svc
@@ -377,7 +382,7 @@ pub async fn archive(ed: Editor, Path(id): Path<String>) -> ApiResult {
         (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
         (status = 503, description = NO_BASE, body = ApiError),
         (status = 404, description = "Partenaire ou version inconnus", body = ApiError),
-        (status = 409, description = "Version périmée", body = ApiError)))]
+        (status = 412, description = "Version périmée (If-Match) : la version actuelle est dans « actuel »", body = ApiError)))]
 pub async fn restore(ed: Editor, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
     let version = Params::parse(q.as_deref())
         .usize("version", 1, i64::MAX as usize)?
