@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use commande::{instantane, interroger, servir, statistiques, verifier, DataArg};
+use commande::{
+    instantane, interroger, orientation, procedures, servir, statistiques, verifier, DataArg,
+};
 use maillage::index::Directory;
 
 #[derive(Parser)]
@@ -44,13 +46,10 @@ enum Command {
     #[command(name = "instantane", alias = "build-index")]
     BuildIndex(instantane::InstantaneArgs),
     /// Procédures d'orientation : vérifier les fichiers.
-    Procedures {
-        #[command(subcommand)]
-        cmd: maillage::orientation::cli::ProceduresCmd,
-    },
+    Procedures(procedures::ProceduresArgs),
     /// Fiche d'orientation imprimable (HTML A4) pour une commune, ou une par commune d'un
     /// territoire.
-    Orientation(maillage::orientation::cli::OrientationArgs),
+    Orientation(orientation::OrientationArgs),
     /// Annuaire local des partenaires : importer un CSV, exporter.
     Partenaires {
         #[command(subcommand)]
@@ -120,18 +119,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Query(args) => interroger::run(args),
         Command::Stats(args) => statistiques::run(args),
         Command::BuildIndex(args) => instantane::run(args),
-        Command::Procedures { cmd } => {
-            let dir = load(cmd.data())?;
-            let code =
-                maillage::orientation::cli::run_procedures(cmd, &dir, &mut std::io::stdout())?;
-            Ok(ExitCode::from(code))
-        }
-        Command::Orientation(args) => {
-            let dir = load(args.data.as_ref())?;
-            let code =
-                maillage::orientation::cli::run_orientation(args, &dir, &mut std::io::stdout())?;
-            Ok(ExitCode::from(code))
-        }
+        Command::Procedures(args) => procedures::run(args),
+        Command::Orientation(args) => orientation::run(args),
         Command::Diagnostic(args) => {
             let dir = load(args.data.as_ref())?;
             maillage::export::diagnostic_cli::run(&args, &dir, &mut std::io::stdout())?;

@@ -3,6 +3,8 @@
 
 pub mod instantane;
 pub mod interroger;
+pub mod orientation;
+pub mod procedures;
 pub mod servir;
 pub mod statistiques;
 pub mod verifier;

@@ -1,10 +1,8 @@
-//! Command-line parts of orientation: `maillage procedures check`, `maillage orientation`, and
+//! Command-line parts of orientation (the parsing itself is on the binary side): `maillage procedures check`, `maillage orientation`, and
 //! the procedures loaded by `maillage serve`. Output and messages are in French.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use clap::{Args, Subcommand};
 
 use super::procedure::Problem;
 use super::set::{ProcedureSet, SetError};
@@ -12,59 +10,21 @@ use super::sheet::{self, SheetError};
 use crate::index::Directory;
 use crate::model::InseeCode;
 
-/// `maillage procedures …`
-#[derive(Debug, Subcommand)]
-pub enum ProceduresCmd {
-    /// Vérifie les procédures : erreurs « fichier:ligne: … », code de sortie 1 en cas d'erreur.
-    Check {
-        /// Fichiers .toml à vérifier (par défaut : le dossier --procedures, ou les procédures
-        /// d'exemple intégrées).
-        fichiers: Vec<PathBuf>,
-        /// Dossier des procédures.
-        #[arg(long)]
-        procedures: Option<PathBuf>,
-        /// Dossier de données (par défaut : démonstration).
-        #[arg(long)]
-        data: Option<PathBuf>,
-    },
-}
-
-impl ProceduresCmd {
-    /// The data folder to load the directory from.
-    pub fn data(&self) -> Option<&PathBuf> {
-        match self {
-            ProceduresCmd::Check { data, .. } => data.as_ref(),
-        }
-    }
-}
-
-/// `maillage orientation …`: printable sheets.
-#[derive(Debug, Args)]
+/// What `maillage orientation` writes: one sheet for a commune, or one per commune of a
+/// territory (the command-line parsing is on the binary side).
+#[derive(Debug, Clone)]
 pub struct OrientationArgs {
-    /// Identifiant de la procédure.
-    #[arg(long)]
+    /// Procedure id.
     pub procedure: String,
-    /// Code INSEE de la commune du patient (une fiche).
-    #[arg(
-        long,
-        conflicts_with = "territoire",
-        required_unless_present = "territoire"
-    )]
+    /// INSEE code of the patient's commune (one sheet).
     pub commune: Option<String>,
-    /// Identifiant d'un territoire (mode lot : une fiche par commune, ex. cpts:…, epci:…).
-    #[arg(long)]
+    /// Territory id (batch mode: one sheet per commune, `cpts:…`, `epci:…`).
     pub territoire: Option<String>,
-    /// Fichier HTML à écrire (une fiche) ou dossier (mode lot).
-    #[arg(long)]
+    /// HTML file to write (one sheet) or folder (batch mode).
     pub sortie: PathBuf,
-    /// Dossier des procédures (par défaut : procédures d'exemple intégrées).
-    #[arg(long)]
+    /// Procedures folder (the embedded examples when `None`).
     pub procedures: Option<PathBuf>,
-    /// Dossier de données (par défaut : démonstration).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Adresse du serveur pour le lien et le QR code vers la version en ligne.
-    #[arg(long, default_value = "http://localhost:8080")]
+    /// Server address for the link and QR code to the online version.
     pub url: String,
 }
 
@@ -93,48 +53,42 @@ fn load_set(
     }
 }
 
-/// Runs `procedures check`; returns the exit code (1 when any error).
+/// Runs `procedures check` on `fichiers`, or on the `procedures` folder (the embedded examples
+/// when `None`) when no file is given; returns the exit code (1 when any error).
 pub fn run_procedures(
-    cmd: ProceduresCmd,
+    fichiers: &[PathBuf],
+    procedures: Option<&Path>,
     dir: &Directory,
     out: &mut impl Write,
 ) -> Result<u8, CliError> {
-    match cmd {
-        ProceduresCmd::Check {
-            fichiers,
-            procedures,
-            ..
-        } => {
-            let (set, problems) = if fichiers.is_empty() {
-                load_set(procedures.as_deref(), dir)?
-            } else {
-                ProcedureSet::load_files(&fichiers, dir)?
-            };
-            for p in &problems {
-                writeln!(out, "{p}")?;
-            }
-            let errors = problems.iter().filter(|p| p.is_error()).count();
-            let warnings = problems.len() - errors;
-            for p in set.iter() {
-                writeln!(
-                    out,
-                    "ok : {} – {} (version {} du {}, {} étape(s)){}",
-                    p.id,
-                    p.title,
-                    p.version,
-                    p.date,
-                    p.steps.iter().filter(|s| !s.is_fallback).count(),
-                    if p.sample { " – EXEMPLE" } else { "" }
-                )?;
-            }
-            writeln!(
-                out,
-                "{} procédure(s) valide(s), {errors} erreur(s), {warnings} avertissement(s)",
-                set.len()
-            )?;
-            Ok(if errors > 0 { 1 } else { 0 })
-        }
+    let (set, problems) = if fichiers.is_empty() {
+        load_set(procedures, dir)?
+    } else {
+        ProcedureSet::load_files(fichiers, dir)?
+    };
+    for p in &problems {
+        writeln!(out, "{p}")?;
     }
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    let warnings = problems.len() - errors;
+    for p in set.iter() {
+        writeln!(
+            out,
+            "ok : {} – {} (version {} du {}, {} étape(s)){}",
+            p.id,
+            p.title,
+            p.version,
+            p.date,
+            p.steps.iter().filter(|s| !s.is_fallback).count(),
+            if p.sample { " – EXEMPLE" } else { "" }
+        )?;
+    }
+    writeln!(
+        out,
+        "{} procédure(s) valide(s), {errors} erreur(s), {warnings} avertissement(s)",
+        set.len()
+    )?;
+    Ok(if errors > 0 { 1 } else { 0 })
 }
 
 /// Runs `orientation`: one sheet, or one per commune of a territory.

@@ -104,7 +104,7 @@ impl ProcedureSet {
         Ok((set, problems))
     }
 
-    /// Loads procedure files given one by one (for `maillage procedures check FILE…`).
+    /// Loads procedure files given one by one (for `maillage procedures verifier FILE…`).
     pub fn load_files(
         paths: &[PathBuf],
         dir: &Directory,
