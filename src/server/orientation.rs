@@ -553,9 +553,9 @@ pub struct ZoneActeur {
     pub communes: Vec<String>,
 }
 
-/// One procedure in `GET /api/procedures`.
+/// What every procedure answer says of the procedure.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct ProcedureResumee {
+pub struct EnTeteProcedure {
     pub id: String,
     pub titre: String,
     pub situation: String,
@@ -565,6 +565,13 @@ pub struct ProcedureResumee {
     pub auteurs: Vec<String>,
     pub exemple: bool,
     pub resume: Option<String>,
+}
+
+/// One procedure in `GET /api/procedures`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProcedureResumee {
+    #[serde(flatten)]
+    pub en_tete: EnTeteProcedure,
     /// The criteria in French.
     pub criteres: Option<String>,
     pub nombre_etapes: usize,
@@ -615,15 +622,8 @@ pub struct Etape {
 /// `GET /api/procedures/{id}`.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ProcedureComplete {
-    pub id: String,
-    pub titre: String,
-    pub situation: String,
-    pub public: Option<String>,
-    pub version: String,
-    pub date: String,
-    pub auteurs: Vec<String>,
-    pub exemple: bool,
-    pub resume: Option<String>,
+    #[serde(flatten)]
+    pub en_tete: EnTeteProcedure,
     pub fichier: String,
     pub criteres: Criteres,
     pub etapes: Vec<Etape>,
