@@ -12,7 +12,8 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use commande::{
-    instantane, interroger, orientation, procedures, servir, statistiques, verifier, DataArg,
+    instantane, interroger, orientation, procedures, servir, statistiques, telecharger, verifier,
+    DataArg,
 };
 use maillage::index::Directory;
 
@@ -80,11 +81,11 @@ enum Command {
     /// Télécharge les données ouvertes officielles (FINESS, Annuaire Santé, BPE, communes),
     /// les découpe à la zone demandée et écrit un dossier de données avec manifest.json.
     #[command(name = "telecharger", alias = "fetch")]
-    Fetch(maillage::fetch::cli::FetchArgs),
+    Fetch(telecharger::TelechargerArgs),
     /// Géocode les adresses sans coordonnées (Base adresse nationale), avec un cache local.
-    Geocoder(maillage::fetch::cli::GeocoderArgs),
+    Geocoder(telecharger::GeocoderArgs),
     /// Fiches reliées entre sources (fusionnées) et cas proches à vérifier.
-    Doublons(maillage::fetch::cli::DoublonsArgs),
+    Doublons(telecharger::DoublonsArgs),
 }
 
 /// mimalloc: loading millions of records allocates and frees many small strings, where it is
@@ -126,18 +127,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             maillage::export::diagnostic_cli::run(&args, &dir, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Fetch(args) => Ok(ExitCode::from(
-            maillage::fetch::cli::run_fetch(&args, &mut std::io::stdout())
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        )),
-        Command::Geocoder(args) => Ok(ExitCode::from(
-            maillage::fetch::cli::run_geocoder(&args, &mut std::io::stdout())
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        )),
-        Command::Doublons(args) => Ok(ExitCode::from(
-            maillage::fetch::cli::run_doublons(&args, &mut std::io::stdout())
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        )),
+        Command::Fetch(args) => telecharger::run_fetch(args),
+        Command::Geocoder(args) => telecharger::run_geocoder(args),
+        Command::Doublons(args) => telecharger::run_doublons(args),
         Command::Partenaires { cmd } => Ok(ExitCode::from(maillage::store::cli::run_partners(
             cmd,
             &mut std::io::stdout(),

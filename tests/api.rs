@@ -454,6 +454,77 @@ async fn openapi_describes_the_routes_the_router_serves() {
             }
         }
     }
+    // No 2xx JSON answer is an untyped object: every one names a schema with its members
+    // (only the OpenAPI document itself is a free object).
+    let schemas = v["components"]["schemas"].as_object().unwrap();
+    let resolve = |s: &Value| -> Value {
+        match s["$ref"].as_str() {
+            Some(r) => schemas[r.trim_start_matches("#/components/schemas/")].clone(),
+            None => s.clone(),
+        }
+    };
+    let typed = |s: &Value| {
+        let s = resolve(s);
+        let s = if s["type"] == "array" {
+            resolve(&s["items"])
+        } else {
+            s
+        };
+        s["properties"].is_object()
+            || s["oneOf"].is_array()
+            || s["anyOf"].is_array()
+            || s["allOf"].is_array()
+    };
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            for (status, r) in op["responses"].as_object().unwrap() {
+                if !status.starts_with('2') || path == "/api/openapi.json" {
+                    continue;
+                }
+                for (ct, c) in r["content"].as_object().unwrap() {
+                    if !ct.contains("json") {
+                        continue;
+                    }
+                    assert_ne!(
+                        c["schema"]["$ref"], "#/components/schemas/JsonObject",
+                        "{method} {path} {status}: untyped"
+                    );
+                    assert!(
+                        typed(&c["schema"]),
+                        "{method} {path} {status} {ct}: untyped {}",
+                        c["schema"]
+                    );
+                }
+            }
+        }
+    }
+    // The partner schema is the partner field table: every field but the id, private ones
+    // included, with the JSON type of its check.
+    let partner = &schemas["Partenaire"]["properties"];
+    for f in maillage::model::partner_field::PARTNER_FIELDS {
+        if f.name != "identifiant" {
+            assert!(
+                partner[f.name].is_object(),
+                "{} missing from Partenaire",
+                f.name
+            );
+        }
+    }
+    assert_eq!(partner["membre_cpts"]["type"], "boolean");
+    assert_eq!(partner["etiquettes"]["type"], "array");
+    assert_eq!(
+        partner["latitude"]["type"],
+        serde_json::json!(["number", "null"])
+    );
+    assert_eq!(partner["version"]["type"], "integer");
+    let commune = &paths["/api/communes/{code}"]["get"]["responses"]["200"]["content"]
+        ["application/geo+json"]["schema"];
+    let commune = resolve(commune);
+    assert!(commune["properties"]["geometry"].is_object(), "{commune}");
+    assert!(
+        resolve(&commune["properties"]["properties"])["properties"]["nombre_acteurs"].is_object(),
+        "{commune}"
+    );
     // Creation answers 201; writes name the security schemes, which are declared.
     assert!(paths["/api/partenaires"]["post"]["responses"]["201"].is_object());
     let schemes = v["components"]["securitySchemes"].as_object().unwrap();

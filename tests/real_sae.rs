@@ -136,3 +136,17 @@ fn ch_albi_with_finess_is_completed_not_duplicated() {
         .unwrap();
     assert_eq!(ch.source().0 as usize, finess);
 }
+
+/// An HAD establishment (FINESS category 127) is not doubled by its own HAD activity.
+#[test]
+#[ignore = "needs ../shared/data"]
+fn an_had_establishment_is_its_own_had_activity() {
+    let dir = data_dir(false);
+    let d = load(dir.path());
+    let i = d
+        .find("finess:810007989")
+        .expect("HAD KORIAN PAYS D'OVALIE");
+    assert_eq!(d.kinds().get(d.actor(i).kind()).id, "had");
+    assert!(d.find("sae:810007989:had").is_none());
+    assert!(d.actor(i).capacity().is_some());
+}

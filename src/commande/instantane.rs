@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 
 use maillage::pipeline::{self, Stage};
@@ -22,9 +22,7 @@ pub struct InstantaneArgs {
 }
 
 pub fn run(args: InstantaneArgs) -> Result<ExitCode> {
-    let Some(data) = args.data.data.as_deref().filter(|d| d.is_dir()) else {
-        bail!("« --data DOSSIER » est obligatoire : le dossier de données à lire");
-    };
+    let data = args.data.dir()?;
     let started = std::time::Instant::now();
     let ds = pipeline::read_dir(data, Stage::Merged, &mut std::io::stderr())
         .with_context(|| format!("chargement du dossier {}", data.display()))?;

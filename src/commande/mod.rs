@@ -7,11 +7,12 @@ pub mod orientation;
 pub mod procedures;
 pub mod servir;
 pub mod statistiques;
+pub mod telecharger;
 pub mod verifier;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 
 use maillage::index::Directory;
@@ -26,6 +27,15 @@ pub struct DataArg {
 }
 
 impl DataArg {
+    /// The data directory, for the commands that need one (no snapshot, no demo).
+    pub fn dir(&self) -> Result<&Path> {
+        match self.data.as_deref() {
+            Some(d) if d.is_dir() => Ok(d),
+            Some(d) => bail!("{} n'est pas un dossier de données", d.display()),
+            None => bail!("« --data DOSSIER » est obligatoire : le dossier de données à lire"),
+        }
+    }
+
     /// Loads `--data` through the one load pipeline, reporting on stderr.
     pub fn load(&self) -> Result<Directory> {
         Ok(maillage::pipeline::directory(

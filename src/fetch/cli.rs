@@ -4,62 +4,48 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
-
 use super::area::Area;
 use super::config::SourcesConfig;
 use super::{fetch, FetchOptions};
 use crate::dedup::{self, DedupReport};
 use crate::geocode::{self, ban::BanClient, cache::GeocodeCache};
 
-/// `maillage fetch`.
-#[derive(Debug, Args)]
+/// What `maillage telecharger` (`fetch`) does (the command-line parsing is on the binary side).
+#[derive(Debug, Clone)]
 pub struct FetchArgs {
-    /// Département à garder (répétable) : 81, 2A, 974…
-    #[arg(long = "departement")]
+    /// Départements to keep (`81`, `2A`, `974`).
     pub departements: Vec<String>,
-    /// Région à garder (répétable), code INSEE : 76 pour l'Occitanie…
-    #[arg(long = "region")]
+    /// Regions to keep, INSEE codes (`76`).
     pub regions: Vec<String>,
-    /// Toute la France (fichiers nationaux entiers).
-    #[arg(long)]
+    /// All of France (whole national files).
     pub france: bool,
-    /// Dossier de données à écrire (puis « maillage serve --data DOSSIER »).
-    #[arg(long = "dans")]
+    /// Data directory to write.
     pub dir: PathBuf,
-    /// Fichier de configuration des sources (par défaut : la configuration intégrée).
-    #[arg(long)]
+    /// Sources configuration file (the built-in one when `None`).
     pub config: Option<PathBuf>,
-    /// Géocode ensuite les adresses sans coordonnées (Base adresse nationale).
-    #[arg(long)]
+    /// Geocode the addresses without coordinates afterwards.
     pub geocoder: bool,
-    /// N'affiche pas de barre de progression.
-    #[arg(long = "sans-progression")]
+    /// No progress bar.
     pub no_progress: bool,
 }
 
-/// `maillage geocoder`.
-#[derive(Debug, Args)]
+/// What `maillage geocoder` does.
+#[derive(Debug, Clone)]
 pub struct GeocoderArgs {
-    /// Dossier de données ; le cache « geocodage.csv » y est écrit.
-    #[arg(long)]
+    /// Data directory; the cache `geocodage.csv` is written there.
     pub data: PathBuf,
-    /// Adresse du géocodeur CSV (BAN ou addok auto-hébergé), …/search/csv/.
-    #[arg(long)]
+    /// CSV geocoder address (BAN or a self-hosted addok), `…/search/csv/`.
     pub url: Option<String>,
-    /// Adresses par requête.
-    #[arg(long, default_value_t = geocode::BATCH)]
+    /// Addresses per request.
     pub lot: usize,
 }
 
-/// `maillage doublons`.
-#[derive(Debug, Args)]
+/// What `maillage doublons` does.
+#[derive(Debug, Clone)]
 pub struct DoublonsArgs {
-    /// Dossier de données.
-    #[arg(long)]
+    /// Data directory.
     pub data: PathBuf,
-    /// Écrit la liste en CSV (séparateur « ; ») au lieu du tableau.
-    #[arg(long)]
+    /// CSV (`;`) instead of the table.
     pub csv: bool,
 }
 

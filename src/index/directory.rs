@@ -47,7 +47,7 @@ pub struct ActorFilter {
 }
 
 /// What a search hit points to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub enum HitCategory {
     #[serde(rename = "acteur")]
     Actor,
@@ -60,7 +60,8 @@ pub enum HitCategory {
 }
 
 /// One autocomplete suggestion.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Suggestion)]
 pub struct SearchHit {
     #[serde(rename = "categorie")]
     pub category: HitCategory,
@@ -70,6 +71,8 @@ pub struct SearchHit {
     pub detail: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    /// `[minLon, minLat, maxLon, maxLat]`
+    #[schema(value_type = Option<Vec<f64>>)]
     pub bbox: Option<[f64; 4]>,
     #[serde(skip)]
     pub score: f32,

@@ -51,7 +51,7 @@ impl FieldError {
 }
 
 /// Whether a field must be given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Optional,
@@ -62,8 +62,9 @@ pub enum Presence {
 }
 
 /// How a value is checked and normalised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = Controle)]
 pub enum Check {
     /// The partner's own id (slugified by the importer).
     Id,
@@ -94,7 +95,8 @@ pub enum Check {
 }
 
 /// One partner field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ChampPartenaire)]
 pub struct PartnerField {
     /// Canonical column and JSON name.
     #[serde(rename = "nom")]
@@ -104,6 +106,7 @@ pub struct PartnerField {
     pub label: &'static str,
     /// Other column names accepted in a CSV header.
     #[serde(rename = "alias")]
+    #[schema(value_type = Vec<String>)]
     pub aliases: &'static [&'static str],
     /// Kept in the store only, shown to editors and administrators.
     #[serde(rename = "prive")]

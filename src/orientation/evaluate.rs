@@ -26,7 +26,8 @@ use crate::index::Directory;
 use crate::model::{haversine_m, KindId, LonLat};
 
 /// The procedure as shown with a result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ResumeProcedure)]
 pub struct Summary {
     pub id: String,
     pub titre: String,
@@ -80,7 +81,7 @@ pub fn criteria_label(p: &Procedure, dir: &Directory) -> Option<String> {
 }
 
 /// Where the patient is, as answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlaceOut {
     pub commune: Option<String>,
     pub commune_nom: Option<String>,
@@ -92,7 +93,7 @@ pub struct PlaceOut {
 }
 
 /// An actor chosen by a step, with contact details and why it was chosen.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Chosen {
     pub id: String,
     pub nom: String,
@@ -116,7 +117,7 @@ pub struct Chosen {
 }
 
 /// The fallback step that was applied.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FallbackOut {
     pub id: String,
     pub titre: String,
@@ -127,7 +128,7 @@ pub struct FallbackOut {
 }
 
 /// Outcome of a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub enum Outcome {
     /// The step's own rule found actors.
     #[serde(rename = "trouve")]
@@ -144,7 +145,7 @@ pub enum Outcome {
 }
 
 /// One step of the answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StepResult {
     pub numero: usize,
     pub id: String,
@@ -161,7 +162,7 @@ pub struct StepResult {
 }
 
 /// The answer to "whom do I call?".
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Orientation {
     pub procedure: Summary,
     pub lieu: PlaceOut,

@@ -260,7 +260,7 @@ fn parse_area(bytes: &[u8]) -> Result<MultiPolygon<f64>, ApiError> {
     params(("q" = String, Query, description = "Texte recherché (200 caractères au plus)", min_length = 1, max_length = 200),
         ("limit" = Option<u32>, Query, description = "Nombre de résultats (10 par défaut)", minimum = 1, maximum = 100)),
     responses(
-        (status = 200, description = "Résultats : {resultats: [...]}", body = JsonObject),
+        (status = 200, description = "Résultats : {resultats: [...]}", body = Suggestions),
         (status = 400, description = "Paramètre invalide", body = ApiError)))]
 pub async fn search(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -275,4 +275,10 @@ pub async fn search(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
     Ok(json(
         &serde_json::json!({ "resultats": dir.search(text, limit) }),
     ))
+}
+
+/// `GET /api/search`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Suggestions {
+    pub resultats: Vec<crate::index::SearchHit>,
 }

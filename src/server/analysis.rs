@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::openapi::{tags, Binary, JsonObject};
+use super::openapi::{tags, Binary, Collection};
 use super::params::Params;
 use super::respond::{json, typed, ApiResult, GEOJSON, JSON};
 use super::AppState;
@@ -282,7 +282,7 @@ fn csv_response(c: &Computed, p: &Params) -> ApiResult {
         ("format" = Option<String>, Query, description = "json (défaut), csv ou geojson", pattern = "^(json|csv|geojson)$"),
         ("separateur" = Option<String>, Query, description = "CSV : ; (défaut) ou ,", pattern = "^[;,]$")),
     responses(
-        (status = 200, description = "Diagnostic (JSON ; CSV ou GeoJSON selon « format »)", body = JsonObject),
+        (status = 200, description = "Diagnostic (JSON ; CSV ou GeoJSON selon « format »)", body = DiagnosticAnswer),
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -302,7 +302,7 @@ pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
 /// `GET /api/diagnostic/indicateurs`: the indicator tables (ids, labels, units, decimals).
 #[utoipa::path(get, path = "/api/diagnostic/indicateurs", tag = tags::ANALYSIS,
     summary = "Table des indicateurs du diagnostic : identifiant, libellé, en-tête, unité, décimales, colonne CSV, champ JSON",
-    responses((status = 200, description = "Tables des indicateurs par commune et des comparaisons", body = JsonObject)))]
+    responses((status = 200, description = "Tables des indicateurs par commune et des comparaisons", body = Indicateurs)))]
 pub async fn indicators() -> Response {
     json(&crate::analysis::indicators::DESCRIPTORS)
 }
@@ -325,7 +325,7 @@ pub async fn diagnostic_csv(State(st): State<AppState>, RawQuery(q): RawQuery) -
 #[utoipa::path(get, path = "/api/diagnostic.geojson", tag = tags::ANALYSIS,
     summary = "Diagnostic en GeoJSON (indicateurs en propriétés)", params(DiagnosticQuery),
     responses(
-        (status = 200, description = "FeatureCollection", body = JsonObject, content_type = GEOJSON),
+        (status = 200, description = "FeatureCollection", body = Collection<Objet>, content_type = GEOJSON),
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn diagnostic_geojson(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -395,7 +395,7 @@ fn one_kind(p: &Params) -> Result<(), ApiError> {
         ("kind" = String, Query, description = "Un type"),
         ("format" = Option<String>, Query, description = "json (défaut) ou geojson", pattern = "^(json|geojson)$")),
     responses(
-        (status = 200, description = "Couverture", body = JsonObject),
+        (status = 200, description = "Couverture", body = CouvertureAnswer),
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -459,7 +459,7 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
     summary = "Accessibilité 2SFCA par commune et moyenne pondérée",
     params(DiagnosticQuery, ("kind" = String, Query, description = "Un type")),
     responses(
-        (status = 200, description = "Accessibilité", body = JsonObject),
+        (status = 200, description = "Accessibilité", body = Accessibilite),
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -510,7 +510,7 @@ pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) ->
         ("max_km" = Option<f64>, Query, description = "Rayon en km", minimum = 0, maximum = 200),
         ("max_minutes" = Option<f64>, Query, description = "Rayon en minutes estimées", minimum = 0, maximum = 180)),
     responses(
-        (status = 200, description = "Zones", body = JsonObject),
+        (status = 200, description = "Zones", body = Zones),
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -583,4 +583,182 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
         &json!({"type": c.diagnostic.types[0], "methode": "chaque commune (son centroïde) est rattachée à l'offre la plus proche à vol d'oiseau ; égalités départagées par identifiant", "zones": out}),
         JSON,
     ))
+}
+
+/// A JSON object whose members are listed by `GET /api/diagnostic/indicateurs` or in
+/// docs/diagnostic.md.
+#[derive(serde::Serialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct Objet(pub Value);
+
+/// `GET /api/diagnostic` in JSON: one row per commune, the comparisons (territory,
+/// département, région), the parameters and the indicator tables.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Diagnostic {
+    pub territoire: Objet,
+    pub parametres: Objet,
+    /// The kinds, each with its coverage definition (`couverture_definition`).
+    pub types: Vec<Objet>,
+    /// One row per commune, the indicators per kind.
+    pub communes: Vec<Objet>,
+    /// Territory, département and région rows.
+    pub comparaisons: Vec<Objet>,
+    /// Uncovered communes of the territory, per kind id.
+    pub zones_blanches: std::collections::BTreeMap<String, Vec<String>>,
+    pub appariement_codes: Objet,
+    pub sources: Vec<Objet>,
+    pub avertissements: Vec<String>,
+    /// The indicator tables, as `GET /api/diagnostic/indicateurs`.
+    pub descripteurs: Indicateurs,
+}
+
+/// `GET /api/diagnostic/indicateurs`: the indicator tables.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Indicateurs {
+    /// Per-commune indicators: id, label, header, unit, decimals, CSV column, JSON field, `carte`.
+    pub communes: Vec<Objet>,
+    /// Area figures (territory, département, région).
+    pub comparaisons: Vec<Objet>,
+    /// Coverage definitions offered (service area, distance).
+    pub couvertures: Objet,
+}
+
+/// `GET /api/diagnostic`: JSON, or CSV/GeoJSON with `format`.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum DiagnosticAnswer {
+    Json(Box<Diagnostic>),
+    GeoJson(Collection<Objet>),
+}
+
+/// A commune of an answer, with its distance to the nearest supply when known.
+#[derive(serde::Serialize, ToSchema)]
+pub struct CommuneProche {
+    pub code: String,
+    pub nom: String,
+    pub population: Option<f64>,
+    pub distance_km: Option<f64>,
+    pub temps_estime_min: Option<f64>,
+}
+
+/// Coverage of one area (territory, département, région).
+#[derive(serde::Serialize, ToSchema)]
+pub struct CouvertureZone {
+    pub niveau: String,
+    pub code: String,
+    pub nom: String,
+    pub couverture: Objet,
+}
+
+/// `GET /api/couverture` in JSON.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Couverture {
+    pub territoire: Objet,
+    #[serde(rename = "type")]
+    pub kind: Objet,
+    pub seuil: String,
+    /// Coverage by service area or by distance, in French.
+    pub definition: String,
+    pub modele_trajet: String,
+    pub couverture: Objet,
+    pub comparaisons: Vec<CouvertureZone>,
+    pub zones_blanches: Vec<CommuneProche>,
+    pub avertissements: Vec<String>,
+}
+
+/// `GET /api/couverture`: JSON, or the « zones blanches » outlines with `format=geojson`.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CouvertureAnswer {
+    Json(Box<Couverture>),
+    GeoJson(Collection<CommuneProche>),
+}
+
+/// A commune's 2SFCA accessibility.
+#[derive(serde::Serialize, ToSchema)]
+pub struct AccessibiliteCommune {
+    pub code: String,
+    pub nom: String,
+    pub population: Option<f64>,
+    pub apl_10000: Option<f64>,
+}
+
+/// An area's population-weighted accessibility.
+#[derive(serde::Serialize, ToSchema)]
+pub struct AccessibiliteZone {
+    pub niveau: String,
+    pub code: String,
+    pub nom: String,
+    pub population: Option<f64>,
+    pub apl_moyenne_10000: Option<f64>,
+}
+
+/// `GET /api/accessibilite`.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Accessibilite {
+    pub territoire: Objet,
+    #[serde(rename = "type")]
+    pub kind: Objet,
+    pub unite: String,
+    pub decroissance: String,
+    pub modele_trajet: String,
+    pub methode: String,
+    pub moyennes: Vec<AccessibiliteZone>,
+    pub communes: Vec<AccessibiliteCommune>,
+}
+
+/// A point of `GET /api/zones?lat=&lon=`.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Point {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// The communes within reach of a point.
+#[derive(serde::Serialize, ToSchema)]
+pub struct APortee {
+    pub point: Point,
+    pub seuil: String,
+    pub modele_trajet: String,
+    pub population: f64,
+    pub communes: Vec<CommuneProche>,
+}
+
+/// A commune of a catchment.
+#[derive(serde::Serialize, ToSchema)]
+pub struct CommuneRattachee {
+    pub code: String,
+    pub nom: String,
+    pub population: Option<f64>,
+}
+
+/// One supply point's catchment.
+#[derive(serde::Serialize, ToSchema)]
+pub struct ZoneAttraction {
+    pub id: String,
+    pub nom: String,
+    pub offre: f64,
+    pub commune: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    pub population: f64,
+    pub distance_max_km: f64,
+    pub communes: Vec<CommuneRattachee>,
+}
+
+/// Every supply point's catchment.
+#[derive(serde::Serialize, ToSchema)]
+pub struct ZonesAttraction {
+    #[serde(rename = "type")]
+    pub kind: Objet,
+    pub methode: String,
+    pub zones: Vec<ZoneAttraction>,
+}
+
+/// `GET /api/zones`: catchments, or the communes within reach of a point.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Zones {
+    Attraction(ZonesAttraction),
+    Portee(APortee),
 }

@@ -12,7 +12,7 @@ use super::openapi::{tags, JsonObject};
 use super::partners::{if_match, MAX_JSON_BYTES};
 use super::respond::{blocking, json, parse_json, read_body, with_etag, ApiResult};
 use super::AppState;
-use crate::store::annotations::AnnotationFields;
+use crate::store::annotations::{Annotation, AnnotationFields};
 use crate::store::StoreError;
 
 /// The routes of this resource.
@@ -27,7 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     summary = "Annotations locales sur les acteurs officiels",
     security((), ("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = "{annotations: [...]}", body = JsonObject),
+        (status = 200, description = "{annotations: [...]}", body = Annotations),
         (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn annotations(State(st): State<AppState>) -> ApiResult {
     let svc = st.partner_service()?;
@@ -41,7 +41,7 @@ pub async fn annotations(State(st): State<AppState>) -> ApiResult {
     params(("id" = String, Path, description = "Identifiant de l'acteur (ex. finess:810000505)")),
     security((), ("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = "Annotation, avec son ETag", body = JsonObject, headers(("ETag" = String))),
+        (status = 200, description = "Annotation, avec son ETag", body = Annotation, headers(("ETag" = String))),
         (status = 404, description = "Aucune annotation", body = ApiError),
         (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn annotation(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -64,7 +64,7 @@ pub async fn annotation(State(st): State<AppState>, Path(id): Path<String>) -> A
     request_body(content = JsonObject, description = "Champs de l'annotation"),
     security(("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = "Annotation, avec son ETag", body = JsonObject, headers(("ETag" = String))),
+        (status = 200, description = "Annotation, avec son ETag", body = Annotation, headers(("ETag" = String))),
         (status = 400, description = "Champ invalide : {champ, attendu, trouve}", body = ApiError),
         (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
         (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
@@ -90,4 +90,10 @@ pub async fn put_annotation(
     let Editor { svc, author, .. } = ed;
     let a = blocking(move || Ok(svc.store.set_annotation(&id, expected, fields, &author)?)).await?;
     Ok(with_etag(json(&a), &format!("\"{}\"", a.version)))
+}
+
+/// `GET /api/annotations`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Annotations {
+    pub annotations: Vec<Annotation>,
 }

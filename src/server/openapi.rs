@@ -101,3 +101,43 @@ pub fn document_json() -> &'static [u8] {
         serde_json::to_vec(&v).unwrap_or_default()
     })
 }
+
+/// A GeoJSON geometry (RFC 7946, WGS84 lon/lat): `{type, coordinates}`.
+#[derive(serde::Serialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct Geometrie(pub serde_json::Value);
+
+/// A GeoJSON Feature whose properties are of type `P`.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Feature<P: ToSchema> {
+    /// `Feature`
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    pub kind: FeatureTag,
+    pub id: Option<String>,
+    /// Null when the outline or position is unknown.
+    pub geometry: Option<Geometrie>,
+    pub properties: P,
+}
+
+/// A GeoJSON FeatureCollection of features with properties of type `P`.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Collection<P: ToSchema> {
+    /// `FeatureCollection`
+    #[serde(rename = "type")]
+    #[schema(inline)]
+    pub kind: CollectionTag,
+    pub features: Vec<Feature<P>>,
+}
+
+/// `Feature`
+#[derive(serde::Serialize, ToSchema)]
+pub enum FeatureTag {
+    Feature,
+}
+
+/// `FeatureCollection`
+#[derive(serde::Serialize, ToSchema)]
+pub enum CollectionTag {
+    FeatureCollection,
+}

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::auth::Who;
 use super::error::ApiError;
-use super::openapi::{tags, JsonObject};
+use super::openapi::{tags, Collection, Feature};
 use super::params::{KindQuery, Params};
 use super::places::commune_code;
 use super::respond::{json, json_status, ApiResult};
@@ -84,7 +84,7 @@ fn optional_point(p: &Params) -> Result<Option<LonLat>, ApiError> {
     summary = "Structures compétentes en un lieu : leur zone d'intervention couvre la commune ou le point, avec la raison",
     params(PlaceParams, KindQuery),
     responses(
-        (status = 200, description = "FeatureCollection d'acteurs, propriété « raison »", body = JsonObject, content_type = "application/json"),
+        (status = 200, description = "FeatureCollection d'acteurs, propriété « raison »", body = Competents, content_type = "application/json"),
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn competents(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -128,7 +128,7 @@ pub async fn competents(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
     summary = "Zone d'intervention d'un acteur (contour GeoJSON, zones déclarées, communes)",
     params(("id" = String, Path, description = "Identifiant de l'acteur")),
     responses(
-        (status = 200, description = "Feature GeoJSON", body = JsonObject),
+        (status = 200, description = "Feature GeoJSON", body = Feature<ZoneActeur>),
         (status = 404, description = "Acteur inconnu ou sans zone", body = ApiError)))]
 pub async fn actor_zone(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
@@ -194,7 +194,7 @@ fn unknown_procedure(set: &ProcedureSet, id: &str) -> ApiError {
 /// `GET /api/procedures`.
 #[utoipa::path(get, path = "/api/procedures", tag = tags::ORIENTATION,
     summary = "Procédures d'orientation chargées, avec les problèmes du dernier chargement",
-    responses((status = 200, description = "{procedures, origine, problemes}", body = JsonObject)))]
+    responses((status = 200, description = "{procedures, origine, problemes}", body = Procedures)))]
 pub async fn procedures(State(st): State<AppState>) -> ApiResult {
     let dir = st.directory();
     let set = st.procedures();
@@ -274,7 +274,7 @@ fn procedure_json(p: &Procedure, dir: &Directory) -> Value {
     summary = "Une procédure : critères et étapes",
     params(("id" = String, Path, description = "Identifiant de la procédure")),
     responses(
-        (status = 200, description = "Procédure", body = JsonObject),
+        (status = 200, description = "Procédure", body = ProcedureComplete),
         (status = 404, description = "Procédure inconnue", body = ApiError)))]
 pub async fn procedure(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
@@ -296,7 +296,7 @@ pub async fn procedure(State(st): State<AppState>, Path(id): Path<String>) -> Ap
         ("adresse" = Option<String>, Query, description = "Nom de commune ou code postal"),
         ("age" = Option<u32>, Query, description = "Âge du patient en années", minimum = 0, maximum = 130)),
     responses(
-        (status = 200, description = "Orientation (applicable=false avec motif hors critères)", body = JsonObject),
+        (status = 200, description = "Orientation (applicable=false avec motif hors critères)", body = crate::orientation::evaluate::Orientation),
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn orientation(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -443,9 +443,9 @@ pub fn reload_procedures(st: &AppState) -> Result<(usize, Vec<String>, bool), St
     summary = "Recharge les procédures (un fichier en erreur garde sa version précédente)",
     security((), ("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = "Rechargées", body = JsonObject),
+        (status = 200, description = "Rechargées", body = Rechargement),
         (status = 403, description = "Jeton d'écriture requis (avec une base de partenaires)", body = ApiError),
-        (status = 422, description = "Fichier(s) en erreur, détails dans « problemes »", body = JsonObject)))]
+        (status = 422, description = "Fichier(s) en erreur, détails dans « problemes »", body = Rechargement)))]
 pub async fn reload(State(st): State<AppState>, who: Who) -> ApiResult {
     if st.partners.is_some() && !who.0.as_ref().is_some_and(|c| c.can_write()) {
         return Err(ApiError::forbidden(
@@ -510,4 +510,133 @@ pub fn spawn_sighup_reload(st: AppState) {
     });
     #[cfg(not(unix))]
     let _ = st;
+}
+
+/// Properties of a competent actor: the actor's feature properties plus `raison`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ActeurCompetent {
+    #[serde(flatten)]
+    pub acteur: crate::export::features::ActorProperties<'static>,
+    /// Why its service area covers the place.
+    pub raison: String,
+}
+
+/// `GET /api/competents`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Competents {
+    #[serde(flatten)]
+    pub collection: Collection<ActeurCompetent>,
+    pub total: usize,
+    /// INSEE code of the place's commune.
+    pub commune: Option<String>,
+    pub commune_nom: Option<String>,
+}
+
+/// One declared zone of a service area.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ZoneDeclaree {
+    pub zone: String,
+    pub libelle: String,
+    /// `fichier:ligne`, the partner file, or the communal competence.
+    pub origine: String,
+    pub nombre_communes: usize,
+    pub communes_inconnues: Vec<String>,
+}
+
+/// Properties of `GET /api/actors/{id}/zone`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ZoneActeur {
+    pub acteur: String,
+    pub nom: String,
+    pub zones: Vec<ZoneDeclaree>,
+    /// INSEE codes of the member communes.
+    pub communes: Vec<String>,
+}
+
+/// What every procedure answer says of the procedure.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct EnTeteProcedure {
+    pub id: String,
+    pub titre: String,
+    pub situation: String,
+    pub public: Option<String>,
+    pub version: String,
+    pub date: String,
+    pub auteurs: Vec<String>,
+    pub exemple: bool,
+    pub resume: Option<String>,
+}
+
+/// One procedure in `GET /api/procedures`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProcedureResumee {
+    #[serde(flatten)]
+    pub en_tete: EnTeteProcedure,
+    /// The criteria in French.
+    pub criteres: Option<String>,
+    pub nombre_etapes: usize,
+}
+
+/// `GET /api/procedures`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Procedures {
+    pub procedures: Vec<ProcedureResumee>,
+    /// Where the procedures come from.
+    pub origine: String,
+    /// `fichier:ligne: …` for each problem met while reading them.
+    pub problemes: Vec<String>,
+}
+
+/// Criteria of a procedure.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Criteres {
+    pub age_min: Option<u32>,
+    pub age_max: Option<u32>,
+    pub communes: Vec<String>,
+    pub territoires: Vec<String>,
+    pub libelle: Option<String>,
+}
+
+/// One step of a procedure, with its rule's parameters.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Etape {
+    pub id: String,
+    pub titre: String,
+    pub types: Vec<String>,
+    /// `competent`, `proches`, `tous_dans_rayon`, `acteurs`.
+    pub choix: String,
+    pub choix_libelle: String,
+    pub message: Option<String>,
+    pub documents: Vec<String>,
+    /// Id of the fallback step.
+    pub si_aucun: Option<String>,
+    /// A fallback step itself.
+    pub secours: bool,
+    pub age_min: Option<u32>,
+    pub age_max: Option<u32>,
+    pub rayon_km: Option<f64>,
+    pub nombre: Option<usize>,
+    pub acteurs: Option<Vec<String>>,
+}
+
+/// `GET /api/procedures/{id}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProcedureComplete {
+    #[serde(flatten)]
+    pub en_tete: EnTeteProcedure,
+    pub fichier: String,
+    pub criteres: Criteres,
+    pub etapes: Vec<Etape>,
+}
+
+/// `POST /api/admin/recharger`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Rechargement {
+    /// `ok` or `erreurs`.
+    pub etat: String,
+    /// Number of procedures in service.
+    pub procedures: usize,
+    pub origine: String,
+    pub problemes: Vec<String>,
+    pub detail: String,
 }

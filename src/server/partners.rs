@@ -22,7 +22,7 @@ use super::respond::{
     JSON,
 };
 use super::AppState;
-use crate::model::partner_field::{Check, PARTNER_FIELDS};
+use crate::model::partner_field::{Check, PartnerField, PARTNER_FIELDS};
 use crate::store::import::ImportReport;
 use crate::store::partner::RawPartner;
 use crate::store::{export, Author, FieldError, Partner, PartnerService, StoreError};
@@ -128,7 +128,7 @@ async fn write_partner(
 /// without a partner base).
 #[utoipa::path(get, path = "/api/partenaires/champs", tag = tags::PARTNERS,
     summary = "Champs d'un partenaire : nom, libellé, alias CSV, privé ou non, contrôle, aide, saisie",
-    responses((status = 200, description = "{champs: [...]}", body = JsonObject)))]
+    responses((status = 200, description = "{champs: [...]}", body = ChampsPartenaire)))]
 pub async fn fields() -> Response {
     let list: Vec<serde_json::Value> = PARTNER_FIELDS
         .iter()
@@ -149,7 +149,7 @@ pub async fn fields() -> Response {
         ("archives" = Option<String>, Query, description = "1 pour inclure les archivés (editeur/admin)")),
     security((), ("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = "{partenaires: [...]} ; ou CSV, GeoJSON, HSDS selon « format »", body = JsonObject),
+        (status = 200, description = "{partenaires: [...]} ; ou CSV, GeoJSON, HSDS selon « format »", body = ListePartenaires),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 503, description = NO_BASE, body = ApiError)))]
 pub async fn list(State(st): State<AppState>, who: Who, RawQuery(q): RawQuery) -> ApiResult {
@@ -215,7 +215,7 @@ async fn raw_partner(body: Body) -> Result<RawPartner, ApiError> {
     request_body(content = JsonObject, description = BODY),
     security(("jeton" = []), ("session" = [])),
     responses(
-        (status = 201, description = PARTNER, body = JsonObject,
+        (status = 201, description = PARTNER, body = Partenaire,
             headers(("ETag" = String, description = "Version"), ("Location" = String, description = "/api/partenaires/{id}"))),
         (status = 400, description = "Champ invalide : {champ, attendu, trouve}", body = ApiError),
         (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
@@ -245,7 +245,7 @@ pub async fn create(ed: Editor, body: Body) -> ApiResult {
     params(("id" = String, Path, description = "Identifiant (avec ou sans « local: »)")),
     security((), ("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
+        (status = 200, description = PARTNER, body = Partenaire, headers(("ETag" = String))),
         (status = 404, description = "Inconnu", body = ApiError),
         (status = 503, description = NO_BASE, body = ApiError)))]
 pub async fn get_one(State(st): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult {
@@ -336,7 +336,7 @@ pub enum ReplaceRefusals {
     request_body(content = JsonObject, description = BODY),
     security(("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
+        (status = 200, description = PARTNER, body = Partenaire, headers(("ETag" = String))),
         ReplaceRefusals))]
 pub async fn put_or_patch(
     ed: Editor,
@@ -354,7 +354,7 @@ pub async fn put_or_patch(
         ("If-Match" = Option<String>, Header, description = "ETag de la version lue")),
     security(("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
+        (status = 200, description = PARTNER, body = Partenaire, headers(("ETag" = String))),
         (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
         (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
         (status = 503, description = NO_BASE, body = ApiError),
@@ -376,7 +376,7 @@ pub async fn archive(ed: Editor, Path(id): Path<String>) -> ApiResult {
         ("If-Match" = Option<String>, Header, description = "ETag de la version lue")),
     security(("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = PARTNER, body = JsonObject, headers(("ETag" = String))),
+        (status = 200, description = PARTNER, body = Partenaire, headers(("ETag" = String))),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
         (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
@@ -400,7 +400,7 @@ pub async fn restore(ed: Editor, Path(id): Path<String>, RawQuery(q): RawQuery) 
     params(("id" = String, Path, description = "Identifiant (avec ou sans « local: »)")),
     security((), ("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = "{id, historique: [...]}", body = JsonObject),
+        (status = 200, description = "{id, historique: [...]}", body = Historique),
         (status = 404, description = "Inconnu", body = ApiError),
         (status = 503, description = NO_BASE, body = ApiError)))]
 pub async fn history(State(st): State<AppState>, who: Who, Path(id): Path<String>) -> ApiResult {
@@ -469,4 +469,119 @@ pub async fn import(ed: Editor, RawQuery(q): RawQuery, body: Body) -> ApiResult 
     })
     .await?;
     Ok(no_store(json(&report)))
+}
+
+/// JSON type of a partner field's value, from its check.
+fn field_schema(f: &PartnerField) -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let one = |t: Type| {
+        // Required fields (`nom`, `type`) are never null.
+        if f.presence == crate::model::partner_field::Presence::Value {
+            SchemaType::new(t)
+        } else {
+            [t, Type::Null].into_iter().collect()
+        }
+    };
+    let described = |b: ObjectBuilder| {
+        b.description(Some(match f.help {
+            Some(h) => format!("{} — {h}", f.label),
+            None => f.label.to_string(),
+        }))
+        .build()
+        .into()
+    };
+    match f.check {
+        Check::Tags => ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(f.label))
+            .build()
+            .into(),
+        Check::YesNo => described(ObjectBuilder::new().schema_type(Type::Boolean)),
+        Check::Count => described(ObjectBuilder::new().schema_type(one(Type::Integer))),
+        Check::Latitude | Check::Longitude => {
+            described(ObjectBuilder::new().schema_type(one(Type::Number)))
+        }
+        _ => described(ObjectBuilder::new().schema_type(one(Type::String))),
+    }
+}
+
+/// A partner as answered by the API: its fields, from the partner field table (private ones
+/// for editors and administrators only), plus id, version, archive flag and dates.
+pub struct Partenaire;
+
+impl utoipa::PartialSchema for Partenaire {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let text = |d: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(d))
+        };
+        let mut o = ObjectBuilder::new()
+            .description(Some(
+                "Partenaire de l'annuaire local ; les champs privés ne sont donnés qu'aux éditeurs et administrateurs",
+            ))
+            .property("id", text("Identifiant, « local:… »"))
+            .required("id")
+            .property(
+                "version",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .description(Some("Version, celle de l'ETag")),
+            )
+            .required("version")
+            .property(
+                "archive",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some("Archivé (masqué, restaurable)")),
+            )
+            .required("archive")
+            .property("cree_le", text("Date de création"))
+            .property("modifie_le", text("Date de la dernière modification"));
+        for f in PARTNER_FIELDS.iter().filter(|f| f.check != Check::Id) {
+            o = o.property(f.name, field_schema(f));
+            if !f.private {
+                o = o.required(f.name);
+            }
+        }
+        o.build().into()
+    }
+}
+
+impl utoipa::ToSchema for Partenaire {}
+
+/// `GET /api/partenaires` in JSON.
+#[derive(utoipa::ToSchema)]
+pub struct ListePartenaires {
+    pub partenaires: Vec<Partenaire>,
+}
+
+/// `GET /api/partenaires/champs`.
+#[derive(utoipa::ToSchema)]
+pub struct ChampsPartenaire {
+    /// The partner field table, each with `saisie` (HTML input type) and `formulaire`
+    /// (shown in the form).
+    pub champs: Vec<PartnerField>,
+}
+
+/// One change in a partner's history.
+#[derive(utoipa::ToSchema)]
+pub struct Modification {
+    pub version: i64,
+    pub date: String,
+    pub auteur: String,
+    /// `creation`, `modification`, `archivage`, `restauration`, `import`.
+    pub action: String,
+    /// Names of the changed fields.
+    pub champs: Vec<String>,
+    pub avant: Option<Partenaire>,
+    pub apres: Option<Partenaire>,
+}
+
+/// `GET /api/partenaires/{id}/historique`.
+#[derive(utoipa::ToSchema)]
+pub struct Historique {
+    pub id: String,
+    pub historique: Vec<Modification>,
 }

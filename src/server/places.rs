@@ -5,7 +5,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::openapi::{tags, JsonObject};
+use super::openapi::{tags, Collection, Feature};
 use super::params::Params;
 use super::respond::{geojson, json, ApiResult, GEOJSON};
 use super::AppState;
@@ -37,7 +37,7 @@ pub fn commune_code(name: &str, v: &str) -> Result<InseeCode, ApiError> {
     params(("at" = Option<String>, Query, description = "Point « lat,lon » en degrés WGS84 (ex. 43.93,2.15)"),
         ("bbox" = Option<String>, Query, description = "Emprise minLon,minLat,maxLon,maxLat")),
     responses(
-        (status = 200, description = "FeatureCollection GeoJSON des communes, ou Feature de la commune au point", body = JsonObject, content_type = GEOJSON),
+        (status = 200, description = "FeatureCollection GeoJSON des communes, ou Feature de la commune au point", body = Communes, content_type = GEOJSON),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 404, description = "Aucune commune au point", body = ApiError)))]
 pub async fn communes(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
@@ -91,7 +91,7 @@ pub async fn communes(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiR
     summary = "Une commune avec son contour",
     params(("code" = String, Path, description = "Code INSEE (5 caractères)")),
     responses(
-        (status = 200, description = "Feature GeoJSON", body = JsonObject, content_type = GEOJSON),
+        (status = 200, description = "Feature GeoJSON", body = Feature<CommuneProps>, content_type = GEOJSON),
         (status = 400, description = "Code invalide", body = ApiError),
         (status = 404, description = "Commune inconnue", body = ApiError)))]
 pub async fn commune(State(st): State<AppState>, Path(code): Path<String>) -> ApiResult {
@@ -109,7 +109,7 @@ pub async fn commune(State(st): State<AppState>, Path(code): Path<String>) -> Ap
 /// `GET /api/territories`
 #[utoipa::path(get, path = "/api/territories", tag = tags::PLACES,
     summary = "Territoires (CPTS, EPCI, départements)",
-    responses((status = 200, description = "Liste des territoires : id, nom, type, population, nombre_communes", body = Vec<JsonObject>)))]
+    responses((status = 200, description = "Liste des territoires : id, nom, type, population, nombre_communes", body = Vec<Territoire>)))]
 pub async fn territories(State(st): State<AppState>) -> ApiResult {
     let dir = st.directory();
     let list: Vec<serde_json::Value> = dir
@@ -130,7 +130,7 @@ pub async fn territories(State(st): State<AppState>) -> ApiResult {
     summary = "Un territoire : communes, population, contour",
     params(("id" = String, Path, description = "Identifiant du territoire")),
     responses(
-        (status = 200, description = "Feature GeoJSON", body = JsonObject, content_type = GEOJSON),
+        (status = 200, description = "Feature GeoJSON", body = Feature<TerritoireProps>, content_type = GEOJSON),
         (status = 404, description = "Territoire inconnu", body = ApiError)))]
 pub async fn territory(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
@@ -141,4 +141,60 @@ pub async fn territory(State(st): State<AppState>, Path(id): Path<String>) -> Ap
         )
     })?;
     Ok(geojson(&territory_feature(&dir, t)))
+}
+
+/// Properties of a commune feature; `departement`, `epci`, `codes_postaux` and
+/// `nombre_acteurs` on a single commune only.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CommuneProps {
+    /// INSEE code.
+    pub code: String,
+    pub nom: String,
+    pub population: Option<u64>,
+    pub departement: Option<String>,
+    pub epci: Option<String>,
+    pub codes_postaux: Option<Vec<String>>,
+    pub nombre_acteurs: Option<usize>,
+}
+
+/// `GET /api/communes`: every commune (or those in `bbox`), or the one at `at`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Communes {
+    Collection(Collection<CommuneProps>),
+    Commune(Feature<CommuneProps>),
+}
+
+/// One commune of a territory.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CommuneResumee {
+    pub code: String,
+    pub nom: String,
+    pub population: Option<u64>,
+}
+
+/// Properties of a territory feature.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TerritoireProps {
+    pub id: String,
+    pub nom: String,
+    /// `cpts`, `epci`, `departement`…
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub population: u64,
+    pub population_declaree: Option<u64>,
+    pub communes: Vec<CommuneResumee>,
+    pub communes_inconnues: Vec<String>,
+    pub communes_sans_population: Vec<String>,
+}
+
+/// One territory of `GET /api/territories`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Territoire {
+    pub id: String,
+    pub nom: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub population: u64,
+    pub nombre_communes: usize,
 }

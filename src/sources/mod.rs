@@ -237,7 +237,8 @@ pub struct Imported {
     /// fields filled, tags added), or stands as an actor of its own when no file gives one.
     pub complements: Vec<ActorRecord>,
     /// Actors that stand where another actor is (a hospital's emergency department): once every
-    /// file is loaded, each takes the address, commune and position of the actor it names.
+    /// file is loaded, each takes the address, commune and position of the actor it names (one
+    /// of the same kind as that actor is that actor, and only lends it its capacity).
     pub attached: Vec<Attached>,
 }
 
@@ -441,6 +442,14 @@ impl Dataset {
         }
         let mut orphans: HashMap<u16, usize> = HashMap::new();
         for Attached { to, mut actor } in pending.attached {
+            // An activity of the site's own kind (the HAD of an HAD establishment) is the site.
+            if let Some(&i) = index.get(&to) {
+                if self.actors[i].kind == actor.kind {
+                    let site = &mut self.actors[i];
+                    site.capacity = site.capacity.or(actor.capacity);
+                    continue;
+                }
+            }
             match index.get(&to).map(|&i| &self.actors[i]) {
                 Some(site) => {
                     actor.address = site.address.clone();

@@ -23,7 +23,7 @@ use crate::sources::partners::{is_valid_email, normalize_phone};
 use crate::util::date;
 
 /// What the CPTS notes about an official actor.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct AnnotationFields {
     pub membre_cpts: bool,
@@ -127,7 +127,7 @@ impl AnnotationFields {
 }
 
 /// A stored annotation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Annotation {
     #[serde(rename = "acteur")]
     pub actor_id: String,
