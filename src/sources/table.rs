@@ -261,22 +261,24 @@ pub struct Row<'r> {
 }
 
 impl<'r> Row<'r> {
-    /// The value of an expected column, trimmed; `None` when empty or absent from the header.
-    /// Panics on a name that is not one of the table's columns (a programming error).
+    /// The value of an expected column, trimmed and with our formula guard removed
+    /// ([`crate::util::escape::csv_formula_unguard`]); `None` when empty or absent from the
+    /// header. Panics on a name that is not one of the table's columns (a programming error).
     pub fn get(&self, column: &str) -> Option<&'r str> {
         let c = self
             .columns
             .iter()
             .position(|c| c.name == column)
             .unwrap_or_else(|| panic!("column {column} is not declared"));
-        self.positions[c]
-            .and_then(|i| self.record.get(i))
-            .filter(|v| !v.is_empty())
+        self.positions[c].and_then(|i| self.field(i))
     }
 
-    /// The value of the record's field `i`, whatever its name.
+    /// The value of the record's field `i`, whatever its name (trimmed, formula guard removed).
     pub fn field(&self, i: usize) -> Option<&'r str> {
-        self.record.get(i).filter(|v| !v.is_empty())
+        self.record
+            .get(i)
+            .map(crate::util::escape::csv_formula_unguard)
+            .filter(|v| !v.is_empty())
     }
 
     /// Number of fields in the row.

@@ -160,7 +160,8 @@ fn parse(v: &Validator, bytes: &[u8], file: &str) -> Result<Parsed, ImportError>
         };
         let mut raw = RawPartner::default();
         for (canon, i) in &cols {
-            raw.set(canon, rec.get(*i).unwrap_or(""));
+            let cell = rec.get(*i).unwrap_or("");
+            raw.set(canon, crate::util::escape::csv_formula_unguard(cell));
         }
         if raw.get("nom") != record.name {
             return Err(ImportError::File(format!(

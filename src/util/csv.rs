@@ -55,13 +55,39 @@ impl CsvOptions {
     }
 
     /// Writes the BOM (if any) and returns a CSV writer with the delimiter.
-    pub fn writer<W: Write>(&self, mut out: W) -> std::io::Result<csv::Writer<W>> {
+    pub fn writer<W: Write>(&self, mut out: W) -> std::io::Result<Writer<W>> {
         if self.bom {
             out.write_all("\u{feff}".as_bytes())?;
         }
-        Ok(csv::WriterBuilder::new()
-            .delimiter(self.delimiter)
-            .from_writer(out))
+        Ok(Writer(
+            csv::WriterBuilder::new()
+                .delimiter(self.delimiter)
+                .from_writer(out),
+        ))
+    }
+}
+
+/// A CSV writer of the dialect: every cell is formula-guarded
+/// ([`crate::util::escape::csv_formula_guard`]) before the `csv` crate quotes it.
+pub struct Writer<W: Write>(csv::Writer<W>);
+
+impl<W: Write> Writer<W> {
+    /// Writes one record.
+    pub fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        for cell in record {
+            self.0
+                .write_field(crate::util::escape::csv_formula_guard(cell.as_ref()).as_bytes())?;
+        }
+        self.0.write_record(None::<&[u8]>)
+    }
+
+    /// Flushes the underlying writer.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }
 
@@ -82,8 +108,8 @@ mod tests {
         assert!(!CsvOptions::COMMA.decimal_comma());
         let mut out = Vec::new();
         let mut w = CsvOptions::COMMA.writer(&mut out).unwrap();
-        w.write_record(["a;b", "c,d"]).unwrap();
+        w.write_record(["a;b", "c,d", "=1", "-3.5"]).unwrap();
         drop(w);
-        assert_eq!(String::from_utf8(out).unwrap(), "a;b,\"c,d\"\n");
+        assert_eq!(String::from_utf8(out).unwrap(), "a;b,\"c,d\",'=1,-3.5\n");
     }
 }

@@ -1,11 +1,15 @@
-//! The one escape for HTML and XML (SVG) text and attributes, and the one for a CSV field
-//! written by hand (files written with the `csv` crate are quoted by it).
+//! The one escape for HTML and XML (SVG) text and attributes, the one for a CSV field written
+//! by hand (files written with the `csv` crate are quoted by it), and the one neutralisation of
+//! spreadsheet formulas in CSV cells (with its inverse for our importers).
 //!
 //! ```
-//! use maillage::util::escape::{csv_field, html};
+//! use maillage::util::escape::{csv_field, csv_formula_guard, csv_formula_unguard, html};
 //! assert_eq!(html("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
 //! assert_eq!(csv_field("Gaillac; Brens", b';'), "\"Gaillac; Brens\"");
 //! assert_eq!(csv_field("Albi", b';'), "Albi");
+//! assert_eq!(csv_field("=SUM(1)", b';'), "'=SUM(1)");
+//! assert_eq!(csv_formula_guard("-3,5"), "-3,5");
+//! assert_eq!(csv_formula_unguard("'=SUM(1)"), "=SUM(1)");
 //! ```
 
 use std::borrow::Cow;
@@ -26,14 +30,58 @@ pub fn html(s: &str) -> String {
     out
 }
 
-/// A CSV field for the given delimiter (RFC 4180): quoted, with inner quotes doubled, when it
-/// contains the delimiter, a quote or a line break; unchanged otherwise.
+/// A CSV field for the given delimiter (RFC 4180), formula-guarded ([`csv_formula_guard`]):
+/// quoted, with inner quotes doubled, when it contains the delimiter, a quote or a line break;
+/// unchanged otherwise.
 pub fn csv_field(s: &str, delimiter: u8) -> Cow<'_, str> {
+    let s = csv_formula_guard(s);
     let d = delimiter as char;
     if s.contains([d, '"', '\n', '\r']) {
         Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
     } else {
+        s
+    }
+}
+
+/// Characters that make a spreadsheet read a cell as a formula (OWASP « CSV injection »).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Does the cell, once its leading `'` are set aside, start like a formula? Decimal numbers
+/// (`-3,5`, `-3.5`, `+2`) do not: they stay numbers in the spreadsheet.
+fn looks_like_formula(s: &str) -> bool {
+    let rest = s.trim_start_matches('\'');
+    rest.starts_with(FORMULA_STARTS) && !is_decimal(rest)
+}
+
+/// An optional sign, digits, and an optional decimal part after `,` or `.`.
+fn is_decimal(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = match s.find([',', '.']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
+}
+
+/// Neutralises a CSV cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return, and not a decimal number) by prefixing a single quote, as the
+/// OWASP guidance says. A cell already starting with `'` before such a character gets one more,
+/// so that [`csv_formula_unguard`] gives back exactly the original.
+pub fn csv_formula_guard(s: &str) -> Cow<'_, str> {
+    if looks_like_formula(s) {
+        Cow::Owned(format!("'{s}"))
+    } else {
         Cow::Borrowed(s)
+    }
+}
+
+/// The inverse of [`csv_formula_guard`], for our importers: removes one leading `'` when what
+/// follows the quotes starts like a formula.
+pub fn csv_formula_unguard(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => s,
     }
 }
 
@@ -57,6 +105,32 @@ mod tests {
         assert_eq!(rec.iter().collect::<Vec<_>>(), fields);
         assert_eq!(csv_field("a,b", b';'), "a,b");
         assert_eq!(csv_field("a,b", b','), "\"a,b\"");
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised_and_read_back() {
+        for (cell, out) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("+33 5 63 00 00 00", "'+33 5 63 00 00 00"),
+            ("-", "'-"),
+            ("'=1", "''=1"),
+            ("-3,5", "-3,5"),
+            ("-3.5", "-3.5"),
+            ("+2", "+2"),
+            ("-12", "-12"),
+            ("Albi", "Albi"),
+            ("'ok", "'ok"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_formula_guard(cell), out, "{cell:?}");
+            assert_eq!(csv_formula_unguard(out), cell, "{out:?}");
+        }
+        assert_eq!(csv_field("=1;2", b';'), "\"'=1;2\"");
     }
 
     #[test]
