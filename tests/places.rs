@@ -238,22 +238,15 @@ async fn commune_and_actor_routes_take_a_former_code_through_the_resolver() {
     );
 
     // /api/actors?commune=: the former code lists the actors of the new commune.
-    let ids = |v: &Value| -> Vec<String> {
-        v["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["id"].as_str().unwrap().to_string())
-            .collect()
-    };
     let (s, new) = send(&app, "GET", "/api/actors?commune=81233", None, None).await;
     assert_eq!(s, StatusCode::OK, "{new}");
     let (s, old) = send(&app, "GET", "/api/actors?commune=81226", None, None).await;
     assert_eq!(s, StatusCode::OK, "{old}");
-    assert_eq!(ids(&old), ids(&new));
+    assert_eq!(old["features"], new["features"]);
+    assert_eq!(old["total"], new["total"]);
     let (s, gaillac) = send(&app, "GET", "/api/actors?commune=Gaillac", None, None).await;
     assert_eq!(s, StatusCode::OK, "{gaillac}");
-    assert!(!ids(&gaillac).is_empty());
+    assert!(gaillac["total"].as_u64().unwrap() > 0, "{gaillac}");
     let (s, v) = send(&app, "GET", "/api/actors?commune=81999", None, None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["erreur"].as_str().unwrap().contains("commune"), "{v}");
