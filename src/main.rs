@@ -1,21 +1,21 @@
-//! `maillage`: the command-line entry point. Each command is a module of [`commande`] (binary
-//! side: the library has no command-line parsing of its own for these); French names, with the
-//! former English ones as aliases (`servir`/`serve`, `verifier`/`check`, `interroger`/`query`,
-//! `statistiques`/`stats`, `instantane`/`build-index`, `telecharger`/`fetch`).
+//! `maillage`: the command-line entry point. Each command is one file of [`cli`] returning
+//! `Result<ExitCode>`; clap lives on the binary side only (the library takes plain options).
+//! French names, with English ones as aliases (`servir`/`serve`, `verifier`/`check`,
+//! `interroger`/`query`, `statistiques`/`stats`, `instantane`/`build-index`,
+//! `telecharger`/`fetch`, `partenaires`/`partners`, `jetons`/`tokens`, `sauvegarde`/`backup`,
+//! `restaurer`/`restore`, `geocoder`/`geocode`, `doublons`/`duplicates`).
 
-mod commande;
+mod cli;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use commande::{
-    instantane, interroger, orientation, procedures, servir, statistiques, telecharger, verifier,
-    DataArg,
+use cli::{
+    diagnostic, doublons, geocoder, instantane, interroger, jetons, orientation, partenaires,
+    procedures, restaurer, sauvegarde, servir, statistiques, telecharger, verifier,
 };
-use maillage::index::Directory;
 
 #[derive(Parser)]
 #[command(
@@ -47,45 +47,37 @@ enum Command {
     #[command(name = "instantane", alias = "build-index")]
     BuildIndex(instantane::InstantaneArgs),
     /// Procédures d'orientation : vérifier les fichiers.
+    #[command(name = "procedures")]
     Procedures(procedures::ProceduresArgs),
     /// Fiche d'orientation imprimable (HTML A4) pour une commune, ou une par commune d'un
     /// territoire.
+    #[command(name = "orientation")]
     Orientation(orientation::OrientationArgs),
     /// Annuaire local des partenaires : importer un CSV, exporter.
-    Partenaires {
-        #[command(subcommand)]
-        cmd: maillage::store::cli::PartnersCmd,
-    },
+    #[command(name = "partenaires", alias = "partners")]
+    Partners(partenaires::PartenairesArgs),
     /// Jetons d'accès : créer, lister, révoquer.
-    Jetons {
-        #[command(subcommand)]
-        cmd: maillage::store::cli::TokensCmd,
-    },
+    #[command(name = "jetons", alias = "tokens")]
+    Tokens(jetons::JetonsArgs),
     /// Sauvegarde la base des partenaires, même pendant que le serveur tourne.
-    Sauvegarde {
-        /// Fichier de sauvegarde à écrire.
-        #[arg(long)]
-        sortie: PathBuf,
-        #[arg(long, default_value = maillage::store::cli::DEFAULT_BASE)]
-        base: PathBuf,
-    },
+    #[command(name = "sauvegarde", alias = "backup")]
+    Backup(sauvegarde::SauvegardeArgs),
     /// Restaure une sauvegarde dans la base (arrêtez le serveur avant).
-    Restaurer {
-        /// Fichier de sauvegarde.
-        fichier: PathBuf,
-        #[arg(long, default_value = maillage::store::cli::DEFAULT_BASE)]
-        base: PathBuf,
-    },
+    #[command(name = "restaurer", alias = "restore")]
+    Restore(restaurer::RestaurerArgs),
     /// Diagnostic territorial : indicateurs, couverture, accessibilité, cartes et rapport HTML.
-    Diagnostic(maillage::export::diagnostic_cli::DiagnosticArgs),
+    #[command(name = "diagnostic")]
+    Diagnostic(diagnostic::DiagnosticArgs),
     /// Télécharge les données ouvertes officielles (FINESS, Annuaire Santé, BPE, communes),
     /// les découpe à la zone demandée et écrit un dossier de données avec manifest.json.
     #[command(name = "telecharger", alias = "fetch")]
     Fetch(telecharger::TelechargerArgs),
     /// Géocode les adresses sans coordonnées (Base adresse nationale), avec un cache local.
-    Geocoder(telecharger::GeocoderArgs),
+    #[command(name = "geocoder", alias = "geocode")]
+    Geocode(geocoder::GeocoderArgs),
     /// Fiches reliées entre sources (fusionnées) et cas proches à vérifier.
-    Doublons(telecharger::DoublonsArgs),
+    #[command(name = "doublons", alias = "duplicates")]
+    Duplicates(doublons::DoublonsArgs),
 }
 
 /// mimalloc: loading millions of records allocates and frees many small strings, where it is
@@ -122,35 +114,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::BuildIndex(args) => instantane::run(args),
         Command::Procedures(args) => procedures::run(args),
         Command::Orientation(args) => orientation::run(args),
-        Command::Diagnostic(args) => {
-            let dir = load(args.data.as_ref())?;
-            maillage::export::diagnostic_cli::run(&args, &dir, &mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Fetch(args) => telecharger::run_fetch(args),
-        Command::Geocoder(args) => telecharger::run_geocoder(args),
-        Command::Doublons(args) => telecharger::run_doublons(args),
-        Command::Partenaires { cmd } => Ok(ExitCode::from(maillage::store::cli::run_partners(
-            cmd,
-            &mut std::io::stdout(),
-        )?)),
-        Command::Jetons { cmd } => Ok(ExitCode::from(maillage::store::cli::run_tokens(
-            cmd,
-            &mut std::io::stdout(),
-        )?)),
-        Command::Sauvegarde { sortie, base } => Ok(ExitCode::from(
-            maillage::store::cli::run_backup(&base, &sortie, &mut std::io::stdout())?,
-        )),
-        Command::Restaurer { fichier, base } => Ok(ExitCode::from(
-            maillage::store::cli::run_restore(&fichier, &base, &mut std::io::stdout())?,
-        )),
+        Command::Partners(args) => partenaires::run(args),
+        Command::Tokens(args) => jetons::run(args),
+        Command::Backup(args) => sauvegarde::run(args),
+        Command::Restore(args) => restaurer::run(args),
+        Command::Diagnostic(args) => diagnostic::run(args),
+        Command::Fetch(args) => telecharger::run(args),
+        Command::Geocode(args) => geocoder::run(args),
+        Command::Duplicates(args) => doublons::run(args),
     }
-}
-
-/// Loads the `--data` of a command whose arguments live in the library.
-fn load(data: Option<&PathBuf>) -> Result<Directory> {
-    DataArg {
-        data: data.cloned(),
-    }
-    .load()
 }

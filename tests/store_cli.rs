@@ -153,3 +153,32 @@ fn the_partner_command_places_a_former_code_like_the_server() {
         );
     }
 }
+
+/// The English names stay accepted beside the French ones, and a store command that fails says
+/// why in French with exit code 2.
+#[test]
+fn english_aliases_and_failures_of_backup_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("b.sqlite");
+    let copy = dir.path().join("copie.sqlite");
+    let missing = run(&["sauvegarde", "--sortie", copy.to_str().unwrap()], &base);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("introuvable"));
+
+    let c = run(
+        &["tokens", "create", "--nom", "Outil", "--role", "lecteur"],
+        &base,
+    );
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    let b = run(&["backup", "--sortie", copy.to_str().unwrap()], &base);
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert!(stdout(&b).contains("sauvegarde de"));
+
+    let other = dir.path().join("autre.sqlite");
+    let r = run(&["restore", copy.to_str().unwrap()], &other);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(stdout(&r).contains("1 jeton(s)"), "{}", stdout(&r));
+    assert!(stdout(&run(&["jetons", "lister"], &other)).contains("Outil"));
+    let e = run(&["partners", "export"], &other);
+    assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+}

@@ -1,4 +1,4 @@
-//! `maillage diagnostic`: arguments (French flags) and the command itself, called by `main.rs`.
+//! `maillage diagnostic`: plain options and the command itself, called by the binary.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,54 +11,37 @@ use crate::analysis::{
 };
 use crate::index::Directory;
 
-/// Arguments of `maillage diagnostic`.
-#[derive(Debug, Clone, clap::Args)]
+/// Options of `maillage diagnostic`, as typed (checked by [`DiagnosticArgs::params`]). The
+/// binary parses the command line (`src/cli/diagnostic.rs`) and loads the directory.
+#[derive(Debug, Clone)]
 pub struct DiagnosticArgs {
-    /// Dossier de données (par défaut : démonstration).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    /// Territoire : code de département (81), SIREN d'EPCI ou identifiant (dep:81, epci:…, cpts:…).
-    #[arg(long = "territoire")]
+    /// Territory: department code (`81`), EPCI SIREN or identifier (`dep:81`, `epci:…`, `cpts:…`).
     pub territory: String,
-    /// Dossier de sortie (créé au besoin).
-    #[arg(long = "sortie")]
+    /// Output folder (created when missing).
     pub out: PathBuf,
-    /// Types d'acteurs séparés par des virgules (par défaut : medecin-generaliste,infirmier,masseur-kinesitherapeute,pharmacie).
-    #[arg(long = "types")]
+    /// Comma-separated actor kinds; `None`: the default primary-care kinds.
     pub kinds: Option<String>,
-    /// Source de l'offre : acteurs (annuaire) ou bpe (effectifs INSEE par commune).
-    #[arg(long, default_value = "acteurs")]
+    /// Supply source: `acteurs` (the directory) or `bpe` (INSEE counts per commune).
     pub source: String,
-    /// Définition de « couvert » : auto (par zone d'intervention pour les types qui en ont,
-    /// sinon par distance), zone (zone d'intervention) ou distance.
-    #[arg(long = "couverture", default_value = "auto")]
+    /// Definition of « covered »: `auto`, `zone` (service area) or `distance`.
     pub coverage_by: String,
-    /// Seuil de couverture par distance en km à vol d'oiseau (10 par défaut).
-    #[arg(long = "max-km", conflicts_with = "max_minutes")]
+    /// Distance coverage threshold, km as the crow flies (10 when neither threshold is given).
     pub max_km: Option<f64>,
-    /// Seuil de couverture en minutes de trajet estimé.
-    #[arg(long = "max-minutes")]
+    /// Coverage threshold in estimated travel minutes (wins over `max_km`).
     pub max_minutes: Option<f64>,
-    /// Vitesse moyenne pour estimer les temps (km/h).
-    #[arg(long = "vitesse-kmh", default_value_t = TravelModel::DEFAULT_SPEED_KMH)]
+    /// Mean speed for travel time estimates (km/h).
     pub speed_kmh: f64,
-    /// Facteur de détour routier (distance routière ÷ distance à vol d'oiseau).
-    #[arg(long = "detour", default_value_t = TravelModel::DEFAULT_DETOUR)]
+    /// Road detour factor (road distance ÷ straight-line distance).
     pub detour: f64,
-    /// Paliers du 2SFCA « borne:poids » séparés par des virgules (par défaut 10:1,15:0.667,20:0.333).
-    #[arg(long = "paliers")]
+    /// 2SFCA steps `bound:weight`, comma-separated; `None`: 10:1,15:0.667,20:0.333.
     pub steps: Option<String>,
-    /// Unité des paliers : minutes ou km.
-    #[arg(long = "unite", default_value = "minutes")]
+    /// Unit of the steps: `minutes` or `km`.
     pub unit: String,
-    /// Pondère l'offre par la capacité des acteurs quand elle est connue.
-    #[arg(long = "capacite")]
+    /// Weights the supply by the actors' capacity when known.
     pub capacity: bool,
-    /// Remplace les effectifs de 1 à 4 par « < 5 ».
-    #[arg(long = "masquer-petits-effectifs")]
+    /// Replaces counts from 1 to 4 by « < 5 ».
     pub mask_small: bool,
-    /// Séparateur du CSV : « ; » (tableur français, virgule décimale, BOM) ou « , ».
-    #[arg(long = "separateur", default_value = ";")]
+    /// CSV separator: `;` (French spreadsheet) or `,`.
     pub separator: String,
 }
 

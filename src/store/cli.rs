@@ -1,11 +1,9 @@
-//! Command-line subcommands of the store: `partenaires`, `jetons`, `sauvegarde`, `restaurer`.
-//! `main.rs` only dispatches to [`run_partners`], [`run_tokens`], [`run_backup`] and
-//! [`run_restore`]; every message is in French.
+//! The store's commands: `partenaires`, `jetons`, `sauvegarde`, `restaurer`. Plain options and
+//! run functions ([`run_partners`], [`run_tokens`], [`run_backup`], [`run_restore`]); the binary
+//! parses the command line (`src/cli/`) and calls them. Every message is in French.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use clap::{Subcommand, ValueEnum};
 
 use super::import::ImportError;
 use super::{backup, export, Author, Role, Store, StoreError, Validator};
@@ -52,44 +50,35 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
 }
 
 /// `maillage partenaires …`
-#[derive(Debug, Subcommand)]
+#[derive(Debug)]
 pub enum PartnersCmd {
-    /// Importe un fichier CSV de partenaires dans la base (une seule transaction).
+    /// Imports a partner CSV file into the base (one transaction).
     Importer {
-        /// Fichier CSV (même format que data/partenaires-modele.csv).
+        /// The CSV file (format of data/partenaires-modele.csv).
         fichier: PathBuf,
-        /// Montre ce qui serait ajouté, modifié, inchangé ou rejeté, sans rien écrire.
-        #[arg(long)]
+        /// Preview only: reports added, changed, unchanged and rejected rows, writes nothing.
         apercu: bool,
-        /// Base des partenaires.
-        #[arg(long, default_value = DEFAULT_BASE)]
+        /// The partner base.
         base: PathBuf,
-        /// Dossier de données (communes et types pour la validation ; par défaut : démonstration).
-        #[arg(long)]
+        /// Data directory for validation (kinds, communes); `None`: the demo.
         data: Option<PathBuf>,
     },
-    /// Exporte l'annuaire des partenaires.
+    /// Exports the partner directory.
     Exporter {
-        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
         format: ExportFormat,
-        /// Fichier de sortie (par défaut : la sortie standard).
-        #[arg(long)]
+        /// Output file; `None`: `out`.
         sortie: Option<PathBuf>,
-        /// Inclut les champs privés (ligne directe, notes internes).
-        #[arg(long)]
+        /// Includes the private fields (direct line, internal notes).
         prive: bool,
-        /// Inclut les partenaires archivés.
-        #[arg(long)]
+        /// Includes archived partners.
         archives: bool,
-        #[arg(long, default_value = DEFAULT_BASE)]
         base: PathBuf,
-        #[arg(long)]
         data: Option<PathBuf>,
     },
 }
 
-/// Export formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Export formats of `partenaires exporter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Csv,
     Geojson,
@@ -97,30 +86,20 @@ pub enum ExportFormat {
 }
 
 /// `maillage jetons …`
-#[derive(Debug, Subcommand)]
+#[derive(Debug)]
 pub enum TokensCmd {
-    /// Crée un jeton et l'affiche une seule fois.
+    /// Creates a token and prints it once.
     Creer {
-        /// Nom de la personne ou de l'outil (affiché dans l'historique).
-        #[arg(long)]
+        /// Name of the person or tool (shown in the history).
         nom: String,
-        /// lecteur, editeur ou admin.
-        #[arg(long)]
+        /// `lecteur`, `editeur` or `admin`.
         role: String,
-        #[arg(long, default_value = DEFAULT_BASE)]
         base: PathBuf,
     },
-    /// Liste les jetons (jamais leur valeur).
-    Lister {
-        #[arg(long, default_value = DEFAULT_BASE)]
-        base: PathBuf,
-    },
-    /// Révoque un jeton (numéro ou nom).
-    Revoquer {
-        jeton: String,
-        #[arg(long, default_value = DEFAULT_BASE)]
-        base: PathBuf,
-    },
+    /// Lists the tokens (never their value).
+    Lister { base: PathBuf },
+    /// Revokes a token (number or name).
+    Revoquer { jeton: String, base: PathBuf },
 }
 
 /// The server's validator for the data of `--data` (same kinds, communes and place resolver).

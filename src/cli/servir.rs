@@ -9,7 +9,7 @@ use clap::Args;
 
 use maillage::server::{self, AppState, ServerConfig};
 
-use super::DataArg;
+use super::{BaseArg, DataArg};
 
 #[derive(Debug, Args)]
 pub struct ServirArgs {
@@ -24,9 +24,8 @@ pub struct ServirArgs {
     /// N'affiche aucune tuile raster (contours des communes seulement).
     #[arg(long = "sans-tuiles")]
     no_tiles: bool,
-    /// Base SQLite de l'annuaire local des partenaires (créée au premier lancement).
-    #[arg(long, default_value = maillage::store::cli::DEFAULT_BASE)]
-    base: PathBuf,
+    #[command(flatten)]
+    base: BaseArg,
     /// Exige un jeton même pour lire l'API.
     #[arg(long = "lecture-authentifiee")]
     read_auth: bool,
@@ -43,7 +42,7 @@ impl Default for ServirArgs {
             addr: "127.0.0.1:8080".parse().expect("valid address"),
             tiles: None,
             no_tiles: false,
-            base: maillage::store::cli::DEFAULT_BASE.into(),
+            base: BaseArg::default(),
             read_auth: false,
             procedures: None,
         }
@@ -66,8 +65,11 @@ pub fn run(args: ServirArgs) -> Result<ExitCode> {
         "Carte et API : http://{}/  (Ctrl-C pour arrêter)",
         args.addr
     );
-    let store = maillage::store::Store::open(&args.base)?;
-    eprintln!("Annuaire local des partenaires : {}", args.base.display());
+    let store = maillage::store::Store::open(&args.base.base)?;
+    eprintln!(
+        "Annuaire local des partenaires : {}",
+        args.base.base.display()
+    );
     let demo_data = args.data.data.is_none();
     let state = AppState::with_store(dir, config, store, args.read_auth)?;
     let set = maillage::orientation::cli::serve_procedures(

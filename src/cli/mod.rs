@@ -1,16 +1,26 @@
-//! The commands of the `maillage` binary, one module each. Command-line parsing (clap) lives
-//! here, on the binary side; the library only gets plain values.
+//! The commands of the `maillage` binary, one file each, every one returning
+//! `Result<ExitCode>`. Command-line parsing (clap) lives here, on the binary side only; the
+//! library gets plain option structs. Options shared by several commands (`--data`, `--base`)
+//! are declared once below and flattened.
 
+pub mod diagnostic;
+pub mod doublons;
+pub mod geocoder;
 pub mod instantane;
 pub mod interroger;
+pub mod jetons;
 pub mod orientation;
+pub mod partenaires;
 pub mod procedures;
+pub mod restaurer;
+pub mod sauvegarde;
 pub mod servir;
 pub mod statistiques;
 pub mod telecharger;
 pub mod verifier;
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::Args;
@@ -43,4 +53,25 @@ impl DataArg {
             &mut std::io::stderr(),
         )?)
     }
+}
+
+/// `--base`, the SQLite base of the local partner directory (declared once, flattened).
+#[derive(Debug, Clone, Args)]
+pub struct BaseArg {
+    /// Base SQLite de l'annuaire local des partenaires (créée au premier lancement).
+    #[arg(long = "base", default_value = maillage::store::cli::DEFAULT_BASE)]
+    pub base: PathBuf,
+}
+
+impl Default for BaseArg {
+    fn default() -> BaseArg {
+        BaseArg {
+            base: maillage::store::cli::DEFAULT_BASE.into(),
+        }
+    }
+}
+
+/// The exit code of a library command whose error is boxed (`fetch::cli`).
+pub fn exit(code: Result<u8, Box<dyn std::error::Error>>) -> Result<ExitCode> {
+    Ok(ExitCode::from(code.map_err(|e| anyhow::anyhow!("{e}"))?))
 }
