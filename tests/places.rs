@@ -203,6 +203,60 @@ async fn orientation_by_address_and_by_commune() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
+#[tokio::test]
+async fn commune_and_actor_routes_take_a_former_code_through_the_resolver() {
+    let app = router(AppState::new(demo_dir(), ServerConfig::default()));
+    // /api/communes/{code}: a former code answers for the commune it joined.
+    let (s, v) = send(&app, "GET", "/api/communes/81226", None, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["properties"]["code"], "81233",
+        "Ronel → Terre-de-Bancalié"
+    );
+    let (_, by_name) = send(&app, "GET", "/api/communes/Ronel", None, None).await;
+    assert_eq!(by_name["properties"]["code"], "81233");
+    // A postcode of one commune names it; of several, it is ambiguous and named.
+    let (_, v) = send(&app, "GET", "/api/communes/81370", None, None).await;
+    assert_eq!(v["properties"]["code"], "81271", "{v}");
+    let (s, v) = send(&app, "GET", "/api/communes/81600", None, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let detail = v["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("« 81600 » désigne plusieurs communes")
+            && detail.contains("81099 (Gaillac)"),
+        "{detail}"
+    );
+    // An unknown code is a French 404 naming it; an unknown name a 400.
+    let (s, v) = send(&app, "GET", "/api/communes/81999", None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    assert!(v["erreur"].as_str().unwrap().contains("81999"), "{v}");
+    let (s, v) = send(&app, "GET", "/api/communes/Nullepart", None, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("« Nullepart »"),
+        "{v}"
+    );
+
+    // /api/actors?commune=: the former code lists the actors of the new commune.
+    let (s, new) = send(&app, "GET", "/api/actors?commune=81233", None, None).await;
+    assert_eq!(s, StatusCode::OK, "{new}");
+    let (s, old) = send(&app, "GET", "/api/actors?commune=81226", None, None).await;
+    assert_eq!(s, StatusCode::OK, "{old}");
+    assert_eq!(old["features"], new["features"]);
+    assert_eq!(old["total"], new["total"]);
+    let (s, gaillac) = send(&app, "GET", "/api/actors?commune=Gaillac", None, None).await;
+    assert_eq!(s, StatusCode::OK, "{gaillac}");
+    assert!(gaillac["total"].as_u64().unwrap() > 0, "{gaillac}");
+    let (s, v) = send(&app, "GET", "/api/actors?commune=81999", None, None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["erreur"].as_str().unwrap().contains("commune"), "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("81999"), "{v}");
+    // /api/competents?commune= takes it too.
+    let (s, v) = send(&app, "GET", "/api/competents?commune=81226", None, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["commune"], "81233");
+}
+
 #[test]
 fn procedure_limited_to_a_former_code_applies_to_the_new_commune() {
     use maillage::orientation::{check::check, evaluate, locate, parse, PlaceQuery};

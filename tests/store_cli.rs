@@ -122,3 +122,34 @@ fn tokens_are_listed_without_secrets_and_revoked() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("lecteur, editeur ou admin"));
 }
+
+#[test]
+fn the_partner_command_places_a_former_code_like_the_server() {
+    // Ronel (81226) was merged into Terre-de-Bancalié (81233): the command resolves places
+    // with the directory's resolver, as the server does.
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("b.sqlite");
+    let file = dir.path().join("anciens.csv");
+    std::fs::write(
+        &file,
+        "nom;type;code_insee;commune\nCabinet E;partenaire;81226;\nCabinet R;partenaire;;Ronel\n",
+    )
+    .unwrap();
+    let o = run(&["partenaires", "importer", file.to_str().unwrap()], &base);
+    let text = stdout(&o);
+    assert!(
+        o.status.success() && text.contains("2 ajouté(s)") && text.contains("0 rejeté(s)"),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = run(&["partenaires", "exporter", "--format", "geojson"], &base);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len(), 2, "{v}");
+    for f in features {
+        assert!(
+            f["geometry"].is_object(),
+            "placed at the centre of Terre-de-Bancalié: {f}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::openapi::{tags, JsonObject};
 use super::params::{KindQuery, Params, PointQuery, DEFAULT_LIMIT, MAX_K, MAX_LIMIT, MAX_RADIUS_M};
-use super::places::commune_code;
+use super::places::find_commune;
 use super::respond::{geojson, json, read_body, ApiResult, GEOJSON};
 use super::AppState;
 use crate::export::features::{actor_feature, collection, ActorFeature, FeatureCollection};
@@ -79,14 +79,12 @@ pub async fn actors(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
         text: p.get("q").map(str::to_string),
         communes: None,
     };
-    if let Some(code) = p.get("commune") {
-        let code = commune_code("commune", code)?;
-        if dir.commune(code).is_none() && dir.actors_in_commune(code).is_empty() {
-            return Err(ApiError::bad_param(
-                "commune",
-                format!("commune {code} inconnue dans les données chargées"),
-            ));
-        }
+    if let Some(v) = p.get("commune") {
+        // Actors placed in a commune without a loaded outline are still found by its code.
+        let code = match v.parse::<InseeCode>() {
+            Ok(c) if dir.places().code(v).is_none() && !dir.actors_in_commune(c).is_empty() => c,
+            _ => find_commune(&dir, "commune", v, false)?,
+        };
         filter.communes = Some(HashSet::from([code]));
     }
     if let Some(id) = p.get("territory") {

@@ -15,7 +15,7 @@ use super::auth::Who;
 use super::error::ApiError;
 use super::openapi::{tags, Collection, Feature};
 use super::params::{KindQuery, Params};
-use super::places::commune_code;
+use super::places::find_commune;
 use super::respond::{json, json_status, ApiResult};
 use super::AppState;
 use crate::export::features::actor_feature;
@@ -60,15 +60,7 @@ fn commune_param(p: &Params, dir: &Directory) -> Result<Option<InseeCode>, ApiEr
     let Some(v) = p.get("commune") else {
         return Ok(None);
     };
-    let code = commune_code("commune", v)?;
-    // A former code (commune merged since) designates the commune it was merged into.
-    match dir.places().code(code.as_str()) {
-        Some(found) => Ok(Some(found.code)),
-        None => Err(ApiError::bad_param(
-            "commune",
-            format!("commune {code} inconnue dans les données chargées"),
-        )),
-    }
+    find_commune(dir, "commune", v, false).map(Some)
 }
 
 /// `lat`/`lon` when either is given (both then required).

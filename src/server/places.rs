@@ -10,6 +10,7 @@ use super::params::Params;
 use super::respond::{geojson, json, ApiResult, GEOJSON};
 use super::AppState;
 use crate::export::features::{commune_feature, territory_feature};
+use crate::index::Directory;
 use crate::model::{InseeCode, LonLat};
 
 /// The routes of this resource.
@@ -21,14 +22,61 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(territory))
 }
 
-/// An INSEE code parameter (400 naming it otherwise).
-pub fn commune_code(name: &str, v: &str) -> Result<InseeCode, ApiError> {
-    v.parse().map_err(|_| {
-        ApiError::bad_param(
-            name,
-            format!("code INSEE sur 5 caractères attendu (ex. 81004), trouvé « {v} »"),
-        )
-    })
+/// A commune named by a request, through the one place resolver: its INSEE code, a former
+/// code (a commune merged since: the commune it joined), or a name or postcode designating
+/// one commune. An unknown code answers 404 when it is the resource itself (`in_path`), 400 naming the
+/// parameter otherwise; a name matching no commune or several answers 400.
+pub fn find_commune(
+    dir: &Directory,
+    param: &str,
+    v: &str,
+    in_path: bool,
+) -> Result<InseeCode, ApiError> {
+    let v = v.trim();
+    let places = dir.places();
+    let code = v.to_ascii_uppercase().parse::<InseeCode>();
+    if let Ok(code) = code {
+        if let Some(found) = places.code(code.as_str()) {
+            return Ok(found.code);
+        }
+    }
+    // Not a commune's code: a postcode (`81370`), or a name, may still designate one commune.
+    if let (Ok(code), false) = (code, places.is_postcode(v)) {
+        let detail = format!(
+            "aucune commune de code {code} (code INSEE actuel ou ancien) dans les données chargées"
+        );
+        return Err(if in_path {
+            ApiError::not_found(format!("commune « {code} » inconnue"), detail)
+        } else {
+            ApiError::bad_param(param, detail)
+        });
+    }
+    let mut codes: Vec<InseeCode> = places.resolve(v).into_iter().map(|c| c.code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    match codes[..] {
+        [one] => Ok(one),
+        [] => Err(ApiError::bad_param(
+            param,
+            format!("code INSEE (ex. 81004) ou nom de commune attendu, trouvé « {v} »"),
+        )),
+        _ => {
+            let named: Vec<String> = codes
+                .iter()
+                .map(|c| match dir.commune(*c) {
+                    Some(cm) => format!("{c} ({})", cm.name),
+                    None => c.to_string(),
+                })
+                .collect();
+            Err(ApiError::bad_param(
+                param,
+                format!(
+                    "« {v} » désigne plusieurs communes : {} ; donnez le code INSEE",
+                    named.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 /// `GET /api/communes`
@@ -89,14 +137,14 @@ pub async fn communes(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiR
 /// `GET /api/communes/{code}`
 #[utoipa::path(get, path = "/api/communes/{code}", tag = tags::PLACES,
     summary = "Une commune avec son contour",
-    params(("code" = String, Path, description = "Code INSEE (5 caractères)")),
+    params(("code" = String, Path, description = "Code INSEE (5 caractères) ; l'ancien code d'une commune fusionnée donne la commune qu'elle a rejointe ; ou un nom désignant une seule commune")),
     responses(
         (status = 200, description = "Feature GeoJSON", body = Feature<CommuneProps>, content_type = GEOJSON),
-        (status = 400, description = "Code invalide", body = ApiError),
+        (status = 400, description = "Code invalide, nom inconnu ou ambigu", body = ApiError),
         (status = 404, description = "Commune inconnue", body = ApiError)))]
 pub async fn commune(State(st): State<AppState>, Path(code): Path<String>) -> ApiResult {
     let dir = st.directory();
-    let code = commune_code("code", &code)?;
+    let code = find_commune(&dir, "code", &code, true)?;
     let c = dir.commune(code).ok_or_else(|| {
         ApiError::not_found(
             "commune inconnue",

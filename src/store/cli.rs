@@ -123,9 +123,10 @@ pub enum TokensCmd {
     },
 }
 
+/// The server's validator for the data of `--data` (same kinds, communes and place resolver).
 fn validator(data: Option<&Path>) -> Result<Validator, CliError> {
-    let ds = crate::pipeline::dataset(crate::pipeline::Data::from_arg(data), &mut std::io::sink())?;
-    Ok(Validator::new(ds.kinds, &ds.communes))
+    let dir = crate::pipeline::directory(data, &mut std::io::sink())?;
+    Ok(Validator::for_directory(&dir))
 }
 
 /// Runs `maillage partenaires …`; returns the process exit code (1 when rows were rejected).

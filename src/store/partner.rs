@@ -320,11 +320,14 @@ impl Validator {
         }
     }
 
-    /// The same validator resolving places with `places` (the directory's resolver, which
-    /// also knows former commune codes and names).
-    pub fn with_places(mut self, places: PlaceResolver) -> Validator {
-        self.places = places;
-        self
+    /// The validator of the partners of `dir`: its kinds, its communes and its place
+    /// resolver (which also knows former commune codes and names). The server and the
+    /// `partenaires` command both validate with it.
+    pub fn for_directory(dir: &crate::index::Directory) -> Validator {
+        Validator {
+            places: dir.places().clone(),
+            ..Validator::new(dir.kinds().clone(), dir.communes().all())
+        }
     }
 
     /// The commune of a partner: its `code_insee` (a former code gives the commune it was

@@ -39,8 +39,7 @@ impl PartnerService {
         let dir = directory.load_full();
         PartnerService {
             store: Arc::new(store),
-            validator: Validator::new(dir.kinds().clone(), dir.communes().all())
-                .with_places(dir.places().clone()),
+            validator: Validator::for_directory(&dir),
             file_actors: dir.local_actors().iter().map(|a| a.to_record()).collect(),
             publish: Mutex::new(()),
             directory,
