@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use geo::{BoundingRect, Centroid, MultiPolygon, Rect};
+use geo::{BoundingRect, Centroid, MultiPolygon, Rect, Winding};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// A 5-character INSEE commune code (`81004`, `2A004`, `97302`), stored inline.
@@ -110,6 +110,28 @@ pub struct Commune {
     pub epci: Option<String>,
     /// Postcodes of the commune.
     pub postcodes: Vec<String>,
+}
+
+/// Orients the rings as RFC 7946 §3.1.6 asks of GeoJSON producers: exterior rings
+/// counter-clockwise, holes clockwise (in place; a ring already right is left as it is).
+///
+/// ```
+/// use geo::{polygon, Area, MultiPolygon};
+/// use maillage::model::commune::orient_rfc7946;
+/// let mut g = MultiPolygon::new(vec![polygon![(x: 0., y: 0.), (x: 0., y: 1.), (x: 1., y: 1.), (x: 1., y: 0.)]]);
+/// assert!(g.signed_area() < 0.0);
+/// orient_rfc7946(&mut g);
+/// assert!(g.signed_area() > 0.0);
+/// ```
+pub fn orient_rfc7946(g: &mut MultiPolygon<f64>) {
+    for p in &mut g.0 {
+        p.exterior_mut(|r| r.make_ccw_winding());
+        p.interiors_mut(|holes| {
+            for r in holes {
+                r.make_cw_winding();
+            }
+        });
+    }
 }
 
 impl Commune {
