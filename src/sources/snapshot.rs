@@ -655,11 +655,11 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    fn tmp(name: &str) -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("maillage-snapshot-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("x.idx")
+    /// A snapshot path in a fresh temporary folder, removed when the guard drops.
+    fn tmp() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.idx");
+        (dir, path)
     }
 
     #[test]
@@ -691,7 +691,7 @@ mod tests {
             !ds.former_communes.is_empty(),
             "the demo has merged communes"
         );
-        let path = tmp("demo");
+        let (_dir, path) = tmp();
         let written = write(&ds, &path).unwrap();
         assert_eq!(written, std::fs::metadata(&path).unwrap().len());
         let back = read(&path).unwrap();
@@ -715,7 +715,7 @@ mod tests {
     #[test]
     fn truncated_or_foreign_files_are_refused_with_the_section() {
         let ds = crate::sources::demo::dataset().unwrap();
-        let path = tmp("trunc");
+        let (_dir, path) = tmp();
         write(&ds, &path).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
@@ -741,7 +741,7 @@ mod tests {
     #[test]
     fn a_failed_write_leaves_the_previous_snapshot_untouched() {
         let ds = crate::sources::demo::dataset().unwrap();
-        let path = tmp("atomic");
+        let (_dir, path) = tmp();
         write(&ds, &path).unwrap();
         let before = std::fs::read(&path).unwrap();
         // Writing into a directory that does not exist fails before any rename.
