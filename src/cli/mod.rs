@@ -71,7 +71,8 @@ impl Default for BaseArg {
     }
 }
 
-/// The exit code of a library command whose error is boxed (`fetch::cli`).
-pub fn exit(code: Result<u8, Box<dyn std::error::Error>>) -> Result<ExitCode> {
+/// The exit code of a `fetch::cli` command.
+pub fn exit(code: Result<u8, maillage::fetch::cli::CommandError>) -> Result<ExitCode> {
+    // Display only: the library's messages are complete French sentences.
     Ok(ExitCode::from(code.map_err(|e| anyhow::anyhow!("{e}"))?))
 }

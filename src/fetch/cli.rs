@@ -10,6 +10,19 @@ use super::{fetch, FetchOptions};
 use crate::dedup::{self, DedupReport};
 use crate::geocode::{self, ban::BanClient, cache::GeocodeCache};
 
+/// Why `maillage telecharger`, `geocoder` or `doublons` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Fetch(#[from] super::FetchError),
+    #[error(transparent)]
+    Source(#[from] crate::sources::SourceError),
+    #[error(transparent)]
+    Geocode(#[from] crate::geocode::GeocodeError),
+    #[error("écriture de la sortie : {0}")]
+    Output(#[from] std::io::Error),
+}
+
 /// What `maillage telecharger` (`fetch`) does (the command-line parsing is on the binary side).
 #[derive(Debug, Clone)]
 pub struct FetchArgs {
@@ -50,7 +63,7 @@ pub struct DoublonsArgs {
 }
 
 /// Runs `maillage fetch`; returns the process exit code.
-pub fn run_fetch(args: &FetchArgs, out: &mut dyn Write) -> Result<u8, Box<dyn std::error::Error>> {
+pub fn run_fetch(args: &FetchArgs, out: &mut dyn Write) -> Result<u8, CommandError> {
     let config = match &args.config {
         Some(p) => SourcesConfig::read(p)?,
         None => SourcesConfig::builtin()?,
@@ -78,17 +91,14 @@ pub fn run_fetch(args: &FetchArgs, out: &mut dyn Write) -> Result<u8, Box<dyn st
     }
     writeln!(
         out,
-        "Pour servir la carte : maillage serve --data {}",
+        "Pour servir la carte : maillage servir --data {}",
         args.dir.display()
     )?;
     Ok(0)
 }
 
 /// Runs `maillage geocoder`.
-pub fn run_geocoder(
-    args: &GeocoderArgs,
-    out: &mut dyn Write,
-) -> Result<u8, Box<dyn std::error::Error>> {
+pub fn run_geocoder(args: &GeocoderArgs, out: &mut dyn Write) -> Result<u8, CommandError> {
     let url = match &args.url {
         Some(u) => u.clone(),
         None => SourcesConfig::builtin()?
@@ -105,7 +115,7 @@ fn geocode_dir(
     url: &str,
     batch: usize,
     out: &mut dyn Write,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(), CommandError> {
     let ds = crate::pipeline::read_dir(dir, crate::pipeline::Stage::Files, out)?;
     let mut cache = GeocodeCache::open(&dir.join(geocode::CACHE_FILE))?;
     for (line, why) in &cache.bad_lines {
@@ -139,10 +149,7 @@ fn geocode_dir(
 }
 
 /// Runs `maillage doublons`; exit code 0.
-pub fn run_doublons(
-    args: &DoublonsArgs,
-    out: &mut dyn Write,
-) -> Result<u8, Box<dyn std::error::Error>> {
+pub fn run_doublons(args: &DoublonsArgs, out: &mut dyn Write) -> Result<u8, CommandError> {
     let ds = crate::pipeline::read_dir(&args.data, crate::pipeline::Stage::Geocoded, out)?;
     let report = dedup::find_duplicates(&ds.actors);
     let name = |id: &str| {

@@ -78,7 +78,7 @@ impl AppState {
             ApiError::new(
                 503,
                 "annuaire local indisponible",
-                "le serveur a été démarré sans base de partenaires (option --base de « maillage serve »)",
+                "le serveur a été démarré sans base de partenaires (option --base de « maillage servir »)",
             )
         })
     }

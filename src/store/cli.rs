@@ -313,7 +313,7 @@ pub fn run_restore(file: &Path, base: &Path, out: &mut dyn Write) -> Result<u8, 
     let s = backup::restore(file, base)?;
     writeln!(
         out,
-        "{} restaurée dans {} : {} partenaire(s), {} jeton(s), {} ligne(s) d'historique. Redémarrez « maillage serve » s'il tournait.",
+        "{} restaurée dans {} : {} partenaire(s), {} jeton(s), {} ligne(s) d'historique. Redémarrez « maillage servir » s'il tournait.",
         file.display(),
         base.display(),
         s.partners,
