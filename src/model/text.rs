@@ -169,7 +169,10 @@ pub fn de(name: &str) -> String {
         .map(|c| {
             let mut folded = String::new();
             ascii_lower_into(&c.to_string(), &mut folded);
-            matches!(folded.chars().next(), Some('a' | 'e' | 'i' | 'o' | 'u' | 'y'))
+            matches!(
+                folded.chars().next(),
+                Some('a' | 'e' | 'i' | 'o' | 'u' | 'y')
+            )
         })
         .unwrap_or(false);
     if vowel {

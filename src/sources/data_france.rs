@@ -238,7 +238,7 @@ pub fn read(
         });
         let mut mairie = ActorRecord::new(
             format!("mairie:{code}"),
-            format!("Mairie {}", crate::model::text::de(&name)),
+            format!("Mairie {}", crate::model::text::de(name)),
             mairie_kind,
             source,
         );
@@ -259,7 +259,7 @@ pub fn read(
         if let Some(ccas_kind) = ccas_kind {
             let mut ccas = mairie.clone();
             ccas.id = format!("ccas:{code}");
-            ccas.name = format!("CCAS {}", crate::model::text::de(&name));
+            ccas.name = format!("CCAS {}", crate::model::text::de(name));
             ccas.kind = ccas_kind;
             ccas.email = None;
             ccas.website = None;
