@@ -12,6 +12,7 @@ import { el, plural, intFormat } from './js/util.js';
 import { request, errorMessage } from './js/api.js';
 import { status } from './js/messages.js';
 import { state, kindLabel } from './js/state.js';
+import { revealOverMap } from './js/map.js';
 import { ready } from './js/main.js';
 
 (function () {
@@ -187,7 +188,8 @@ import { ready } from './js/main.js';
   function render() {
     const d = view.data;
     const section = $('diagnostic');
-    section.hidden = false;
+    // On a phone the tools panel covers the map: it closes so the diagnostic is seen.
+    revealOverMap(section);
     const t = d.territoire;
     $('diagnostic-titre').textContent = `Diagnostic – ${t.nom}`;
     const unknown = (t.communes_inconnues || []).length
