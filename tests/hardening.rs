@@ -2,76 +2,14 @@
 //! loopback, flooded by bounded client loops, while ordinary requests keep answering.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_maillage");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(15)))
-        .build()
-        .into()
-}
-
-/// Kills the server when the test ends, whatever happens.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_ready(port: u16) {
-    let a = agent();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Ok(r) = a.get(&format!("http://127.0.0.1:{port}/api/health")).call() {
-            if r.status() == 200 {
-                return;
-            }
-        }
-        assert!(Instant::now() < deadline, "le serveur n'a pas démarré");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn token(base: &Path) -> String {
-    let out = Command::new(BIN)
-        .args([
-            "jetons",
-            "creer",
-            "--nom",
-            "Éditrice",
-            "--role",
-            "editeur",
-            "--base",
-        ])
-        .arg(base)
-        .output()
-        .expect("maillage jetons creer");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
+mod server_support;
+use server_support::{agent, free_port, serve_command, spawn, start, token, BIN};
 
 /// A read with its latency: (status, seconds).
 fn timed(a: &ureq::Agent, url: &str, bearer: Option<&str>) -> (u16, f64) {
@@ -96,23 +34,7 @@ fn a_flood_of_bad_tokens_delays_neither_anonymous_reads_nor_valid_tokens() {
     let base = dir.path().join("base.sqlite");
     let good = token(&base);
     let port = free_port();
-    let _server = Server(
-        Command::new(BIN)
-            .args([
-                "servir",
-                "--adresse",
-                &format!("127.0.0.1:{port}"),
-                "--sans-tuiles",
-                "--base",
-            ])
-            .arg(&base)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("maillage servir"),
-    );
-    wait_ready(port);
+    let _server = start(&base, port);
     let read = format!("http://127.0.0.1:{port}/api/nearest?lat=43.93&lon=2.15&k=5");
     let stop = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicUsize::new(0));
@@ -207,18 +129,9 @@ fn a_slow_header_flood_beyond_the_cap_leaves_health_answering() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("serveur.log");
     let port = free_port();
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "servir",
-        "--adresse",
-        &format!("127.0.0.1:{port}"),
-        "--sans-tuiles",
-        "--base",
-    ])
-    .arg(dir.path().join("base.sqlite"))
-    .env("RUST_LOG", "maillage=info")
-    .stdout(Stdio::null())
-    .stderr(std::fs::File::create(&log).unwrap());
+    let mut cmd = serve_command(&dir.path().join("base.sqlite"), port);
+    cmd.env("RUST_LOG", "maillage=info")
+        .stderr(std::fs::File::create(&log).unwrap());
     // SAFETY: setrlimit is async-signal-safe; it runs in the child before exec.
     unsafe {
         cmd.pre_exec(|| {
@@ -232,8 +145,7 @@ fn a_slow_header_flood_beyond_the_cap_leaves_health_answering() {
             Ok(())
         });
     }
-    let _server = Server(cmd.spawn().expect("maillage servir"));
-    wait_ready(port);
+    let _server = spawn(cmd, port);
     // 400 connections (beyond the cap and the 256 descriptors) that start a request and never
     // finish its headers.
     let mut slow = Vec::new();
@@ -283,22 +195,7 @@ fn raw(port: u16, request: &[u8]) -> String {
 fn errors_of_the_http_layer_are_french_json() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _server = Server(
-        Command::new(BIN)
-            .args([
-                "servir",
-                "--adresse",
-                &format!("127.0.0.1:{port}"),
-                "--sans-tuiles",
-                "--base",
-            ])
-            .arg(dir.path().join("base.sqlite"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("maillage servir"),
-    );
-    wait_ready(port);
+    let _server = start(&dir.path().join("base.sqlite"), port);
     let long_uri = format!(
         "GET /api/search?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
         "a".repeat(70_000)
