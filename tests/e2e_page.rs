@@ -626,7 +626,6 @@ async fn in_a_tool_mode_every_click_belongs_to_the_tool() {
     let page = Page::open_sized("13-3-outils", DESKTOP.0, DESKTOP.1).await;
     page.goto("#c=43.9016,1.8966&z=10").await;
     let cluster = page.wait_css(".leaflet-marker-pane .grappe").await;
-    let zoom = page.hash("z").await.unwrap();
     page.click("#bloc-rayon > summary").await;
     click_on(&page, cluster).await;
     page.until(
