@@ -550,13 +550,18 @@ async fn communes_are_named_and_clickable_town_halls_apart_png_legend() {
     )
     .await;
     page.click_map(0.0, 0.0, false).await;
-    let card = page.wait_css(".carte-commune").await;
+    page.wait_css(".carte-commune").await;
     page.until(
         "actors counted",
         "/acteur/.test(document.querySelector('.carte-commune-acteurs').textContent)",
     )
     .await;
-    let text = card.text().await.unwrap();
+    let text = page
+        .js("return document.querySelector('.carte-commune').textContent")
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(text.contains("Population"), "{text}");
     assert!(text.contains("habitants"), "{text}");
     let diag = page.find(".carte-commune-diagnostic").await;
