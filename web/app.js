@@ -1666,6 +1666,12 @@
       add('r', `${state.radius.lat.toFixed(5)},${state.radius.lon.toFixed(5)},${state.radius.km}`);
       add('rn', state.radius.label);
     }
+    // Keys of the other scripts of the page (diagnostic.js: keys starting with d).
+    for (const write of hooks.hashParts || []) {
+      write((k, v) => {
+        if (v !== null && v !== undefined && v !== '') add(k, v);
+      });
+    }
     const hash = '#' + parts.join('&');
     if (location.hash !== hash) history.replaceState(null, '', hash);
   }

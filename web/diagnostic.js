@@ -6,8 +6,11 @@
 // (CSV `;` with BOM, CSV `,`, GeoJSON, SVG, PNG). Indicator labels, units and decimals come from
 // the server's indicator table (GET /api/diagnostic/indicateurs, and `descripteurs` in every
 // answer); each kind's coverage definition (by service area or by distance) is said beside
-// every coverage figure. Every text from the data is set with textContent. Loaded after
-// app.js, which exposes `window.maillage`.
+// every coverage figure. The parameters (kinds, coverage threshold, 2SFCA steps, supply) can
+// be changed from the result and recomputed; the full HTML report is served by
+// /api/diagnostic/rapport.html. The diagnostic (territory, kinds, indicator, parameters) is
+// kept in the URL (keys starting with `d`). Every text from the data is set with
+// textContent. Loaded after app.js, which exposes `window.maillage`.
 'use strict';
 
 (function () {
@@ -17,6 +20,9 @@
   const $ = (id) => document.getElementById(id);
 
   const LEVELS = { territoire: 'Territoire', departement: 'Département', region: 'Région' };
+  const DEFAULT_STEPS = '10:1,15:0.667,20:0.333';
+  /** True when the tools panel covers the map (phones, narrow windows). */
+  const panelOverlays = () => window.matchMedia('(max-width: 1024px)').matches;
 
   const formats = new Map();
   /** French number format with a fixed number of decimals. */
@@ -112,14 +118,86 @@
     }
   }
 
+  /** The 2SFCA steps, their unit and the supply source: fields added after the threshold. */
+  function buildParameterFields() {
+    if ($('diagnostic-paliers')) return;
+    const steps = el('input', {
+      id: 'diagnostic-paliers',
+      type: 'text',
+      value: DEFAULT_STEPS,
+      spellcheck: 'false',
+      autocomplete: 'off',
+      'aria-describedby': 'diagnostic-paliers-aide',
+    });
+    const unit = el(
+      'select',
+      { id: 'diagnostic-unite' },
+      el('option', { value: 'minutes', text: 'minutes de trajet estimé' }),
+      el('option', { value: 'km', text: "km à vol d'oiseau" })
+    );
+    const source = el(
+      'select',
+      { id: 'diagnostic-source' },
+      el('option', { value: 'acteurs', text: "acteurs de l'annuaire" }),
+      el('option', { value: 'bpe', text: 'équipements BPE (INSEE)' })
+    );
+    const threshold = $('diagnostic-seuil').closest('.champ');
+    threshold.after(
+      el(
+        'div',
+        { class: 'champ' },
+        el('label', { for: 'diagnostic-paliers', text: 'Paliers de l’accessibilité 2SFCA (borne:poids)' }),
+        steps,
+        el('p', {
+          id: 'diagnostic-paliers-aide',
+          class: 'note',
+          text: 'Ex. 10:1,15:0.667,20:0.333 : poids 1 jusqu’à 10, 2/3 jusqu’à 15, 1/3 jusqu’à 20.',
+        })
+      ),
+      el('div', { class: 'champ' }, el('label', { for: 'diagnostic-unite', text: 'Unité des paliers' }), unit),
+      el('div', { class: 'champ' }, el('label', { for: 'diagnostic-source', text: 'Offre' }), source)
+    );
+  }
+
   function chosenKinds() {
     return [...document.querySelectorAll('#diagnostic-types input:checked')].map((i) => i.value);
   }
 
+  /** Checks the kinds of the tool form (unknown ids ignored). */
+  function setKinds(ids) {
+    const wanted = new Set(ids);
+    for (const i of document.querySelectorAll('#diagnostic-types input')) i.checked = wanted.has(i.value);
+  }
+
+  /** The steps typed, checked: `borne:poids` pairs, bounds increasing, weights in ]0, 1]. */
+  function parseSteps(text) {
+    const t = String(text || '').replace(/\s+/g, '');
+    if (!t) return { value: DEFAULT_STEPS };
+    let last = 0;
+    for (const part of t.split(',')) {
+      const m = /^(\d+(?:[.,]\d+)?):(\d+(?:[.,]\d+)?)$/.exec(part);
+      if (!m) return { error: `Paliers : « ${part} » n’est pas de la forme borne:poids (ex. 10:1).` };
+      const b = Number(m[1].replace(',', '.'));
+      const w = Number(m[2].replace(',', '.'));
+      if (!(b > last)) return { error: 'Paliers : les bornes doivent être croissantes et positives.' };
+      if (!(w > 0 && w <= 1)) return { error: 'Paliers : chaque poids doit être compris entre 0 (exclu) et 1.' };
+      last = b;
+    }
+    return { value: t.replace(/(\d),(\d)/g, '$1.$2') };
+  }
+
+  /** Says what is wrong next to the form that was used (the tool form or the result's). */
   function formError(message) {
-    const node = $('diagnostic-erreur');
-    node.textContent = message || '';
-    node.hidden = !message;
+    const inResult = !$('diagnostic').hidden && $('diagnostic-reglages-erreur');
+    for (const [id, show] of [
+      ['diagnostic-erreur', !inResult],
+      ['diagnostic-reglages-erreur', inResult],
+    ]) {
+      const node = $(id);
+      if (!node) continue;
+      node.textContent = show ? message || '' : '';
+      node.hidden = !(show && message);
+    }
   }
 
   async function run(ev) {
@@ -146,6 +224,17 @@
       return;
     }
     params.set('max_km', String(km));
+    const steps = parseSteps($('diagnostic-paliers').value);
+    if (steps.error) {
+      formError(steps.error);
+      $('diagnostic-paliers').focus();
+      return;
+    }
+    if (steps.value !== DEFAULT_STEPS || $('diagnostic-unite').value !== 'minutes') {
+      params.set('paliers', steps.value);
+      params.set('unite', $('diagnostic-unite').value);
+    }
+    if ($('diagnostic-source').value === 'bpe') params.set('source', 'bpe');
     if ($('diagnostic-masquer').checked) params.set('masquer', 'oui');
     params.set('couverture', $('diagnostic-couverture').value || 'auto');
     const seq = ++view.seq;
@@ -161,13 +250,18 @@
       view.data = r.body;
       if (r.body.descripteurs) descriptors = r.body.descripteurs;
       view.query = params;
-      view.kind = kinds[0];
+      if (!kinds.includes(view.pendingKind || view.kind)) view.kind = kinds[0];
+      else view.kind = view.pendingKind || view.kind;
+      view.pendingKind = '';
       render();
+      saveUrl();
       M.status(`Diagnostic : ${r.body.territoire.nom}.`);
     } catch (e) {
       formError(e.message || 'Erreur inattendue.');
     } finally {
       $('diagnostic-lancer').disabled = false;
+      const again = $('diagnostic-recalculer');
+      if (again) again.disabled = false;
     }
   }
 
@@ -186,7 +280,15 @@
   function render() {
     const d = view.data;
     const section = $('diagnostic');
+    const opening = section.hidden;
     section.hidden = false;
+    // On a phone the tools panel covers the map: fold it so that the result is in sight.
+    if (opening && panelOverlays() && !document.body.classList.contains('panneau-replie')) {
+      const toggle = $('basculer-panneau');
+      if (toggle) toggle.click();
+      view.panelFolded = true;
+    }
+    if (opening) section.scrollTop = 0;
     const t = d.territoire;
     $('diagnostic-titre').textContent = `Diagnostic – ${t.nom}`;
     const unknown = (t.communes_inconnues || []).length
@@ -202,6 +304,7 @@
     renderComparisons();
     renderDownloads();
     renderParameters();
+    renderSettings();
     renderTable();
     $('diagnostic-titre').focus({ preventScroll: true });
   }
@@ -218,12 +321,14 @@
         renderComparisons();
         renderDownloads();
         renderTable();
+        saveUrl();
       });
       const indicator = el('select', { id: 'diagnostic-indicateur-carte' });
       indicator.addEventListener('change', () => {
         $('diagnostic-indicateur').value = indicator.value;
         renderMap();
         renderDownloads();
+        saveUrl();
       });
       wrap = el(
         'div',
@@ -275,7 +380,23 @@
     img.alt = `Carte des communes : ${label}`;
     img.removeAttribute('src');
     img.src = 'api/diagnostic/carte.svg?' + mapQuery();
-    $('diagnostic-legende').textContent = `Carte : ${label}. Légende et sources dans l'image.`;
+    const caption = $('diagnostic-legende');
+    caption.textContent = `Carte : ${label}. Légende et sources dans l'image.`;
+    if (indicator() === 'couverture') {
+      const cells = (view.data.communes || []).map(cellOf);
+      const covered = cells.filter((c) => c.couverte === true).length;
+      const white = cells.filter((c) => c.couverte === false).length;
+      caption.append(
+        el(
+          'span',
+          { class: 'legende-couverture', id: 'diagnostic-legende-couverture' },
+          el('span', { class: 'legende-case legende-couverte', 'aria-hidden': 'true' }),
+          ` couverte : ${M.plural(covered, 'commune', 'communes')} · `,
+          el('span', { class: 'legende-case legende-zone-blanche', 'aria-hidden': 'true' }),
+          ` non couverte (zone blanche, hachurée en rouge) : ${M.plural(white, 'commune', 'communes')}`
+        )
+      );
+    }
     renderCoverageDefinition();
   }
 
@@ -311,6 +432,17 @@
         )
       );
     }
+    for (const m of view.data.comparaisons_absentes || []) {
+      body.append(
+        el(
+          'tr',
+          { class: 'comparaison-absente', 'data-niveau': m.niveau },
+          el('td', { text: LEVELS[m.niveau] || m.niveau }),
+          el('th', { scope: 'row', text: m.nom }),
+          el('td', { colspan: String(shown.length), class: 'note', text: m.motif })
+        )
+      );
+    }
     table.append(body);
   }
 
@@ -318,24 +450,34 @@
     const list = $('diagnostic-telechargements');
     list.textContent = '';
     const base = view.query.toString();
-    const slug = view.data.territoire.id.replace(/[^a-z0-9]+/gi, '-');
+    const slug = M.fold(view.data.territoire.id).replace(/[^a-z0-9]+/gi, '-');
+    // Same names as the server's (Content-Disposition): territory and kinds, never twice the same.
+    const stem = `diagnostic-${slug}-${(view.data.types || []).map((k) => k.id).join('-')}`;
     const maps = mapQuery().toString();
     const links = [
-      ['CSV (Excel, « ; »)', `api/diagnostic.csv?${base}`, `diagnostic-${slug}.csv`, 'diagnostic-csv'],
-      ['CSV (« , »)', `api/diagnostic.csv?${base}&separateur=virgule`, `diagnostic-${slug}-virgule.csv`, 'diagnostic-csv-virgule'],
-      ['GeoJSON', `api/diagnostic.geojson?${base}`, `diagnostic-${slug}.geojson`, 'diagnostic-geojson'],
+      ['CSV (Excel, « ; »)', `api/diagnostic.csv?${base}`, `${stem}.csv`, 'diagnostic-csv'],
+      ['CSV (« , »)', `api/diagnostic.csv?${base}&separateur=virgule`, `${stem}-virgule.csv`, 'diagnostic-csv-virgule'],
+      ['GeoJSON', `api/diagnostic.geojson?${base}`, `${stem}.geojson`, 'diagnostic-geojson'],
       ['Carte SVG', `api/diagnostic/carte.svg?${maps}`, `carte-${slug}-${view.kind}-${indicator()}.svg`, 'diagnostic-svg'],
       ['Carte PNG', `api/diagnostic/carte.png?${maps}`, `carte-${slug}-${view.kind}-${indicator()}.png`, 'diagnostic-png'],
     ];
+    list.append(
+      el(
+        'li',
+        {},
+        el('a', {
+          id: 'diagnostic-rapport',
+          class: 'bouton bouton-principal',
+          href: `api/diagnostic/rapport.html?${base}`,
+          target: '_blank',
+          rel: 'noopener',
+          text: 'Rapport complet (HTML, imprimable)',
+        })
+      )
+    );
     for (const [label, href, file, id] of links) {
       list.append(el('li', {}, el('a', { id, class: 'bouton', href, download: file, text: label })));
     }
-    list.append(
-      el('li', {
-        class: 'note',
-        text: 'Rapport HTML complet : « maillage diagnostic --territoire … --sortie DOSSIER » en ligne de commande.',
-      })
-    );
   }
 
   function estimationBadge(text) {
@@ -370,6 +512,78 @@
     const warnings = $('diagnostic-avertissements');
     warnings.textContent = '';
     for (const w of view.data.avertissements || []) warnings.append(el('li', { text: w }));
+  }
+
+  /** The parameters the user can change from the result: kinds, threshold, steps, supply. */
+  function renderSettings() {
+    let form = $('diagnostic-reglages');
+    if (!form) {
+      form = el('form', { id: 'diagnostic-reglages', class: 'formulaire diagnostic-reglages', novalidate: 'novalidate' });
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        // The result's form drives the tool form, then the one computation runs.
+        setKinds([...form.querySelectorAll('.reglages-types input:checked')].map((i) => i.value));
+        $('diagnostic-seuil').value = $('reglages-seuil').value;
+        $('diagnostic-paliers').value = $('reglages-paliers').value;
+        $('diagnostic-unite').value = $('reglages-unite').value;
+        $('diagnostic-source').value = $('reglages-source').value;
+        $('diagnostic-recalculer').disabled = true;
+        run();
+      });
+      $('diagnostic-parametres-bloc').after(form);
+    }
+    form.textContent = '';
+    const q = view.query;
+    const chosen = new Set((q.get('kinds') || '').split(','));
+    const kinds = M.state.kinds
+      .filter((k) => k.nombre > 0 || chosen.has(k.id))
+      .sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
+    const box = el('div', { class: 'types-liste reglages-types', role: 'group', 'aria-label': 'Types d’offre' });
+    for (const k of kinds) {
+      const id = `reglages-type-${k.id}`;
+      box.append(
+        el(
+          'div',
+          { class: 'type-ligne' },
+          el('input', { type: 'checkbox', id, value: k.id, checked: chosen.has(k.id) ? 'checked' : null }),
+          el('label', { for: id, text: k.libelle })
+        )
+      );
+    }
+    const unit = el(
+      'select',
+      { id: 'reglages-unite' },
+      el('option', { value: 'minutes', text: 'minutes de trajet estimé' }),
+      el('option', { value: 'km', text: "km à vol d'oiseau" })
+    );
+    unit.value = q.get('unite') || 'minutes';
+    const source = el(
+      'select',
+      { id: 'reglages-source' },
+      el('option', { value: 'acteurs', text: "acteurs de l'annuaire" }),
+      el('option', { value: 'bpe', text: 'équipements BPE (INSEE)' })
+    );
+    source.value = q.get('source') || 'acteurs';
+    form.append(
+      el('h3', { text: 'Modifier les paramètres' }),
+      el('details', { class: 'reglages-bloc' }, el('summary', { text: 'Types d’offre' }), box),
+      el(
+        'div',
+        { class: 'champ' },
+        el('label', { for: 'reglages-seuil', text: "Seuil de couverture par distance (km à vol d'oiseau)" }),
+        el('input', { id: 'reglages-seuil', type: 'number', min: '1', max: '200', step: '1', value: q.get('max_km') || '10', inputmode: 'numeric' })
+      ),
+      el(
+        'div',
+        { class: 'champ' },
+        el('label', { for: 'reglages-paliers', text: 'Paliers de l’accessibilité 2SFCA (borne:poids)' }),
+        el('input', { id: 'reglages-paliers', type: 'text', value: q.get('paliers') || DEFAULT_STEPS, spellcheck: 'false', autocomplete: 'off' })
+      ),
+      el('div', { class: 'champ' }, el('label', { for: 'reglages-unite', text: 'Unité des paliers' }), unit),
+      el('div', { class: 'champ' }, el('label', { for: 'reglages-source', text: 'Offre' }), source),
+      el('p', { id: 'diagnostic-reglages-erreur', class: 'erreur', role: 'alert', hidden: 'hidden' }),
+      el('div', { class: 'boutons' }, el('button', { type: 'submit', id: 'diagnostic-recalculer', class: 'bouton bouton-principal', text: 'Recalculer' }))
+    );
   }
 
   /** Table columns: the commune, its code, then every per-commune indicator of the table. */
@@ -449,8 +663,93 @@
     const section = $('diagnostic');
     if (section.hidden) return;
     section.hidden = true;
+    if (view.panelFolded && document.body.classList.contains('panneau-replie')) {
+      const toggle = $('basculer-panneau');
+      if (toggle) toggle.click();
+    }
+    view.panelFolded = false;
+    saveUrl();
     $('diagnostic-lancer').focus();
   }
+
+  // ---------------------------------------------------------------------------------------
+  // State in the URL: dt (territory), dk (kinds), di (indicator), dv (kind shown), ds
+  // (threshold km), dp (2SFCA steps), du (their unit), do (supply), dm (masking).
+  // ---------------------------------------------------------------------------------------
+
+  function writeUrl(set) {
+    if (!view.data || $('diagnostic').hidden || !view.query) return;
+    const q = view.query;
+    set('dt', q.get('territory'));
+    set('dk', q.get('kinds'));
+    set('di', indicator());
+    if (view.kind !== (q.get('kinds') || '').split(',')[0]) set('dv', view.kind);
+    if (q.get('max_km') && q.get('max_km') !== '10') set('ds', q.get('max_km'));
+    if (q.get('paliers')) set('dp', q.get('paliers'));
+    if (q.get('unite') && q.get('unite') !== 'minutes') set('du', q.get('unite'));
+    if (q.get('source')) set('do', q.get('source'));
+    if (q.get('masquer')) set('dm', '1');
+    if (q.get('couverture') && q.get('couverture') !== 'auto') set('dc', q.get('couverture'));
+  }
+
+  async function applyUrl(h) {
+    if (!h.dt || !h.dk) {
+      if (!$('diagnostic').hidden && !h.dt) close();
+      return;
+    }
+    const key = [h.dt, h.dk, h.di, h.dv, h.ds, h.dp, h.du, h.do, h.dm, h.dc].join('|');
+    if (key === view.appliedKey && !$('diagnostic').hidden) return;
+    view.appliedKey = key;
+    $('diagnostic-territoire').value = h.dt;
+    setKinds(h.dk.split(','));
+    $('diagnostic-seuil').value = h.ds || '10';
+    $('diagnostic-paliers').value = h.dp || DEFAULT_STEPS;
+    $('diagnostic-unite').value = h.du === 'km' ? 'km' : 'minutes';
+    $('diagnostic-source').value = h.do === 'bpe' ? 'bpe' : 'acteurs';
+    $('diagnostic-masquer').checked = h.dm === '1';
+    if (h.dc) $('diagnostic-couverture').value = h.dc;
+    if (h.di) {
+      fillIndicators($('diagnostic-indicateur'), null);
+      $('diagnostic-indicateur').value = h.di;
+    }
+    view.pendingKind = h.dv || '';
+    $('bloc-diagnostic').open = true;
+    await run();
+  }
+
+  /** The page's shared URL state when it has one; else this part keeps its keys itself. */
+  const urlState = M.urlState && M.urlState.register ? M.urlState : null;
+  function saveUrl() {
+    if (urlState) {
+      urlState.save();
+      return;
+    }
+    const pairs = location.hash
+      .replace(/^#/, '')
+      .split('&')
+      .filter((p) => p && !/^d[a-z]=/.test(p));
+    writeUrl((k, v) => {
+      if (v === null || v === undefined || v === '') return;
+      pairs.push(`${k}=${encodeURIComponent(String(v)).replace(/%2C/gi, ',').replace(/%3A/gi, ':')}`);
+    });
+    const hash = pairs.length ? '#' + pairs.join('&') : location.pathname + location.search;
+    if (location.hash !== (pairs.length ? hash : '')) history.replaceState(null, '', hash);
+  }
+  function readUrl() {
+    const out = {};
+    for (const part of location.hash.replace(/^#/, '').split('&')) {
+      const i = part.indexOf('=');
+      if (i > 0) {
+        try {
+          out[part.slice(0, i)] = decodeURIComponent(part.slice(i + 1));
+        } catch (e) {
+          out[part.slice(0, i)] = part.slice(i + 1);
+        }
+      }
+    }
+    return out;
+  }
+  if (M.hooks) M.hooks.hashParts = (M.hooks.hashParts || []).concat([writeUrl]);
 
   $('diagnostic-form').addEventListener('submit', run);
   $('diagnostic-fermer').addEventListener('click', close);
@@ -465,10 +764,12 @@
     $('diagnostic-indicateur-carte').value = indicator();
     renderMap();
     renderDownloads();
+    saveUrl();
   });
 
-  M.ready.then(async () => {
+  const started = M.ready.then(async () => {
     buildForm();
+    buildParameterFields();
     try {
       const r = await M.request('api/diagnostic/indicateurs');
       if (r.ok && r.body) descriptors = r.body;
@@ -479,4 +780,20 @@
     const coverage = $('diagnostic-couverture');
     for (const c of descriptors.couvertures || []) coverage.append(el('option', { value: c.id, text: c.libelle }));
   });
+
+  if (urlState) {
+    urlState.register({
+      name: 'diagnostic',
+      order: 80,
+      keys: ['dt', 'dk', 'di', 'dv', 'ds', 'dp', 'du', 'do', 'dm', 'dc'],
+      write: writeUrl,
+      apply: async (h) => {
+        await started;
+        await applyUrl(h);
+      },
+    });
+  } else {
+    started.then(() => applyUrl(readUrl()));
+    window.addEventListener('hashchange', () => started.then(() => applyUrl(readUrl())));
+  }
 })();

@@ -47,6 +47,9 @@ pub struct ServerConfig {
     pub tiles: Option<String>,
     pub attribution: String,
     pub title: String,
+    /// Public address of the service (`https://carte.cpts-exemple.fr`) for every absolute link
+    /// (sheet link and QR code); `None`: the address the client used.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +59,7 @@ impl Default for ServerConfig {
             tiles: Some(DEFAULT_TILES.to_string()),
             attribution: "© les contributeurs d'OpenStreetMap".to_string(),
             title: "maillage – ressources du territoire".to_string(),
+            public_url: None,
         }
     }
 }
