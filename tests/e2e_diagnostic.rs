@@ -368,13 +368,7 @@ async fn diagnostic_names_the_coverage_definition() {
 /// Opens the diagnostic form (the tools panel unfolded first on a phone) and runs the
 /// diagnostic of the Tarn for `kinds` with `indicator` on the map.
 async fn run_tarn(page: &Page, kinds: &[&str], indicator: &str) {
-    if page
-        .js("return document.body.classList.contains('panneau-replie')")
-        .await
-        == json!(true)
-    {
-        page.click("#basculer-panneau").await;
-    }
+    page.unfold_panel().await;
     page.click("#bloc-diagnostic > summary").await;
     page.until(
         "territories loaded",
@@ -439,7 +433,7 @@ async fn diagnostic_report_names_legend_parameters_and_link() {
         html.contains("EHPAD") && html.contains("<svg"),
         "report without maps"
     );
-    assert!(html.contains("région non chargée"), "report: région row");
+    assert!(html.contains("Région non chargée"), "report: région row");
 
     // Two CSV downloads, two names: the links' and the server's.
     let names = page

@@ -23,6 +23,18 @@ async fn pick_proposal(page: &Page, place: &fantoccini::elements::Element, index
     .await;
 }
 
+/// Opens the « Orienter un patient » block once the procedures are loaded.
+async fn open_wizard(page: &Page) {
+    page.click("#bloc-orientation > summary").await;
+    page.until(
+        "procedures loaded",
+        &format!(
+            "!!document.querySelector('#orientation-procedure option[value=\"{PROCEDURE}\"]')"
+        ),
+    )
+    .await;
+}
+
 /// Fills the wizard: situation, commune chosen from the list with the keyboard, age.
 async fn fill_wizard(page: &Page, commune: &str, age: &str) {
     page.find("#orientation-procedure")
@@ -59,14 +71,7 @@ async fn fill_wizard(page: &Page, commune: &str, age: &str) {
 #[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
 async fn wizard_orients_an_elderly_patient_of_gaillac_and_links_the_sheet() {
     let page = Page::open("20-orientation").await;
-    page.click("#bloc-orientation > summary").await;
-    page.until(
-        "procedures loaded",
-        &format!(
-            "!!document.querySelector('#orientation-procedure option[value=\"{PROCEDURE}\"]')"
-        ),
-    )
-    .await;
+    open_wizard(&page).await;
 
     // An age outside 0–130 is refused by the page, in French.
     fill_wizard(&page, "Gaillac", "200").await;
@@ -223,14 +228,7 @@ async fn wizard_orients_an_elderly_patient_of_gaillac_and_links_the_sheet() {
 #[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
 async fn wizard_says_why_a_procedure_does_not_apply() {
     let page = Page::open("21-orientation-age").await;
-    page.click("#bloc-orientation > summary").await;
-    page.until(
-        "procedures loaded",
-        &format!(
-            "!!document.querySelector('#orientation-procedure option[value=\"{PROCEDURE}\"]')"
-        ),
-    )
-    .await;
+    open_wizard(&page).await;
     fill_wizard(&page, "Albi", "30").await;
     page.click("#orientation-lancer").await;
     page.until(
@@ -317,21 +315,8 @@ async fn sheet_uses_the_public_url_and_the_age_and_says_why_a_step_is_short() {
             serde_json::from_str::<Value>(&config).unwrap()["url_publique"],
             json!(PUBLIC)
         );
-        if page
-            .js("return document.body.classList.contains('panneau-replie')")
-            .await
-            == json!(true)
-        {
-            page.click("#basculer-panneau").await;
-        }
-        page.click("#bloc-orientation > summary").await;
-        page.until(
-            "procedures loaded",
-            &format!(
-                "!!document.querySelector('#orientation-procedure option[value=\"{PROCEDURE}\"]')"
-            ),
-        )
-        .await;
+        page.unfold_panel().await;
+        open_wizard(&page).await;
         // Algans (81006): one SAAD within 25 km where the procedure asks for the 2 nearest.
         fill_wizard(&page, "Algans", "82").await;
         page.click("#orientation-lancer").await;

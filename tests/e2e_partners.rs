@@ -592,13 +592,7 @@ async fn the_direct_line_is_shown_to_editors_only() {
         page.click("#fiche-fermer").await;
 
         // An editor sees it, marked as reserved.
-        if page
-            .js("return document.body.classList.contains('panneau-replie')")
-            .await
-            == json!(true)
-        {
-            page.click("#basculer-panneau").await;
-        }
+        page.unfold_panel().await;
         log_in(&page).await;
         page.search_and_choose("DAC à ligne directe", "acteur", "DAC à ligne directe")
             .await;

@@ -118,6 +118,26 @@
     }
   }
 
+  /** The menu of the unit of the 2SFCA steps. */
+  function unitSelect(id) {
+    return el(
+      'select',
+      { id },
+      el('option', { value: 'minutes', text: 'minutes de trajet estimé' }),
+      el('option', { value: 'km', text: "km à vol d'oiseau" })
+    );
+  }
+
+  /** The menu of the supply: the directory's actors or the BPE counts. */
+  function sourceSelect(id) {
+    return el(
+      'select',
+      { id },
+      el('option', { value: 'acteurs', text: "acteurs de l'annuaire" }),
+      el('option', { value: 'bpe', text: 'équipements BPE (INSEE)' })
+    );
+  }
+
   /** The 2SFCA steps, their unit and the supply source: fields added after the threshold. */
   function buildParameterFields() {
     if ($('diagnostic-paliers')) return;
@@ -129,18 +149,8 @@
       autocomplete: 'off',
       'aria-describedby': 'diagnostic-paliers-aide',
     });
-    const unit = el(
-      'select',
-      { id: 'diagnostic-unite' },
-      el('option', { value: 'minutes', text: 'minutes de trajet estimé' }),
-      el('option', { value: 'km', text: "km à vol d'oiseau" })
-    );
-    const source = el(
-      'select',
-      { id: 'diagnostic-source' },
-      el('option', { value: 'acteurs', text: "acteurs de l'annuaire" }),
-      el('option', { value: 'bpe', text: 'équipements BPE (INSEE)' })
-    );
+    const unit = unitSelect('diagnostic-unite');
+    const source = sourceSelect('diagnostic-source');
     const threshold = $('diagnostic-seuil').closest('.champ');
     threshold.after(
       el(
@@ -169,21 +179,10 @@
     for (const i of document.querySelectorAll('#diagnostic-types input')) i.checked = wanted.has(i.value);
   }
 
-  /** The steps typed, checked: `borne:poids` pairs, bounds increasing, weights in ]0, 1]. */
-  function parseSteps(text) {
-    const t = String(text || '').replace(/\s+/g, '');
-    if (!t) return { value: DEFAULT_STEPS };
-    let last = 0;
-    for (const part of t.split(',')) {
-      const m = /^(\d+(?:[.,]\d+)?):(\d+(?:[.,]\d+)?)$/.exec(part);
-      if (!m) return { error: `Paliers : « ${part} » n’est pas de la forme borne:poids (ex. 10:1).` };
-      const b = Number(m[1].replace(',', '.'));
-      const w = Number(m[2].replace(',', '.'));
-      if (!(b > last)) return { error: 'Paliers : les bornes doivent être croissantes et positives.' };
-      if (!(w > 0 && w <= 1)) return { error: 'Paliers : chaque poids doit être compris entre 0 (exclu) et 1.' };
-      last = b;
-    }
-    return { value: t.replace(/(\d),(\d)/g, '$1.$2') };
+  /** The 2SFCA steps as typed, spaces removed; the server checks them (bounds increasing,
+   *  weights in ]0, 1]) and its French error is shown next to the form. */
+  function normaliseSteps(text) {
+    return String(text || '').replace(/\s+/g, '') || DEFAULT_STEPS;
   }
 
   /** Says what is wrong next to the form that was used (the tool form or the result's). */
@@ -224,14 +223,9 @@
       return;
     }
     params.set('max_km', String(km));
-    const steps = parseSteps($('diagnostic-paliers').value);
-    if (steps.error) {
-      formError(steps.error);
-      $('diagnostic-paliers').focus();
-      return;
-    }
-    if (steps.value !== DEFAULT_STEPS || $('diagnostic-unite').value !== 'minutes') {
-      params.set('paliers', steps.value);
+    const steps = normaliseSteps($('diagnostic-paliers').value);
+    if (steps !== DEFAULT_STEPS || $('diagnostic-unite').value !== 'minutes') {
+      params.set('paliers', steps);
       params.set('unite', $('diagnostic-unite').value);
     }
     if ($('diagnostic-source').value === 'bpe') params.set('source', 'bpe');
@@ -550,19 +544,9 @@
         )
       );
     }
-    const unit = el(
-      'select',
-      { id: 'reglages-unite' },
-      el('option', { value: 'minutes', text: 'minutes de trajet estimé' }),
-      el('option', { value: 'km', text: "km à vol d'oiseau" })
-    );
+    const unit = unitSelect('reglages-unite');
     unit.value = q.get('unite') || 'minutes';
-    const source = el(
-      'select',
-      { id: 'reglages-source' },
-      el('option', { value: 'acteurs', text: "acteurs de l'annuaire" }),
-      el('option', { value: 'bpe', text: 'équipements BPE (INSEE)' })
-    );
+    const source = sourceSelect('reglages-source');
     source.value = q.get('source') || 'acteurs';
     form.append(
       el('h3', { text: 'Modifier les paramètres' }),
@@ -793,7 +777,9 @@
       },
     });
   } else {
-    started.then(() => applyUrl(readUrl()));
+    // Read now: the map's own state may rewrite the address before the page is ready.
+    const initial = readUrl();
+    started.then(() => applyUrl(initial));
     window.addEventListener('hashchange', () => started.then(() => applyUrl(readUrl())));
   }
 })();

@@ -338,6 +338,17 @@ impl Page {
         (status, text)
     }
 
+    /// Unfolds the tools panel when it is folded (on a phone it covers the map when open).
+    pub async fn unfold_panel(&self) {
+        if self
+            .js("return document.body.classList.contains('panneau-replie')")
+            .await
+            == json!(true)
+        {
+            self.click("#basculer-panneau").await;
+        }
+    }
+
     pub fn c(&self) -> &Client {
         self.client.as_ref().unwrap()
     }
