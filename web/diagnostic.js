@@ -10,19 +10,21 @@
 // be changed from the result and recomputed; the full HTML report is served by
 // /api/diagnostic/rapport.html. The diagnostic (territory, kinds, indicator, parameters) is
 // kept in the URL (keys starting with `d`). Every text from the data is set with
-// textContent. Loaded after app.js, which exposes `window.maillage`.
-'use strict';
+// textContent. A native ES module: it imports what it needs from js/.
+import { el, plural, intFormat, fold } from './js/util.js';
+import { request, errorMessage } from './js/api.js';
+import { status } from './js/messages.js';
+import { state, kindLabel } from './js/state.js';
+import { loaded } from './js/main.js';
+import { isNarrow, setPanelOpen } from './js/map.js';
+import * as urlstate from './js/urlstate.js';
 
 (function () {
-  const M = window.maillage;
-  if (!M) return;
-  const { el, intFormat } = M;
   const $ = (id) => document.getElementById(id);
 
   const LEVELS = { territoire: 'Territoire', departement: 'Département', region: 'Région' };
   const DEFAULT_STEPS = '10:1,15:0.667,20:0.333';
-  /** True when the tools panel covers the map (phones, narrow windows). */
-  const panelOverlays = () => window.matchMedia('(max-width: 1024px)').matches;
+
 
   const formats = new Map();
   /** French number format with a fixed number of decimals. */
@@ -84,19 +86,19 @@
 
   function buildForm() {
     const select = $('diagnostic-territoire');
-    const territories = M.state.territories.slice().sort((a, b) => {
+    const territories = state.territories.slice().sort((a, b) => {
       const rank = (t) => (t.type === 'cpts' ? 0 : t.type === 'departement' ? 1 : 2);
       return rank(a) - rank(b) || String(a.nom).localeCompare(String(b.nom), 'fr');
     });
     for (const t of territories) {
-      const detail = t.nombre_communes ? ` (${M.plural(t.nombre_communes, 'commune', 'communes')})` : '';
+      const detail = t.nombre_communes ? ` (${plural(t.nombre_communes, 'commune', 'communes')})` : '';
       select.append(el('option', { value: t.id, text: `${t.nom}${detail}` }));
     }
-    if (M.state.territory) select.value = M.state.territory;
+    if (state.territory) select.value = state.territory;
 
     const box = $('diagnostic-types');
     box.textContent = '';
-    const kinds = M.state.kinds
+    const kinds = state.kinds
       .filter((k) => k.nombre > 0)
       .sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
     for (const k of kinds) {
@@ -233,12 +235,12 @@
     params.set('couverture', $('diagnostic-couverture').value || 'auto');
     const seq = ++view.seq;
     $('diagnostic-lancer').disabled = true;
-    M.status('Calcul du diagnostic…');
+    status('Calcul du diagnostic…');
     try {
-      const r = await M.request('api/diagnostic?' + params);
+      const r = await request('api/diagnostic?' + params);
       if (seq !== view.seq) return;
       if (!r.ok) {
-        formError(M.errorMessage(r));
+        formError(errorMessage(r));
         return;
       }
       view.data = r.body;
@@ -249,7 +251,7 @@
       view.pendingKind = '';
       render();
       saveUrl();
-      M.status(`Diagnostic : ${r.body.territoire.nom}.`);
+      status(`Diagnostic : ${r.body.territoire.nom}.`);
     } catch (e) {
       formError(e.message || 'Erreur inattendue.');
     } finally {
@@ -264,7 +266,7 @@
   // ---------------------------------------------------------------------------------------
 
   function kindInfo(id) {
-    return (view.data.types || []).find((k) => k.id === id) || { id, libelle: M.kindLabel(id) };
+    return (view.data.types || []).find((k) => k.id === id) || { id, libelle: kindLabel(id) };
   }
 
   function cellOf(row) {
@@ -277,19 +279,18 @@
     const opening = section.hidden;
     section.hidden = false;
     // On a phone the tools panel covers the map: fold it so that the result is in sight.
-    if (opening && panelOverlays() && !document.body.classList.contains('panneau-replie')) {
-      const toggle = $('basculer-panneau');
-      if (toggle) toggle.click();
+    if (opening && isNarrow() && !document.body.classList.contains('panneau-replie')) {
+      setPanelOpen(false);
       view.panelFolded = true;
     }
     if (opening) section.scrollTop = 0;
     const t = d.territoire;
     $('diagnostic-titre').textContent = `Diagnostic – ${t.nom}`;
     const unknown = (t.communes_inconnues || []).length
-      ? ` ; ${M.plural(t.communes_inconnues.length, 'commune inconnue', 'communes inconnues')}`
+      ? ` ; ${plural(t.communes_inconnues.length, 'commune inconnue', 'communes inconnues')}`
       : '';
     $('diagnostic-resume').textContent =
-      `${t.type || ''} – ${M.plural(t.nombre_communes, 'commune', 'communes')}, ` +
+      `${t.type || ''} – ${plural(t.nombre_communes, 'commune', 'communes')}, ` +
       `${intFormat.format(t.population)} habitants${unknown}. Types : ` +
       (d.types || []).map((k) => k.libelle).join(', ') +
       '.';
@@ -385,9 +386,9 @@
           'span',
           { class: 'legende-couverture', id: 'diagnostic-legende-couverture' },
           el('span', { class: 'legende-case legende-couverte', 'aria-hidden': 'true' }),
-          ` couverte : ${M.plural(covered, 'commune', 'communes')} · `,
+          ` couverte : ${plural(covered, 'commune', 'communes')} · `,
           el('span', { class: 'legende-case legende-zone-blanche', 'aria-hidden': 'true' }),
-          ` non couverte (zone blanche, hachurée en rouge) : ${M.plural(white, 'commune', 'communes')}`
+          ` non couverte (zone blanche, hachurée en rouge) : ${plural(white, 'commune', 'communes')}`
         )
       );
     }
@@ -444,7 +445,7 @@
     const list = $('diagnostic-telechargements');
     list.textContent = '';
     const base = view.query.toString();
-    const slug = M.fold(view.data.territoire.id).replace(/[^a-z0-9]+/gi, '-');
+    const slug = fold(view.data.territoire.id).replace(/[^a-z0-9]+/gi, '-');
     // Same names as the server's (Content-Disposition): territory and kinds, never twice the same.
     const stem = `diagnostic-${slug}-${(view.data.types || []).map((k) => k.id).join('-')}`;
     const maps = mapQuery().toString();
@@ -529,7 +530,7 @@
     form.textContent = '';
     const q = view.query;
     const chosen = new Set((q.get('kinds') || '').split(','));
-    const kinds = M.state.kinds
+    const kinds = state.kinds
       .filter((k) => k.nombre > 0 || chosen.has(k.id))
       .sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
     const box = el('div', { class: 'types-liste reglages-types', role: 'group', 'aria-label': 'Types d’offre' });
@@ -647,10 +648,7 @@
     const section = $('diagnostic');
     if (section.hidden) return;
     section.hidden = true;
-    if (view.panelFolded && document.body.classList.contains('panneau-replie')) {
-      const toggle = $('basculer-panneau');
-      if (toggle) toggle.click();
-    }
+    if (view.panelFolded && document.body.classList.contains('panneau-replie')) setPanelOpen(true);
     view.panelFolded = false;
     saveUrl();
     $('diagnostic-lancer').focus();
@@ -701,39 +699,10 @@
     await run();
   }
 
-  /** The page's shared URL state when it has one; else this part keeps its keys itself. */
-  const urlState = M.urlState && M.urlState.register ? M.urlState : null;
+  /** Writes the page's URL (the shared URL state, js/urlstate.js) after a change here. */
   function saveUrl() {
-    if (urlState) {
-      urlState.save();
-      return;
-    }
-    const pairs = location.hash
-      .replace(/^#/, '')
-      .split('&')
-      .filter((p) => p && !/^d[a-z]=/.test(p));
-    writeUrl((k, v) => {
-      if (v === null || v === undefined || v === '') return;
-      pairs.push(`${k}=${encodeURIComponent(String(v)).replace(/%2C/gi, ',').replace(/%3A/gi, ':')}`);
-    });
-    const hash = pairs.length ? '#' + pairs.join('&') : location.pathname + location.search;
-    if (location.hash !== (pairs.length ? hash : '')) history.replaceState(null, '', hash);
+    urlstate.save();
   }
-  function readUrl() {
-    const out = {};
-    for (const part of location.hash.replace(/^#/, '').split('&')) {
-      const i = part.indexOf('=');
-      if (i > 0) {
-        try {
-          out[part.slice(0, i)] = decodeURIComponent(part.slice(i + 1));
-        } catch (e) {
-          out[part.slice(0, i)] = part.slice(i + 1);
-        }
-      }
-    }
-    return out;
-  }
-  if (M.hooks) M.hooks.hashParts = (M.hooks.hashParts || []).concat([writeUrl]);
 
   $('diagnostic-form').addEventListener('submit', run);
   $('diagnostic-fermer').addEventListener('click', close);
@@ -751,11 +720,12 @@
     saveUrl();
   });
 
-  const started = M.ready.then(async () => {
+  // Once the page's data is loaded (before the URL is applied): the form and the labels.
+  const started = loaded.then(async () => {
     buildForm();
     buildParameterFields();
     try {
-      const r = await M.request('api/diagnostic/indicateurs');
+      const r = await request('api/diagnostic/indicateurs');
       if (r.ok && r.body) descriptors = r.body;
     } catch (e) {
       // The labels come with the first diagnostic then.
@@ -765,21 +735,14 @@
     for (const c of descriptors.couvertures || []) coverage.append(el('option', { value: c.id, text: c.libelle }));
   });
 
-  if (urlState) {
-    urlState.register({
-      name: 'diagnostic',
-      order: 80,
-      keys: ['dt', 'dk', 'di', 'dv', 'ds', 'dp', 'du', 'do', 'dm', 'dc'],
-      write: writeUrl,
-      apply: async (h) => {
-        await started;
-        await applyUrl(h);
-      },
-    });
-  } else {
-    // Read now: the map's own state may rewrite the address before the page is ready.
-    const initial = readUrl();
-    started.then(() => applyUrl(initial));
-    window.addEventListener('hashchange', () => started.then(() => applyUrl(readUrl())));
-  }
+  urlstate.register({
+    name: 'diagnostic',
+    order: 80,
+    keys: ['dt', 'dk', 'di', 'dv', 'ds', 'dp', 'du', 'do', 'dm', 'dc'],
+    write: writeUrl,
+    apply: async (h) => {
+      await started;
+      await applyUrl(h);
+    },
+  });
 })();
