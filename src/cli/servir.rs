@@ -9,6 +9,7 @@ use clap::Args;
 
 use maillage::server::{self, AppState, ServerConfig};
 
+use super::routage::RoutageArg;
 use super::{BaseArg, DataArg};
 
 #[derive(Debug, Args)]
@@ -33,6 +34,8 @@ pub struct ServirArgs {
     /// POST /api/admin/recharger. Par défaut : les exemples, avec les données de démonstration.
     #[arg(long)]
     procedures: Option<PathBuf>,
+    #[command(flatten)]
+    routage: RoutageArg,
 }
 
 impl Default for ServirArgs {
@@ -45,6 +48,7 @@ impl Default for ServirArgs {
             base: BaseArg::default(),
             read_auth: false,
             procedures: None,
+            routage: RoutageArg::default(),
         }
     }
 }
@@ -53,6 +57,8 @@ pub fn run(args: ServirArgs) -> Result<ExitCode> {
     let dir = args.data.load()?;
     let mut config = ServerConfig {
         addr: args.addr,
+        routing: args.routage.engine()?,
+        routing_fallback: args.routage.fallback,
         ..ServerConfig::default()
     };
     if args.no_tiles {

@@ -47,6 +47,10 @@ pub struct ServerConfig {
     pub tiles: Option<String>,
     pub attribution: String,
     pub title: String,
+    /// Road travel times (`servir --routage`); `None`: estimates.
+    pub routing: Option<std::sync::Arc<crate::routing::Engine>>,
+    /// The engine failing mid-run: answer with estimates (labelled) instead of an error.
+    pub routing_fallback: bool,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +60,8 @@ impl Default for ServerConfig {
             tiles: Some(DEFAULT_TILES.to_string()),
             attribution: "© les contributeurs d'OpenStreetMap".to_string(),
             title: "maillage – ressources du territoire".to_string(),
+            routing: None,
+            routing_fallback: false,
         }
     }
 }
