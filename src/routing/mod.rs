@@ -15,7 +15,7 @@ pub use engine::{Engine, EngineOptions, Leg, Snap, Unroutable};
 pub use prepare::{prepare, ExtractDate, Prepared, RoutingSetup, SETUP_FILE};
 
 /// Errors of the routing engine client and of the road-graph preparation, in French.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RoutingError {
     #[error("moteur de routage injoignable à {url} : {detail} (démarrez-le : voir « maillage routage preparer »)")]
     Unreachable { url: String, detail: String },

@@ -19,6 +19,7 @@ pub mod params;
 pub mod partners;
 pub mod places;
 pub mod respond;
+pub mod routing;
 pub mod session;
 pub mod state;
 pub mod web;
@@ -76,6 +77,7 @@ pub fn resources() -> OpenApiRouter<AppState> {
         .merge(meta::routes())
         .merge(orientation::routes())
         .merge(analysis::routes())
+        .merge(routing::routes())
         .merge(partners::routes())
         .merge(annotations::routes())
         .merge(session::routes())
