@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::analysis::blocking;
 use super::error::ApiError;
-use super::openapi::{tags, JsonObject};
+use super::openapi::{tags, Collection};
 use super::params::{Params, PointQuery};
 use super::respond::{geojson, ApiResult, GEOJSON};
 use super::AppState;
@@ -34,13 +34,26 @@ fn engine(st: &AppState) -> Result<&Engine, ApiError> {
     })
 }
 
+/// The properties of an isochrone polygon.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct IsochroneProps {
+    /// Minutes asked.
+    pub minutes: f64,
+    /// Valhalla's contour value (minutes).
+    pub contour: f64,
+    /// `time`
+    pub metric: String,
+    /// « réseau routier OpenStreetMap (Valhalla), extrait du JJ/MM/AAAA ».
+    pub modele_trajet: String,
+}
+
 /// `GET /api/isochrone?lat=&lon=&minutes=15`: the area reachable by car within `minutes`.
 #[utoipa::path(get, path = "/api/isochrone", tag = tags::ANALYSIS,
     summary = "Isochrone : zone atteignable en voiture en N minutes depuis un point (moteur Valhalla)",
     params(PointQuery,
         ("minutes" = Option<f64>, Query, description = "Temps de trajet en minutes (15 par défaut)", minimum = 1, maximum = 120)),
     responses(
-        (status = 200, description = "FeatureCollection GeoJSON (un polygone), propriété modele_trajet", body = JsonObject, content_type = GEOJSON),
+        (status = 200, description = "FeatureCollection GeoJSON (un polygone) ; modele_trajet et titre en tête", body = Collection<IsochroneProps>, content_type = GEOJSON),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 503, description = "Moteur de routage absent ou injoignable", body = ApiError)))]
 pub async fn isochrone(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
