@@ -16,8 +16,8 @@ use super::build::{
 use super::catchment::{catchments, Catchment};
 use super::cog::{cog_report, CogReport, CommuneFacts};
 use super::coverage::{
-    coverage_of, covered_by_distance, covered_by_road_time, nearest_supply,
-    nearest_supply_by_road, Coverage, CoverageBasis, CoverageChoice, Nearest, RoadNearest,
+    coverage_of, covered_by_distance, covered_by_road_time, nearest_supply, nearest_supply_by_road,
+    Coverage, CoverageBasis, CoverageChoice, Nearest, RoadNearest,
 };
 use super::fca::{two_step_fca, two_step_fca_by_road, weighted_mean, StepDecay};
 use super::inputs::{PlaceSet, SupplySet};
@@ -308,7 +308,12 @@ pub fn run_kind(
     let supplies = SupplySet::new(points)?;
     let crow_nearest = nearest_supply(places, &supplies, &params.travel);
     let road = match params.routing.engine() {
-        Some(e) => Some(nearest_supply_by_road(places, &supplies, e, &params.travel)?),
+        Some(e) => Some(nearest_supply_by_road(
+            places,
+            &supplies,
+            e,
+            &params.travel,
+        )?),
         None => None,
     };
     let nearest = road

@@ -253,7 +253,9 @@ pub fn two_step_fca_by_road(
         .collect();
     Ok(fca_core(places, supplies, &decay.steps, |at| {
         let key = (at.lon.to_bits(), at.lat.to_bits());
-        seen.get(&key).map(|&g| pairs[g].clone()).unwrap_or_default()
+        seen.get(&key)
+            .map(|&g| pairs[g].clone())
+            .unwrap_or_default()
     }))
 }
 

@@ -61,12 +61,18 @@ pub fn run(args: RoutageArgs) -> Result<ExitCode> {
                 maillage::util::date::french(&p.setup.extrait),
                 p.setup.date_source
             );
-            println!("Configuration du moteur : {}", p.setup.configuration.display());
+            println!(
+                "Configuration du moteur : {}",
+                p.setup.configuration.display()
+            );
             println!();
             println!("Démarrer le moteur (il écoute sur {}) :", p.setup.url);
             println!("  {}", p.start_command());
             println!("Puis servir la carte avec les temps routiers :");
-            println!("  maillage servir --data MES_DONNEES --routage {}", dir.display());
+            println!(
+                "  maillage servir --data MES_DONNEES --routage {}",
+                dir.display()
+            );
             println!(
                 "Les temps calculés sont gardés dans {} (pour cet extrait).",
                 p.setup.cache.display()

@@ -7,11 +7,12 @@
 //! Cache file (text, one record a line, written atomically by [`Engine::save`]):
 //!
 //! ```text
+//! (fields separated by tabs)
 //! # maillage temps routiers ; extrait 2026-11-15 ; vitesse_max 130
-//! S	1990000	44000000	1990000	44000000      (point → point du réseau, micro-degrés)
-//! S	2500000	44000000	-	-                    (aucune route à portée)
-//! P	1990000	44000000	2010000	44000000	1431	23.863   (secondes, km)
-//! P	…	-	-                                    (points non reliés par la route)
+//! S 1990000 44000000 1990000 44000000      (point → point du réseau, micro-degrés)
+//! S 2500000 44000000 - -                    (aucune route à portée)
+//! P 1990000 44000000 2010000 44000000 1431 23.863   (secondes, km)
+//! P … - -                                    (points non reliés par la route)
 //! ```
 //!
 //! A cache written for another extract date is ignored (and replaced on the next save).
@@ -202,19 +203,20 @@ impl Engine {
             .post(&url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string())
-            .send().map_err(|e| {
-            if e.is_timeout() {
-                RoutingError::Timeout {
-                    url: self.opts.url.clone(),
-                    seconds: self.opts.timeout.as_secs(),
+            .send()
+            .map_err(|e| {
+                if e.is_timeout() {
+                    RoutingError::Timeout {
+                        url: self.opts.url.clone(),
+                        seconds: self.opts.timeout.as_secs(),
+                    }
+                } else {
+                    RoutingError::Unreachable {
+                        url: self.opts.url.clone(),
+                        detail: e.to_string(),
+                    }
                 }
-            } else {
-                RoutingError::Unreachable {
-                    url: self.opts.url.clone(),
-                    detail: e.to_string(),
-                }
-            }
-        })?;
+            })?;
         let status = resp.status();
         let text = resp.text().map_err(|e| RoutingError::Answer {
             url: self.opts.url.clone(),
@@ -275,7 +277,9 @@ impl Engine {
                 "locate",
                 &json!({"locations": locations, "costing": "auto", "verbose": false}),
             )?;
-            let arr = v.as_array().ok_or_else(|| self.answer("locate", "liste attendue"))?;
+            let arr = v
+                .as_array()
+                .ok_or_else(|| self.answer("locate", "liste attendue"))?;
             if arr.len() != batch.len() {
                 return Err(self.answer("locate", "autant de réponses que de points attendu"));
             }

@@ -172,7 +172,11 @@ pub fn write_config(dir: &Path, tiles: &Path, port: u16) -> Result<PathBuf, Rout
         Value::String(String::new()),
     );
     set(&mut c, &["logging", "color"], Value::Bool(false));
-    set(&mut c, &["logging", "type"], Value::String("std_out".into()));
+    set(
+        &mut c,
+        &["logging", "type"],
+        Value::String("std_out".into()),
+    );
     set(&mut c, &["loki", "use_connectivity"], Value::Bool(false));
     for (section, sock) in [
         ("loki", "loki"),
@@ -191,7 +195,11 @@ pub fn write_config(dir: &Path, tiles: &Path, port: u16) -> Result<PathBuf, Rout
     set(&mut c, &["httpd", "service", "interrupt"], ipc("interrupt"));
     set(&mut c, &["httpd", "service", "timeout_seconds"], 300.into());
     set(&mut c, &["httpd", "service", "shutting_seconds"], 1.into());
-    set(&mut c, &["service_limits", "auto", "max_locations"], 1000.into());
+    set(
+        &mut c,
+        &["service_limits", "auto", "max_locations"],
+        1000.into(),
+    );
     set(
         &mut c,
         &["service_limits", "auto", "max_matrix_location_pairs"],
@@ -349,7 +357,10 @@ mod tests {
         }
         assert!(c["service_limits"]["auto"]["max_matrix_distance"].is_number());
         assert!(c["service_limits"]["isochrone"].is_object());
-        assert_eq!(c["mjolnir"]["tile_dir"], d.path().join("t").display().to_string());
+        assert_eq!(
+            c["mjolnir"]["tile_dir"],
+            d.path().join("t").display().to_string()
+        );
     }
 
     #[test]

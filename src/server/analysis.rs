@@ -281,7 +281,10 @@ fn compute(st: &AppState, dir: &Directory, p: &Params) -> Result<Computed, ApiEr
             let mut c = diagnose(dir, territory, &params).map_err(ApiError::from)?;
             c.diagnostic.avertissements.insert(
                 0,
-                format!("{e} : repli sur les temps estimés ({})", params.routing.name()),
+                format!(
+                    "{e} : repli sur les temps estimés ({})",
+                    params.routing.name()
+                ),
             );
             Ok(c)
         }

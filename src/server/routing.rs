@@ -101,8 +101,9 @@ pub fn nearest_by_time(
         v["modele_trajet"] = ESTIMATE_LABEL.into();
         return Ok(v);
     };
-    let unavailable =
-        |err: crate::routing::RoutingError| ApiError::new(503, "moteur de routage indisponible", err.to_string());
+    let unavailable = |err: crate::routing::RoutingError| {
+        ApiError::new(503, "moteur de routage indisponible", err.to_string())
+    };
     let ranking = blocking(|| {
         // Every candidate's snapping offset bounds how much the road can shorten a trip.
         let all = dir.nearest(at, dir.actors().len(), kinds);
