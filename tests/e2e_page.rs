@@ -183,9 +183,15 @@ async fn ehpad_within_15_km_of_gaillac_open_one_and_export_csv() {
     let bytes = std::fs::read(&csv_path).unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "no UTF-8 BOM");
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    // First line: what made the file (tool and filters), then the table.
+    let (about, table) = text.split_once("\r\n").unwrap();
+    assert!(
+        about.contains("15\u{a0}km de Gaillac") && about.contains("types : EHPAD"),
+        "{about}"
+    );
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b';')
-        .from_reader(text.as_bytes());
+        .from_reader(table.as_bytes());
     let headers = reader.headers().unwrap().clone();
     assert_eq!(&headers[0], "Nom");
     assert!(headers.iter().any(|h| h == "Téléphone"), "{headers:?}");

@@ -103,9 +103,13 @@ async fn actor_zone_as_geojson() {
     let (s, v) = get_json(&st, "/api/actors/ccas:81004/zone").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["properties"]["communes"], serde_json::json!(["81004"]));
+    // Most actors have no declared area: 200, null geometry, empty lists (no 404 in the
+    // browser's console for every card opened).
     let (s, v) = get_json(&st, "/api/actors/finess:819001579/zone").await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(v["erreur"], "aucune zone d'intervention");
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["geometry"], serde_json::Value::Null);
+    assert_eq!(v["properties"]["zones"], serde_json::json!([]));
+    assert_eq!(v["properties"]["communes"], serde_json::json!([]));
     let (s, _) = get_json(&st, "/api/actors/finess:000/zone").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }

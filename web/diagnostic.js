@@ -6,14 +6,15 @@
 // (CSV `;` with BOM, CSV `,`, GeoJSON, SVG, PNG). Indicator labels, units and decimals come from
 // the server's indicator table (GET /api/diagnostic/indicateurs, and `descripteurs` in every
 // answer); each kind's coverage definition (by service area or by distance) is said beside
-// every coverage figure. Every text from the data is set with textContent. Loaded after
-// app.js, which exposes `window.maillage`.
-'use strict';
+// every coverage figure. Every text from the data is set with textContent. A native ES module: it
+// imports what it needs from js/.
+import { el, plural, intFormat } from './js/util.js';
+import { request, errorMessage } from './js/api.js';
+import { status } from './js/messages.js';
+import { state, kindLabel } from './js/state.js';
+import { ready } from './js/main.js';
 
 (function () {
-  const M = window.maillage;
-  if (!M) return;
-  const { el, intFormat } = M;
   const $ = (id) => document.getElementById(id);
 
   const LEVELS = { territoire: 'Territoire', departement: 'Département', region: 'Région' };
@@ -78,19 +79,19 @@
 
   function buildForm() {
     const select = $('diagnostic-territoire');
-    const territories = M.state.territories.slice().sort((a, b) => {
+    const territories = state.territories.slice().sort((a, b) => {
       const rank = (t) => (t.type === 'cpts' ? 0 : t.type === 'departement' ? 1 : 2);
       return rank(a) - rank(b) || String(a.nom).localeCompare(String(b.nom), 'fr');
     });
     for (const t of territories) {
-      const detail = t.nombre_communes ? ` (${M.plural(t.nombre_communes, 'commune', 'communes')})` : '';
+      const detail = t.nombre_communes ? ` (${plural(t.nombre_communes, 'commune', 'communes')})` : '';
       select.append(el('option', { value: t.id, text: `${t.nom}${detail}` }));
     }
-    if (M.state.territory) select.value = M.state.territory;
+    if (state.territory) select.value = state.territory;
 
     const box = $('diagnostic-types');
     box.textContent = '';
-    const kinds = M.state.kinds
+    const kinds = state.kinds
       .filter((k) => k.nombre > 0)
       .sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
     for (const k of kinds) {
@@ -150,12 +151,12 @@
     params.set('couverture', $('diagnostic-couverture').value || 'auto');
     const seq = ++view.seq;
     $('diagnostic-lancer').disabled = true;
-    M.status('Calcul du diagnostic…');
+    status('Calcul du diagnostic…');
     try {
-      const r = await M.request('api/diagnostic?' + params);
+      const r = await request('api/diagnostic?' + params);
       if (seq !== view.seq) return;
       if (!r.ok) {
-        formError(M.errorMessage(r));
+        formError(errorMessage(r));
         return;
       }
       view.data = r.body;
@@ -163,7 +164,7 @@
       view.query = params;
       view.kind = kinds[0];
       render();
-      M.status(`Diagnostic : ${r.body.territoire.nom}.`);
+      status(`Diagnostic : ${r.body.territoire.nom}.`);
     } catch (e) {
       formError(e.message || 'Erreur inattendue.');
     } finally {
@@ -176,7 +177,7 @@
   // ---------------------------------------------------------------------------------------
 
   function kindInfo(id) {
-    return (view.data.types || []).find((k) => k.id === id) || { id, libelle: M.kindLabel(id) };
+    return (view.data.types || []).find((k) => k.id === id) || { id, libelle: kindLabel(id) };
   }
 
   function cellOf(row) {
@@ -190,10 +191,10 @@
     const t = d.territoire;
     $('diagnostic-titre').textContent = `Diagnostic – ${t.nom}`;
     const unknown = (t.communes_inconnues || []).length
-      ? ` ; ${M.plural(t.communes_inconnues.length, 'commune inconnue', 'communes inconnues')}`
+      ? ` ; ${plural(t.communes_inconnues.length, 'commune inconnue', 'communes inconnues')}`
       : '';
     $('diagnostic-resume').textContent =
-      `${t.type || ''} – ${M.plural(t.nombre_communes, 'commune', 'communes')}, ` +
+      `${t.type || ''} – ${plural(t.nombre_communes, 'commune', 'communes')}, ` +
       `${intFormat.format(t.population)} habitants${unknown}. Types : ` +
       (d.types || []).map((k) => k.libelle).join(', ') +
       '.';
@@ -467,10 +468,10 @@
     renderDownloads();
   });
 
-  M.ready.then(async () => {
+  ready.then(async () => {
     buildForm();
     try {
-      const r = await M.request('api/diagnostic/indicateurs');
+      const r = await request('api/diagnostic/indicateurs');
       if (r.ok && r.body) descriptors = r.body;
     } catch (e) {
       // The labels come with the first diagnostic then.

@@ -5,13 +5,16 @@
 // with the API's French field errors next to the fields (PUT with If-Match), history with
 // "Restaurer cette version", archive and restore, CSV import preview then apply. Everyone sees
 // the CPTS's annotations beside the official record. Every text from the data is set with
-// textContent, never as HTML. Loaded after app.js (`window.maillage`).
-'use strict';
+// textContent, never as HTML. A native ES module (imports from js/).
+import { el, formatDate, fold } from './js/util.js';
+import { request, errorMessage } from './js/api.js';
+import { status } from './js/messages.js';
+import { state, hooks } from './js/state.js';
+import { map, selectionRenderer, openPanel, scrollPanelTo, setToolMode } from './js/map.js';
+import { openActorById, closeActor } from './js/fiche.js';
+import { ready, refreshData } from './js/main.js';
 
 (function () {
-  const M = window.maillage;
-  if (!M) return;
-  const { el, map } = M;
   const $ = (id) => document.getElementById(id);
   const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
@@ -21,7 +24,7 @@
   let FIELD_LABELS = {};
 
   async function loadFields() {
-    const r = await M.request('api/partenaires/champs');
+    const r = await request('api/partenaires/champs');
     if (!r.ok || !Array.isArray(r.body.champs)) return false;
     FIELDS = r.body.champs
       .filter((f) => f.formulaire)
@@ -76,7 +79,7 @@
   }
 
   async function loadSession() {
-    const r = await M.request('api/session');
+    const r = await request('api/session');
     if (r.status === 503 || !r.ok) return; // served without a partner base
     session.available = true;
     $('bloc-partenaires').hidden = false;
@@ -93,38 +96,38 @@
       $('session-jeton').focus();
       return;
     }
-    const r = await M.request('api/session', {
+    const r = await request('api/session', {
       method: 'POST',
       headers: JSON_HEADERS,
       body: JSON.stringify({ jeton: token }),
     });
     if (!r.ok) {
-      showError('session-erreur', M.errorMessage(r));
+      showError('session-erreur', errorMessage(r));
       $('session-jeton').focus();
       return;
     }
     $('session-jeton').value = '';
     applySession(r.body);
-    M.status(`Connecté : ${session.name}.`);
+    status(`Connecté : ${session.name}.`);
     $('session-deconnecter').focus();
     await afterSessionChange();
   }
 
   async function logout() {
-    const r = await M.request('api/session', { method: 'DELETE' });
+    const r = await request('api/session', { method: 'DELETE' });
     if (!r.ok) {
-      M.status(M.errorMessage(r), true);
+      status(errorMessage(r), true);
       return;
     }
     applySession(r.body);
-    M.status('Déconnecté.');
+    status('Déconnecté.');
     $('session-jeton').focus();
     await afterSessionChange();
   }
 
   async function afterSessionChange() {
     await loadAnnotations();
-    if (M.state.selected) refreshFiche(M.state.selected);
+    if (state.selected) refreshFiche(state.selected);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -132,7 +135,7 @@
   // ---------------------------------------------------------------------------------------
 
   async function loadAnnotations() {
-    const r = await M.request('api/annotations');
+    const r = await request('api/annotations');
     annotations.clear();
     if (!r.ok) return;
     for (const a of r.body.annotations || []) annotations.set(a.acteur, a);
@@ -157,7 +160,7 @@
     }
     if (a.email) row('Courriel', el('a', { href: 'mailto:' + a.email, text: a.email }));
     row('Note', a.note);
-    row('Modifiée le', M.formatDate(a.modifie_le));
+    row('Modifiée le', formatDate(a.modifie_le));
   }
 
   async function refreshFiche(feature) {
@@ -172,7 +175,7 @@
     if (!id) return;
     showAnnotation(id);
     if (!session.canWrite || !id.startsWith('local:')) return;
-    const r = await M.request('api/partenaires/' + encodeURIComponent(id));
+    const r = await request('api/partenaires/' + encodeURIComponent(id));
     if (seq !== ficheSeq || !r.ok) return;
     ficheRecord = { partner: r.body, etag: r.etag };
     $('fiche-partenaire').hidden = false;
@@ -193,18 +196,18 @@
       return;
     }
     const p = ficheRecord.partner;
-    const r = await M.request('api/partenaires/' + encodeURIComponent(p.id), {
+    const r = await request('api/partenaires/' + encodeURIComponent(p.id), {
       method: 'DELETE',
       headers: ficheRecord.etag ? { 'If-Match': ficheRecord.etag } : {},
     });
     resetArchiveButton();
     if (!r.ok) {
-      M.status(M.errorMessage(r), true);
+      status(errorMessage(r), true);
       return;
     }
-    M.status(`« ${p.nom} » archivé : il n'apparaît plus sur la carte (restaurable depuis « Partenaires archivés »).`);
-    M.closeActor();
-    await M.refreshData();
+    status(`« ${p.nom} » archivé : il n'apparaît plus sur la carte (restaurable depuis « Partenaires archivés »).`);
+    closeActor();
+    await refreshData();
     if (!$('partenaires-archives-liste').hidden) await loadArchived();
   }
 
@@ -218,9 +221,9 @@
     }
     if (!ficheRecord) return;
     const p = ficheRecord.partner;
-    const r = await M.request(`api/partenaires/${encodeURIComponent(p.id)}/historique`);
+    const r = await request(`api/partenaires/${encodeURIComponent(p.id)}/historique`);
     if (!r.ok) {
-      M.status(M.errorMessage(r), true);
+      status(errorMessage(r), true);
       return;
     }
     list.textContent = '';
@@ -231,7 +234,7 @@
         'li',
         { class: 'historique-entree', 'data-version': h.version },
         el('span', { class: 'historique-titre', text: `Version ${h.version} – ${ACTIONS[h.action] || h.action}` }),
-        el('span', { class: 'note', text: `${M.formatDate(h.date)} ${String(h.date || '').slice(11, 16)} par ${h.auteur || 'inconnu'}` }),
+        el('span', { class: 'note', text: `${formatDate(h.date)} ${String(h.date || '').slice(11, 16)} par ${h.auteur || 'inconnu'}` }),
         fields ? el('span', { class: 'note', text: `Champs : ${fields}` }) : null
       );
       if (h.apres) li.append(el('span', { class: 'historique-valeur', text: summary(h.apres) }));
@@ -252,18 +255,18 @@
 
   async function restoreVersion(p, version) {
     const query = version ? `?version=${version}` : '';
-    const r = await M.request(`api/partenaires/${encodeURIComponent(p.id)}/restaurer${query}`, {
+    const r = await request(`api/partenaires/${encodeURIComponent(p.id)}/restaurer${query}`, {
       method: 'POST',
       headers: { 'If-Match': `"${p.version}"` },
     });
     if (!r.ok) {
-      M.status(M.errorMessage(r), true);
+      status(errorMessage(r), true);
       return;
     }
-    M.status(version ? `« ${r.body.nom} » : version ${version} restaurée.` : `« ${r.body.nom} » restauré.`);
-    await M.refreshData();
+    status(version ? `« ${r.body.nom} » : version ${version} restaurée.` : `« ${r.body.nom} » restauré.`);
+    await refreshData();
     if (!$('partenaires-archives-liste').hidden) await loadArchived();
-    await M.openActorById(r.body.id, {});
+    await openActorById(r.body.id, {});
   }
 
   // ---------------------------------------------------------------------------------------
@@ -272,9 +275,9 @@
 
   async function loadArchived() {
     const list = $('partenaires-archives-liste');
-    const r = await M.request('api/partenaires?archives=1');
+    const r = await request('api/partenaires?archives=1');
     if (!r.ok) {
-      M.status(M.errorMessage(r), true);
+      status(errorMessage(r), true);
       return;
     }
     list.textContent = '';
@@ -314,7 +317,7 @@
       let input;
       if (type === 'select') {
         input = el('select', { id, name });
-        const kinds = M.state.kinds.slice().sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
+        const kinds = state.kinds.slice().sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
         for (const k of kinds) input.append(el('option', { value: k.id, text: k.libelle }));
       } else if (type === 'textarea') {
         input = el('textarea', { id, name, rows: 2 });
@@ -397,8 +400,8 @@
       : 'Cliquez sur la carte pour placer le partenaire, ou indiquez sa commune (nom ou code INSEE).';
     setPlacing(true);
     $('bloc-partenaires').open = true;
-    M.openPanel();
-    M.scrollPanelTo($('partenaire-form'));
+    openPanel();
+    scrollPanelTo($('partenaire-form'));
     $('partenaire-form-titre').focus({ preventScroll: true });
     if (partner && typeof partner.latitude === 'number' && typeof partner.longitude === 'number') {
       placeMarker(L.latLng(partner.latitude, partner.longitude));
@@ -420,13 +423,14 @@
     edit.placing = on;
     $('partenaire-ajouter').setAttribute('aria-pressed', on && !edit.partner ? 'true' : 'false');
     map.getContainer().classList.toggle('mode-placement', on);
-    M.hooks.mapClick = on ? onMapClick : null;
+    hooks.mapClick = on ? onMapClick : null;
+    setToolMode('partenaire', on);
   }
 
   function placeMarker(ll) {
     if (!edit.marker) {
       edit.marker = L.circleMarker(ll, {
-        renderer: M.selectionRenderer,
+        renderer: selectionRenderer,
         pane: 'selection',
         radius: 9,
         interactive: false,
@@ -452,7 +456,7 @@
   }
 
   async function fillCommuneAt(ll) {
-    const r = await M.request(`api/communes?at=${ll.lat.toFixed(6)},${ll.lng.toFixed(6)}`);
+    const r = await request(`api/communes?at=${ll.lat.toFixed(6)},${ll.lng.toFixed(6)}`);
     if (!r.ok || !r.body || !r.body.properties) return;
     const p = r.body.properties;
     $('pf-code_insee').value = p.code || '';
@@ -478,12 +482,12 @@
     }
     const editing = edit.partner;
     const r = editing
-      ? await M.request('api/partenaires/' + encodeURIComponent(editing.id), {
+      ? await request('api/partenaires/' + encodeURIComponent(editing.id), {
           method: 'PUT',
           headers: { ...JSON_HEADERS, 'If-Match': edit.etag || `"${editing.version}"` },
           body: JSON.stringify(values),
         })
-      : await M.request('api/partenaires', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(values) });
+      : await request('api/partenaires', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(values) });
     if (r.status === 400 && r.body && r.body.champ) {
       fieldError(r.body);
       return;
@@ -497,21 +501,21 @@
       return;
     }
     if (!r.ok) {
-      showError('partenaire-erreur', M.errorMessage(r));
+      showError('partenaire-erreur', errorMessage(r));
       return;
     }
     closeForm();
-    M.status(`« ${r.body.nom} » ${editing ? 'modifié' : 'ajouté'}.`);
-    await M.refreshData();
-    await M.openActorById(r.body.id, {});
+    status(`« ${r.body.nom} » ${editing ? 'modifié' : 'ajouté'}.`);
+    await refreshData();
+    await openActorById(r.body.id, {});
   }
 
   /** The INSEE code of the loaded commune with this name (or "81600 Gaillac"), if one matches. */
   async function communeCode(text) {
-    const r = await M.request('api/search?limit=10&q=' + encodeURIComponent(text));
+    const r = await request('api/search?limit=10&q=' + encodeURIComponent(text));
     if (!r.ok) return null;
-    const name = M.fold(text.replace(/^\d{5}\s*/, '')).trim();
-    const hit = (r.body.resultats || []).find((x) => x.categorie === 'commune' && M.fold(x.libelle) === name);
+    const name = fold(text.replace(/^\d{5}\s*/, '')).trim();
+    const hit = (r.body.resultats || []).find((x) => x.categorie === 'commune' && fold(x.libelle) === name);
     return hit ? hit.id : null;
   }
 
@@ -519,9 +523,9 @@
     if (!ficheRecord) return;
     // Re-read: the form starts from the current version.
     const id = ficheRecord.partner.id;
-    const r = await M.request('api/partenaires/' + encodeURIComponent(id));
+    const r = await request('api/partenaires/' + encodeURIComponent(id));
     if (!r.ok) {
-      M.status(M.errorMessage(r), true);
+      status(errorMessage(r), true);
       return;
     }
     openForm(r.body, r.etag);
@@ -534,7 +538,7 @@
   async function sendImport(preview) {
     const q = new URLSearchParams({ fichier: importName || 'import.csv' });
     if (preview) q.set('apercu', '1');
-    return M.request('api/partenaires/import?' + q, {
+    return request('api/partenaires/import?' + q, {
       method: 'POST',
       headers: { 'Content-Type': 'text/csv; charset=utf-8' },
       body: importText,
@@ -592,7 +596,7 @@
     importText = await file.text();
     const r = await sendImport(true);
     if (!r.ok) {
-      $('import-resume').textContent = M.errorMessage(r);
+      $('import-resume').textContent = errorMessage(r);
       return;
     }
     renderImport(r.body, false);
@@ -603,12 +607,12 @@
     $('import-appliquer').disabled = true;
     const r = await sendImport(false);
     if (!r.ok) {
-      $('import-resume').textContent = M.errorMessage(r);
+      $('import-resume').textContent = errorMessage(r);
       return;
     }
     renderImport(r.body, true);
-    M.status('Import appliqué.');
-    await M.refreshData();
+    status('Import appliqué.');
+    await refreshData();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -623,7 +627,7 @@
   });
   $('partenaire-annuler').addEventListener('click', () => {
     closeForm();
-    M.status('Saisie annulée.');
+    status('Saisie annulée.');
   });
   $('partenaire-form').addEventListener('submit', save);
   $('partenaire-modifier').addEventListener('click', editFromFiche);
@@ -633,15 +637,15 @@
   $('import-fichier').addEventListener('change', previewImport);
   $('import-appliquer').addEventListener('click', applyImport);
 
-  M.hooks.actorOpened.push(refreshFiche);
-  M.hooks.actorClosed.push(() => {
+  hooks.actorOpened.push(refreshFiche);
+  hooks.actorClosed.push(() => {
     ficheSeq += 1;
     ficheRecord = null;
     $('fiche-partenaire').hidden = true;
     $('fiche-annotation').hidden = true;
   });
 
-  M.ready.then(async () => {
+  ready.then(async () => {
     if (await loadFields()) buildFields();
     return loadSession();
   });

@@ -140,6 +140,55 @@ pub fn slug(s: &str) -> String {
     fold(s).replace(' ', "-")
 }
 
+/// « de » before a place name, with French elision and contraction: the one place where a
+/// name like « CCAS d'Albi » is built (the page's `de()` in web/js/util.js follows the same
+/// rule). A name starting with a vowel (accented or not) takes « d' »; « Le » and « Les »
+/// contract to « du » and « des »; « La » and a name starting with « h » keep « de » (an
+/// aspirated h cannot be told from its spelling).
+///
+/// ```
+/// use maillage::model::text::de;
+/// assert_eq!(de("Albi"), "d'Albi");
+/// assert_eq!(de("Éauze"), "d'Éauze");
+/// assert_eq!(de("Gaillac"), "de Gaillac");
+/// assert_eq!(de("Le Garric"), "du Garric");
+/// assert_eq!(de("Les Cabannes"), "des Cabannes");
+/// assert_eq!(de("La Bastide"), "de La Bastide");
+/// ```
+pub fn de(name: &str) -> String {
+    let name = name.trim();
+    if let Some(rest) = strip_article(name, "le ") {
+        return format!("du {rest}");
+    }
+    if let Some(rest) = strip_article(name, "les ") {
+        return format!("des {rest}");
+    }
+    let vowel = name
+        .chars()
+        .next()
+        .map(|c| {
+            let mut folded = String::new();
+            ascii_lower_into(&c.to_string(), &mut folded);
+            matches!(
+                folded.chars().next(),
+                Some('a' | 'e' | 'i' | 'o' | 'u' | 'y')
+            )
+        })
+        .unwrap_or(false);
+    if vowel {
+        format!("d'{name}")
+    } else {
+        format!("de {name}")
+    }
+}
+
+/// `name` without its leading article (case-insensitive), if it has it.
+fn strip_article<'a>(name: &'a str, article: &str) -> Option<&'a str> {
+    let head = name.get(..article.len())?;
+    head.eq_ignore_ascii_case(article)
+        .then(|| &name[article.len()..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

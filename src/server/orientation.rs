@@ -115,22 +115,32 @@ pub async fn competents(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
     })))
 }
 
-/// `GET /api/actors/{id}/zone`: the actor's service area as a GeoJSON Feature.
+/// `GET /api/actors/{id}/zone`: the actor's service area as a GeoJSON Feature. An actor without
+/// a declared area is not an error (most actors have none): its Feature has a null geometry
+/// and no zones nor communes.
 #[utoipa::path(get, path = "/api/actors/{id}/zone", tag = tags::ORIENTATION,
-    summary = "Zone d'intervention d'un acteur (contour GeoJSON, zones déclarées, communes)",
+    summary = "Zone d'intervention d'un acteur (contour GeoJSON, zones déclarées, communes ; vides si l'acteur n'en a pas)",
     params(("id" = String, Path, description = "Identifiant de l'acteur")),
     responses(
-        (status = 200, description = "Feature GeoJSON", body = Feature<ZoneActeur>),
-        (status = 404, description = "Acteur inconnu ou sans zone", body = ApiError)))]
+        (status = 200, description = "Feature GeoJSON (géométrie nulle et listes vides pour un acteur sans zone d'intervention)", body = Feature<ZoneActeur>),
+        (status = 404, description = "Acteur inconnu", body = ApiError)))]
 pub async fn actor_zone(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
     let i = super::actors::find(&dir, &id)?;
-    let area = dir.service_area(i).ok_or_else(|| {
-        ApiError::not_found(
-            "aucune zone d'intervention",
-            format!("l'acteur « {id} » n'a pas de zone d'intervention déclarée (zones.csv, zones.geojson ou colonne zone_intervention)"),
-        )
-    })?;
+    let a = dir.actor(i);
+    let Some(area) = dir.service_area(i) else {
+        return Ok(json(&json!({
+            "type": "Feature",
+            "id": a.id(),
+            "geometry": Value::Null,
+            "properties": {
+                "acteur": a.id(),
+                "nom": a.name(),
+                "zones": [],
+                "communes": [],
+            }
+        })));
+    };
     let outline = area.outline(dir.communes());
     let geometry = if outline.0.is_empty() {
         Value::Null
@@ -154,7 +164,6 @@ pub async fn actor_zone(State(st): State<AppState>, Path(id): Path<String>) -> A
             })
         })
         .collect();
-    let a = dir.actor(i);
     Ok(json(&json!({
         "type": "Feature",
         "id": a.id(),

@@ -10,9 +10,9 @@
 //! accepted but skipped, with a note.
 //!
 //! Every commune that has a town hall row gives two actors:
-//! - `mairie:<code>` (kind `mairie`), `Mairie de <nom>`, with its address, phone, e-mail,
+//! - `mairie:<code>` (kind `mairie`), `Mairie de <nom>` (`Mairie d'Albi`), with its address, phone, e-mail,
 //!   website, opening hours and position;
-//! - `ccas:<code>` (kind `ccas`), `CCAS de <nom>`, placed at the town hall with the town hall's
+//! - `ccas:<code>` (kind `ccas`), `CCAS de <nom>` (elided: `CCAS d'Albi`, `model::text::de`), placed at the town hall with the town hall's
 //!   phone and the tag `adresse de la mairie`: in most communes the centre communal d'action
 //!   sociale is reached through the town hall. A local partner file can describe it better.
 //!
@@ -26,7 +26,7 @@
 //! assert_eq!(report.accepted, 1);
 //! assert_eq!(imported.communes[0].population, Some(223));
 //! let mairie = &imported.actors[0];
-//! assert_eq!(mairie.name, "Mairie de Aguts");
+//! assert_eq!(mairie.name, "Mairie d'Aguts");
 //! assert_eq!(mairie.hours.as_deref(), Some("mardi : 14h00–17h30"));
 //! assert_eq!(mairie.address.postcode.as_deref(), Some("81470"));
 //! ```
@@ -238,7 +238,7 @@ pub fn read(
         });
         let mut mairie = ActorRecord::new(
             format!("mairie:{code}"),
-            format!("Mairie de {name}"),
+            format!("Mairie {}", crate::model::text::de(name)),
             mairie_kind,
             source,
         );
@@ -259,7 +259,7 @@ pub fn read(
         if let Some(ccas_kind) = ccas_kind {
             let mut ccas = mairie.clone();
             ccas.id = format!("ccas:{code}");
-            ccas.name = format!("CCAS de {name}");
+            ccas.name = format!("CCAS {}", crate::model::text::de(name));
             ccas.kind = ccas_kind;
             ccas.email = None;
             ccas.website = None;
@@ -770,7 +770,7 @@ mod tests {
         assert_eq!(m.id, "mairie:81002");
         assert_eq!(m.kind, kinds.by_id("mairie").unwrap());
         assert_eq!(m.source, SourceId(3));
-        assert_eq!(m.name, "Mairie de Aiguefonde");
+        assert_eq!(m.name, "Mairie d'Aiguefonde");
         assert_eq!(m.address.number.as_deref(), Some("20"));
         assert_eq!(m.address.street.as_deref(), Some("avenue de la Mairie"));
         assert_eq!(m.address.postcode.as_deref(), Some("81200"));
@@ -792,7 +792,7 @@ mod tests {
 
         let c = &imp.actors[1];
         assert_eq!(c.id, "ccas:81002");
-        assert_eq!(c.name, "CCAS de Aiguefonde");
+        assert_eq!(c.name, "CCAS d'Aiguefonde");
         assert_eq!(c.kind, kinds.by_id("ccas").unwrap());
         assert_eq!(c.position, m.position);
         assert_eq!(c.phone, m.phone);

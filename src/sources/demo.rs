@@ -138,7 +138,7 @@ mod tests {
             halls.len()
         );
         let albi = ds.actors.iter().find(|a| a.id == "mairie:81004").unwrap();
-        assert_eq!(albi.name, "Mairie de Albi");
+        assert_eq!(albi.name, "Mairie d'Albi");
         assert_eq!(albi.precision, Precision::Address);
         let cathedral = LonLat::new(2.1429, 43.9286);
         assert!(haversine_m(albi.position.unwrap(), cathedral) < 1_500.0);
