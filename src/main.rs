@@ -99,7 +99,7 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("erreur : {e:#}");
+            eprintln!("erreur : {}", cli::error_message(&e));
             ExitCode::from(2)
         }
     }

@@ -209,12 +209,15 @@ pub async fn within(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
     responses(
         (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
         (status = 400, description = "Géométrie invalide", body = ApiError),
-        (status = 413, description = "Corps trop volumineux (1 Mio au plus)", body = ApiError)))]
+        (status = 413, description = "Corps trop volumineux (1 Mio au plus)", body = ApiError),
+        (status = 415, description = "Corps qui n'est pas du JSON (Content-Type)", body = ApiError)))]
 pub async fn within_polygon(
     State(st): State<AppState>,
     RawQuery(q): RawQuery,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> ApiResult {
+    super::respond::require_json(&headers)?;
     let bytes = read_body(body, MAX_BODY_BYTES).await?;
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
