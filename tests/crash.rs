@@ -3,94 +3,13 @@
 //! server acknowledged must be in the base, each partner's history must match its version
 //! (nothing half-written), and `PRAGMA integrity_check` must say `ok`. Repeated a few times.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_maillage");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
-}
-
-/// Kills the server when the test ends, whatever happens.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(base: &Path, port: u16) -> Server {
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--sans-tuiles",
-            "--base",
-        ])
-        .arg(base)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("maillage serve");
-    let server = Server(child);
-    let a = agent();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Ok(r) = a.get(&format!("http://127.0.0.1:{port}/api/health")).call() {
-            if r.status() == 200 {
-                return server;
-            }
-        }
-        assert!(Instant::now() < deadline, "le serveur n'a pas démarré");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn token(base: &Path) -> String {
-    let out = Command::new(BIN)
-        .args([
-            "jetons",
-            "creer",
-            "--nom",
-            "Test de crash",
-            "--role",
-            "editeur",
-            "--base",
-        ])
-        .arg(base)
-        .output()
-        .expect("maillage jetons creer");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let t = stdout.trim().to_string();
-    assert!(t.starts_with("mlg_"), "{t}");
-    t
-}
+mod server_support;
+use server_support::{agent, free_port, start, token, BIN};
 
 /// A small xorshift generator seeded from the clock: random kill points, reproducible from
 /// the printed seed.

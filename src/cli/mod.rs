@@ -13,6 +13,7 @@ pub mod orientation;
 pub mod partenaires;
 pub mod procedures;
 pub mod restaurer;
+pub mod routage;
 pub mod sauvegarde;
 pub mod servir;
 pub mod statistiques;
@@ -75,4 +76,29 @@ impl Default for BaseArg {
 pub fn exit(code: Result<u8, maillage::fetch::cli::CommandError>) -> Result<ExitCode> {
     // Display only: the library's messages are complete French sentences.
     Ok(ExitCode::from(code.map_err(|e| anyhow::anyhow!("{e}"))?))
+}
+
+/// The message of a command's error, in French: each cause once (a message that already
+/// quotes its cause does not repeat it), system errors through
+/// [`maillage::util::os_error::describe`] rather than the system's English text.
+pub fn error_message(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let (english, french) = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => (io.to_string(), maillage::util::os_error::describe(io)),
+            None => {
+                let t = cause.to_string();
+                (t.clone(), t)
+            }
+        };
+        if !english.is_empty() && msg.contains(&english) {
+            msg = msg.replace(&english, &french);
+        } else if !msg.contains(&french) {
+            if !msg.is_empty() {
+                msg.push_str(" : ");
+            }
+            msg.push_str(&french);
+        }
+    }
+    msg
 }

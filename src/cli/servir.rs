@@ -3,12 +3,15 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
+use maillage::server::listen::ConnLimits;
 use maillage::server::{self, AppState, ServerConfig};
 
+use super::routage::RoutageArg;
 use super::{BaseArg, DataArg};
 
 #[derive(Debug, Args)]
@@ -29,10 +32,26 @@ pub struct ServirArgs {
     /// Exige un jeton même pour lire l'API.
     #[arg(long = "lecture-authentifiee")]
     read_auth: bool,
+    /// Le serveur est derrière un proxy inverse de confiance (nginx, Caddy…) : l'adresse du
+    /// client, l'hôte et le protocole sont lus dans X-Forwarded-For, X-Forwarded-Host et
+    /// X-Forwarded-Proto. Sans cette option, ces en-têtes sont ignorés.
+    #[arg(long = "derriere-proxy")]
+    behind_proxy: bool,
+    /// Nombre maximal de connexions ouvertes (abaissé sous la limite de fichiers ouverts).
+    #[arg(long = "connexions-max", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Délai (en secondes) pour envoyer les en-têtes d'une requête.
+    #[arg(long = "delai-entetes", default_value_t = 10)]
+    header_timeout: u64,
+    /// Délai (en secondes) au bout duquel une connexion sans requête en cours est fermée.
+    #[arg(long = "delai-inactivite", default_value_t = 60)]
+    idle_timeout: u64,
     /// Dossier des procédures d'orientation (*.toml) ; rechargé sur SIGHUP ou
     /// POST /api/admin/recharger. Par défaut : les exemples, avec les données de démonstration.
     #[arg(long)]
     procedures: Option<PathBuf>,
+    #[command(flatten)]
+    routage: RoutageArg,
     /// Adresse publique du service (ex. https://carte.cpts-exemple.fr), utilisée pour tous
     /// les liens absolus (lien et QR code des fiches d'orientation) ; par défaut : l'adresse
     /// par laquelle le navigateur a joint le serveur.
@@ -91,7 +110,12 @@ impl Default for ServirArgs {
             no_tiles: false,
             base: BaseArg::default(),
             read_auth: false,
+            behind_proxy: false,
+            max_connections: 10_000,
+            header_timeout: 10,
+            idle_timeout: 60,
             procedures: None,
+            routage: RoutageArg::default(),
             public_url: None,
             config: None,
         }
@@ -127,6 +151,14 @@ pub fn run(args: ServirArgs) -> Result<ExitCode> {
     let mut config = ServerConfig {
         addr,
         public_url,
+        routing: args.routage.engine()?,
+        routing_fallback: args.routage.fallback,
+        behind_proxy: args.behind_proxy,
+        limits: ConnLimits {
+            header_read_timeout: Duration::from_secs(args.header_timeout.max(1)),
+            idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+            max_connections: args.max_connections.max(1),
+        },
         ..ServerConfig::default()
     };
     if let Some(t) = file.titre {

@@ -23,7 +23,10 @@ use crate::index::Directory;
 pub enum ExportError {
     #[error(transparent)]
     Analysis(#[from] AnalysisError),
-    #[error("{path} : écriture impossible : {source}")]
+    #[error(
+        "{path} : écriture impossible : {}",
+        crate::util::os_error::describe(source)
+    )]
     Io {
         path: String,
         #[source]

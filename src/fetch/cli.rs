@@ -19,7 +19,7 @@ pub enum CommandError {
     Source(#[from] crate::sources::SourceError),
     #[error(transparent)]
     Geocode(#[from] crate::geocode::GeocodeError),
-    #[error("écriture de la sortie : {0}")]
+    #[error("écriture de la sortie : {}", crate::util::os_error::describe(.0))]
     Output(#[from] std::io::Error),
 }
 

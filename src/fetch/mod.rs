@@ -271,7 +271,10 @@ fn cut_to_file(
             result.map_err(|e| match e {
                 CutError::Io(e) => FetchError::Archive {
                     file: format!("{} ({})", source.url, d.path.display()),
-                    detail: format!("lecture ou écriture impossible : {e}"),
+                    detail: format!(
+                        "lecture ou écriture impossible : {}",
+                        crate::util::os_error::describe(&e)
+                    ),
                 },
                 CutError::Format(expected) => FetchError::Format {
                     url: source.url.clone(),

@@ -35,7 +35,7 @@ pub enum CliError {
     Set(#[from] SetError),
     #[error(transparent)]
     Sheet(#[from] SheetError),
-    #[error("écriture impossible : {0}")]
+    #[error("écriture impossible : {}", crate::util::os_error::describe(.0))]
     Output(#[from] std::io::Error),
     #[error("procédure inconnue « {id} » ; procédures disponibles : {available}")]
     UnknownProcedure { id: String, available: String },

@@ -59,7 +59,10 @@ pub struct ProcedureSet {
 /// A file that could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SetError {
-    #[error("{path}: lecture impossible : {source}")]
+    #[error(
+        "{path}: lecture impossible : {}",
+        crate::util::os_error::describe(source)
+    )]
     Io {
         path: String,
         #[source]

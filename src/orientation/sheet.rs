@@ -32,7 +32,10 @@ pub enum SheetError {
     UnknownCommune(InseeCode),
     #[error("territoire « {0} » inconnu ; la liste est donnée par « maillage stats » ou /api/territories")]
     UnknownTerritory(String),
-    #[error("{path}: écriture impossible : {source}")]
+    #[error(
+        "{path}: écriture impossible : {}",
+        crate::util::os_error::describe(source)
+    )]
     Io {
         path: String,
         #[source]

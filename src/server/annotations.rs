@@ -71,6 +71,7 @@ pub async fn annotation(State(st): State<AppState>, Path(id): Path<String>) -> A
         (status = 404, description = "Acteur inconnu", body = ApiError),
         (status = 412, description = "Version périmée (If-Match)", body = ApiError),
         (status = 413, description = "Corps trop volumineux", body = ApiError),
+        (status = 415, description = "Corps qui n'est pas du JSON (Content-Type)", body = ApiError),
         (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn put_annotation(
     State(st): State<AppState>,
@@ -85,8 +86,10 @@ pub async fn put_annotation(
             format!("aucun acteur d'identifiant « {id} » à annoter"),
         ));
     }
-    let fields =
-        AnnotationFields::from_json(&parse_json(&read_body(body, MAX_JSON_BYTES).await?)?)?;
+    let fields = AnnotationFields::from_json(&parse_json(
+        &ed.headers,
+        &read_body(body, MAX_JSON_BYTES).await?,
+    )?)?;
     let Editor { svc, author, .. } = ed;
     let a = blocking(move || Ok(svc.store.set_annotation(&id, expected, fields, &author)?)).await?;
     Ok(with_etag(json(&a), &format!("\"{}\"", a.version)))

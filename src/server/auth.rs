@@ -86,59 +86,119 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     }
 }
 
-/// Failed logins per client address: after a few failures each new attempt waits longer
-/// (up to 10 s); a success or 15 quiet minutes forget them.
+/// Failed tokens, counted per token prefix and per client address, never by waiting: the
+/// server answers at once, `401` for the first failures then `429` with `Retry-After`.
+///
+/// - The same wrong token (its first [`PREFIX_CHARS`] characters) tried [`PREFIX_FAILURES`]
+///   times is refused for the rest of the window without even being looked up.
+/// - An address with [`ADDR_FAILURES`] failures in the window gets `429` for every further
+///   unknown token (still looked up: a valid token from the same address, such as every user
+///   behind one reverse proxy, is never refused nor delayed).
+/// - Anonymous requests and valid tokens never wait; nothing sleeps, nothing holds a worker.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures: Mutex<HashMap<LimitKey, (u32, Instant)>>,
 }
 
-/// Failures allowed before attempts are slowed down.
-const FREE_FAILURES: u32 = 3;
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum LimitKey {
+    Prefix(String),
+    Addr(IpAddr),
+}
+
+/// Length of the token prefix the limit is keyed on (`mlg_` and 8 random characters).
+pub const PREFIX_CHARS: usize = 12;
+/// Failures of one token prefix before it is refused for the window.
+pub const PREFIX_FAILURES: u32 = 3;
+/// Failures from one address before its unknown tokens get `429`.
+pub const ADDR_FAILURES: u32 = 20;
+/// How long failures are remembered.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(300);
+/// Keys kept at most (older windows are dropped beyond).
+const MAX_KEYS: usize = 100_000;
+
+fn prefix_key(secret: &str) -> LimitKey {
+    LimitKey::Prefix(secret.chars().take(PREFIX_CHARS).collect())
+}
 
 impl LoginLimiter {
-    /// How long the next attempt from `ip` must wait.
-    pub fn delay(&self, ip: Option<IpAddr>) -> Duration {
-        let Some(ip) = ip else { return Duration::ZERO };
+    fn over(&self, key: &LimitKey, limit: u32) -> Option<Duration> {
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(&ip) {
-            Some(&(n, last)) if n >= FREE_FAILURES && last.elapsed() < Duration::from_secs(900) => {
-                let exp = (n - FREE_FAILURES).min(6);
-                Duration::from_millis(200 << exp).min(Duration::from_secs(10))
+        match map.get(key) {
+            Some(&(n, since)) if n >= limit && since.elapsed() < FAILURE_WINDOW => {
+                Some(FAILURE_WINDOW - since.elapsed())
             }
-            _ => Duration::ZERO,
+            _ => None,
         }
     }
 
-    pub fn failed(&self, ip: Option<IpAddr>) {
-        let Some(ip) = ip else { return };
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (_, last)| last.elapsed() < Duration::from_secs(900));
-        }
-        let e = map.entry(ip).or_insert((0, Instant::now()));
-        if e.1.elapsed() >= Duration::from_secs(900) {
-            e.0 = 0;
-        }
-        e.0 += 1;
-        e.1 = Instant::now();
+    /// Before looking a token up: `Some(wait)` when this token was already refused too often.
+    pub fn blocked(&self, secret: &str) -> Option<Duration> {
+        self.over(&prefix_key(secret), PREFIX_FAILURES)
     }
 
-    pub fn succeeded(&self, ip: Option<IpAddr>) {
-        if let Some(ip) = ip {
-            self.failures
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&ip);
+    /// Records a failed token from `ip`; `Some(wait)` when the caller must now get `429`.
+    pub fn failed(&self, secret: &str, ip: Option<IpAddr>) -> Option<Duration> {
+        {
+            let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            if map.len() >= MAX_KEYS {
+                map.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+                if map.len() >= MAX_KEYS {
+                    map.clear();
+                }
+            }
+            let keys = std::iter::once(prefix_key(secret)).chain(ip.map(LimitKey::Addr));
+            for key in keys {
+                let e = map.entry(key).or_insert((0, Instant::now()));
+                if e.1.elapsed() >= FAILURE_WINDOW {
+                    *e = (0, Instant::now());
+                }
+                e.0 = e.0.saturating_add(1);
+            }
         }
+        let by_prefix = self.over(&prefix_key(secret), PREFIX_FAILURES + 1);
+        by_prefix.or_else(|| ip.and_then(|ip| self.over(&LimitKey::Addr(ip), ADDR_FAILURES + 1)))
+    }
+
+    /// A token was accepted: its prefix is forgotten (the address keeps its count).
+    pub fn succeeded(&self, secret: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&prefix_key(secret));
     }
 }
 
-/// The client address, when the server was started with connection info.
+/// The address of the TCP peer, when the server was started with connection info.
 pub fn peer<B>(req: &Request<B>) -> Option<IpAddr> {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
+}
+
+/// The client's address: the TCP peer, or behind a trusted reverse proxy
+/// (`--derriere-proxy`) the last address of `X-Forwarded-For`, the one the proxy saw.
+///
+/// ```
+/// use maillage::server::auth::client_ip;
+/// let mut h = axum::http::HeaderMap::new();
+/// h.insert("x-forwarded-for", "6.6.6.6, 203.0.113.9".parse().unwrap());
+/// let proxy = Some("127.0.0.1".parse().unwrap());
+/// assert_eq!(client_ip(&h, proxy, false), proxy);
+/// assert_eq!(client_ip(&h, proxy, true), Some("203.0.113.9".parse().unwrap()));
+/// ```
+pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, behind_proxy: bool) -> Option<IpAddr> {
+    if !behind_proxy {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .next_back()
+        .or(peer)
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -146,7 +206,8 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 /// Identifies the caller: bearer token first, else session cookie, else anonymous.
-/// A wrong bearer token is a 401 (and counts as a failed login); a stale cookie is anonymous.
+/// A wrong bearer token is a 401 (and counts as a failed login; 429 with `Retry-After` once
+/// the [`LoginLimiter`] says so); a stale cookie is anonymous. Nothing here waits.
 pub async fn identify(
     store: &Arc<Store>,
     limiter: &LoginLimiter,
@@ -154,29 +215,11 @@ pub async fn identify(
     ip: Option<IpAddr>,
 ) -> Result<Option<Caller>, ApiError> {
     if let Some(secret) = bearer(headers)? {
-        let wait = limiter.delay(ip);
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-        let secret = secret.to_string();
-        let s = Arc::clone(store);
-        let found = tokio::task::spawn_blocking(move || s.authenticate(&secret))
-            .await
-            .map_err(internal)?
-            .map_err(internal)?;
-        return match found {
-            Some(p) => {
-                limiter.succeeded(ip);
-                Ok(Some(Caller {
-                    principal: p,
-                    via: Via::Bearer,
-                }))
-            }
-            None => {
-                limiter.failed(ip);
-                Err(ApiError::unauthorized("jeton inconnu ou révoqué"))
-            }
-        };
+        let principal = check_token(store, limiter, secret, ip).await?;
+        return Ok(Some(Caller {
+            principal,
+            via: Via::Bearer,
+        }));
     }
     if let Some(secret) = cookie_value(headers, SESSION_COOKIE) {
         let secret = secret.to_string();
@@ -193,18 +236,75 @@ pub async fn identify(
     Ok(None)
 }
 
-/// The origin the server is reached at, from `X-Forwarded-Host` or `Host`.
-fn own_host(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(header::HOST))
-        .and_then(|v| v.to_str().ok())
-        .map(|h| h.split(',').next().unwrap_or("").trim())
+/// Looks a token up through the [`LoginLimiter`]: its holder, 401 for an unknown or revoked
+/// token, 429 (`Retry-After`) once the same token or the same address failed too often.
+pub async fn check_token(
+    store: &Arc<Store>,
+    limiter: &LoginLimiter,
+    secret: &str,
+    ip: Option<IpAddr>,
+) -> Result<Principal, ApiError> {
+    if let Some(wait) = limiter.blocked(secret) {
+        return Err(ApiError::too_many_attempts(wait));
+    }
+    let owned = secret.to_string();
+    let s = Arc::clone(store);
+    let found = tokio::task::spawn_blocking(move || s.authenticate(&owned))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    match found {
+        Some(p) => {
+            limiter.succeeded(secret);
+            Ok(p)
+        }
+        None => Err(match limiter.failed(secret, ip) {
+            Some(wait) => ApiError::too_many_attempts(wait),
+            None => ApiError::unauthorized("jeton inconnu ou révoqué"),
+        }),
+    }
+}
+
+/// The origin (`scheme://host[:port]`, lower case) the server is reached at: from `Host`
+/// over plain HTTP, or behind a trusted reverse proxy (`--derriere-proxy`) from
+/// `X-Forwarded-Proto` and `X-Forwarded-Host` when present.
+///
+/// ```
+/// use maillage::server::auth::own_origin;
+/// let mut h = axum::http::HeaderMap::new();
+/// h.insert("host", "127.0.0.1:8080".parse().unwrap());
+/// h.insert("x-forwarded-host", "evil.example".parse().unwrap());
+/// h.insert("x-forwarded-proto", "https".parse().unwrap());
+/// assert_eq!(own_origin(&h, false).as_deref(), Some("http://127.0.0.1:8080"));
+/// assert_eq!(own_origin(&h, true).as_deref(), Some("https://evil.example"));
+/// ```
+pub fn own_origin(headers: &HeaderMap, behind_proxy: bool) -> Option<String> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|h| h.split(',').next().unwrap_or("").trim())
+            .filter(|h| !h.is_empty())
+    };
+    let forwarded = |name| if behind_proxy { get(name) } else { None };
+    let host = forwarded("x-forwarded-host").or_else(|| get(header::HOST.as_str()))?;
+    let scheme = forwarded("x-forwarded-proto").unwrap_or("http");
+    Some(format!("{scheme}://{host}").to_ascii_lowercase())
+}
+
+/// The request came over HTTPS (only a trusted proxy can say so: `--derriere-proxy`).
+pub fn over_https(headers: &HeaderMap, behind_proxy: bool) -> bool {
+    own_origin(headers, behind_proxy).is_some_and(|o| o.starts_with("https://"))
 }
 
 /// A state-changing request carried by a cookie must come from the page itself: its `Origin`
-/// host must be the server's.
-pub fn check_origin(method: &Method, headers: &HeaderMap, via: Via) -> Result<(), ApiError> {
+/// (scheme, host and port) must be the server's.
+pub fn check_origin(
+    method: &Method,
+    headers: &HeaderMap,
+    via: Via,
+    behind_proxy: bool,
+) -> Result<(), ApiError> {
     if via != Via::Session || matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
@@ -212,9 +312,8 @@ pub fn check_origin(method: &Method, headers: &HeaderMap, via: Via) -> Result<()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::forbidden("en-tête Origin absent : une modification par cookie de session doit venir de la page de maillage"))?;
-    let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
-    match own_host(headers) {
-        Some(h) if !h.is_empty() && h.eq_ignore_ascii_case(origin_host) => Ok(()),
+    match own_origin(headers, behind_proxy) {
+        Some(own) if own == origin.trim().to_ascii_lowercase() => Ok(()),
         _ => Err(ApiError::forbidden(format!(
             "origine « {origin} » refusée : les modifications par cookie de session doivent venir de la page de maillage"
         ))),
@@ -237,12 +336,17 @@ pub fn require_writer(caller: Option<&Caller>) -> Result<&Caller, ApiError> {
 }
 
 /// The `Set-Cookie` value opening a session (`Secure` when the request came over HTTPS).
-pub fn session_cookie(secret: &str, headers: &HeaderMap, max_age: i64) -> HeaderValue {
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    let secure = if https { "; Secure" } else { "" };
+pub fn session_cookie(
+    secret: &str,
+    headers: &HeaderMap,
+    behind_proxy: bool,
+    max_age: i64,
+) -> HeaderValue {
+    let secure = if over_https(headers, behind_proxy) {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
@@ -263,7 +367,7 @@ impl FromRequestParts<AppState> for Editor {
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
         let svc = st.partner_service()?;
         let who = Who(parts.extensions.get::<Caller>().cloned());
-        who.writer(&parts.method, &parts.headers)?;
+        who.writer(&parts.method, &parts.headers, st.config.behind_proxy)?;
         Ok(Editor {
             svc,
             author: who.author(),
@@ -272,17 +376,18 @@ impl FromRequestParts<AppState> for Editor {
     }
 }
 
-/// Paths open without a token even with `--lecture-authentifiee`.
-fn open_path(path: &str) -> bool {
-    !path.starts_with("/api/")
-        || matches!(
-            path,
-            "/api/session" | "/api/health" | "/api/config" | "/api/partenaires/champs"
-        )
+/// Paths open without a token even with `--lecture-authentifiee`: the page's own static files
+/// and the few API routes the page needs to log in. Everything else that shows data (the API,
+/// the printable orientation sheets, exports) follows the read policy.
+pub fn open_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/session" | "/api/health" | "/api/config" | "/api/partenaires/champs"
+    ) || super::web::is_static(path)
 }
 
 /// Identifies the caller of every request (bearer token or session cookie) and, with
-/// `--lecture-authentifiee`, refuses anonymous API reads. The caller is left in the request's
+/// `--lecture-authentifiee`, refuses anonymous reads of anything but [`open_path`]. The caller is left in the request's
 /// extensions for the handlers ([`Who`]).
 pub async fn identify_layer(
     State(st): State<AppState>,
@@ -292,7 +397,7 @@ pub async fn identify_layer(
     let Some(svc) = st.partners.clone() else {
         return next.run(req).await;
     };
-    let ip = peer(&req);
+    let ip = client_ip(req.headers(), peer(&req), st.config.behind_proxy);
     match identify(&svc.store, &st.limiter, req.headers(), ip).await {
         Err(e) => e.into_response(),
         Ok(caller) => {
@@ -335,9 +440,14 @@ impl Who {
     }
 
     /// The caller of a write: allowed to write, and from the page itself when by cookie.
-    pub fn writer(&self, method: &Method, headers: &HeaderMap) -> Result<&Caller, ApiError> {
+    pub fn writer(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+        behind_proxy: bool,
+    ) -> Result<&Caller, ApiError> {
         let c = require_writer(self.0.as_ref())?;
-        check_origin(method, headers, c.via)?;
+        check_origin(method, headers, c.via, behind_proxy)?;
         Ok(c)
     }
 }
@@ -350,40 +460,52 @@ mod tests {
     fn origin_is_checked_only_for_cookie_writes() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
-        assert!(check_origin(&Method::POST, &h, Via::Bearer).is_ok());
-        assert!(check_origin(&Method::GET, &h, Via::Session).is_ok());
+        assert!(check_origin(&Method::POST, &h, Via::Bearer, false).is_ok());
+        assert!(check_origin(&Method::GET, &h, Via::Session, false).is_ok());
         assert_eq!(
-            check_origin(&Method::POST, &h, Via::Session)
+            check_origin(&Method::POST, &h, Via::Session, false)
                 .unwrap_err()
                 .status,
             403
         );
         h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
         assert_eq!(
-            check_origin(&Method::PUT, &h, Via::Session)
+            check_origin(&Method::PUT, &h, Via::Session, false)
                 .unwrap_err()
                 .status,
             403
         );
         h.insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
-        assert!(check_origin(&Method::PUT, &h, Via::Session).is_ok());
+        assert!(check_origin(&Method::PUT, &h, Via::Session, false).is_ok());
     }
 
     #[test]
-    fn failures_slow_down_then_reset() {
+    fn failures_are_limited_by_prefix_and_by_address_without_waiting() {
         let l = LoginLimiter::default();
         let ip: Option<IpAddr> = Some("10.0.0.1".parse().unwrap());
-        for _ in 0..FREE_FAILURES {
-            assert!(l.delay(ip).is_zero());
-            l.failed(ip);
+        // The same wrong token: 401 three times, then refused before any lookup.
+        for _ in 0..PREFIX_FAILURES {
+            assert!(l.blocked("mlg_same_bad_token").is_none());
+            assert!(l.failed("mlg_same_bad_token", ip).is_none());
         }
-        let d1 = l.delay(ip);
-        l.failed(ip);
-        let d2 = l.delay(ip);
-        assert!(d1 > Duration::ZERO && d2 > d1, "{d1:?} {d2:?}");
-        assert!(l.delay(Some("10.0.0.2".parse().unwrap())).is_zero());
-        l.succeeded(ip);
-        assert!(l.delay(ip).is_zero());
+        let wait = l.blocked("mlg_same_bad_token").expect("blocked");
+        assert!(wait > Duration::ZERO && wait <= FAILURE_WINDOW);
+        assert!(l.blocked("mlg_another_token").is_none());
+        // New tokens each time from one address: 429 after ADDR_FAILURES.
+        let other: Option<IpAddr> = Some("10.0.0.2".parse().unwrap());
+        let mut limited = 0;
+        for i in 0..ADDR_FAILURES + 5 {
+            if l.failed(&format!("mlg_{i:08}_guess"), other).is_some() {
+                limited += 1;
+            }
+        }
+        assert_eq!(limited, 5);
+        // Another address is not concerned, and a success forgets its prefix.
+        assert!(l
+            .failed("mlg_x0000000_fresh", Some("10.0.0.3".parse().unwrap()))
+            .is_none());
+        l.succeeded("mlg_same_bad_token");
+        assert!(l.blocked("mlg_same_bad_token").is_none());
     }
 
     #[test]

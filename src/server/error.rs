@@ -37,6 +37,9 @@ pub struct ApiError {
     /// `ETag` of that current version.
     #[serde(skip)]
     pub etag: Option<String>,
+    /// Seconds before trying again (`Retry-After` of a 429).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -49,6 +52,7 @@ impl ApiError {
             field: None,
             actuel: None,
             etag: None,
+            retry_after: None,
         }
     }
 
@@ -88,6 +92,21 @@ impl ApiError {
     /// 401 with a French explanation (and a `WWW-Authenticate` header).
     pub fn unauthorized(detail: impl Into<String>) -> ApiError {
         ApiError::new(401, "authentification requise", detail)
+    }
+
+    /// 429 after too many failed tokens: try again in `wait` (`Retry-After`, in seconds).
+    pub fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+        let secs = wait.as_secs().max(1);
+        ApiError {
+            retry_after: Some(secs),
+            ..ApiError::new(
+                429,
+                "trop de jetons refusés",
+                format!(
+                    "trop de tentatives avec un jeton inconnu ou révoqué : réessayez dans {secs} s"
+                ),
+            )
+        }
     }
 
     /// 403: authenticated, but not allowed.
@@ -163,6 +182,9 @@ impl From<AnalysisError> for ApiError {
             AnalysisError::UnknownKind { .. } => ApiError::bad_param("kinds", e.to_string()),
             AnalysisError::Parameter { name, .. } => ApiError::bad_param(name, e.to_string()),
             AnalysisError::Supply { .. } => ApiError::bad_request("offre invalide", e.to_string()),
+            AnalysisError::Routing(_) => {
+                ApiError::new(503, "moteur de routage indisponible", e.to_string())
+            }
         }
     }
 }
@@ -189,9 +211,90 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"maillage\""),
             );
         }
+        if let Some(secs) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if let Some(v) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
             r.headers_mut().insert(header::ETAG, v);
         }
         r
     }
+}
+
+/// The French error for a status, when nothing more precise is known (rejections of the
+/// framework, errors of the HTTP layer itself).
+pub fn for_status(status: u16, method: &str, path: &str) -> ApiError {
+    let (erreur, detail): (&str, String) = match status {
+        400 => (
+            "requête invalide",
+            "le chemin ou les paramètres ne sont pas valides (encodage « %XX » qui ne donne pas de l'UTF-8, valeur d'un type inattendu, ou requête HTTP mal formée)".into(),
+        ),
+        404 => ("introuvable", format!("rien à l'adresse « {path} »")),
+        405 => (
+            "méthode non autorisée",
+            format!("la méthode {method} n'est pas acceptée sur « {path} » (voir l'en-tête Allow)"),
+        ),
+        408 => (
+            "délai dépassé",
+            "la requête a pris trop de temps (30 s au plus)".into(),
+        ),
+        413 => return ApiError::too_large(super::actors::MAX_BODY_BYTES),
+        414 => (
+            "adresse trop longue",
+            "l'adresse de la requête dépasse la longueur acceptée : passez les données dans le corps d'une requête POST".into(),
+        ),
+        415 => (
+            "type de contenu non pris en charge",
+            "corps JSON attendu : en-tête « Content-Type: application/json »".into(),
+        ),
+        422 => (
+            "corps de requête invalide",
+            "le corps ne correspond pas à ce que la route attend".into(),
+        ),
+        431 => (
+            "en-têtes trop volumineux",
+            "les en-têtes de la requête dépassent la taille ou le nombre acceptés".into(),
+        ),
+        429 => (
+            "trop de requêtes",
+            "réessayez un peu plus tard".into(),
+        ),
+        503 => (
+            "service indisponible",
+            "le serveur est momentanément surchargé : réessayez un peu plus tard".into(),
+        ),
+        s if s >= 500 => ("erreur interne", "le serveur n'a pas pu répondre".into()),
+        _ => ("requête refusée", format!("statut HTTP {status}")),
+    };
+    ApiError::new(status, erreur, detail)
+}
+
+/// Middleware: an error answered by the framework rather than by a handler (a rejected
+/// percent-encoding in a path, a wrong method, a timeout…) has a plain-text English or
+/// empty body; it becomes the French JSON error of its status. Errors already in JSON, and
+/// HTML pages, pass unchanged.
+pub async fn french_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let r = next.run(req).await;
+    if r.status().as_u16() < 400 {
+        return r;
+    }
+    let ct = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.starts_with("application/json") || ct.starts_with("text/html") {
+        return r;
+    }
+    let (parts, _) = r.into_parts();
+    let mut fresh = for_status(parts.status.as_u16(), method.as_str(), &path).into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(v) = parts.headers.get(&name) {
+            fresh.headers_mut().insert(name, v.clone());
+        }
+    }
+    fresh
 }

@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod annotations;
 pub mod auth;
 pub mod error;
+pub mod listen;
 pub mod meta;
 pub mod openapi;
 pub mod orientation;
@@ -19,6 +20,7 @@ pub mod params;
 pub mod partners;
 pub mod places;
 pub mod respond;
+pub mod routing;
 pub mod session;
 pub mod state;
 pub mod web;
@@ -47,6 +49,16 @@ pub struct ServerConfig {
     pub tiles: Option<String>,
     pub attribution: String,
     pub title: String,
+    /// Road travel times (`servir --routage`); `None`: estimates.
+    pub routing: Option<std::sync::Arc<crate::routing::Engine>>,
+    /// The engine failing mid-run: answer with estimates (labelled) instead of an error.
+    pub routing_fallback: bool,
+    /// Served behind a trusted reverse proxy (`--derriere-proxy`): the client address, host
+    /// and scheme are read from `X-Forwarded-For`, `X-Forwarded-Host`, `X-Forwarded-Proto`.
+    /// Off, those headers are ignored (anyone can send them).
+    pub behind_proxy: bool,
+    /// Timeouts and the cap on open connections.
+    pub limits: listen::ConnLimits,
     /// Public address of the service (`https://carte.cpts-exemple.fr`) for every absolute link
     /// (sheet link and QR code); `None`: the address the client used.
     pub public_url: Option<String>,
@@ -59,6 +71,10 @@ impl Default for ServerConfig {
             tiles: Some(DEFAULT_TILES.to_string()),
             attribution: "© les contributeurs d'OpenStreetMap".to_string(),
             title: "maillage – ressources du territoire".to_string(),
+            routing: None,
+            routing_fallback: false,
+            behind_proxy: false,
+            limits: listen::ConnLimits::default(),
             public_url: None,
         }
     }
@@ -74,29 +90,32 @@ pub fn resources() -> OpenApiRouter<AppState> {
         .merge(meta::routes())
         .merge(orientation::routes())
         .merge(analysis::routes())
+        .merge(routing::routes())
         .merge(partners::routes())
         .merge(annotations::routes())
         .merge(session::routes())
 }
 
-/// Every route with its middleware.
+/// Every route with its middleware. The caller is identified outside the concurrency limit:
+/// a refused token (401, 429) is answered without taking a slot.
 pub fn router(state: AppState) -> Router {
     let (api, _) = resources().split_for_parts();
     let api = api.route("/api/{*rest}", get(meta::not_found_api));
     api.merge(web::router())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::identify_layer,
-        ))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             MAX_CONCURRENT_REQUESTS,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::identify_layer,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(actors::MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        .layer(axum::middleware::from_fn(error::french_errors))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -115,17 +134,20 @@ pub fn router(state: AppState) -> Router {
 /// Errors of the server itself (not of a request).
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("impossible d'écouter sur {addr} : {source}")]
+    #[error(
+        "impossible d'écouter sur {addr} : {}",
+        crate::util::os_error::describe(source)
+    )]
     Bind {
         addr: SocketAddr,
         #[source]
         source: std::io::Error,
     },
-    #[error("le serveur s'est arrêté sur une erreur : {0}")]
+    #[error("le serveur s'est arrêté sur une erreur : {}", crate::util::os_error::describe(.0))]
     Serve(#[source] std::io::Error),
 }
 
-/// Serves until Ctrl-C.
+/// Serves until Ctrl-C (see [`listen`]: timeouts and the connection cap).
 pub async fn serve(state: AppState) -> Result<(), ServeError> {
     let addr = state.config.addr;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -134,13 +156,11 @@ pub async fn serve(state: AppState) -> Result<(), ServeError> {
     let local = listener.local_addr().map_err(ServeError::Serve)?;
     tracing::info!("maillage écoute sur http://{local}");
     orientation::spawn_sighup_reload(state.clone());
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let limits = state.config.limits.clone();
+    let app = router(state);
+    listen::serve(listener, app, limits, async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await
-    .map_err(ServeError::Serve)
+    .await;
+    Ok(())
 }

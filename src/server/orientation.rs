@@ -377,10 +377,12 @@ fn base_url(headers: &HeaderMap, st: &AppState) -> String {
             .map(|s| s.split(',').next().unwrap_or("").trim().to_string())
             .filter(|s| !s.is_empty() && !s.contains(['<', '>', '"', ' ', '/']))
     };
-    let host = get("x-forwarded-host")
+    // X-Forwarded-* only from a trusted reverse proxy (`--derriere-proxy`).
+    let forwarded = |h: &str| get(h).filter(|_| st.config.behind_proxy);
+    let host = forwarded("x-forwarded-host")
         .or_else(|| get("host"))
         .unwrap_or_else(|| st.config.addr.to_string());
-    let scheme = match get("x-forwarded-proto").as_deref() {
+    let scheme = match forwarded("x-forwarded-proto").as_deref() {
         Some("https") => "https",
         _ => "http",
     };

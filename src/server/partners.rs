@@ -203,8 +203,9 @@ pub async fn list(State(st): State<AppState>, who: Who, RawQuery(q): RawQuery) -
 }
 
 /// The JSON body of a partner write.
-async fn raw_partner(body: Body) -> Result<RawPartner, ApiError> {
+async fn raw_partner(headers: &HeaderMap, body: Body) -> Result<RawPartner, ApiError> {
     Ok(RawPartner::from_json(&parse_json(
+        headers,
         &read_body(body, MAX_JSON_BYTES).await?,
     )?)?)
 }
@@ -222,9 +223,10 @@ async fn raw_partner(body: Body) -> Result<RawPartner, ApiError> {
         (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
         (status = 503, description = NO_BASE, body = ApiError),
         (status = 409, description = "Identifiant déjà pris", body = ApiError),
-        (status = 413, description = "Corps trop volumineux", body = ApiError)))]
+        (status = 413, description = "Corps trop volumineux", body = ApiError),
+        (status = 415, description = "Corps qui n'est pas du JSON (Content-Type)", body = ApiError)))]
 pub async fn create(ed: Editor, body: Body) -> ApiResult {
-    let raw = raw_partner(body).await?;
+    let raw = raw_partner(&ed.headers, body).await?;
     let Editor { svc, author, .. } = ed;
     let p = blocking(move || {
         let explicit = !raw.get("identifiant").trim().is_empty();
@@ -261,7 +263,7 @@ pub async fn get_one(State(st): State<AppState>, who: Who, Path(id): Path<String
 
 /// `PUT` (whole record) or `PATCH` (fields given only); `If-Match` required.
 async fn replace(ed: Editor, id: String, body: Body, patch: bool) -> ApiResult {
-    let given = raw_partner(body).await?;
+    let given = raw_partner(&ed.headers, body).await?;
     let bare = partner_id(&id).trim_start_matches("local:").to_string();
     let claimed = given.get("identifiant").trim();
     if !claimed.is_empty() && claimed.trim_start_matches("local:") != bare {
@@ -321,6 +323,11 @@ pub enum ReplaceRefusals {
     Stale(ApiError),
     #[response(status = 413, description = "Corps trop volumineux")]
     TooLarge(ApiError),
+    #[response(
+        status = 415,
+        description = "Corps qui n'est pas du JSON (Content-Type)"
+    )]
+    NotJson(ApiError),
     #[response(status = 428, description = "En-tête If-Match manquant")]
     NoIfMatch(ApiError),
     #[response(status = 503, description = "Serveur démarré sans base de partenaires")]

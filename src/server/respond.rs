@@ -2,7 +2,7 @@
 //! buffer (no intermediate JSON tree), `no-store`, `ETag`, request bodies, blocking work.
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -72,8 +72,37 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
         .map_err(|_| ApiError::too_large(limit))
 }
 
-/// Parses a JSON body, naming the line and column of a syntax error.
-pub fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+/// A request body sent to a JSON route must say it is JSON (`Content-Type: application/json`
+/// or another `+json` type): 415 otherwise, so that a plain HTML form or a `text/plain`
+/// request from another site cannot pass for one.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == JSON || (essence.starts_with("application/") && essence.ends_with("+json")) {
+        return Ok(());
+    }
+    let found = if ct.is_empty() { "aucun" } else { ct };
+    Err(ApiError::new(
+        415,
+        "type de contenu non pris en charge",
+        format!(
+            "corps JSON attendu : en-tête « Content-Type: application/json », trouvé « {found} »"
+        ),
+    ))
+}
+
+/// Parses a JSON body (its `Content-Type` checked by [`require_json`]), naming the line and
+/// column of a syntax error.
+pub fn parse_json(headers: &HeaderMap, bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+    require_json(headers)?;
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(
             "corps JSON invalide",

@@ -57,22 +57,25 @@ pub async fn session(State(st): State<AppState>, who: Who) -> ApiResult {
         (status = 200, description = "Session ouverte (Set-Cookie)", body = SessionInfo),
         (status = 400, description = "Jeton absent ou corps invalide", body = ApiError),
         (status = 401, description = "Jeton refusé", body = ApiError),
+        (status = 429, description = "Trop de jetons refusés (en-tête Retry-After)", body = ApiError),
         (status = 403, description = "Origin d'un autre site", body = ApiError),
         (status = 413, description = "Corps trop volumineux", body = ApiError),
+        (status = 415, description = "Corps qui n'est pas du JSON (Content-Type)", body = ApiError),
         (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
 pub async fn login(State(st): State<AppState>, req: Request) -> ApiResult {
     let svc = st.partner_service()?;
-    let ip = auth::peer(&req);
+    let proxy = st.config.behind_proxy;
+    let ip = auth::client_ip(req.headers(), auth::peer(&req), proxy);
     let (parts, body) = req.into_parts();
     if parts.headers.contains_key(header::ORIGIN) {
         // A login from another site would plant that site's session.
-        auth::check_origin(&Method::POST, &parts.headers, auth::Via::Session)?;
+        auth::check_origin(&Method::POST, &parts.headers, auth::Via::Session, proxy)?;
     }
     let bytes = read_body(body, MAX_JSON_BYTES).await?;
     let secret = match auth::bearer(&parts.headers)? {
         Some(s) => s.to_string(),
         None => {
-            let v = parse_json(&bytes)?;
+            let v = parse_json(&parts.headers, &bytes)?;
             v.get("jeton")
                 .and_then(|j| j.as_str())
                 .map(str::to_string)
@@ -81,42 +84,28 @@ pub async fn login(State(st): State<AppState>, req: Request) -> ApiResult {
                 })?
         }
     };
-    let wait = st.limiter.delay(ip);
-    if !wait.is_zero() {
-        tokio::time::sleep(wait).await;
-    }
-    let found = blocking(move || {
-        let p = svc.store.authenticate(&secret)?;
-        let session = match &p {
-            Some(p) => Some(svc.store.create_session(p)?),
-            None => None,
-        };
-        Ok((p, session))
+    let p = auth::check_token(&svc.store, &st.limiter, &secret, ip).await?;
+    let store = std::sync::Arc::clone(&svc.store);
+    let (p, cookie) = blocking(move || {
+        let cookie = store.create_session(&p)?;
+        Ok((p, cookie))
     })
     .await?;
-    match found {
-        (Some(p), Some(cookie)) => {
-            st.limiter.succeeded(ip);
-            let caller = Caller {
-                principal: p,
-                via: auth::Via::Session,
-            };
-            let mut r = json(&session_json(Some(&caller)));
-            r.headers_mut().insert(
-                header::SET_COOKIE,
-                auth::session_cookie(
-                    &cookie,
-                    &parts.headers,
-                    crate::store::tokens::SESSION_SECONDS,
-                ),
-            );
-            Ok(no_store(r))
-        }
-        _ => {
-            st.limiter.failed(ip);
-            Err(ApiError::unauthorized("jeton inconnu ou révoqué"))
-        }
-    }
+    let caller = Caller {
+        principal: p,
+        via: auth::Via::Session,
+    };
+    let mut r = json(&session_json(Some(&caller)));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        auth::session_cookie(
+            &cookie,
+            &parts.headers,
+            proxy,
+            crate::store::tokens::SESSION_SECONDS,
+        ),
+    );
+    Ok(no_store(r))
 }
 
 /// `DELETE /api/session`: ends the session and clears the cookie.
@@ -130,12 +119,19 @@ pub async fn login(State(st): State<AppState>, req: Request) -> ApiResult {
 pub async fn logout(State(st): State<AppState>, headers: HeaderMap) -> ApiResult {
     let svc = st.partner_service()?;
     if let Some(secret) = auth::cookie_value(&headers, auth::SESSION_COOKIE) {
-        auth::check_origin(&Method::DELETE, &headers, auth::Via::Session)?;
+        auth::check_origin(
+            &Method::DELETE,
+            &headers,
+            auth::Via::Session,
+            st.config.behind_proxy,
+        )?;
         let secret = secret.to_string();
         blocking(move || Ok(svc.store.delete_session(&secret)?)).await?;
     }
     let mut r = json(&session_json(None));
-    r.headers_mut()
-        .insert(header::SET_COOKIE, auth::session_cookie("", &headers, 0));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        auth::session_cookie("", &headers, st.config.behind_proxy, 0),
+    );
     Ok(r)
 }

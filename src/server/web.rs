@@ -19,6 +19,15 @@ form-action 'self'";
 #[folder = "web/"]
 struct Assets;
 
+/// A static file of the page (`/`, `/app.js`, `/vendor/…`): public even with
+/// `--lecture-authentifiee`.
+pub fn is_static(path: &str) -> bool {
+    path == "/"
+        || path
+            .strip_prefix('/')
+            .is_some_and(|p| Assets::get(p).is_some())
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))

@@ -204,7 +204,10 @@ pub static REGISTRY: &[Format] = &[
 /// Row-level problems are not errors: they are [`Rejection`]s in the [`FileReport`].
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("{path}: lecture impossible : {source}")]
+    #[error(
+        "{path}: lecture impossible : {}",
+        crate::util::os_error::describe(source)
+    )]
     Io {
         path: String,
         #[source]

@@ -58,6 +58,8 @@ impl Store {
             dest,
             |e| backup_err(dest, e),
             |tmp| {
+                crate::util::fs::create_private(tmp)
+                    .map_err(|e| backup_err(dest, crate::util::os_error::describe(&e)))?;
                 let mut out = Connection::open(tmp).map_err(|e| backup_err(dest, e))?;
                 copy(&self.reader(), &mut out).map_err(|e| backup_err(dest, e))?;
                 out.close().map_err(|(_, e)| backup_err(dest, e))
@@ -101,6 +103,8 @@ pub fn restore(backup: &Path, base: &Path) -> Result<RestoreSummary, StoreError>
             ),
         ));
     }
+    crate::util::fs::create_private(base)
+        .map_err(|e| backup_err(base, crate::util::os_error::describe(&e)))?;
     let mut dst = Connection::open(base).map_err(|e| backup_err(base, e))?;
     dst.busy_timeout(Duration::from_secs(10))
         .map_err(|e| backup_err(base, e))?;

@@ -23,7 +23,7 @@ pub enum CliError {
     Load(#[from] crate::pipeline::LoadError),
     #[error("{0}")]
     Import(String),
-    #[error("{path} : {source}")]
+    #[error("{path} : {}", crate::util::os_error::describe(source))]
     Io {
         path: String,
         #[source]

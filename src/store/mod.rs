@@ -54,6 +54,8 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("base {path} : création impossible : {detail}")]
+    Create { path: String, detail: String },
     #[error("base de données : {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("la base {path} a le schéma version {found}, plus récent que celui de ce programme ({supported}) : mettez maillage à jour")]
@@ -125,6 +127,13 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         path: path.display().to_string(),
         source,
     };
+    // A new base is private from the start (SQLite gives its -wal and -shm files the same mode).
+    if !path.as_os_str().is_empty() && path.to_str() != Some(":memory:") {
+        crate::util::fs::create_private(path).map_err(|e| StoreError::Create {
+            path: path.display().to_string(),
+            detail: crate::util::os_error::describe(&e),
+        })?;
+    }
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
