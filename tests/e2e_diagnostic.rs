@@ -365,6 +365,16 @@ async fn diagnostic_names_the_coverage_definition() {
     page.close().await;
 }
 
+/// The `src` of the diagnostic's map image (the server's SVG and its query).
+async fn image_src(page: &Page) -> String {
+    page.find("#diagnostic-image")
+        .await
+        .attr("src")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// Opens the diagnostic form (the tools panel unfolded first on a phone) and runs the
 /// diagnostic of the Tarn for `kinds` with `indicator` on the map.
 async fn run_tarn(page: &Page, kinds: &[&str], indicator: &str) {
@@ -532,13 +542,7 @@ async fn diagnostic_report_names_legend_parameters_and_link() {
         "document.getElementById('diagnostic-image').getAttribute('src').includes('paliers=5%3A1%2C12%3A0.5')",
     )
     .await;
-    let src = page
-        .find("#diagnostic-image")
-        .await
-        .attr("src")
-        .await
-        .unwrap()
-        .unwrap();
+    let src = image_src(&page).await;
     assert!(
         src.contains("max_km=20") && src.contains("kinds=ehpad&"),
         "{src}"
@@ -572,13 +576,7 @@ async fn diagnostic_report_names_legend_parameters_and_link() {
         "!document.getElementById('diagnostic').hidden && document.querySelectorAll('#diagnostic-table tbody tr').length > 0",
     )
     .await;
-    let src = page
-        .find("#diagnostic-image")
-        .await
-        .attr("src")
-        .await
-        .unwrap()
-        .unwrap();
+    let src = image_src(&page).await;
     assert!(
         src.contains("territory=dep%3A81")
             && src.contains("kinds=ehpad&")
