@@ -37,7 +37,7 @@ pub use coverage::{
 pub use diagnostic::{diagnose, Computed, Diagnostic, DiagnosticParams, KindRun};
 pub use fca::{two_step_fca, weighted_mean, DecayUnit, FcaResult, StepDecay};
 pub use inputs::{Place, PlaceSet, PointKind, SupplyPoint, SupplySet};
-pub use travel::{Reach, TravelModel};
+pub use travel::{rerank_by_road, Reach, RoadRanking, Travel, TravelModel};
 
 /// Errors of the analysis: bad parameters, unknown territory or kind, bad supply.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -48,10 +48,12 @@ pub enum AnalysisError {
         expected: String,
         found: String,
     },
-    #[error("territoire « {given} » inconnu ; attendu un identifiant de /api/territories (ex. {}), un code de département (81) ou un SIREN d'EPCI", known.join(", "))]
+    #[error("territoire « {given} » inconnu ; attendu un identifiant de /api/territories, un code de département (81) ou un SIREN d'EPCI ; territoires chargés : {}", known.join(", "))]
     UnknownTerritory { given: String, known: Vec<String> },
     #[error("type d'acteur « {given} » inconnu ; types valides : {}", known.join(", "))]
     UnknownKind { given: String, known: Vec<String> },
     #[error("point d'offre « {key} » invalide : {detail}")]
     Supply { key: String, detail: String },
+    #[error("{0}")]
+    Routing(#[from] crate::routing::RoutingError),
 }

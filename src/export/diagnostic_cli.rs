@@ -43,6 +43,8 @@ pub struct DiagnosticArgs {
     pub mask_small: bool,
     /// CSV separator: `;` (French spreadsheet) or `,`.
     pub separator: String,
+    /// Travel model: estimates, or road times from a Valhalla engine.
+    pub routing: crate::analysis::Travel,
 }
 
 fn bad(name: &'static str, expected: &str, found: &str) -> ExportError {
@@ -119,6 +121,7 @@ impl DiagnosticArgs {
                 decay,
                 capacity: self.capacity,
                 mask_small: self.mask_small,
+                routing: self.routing.clone(),
             },
             csv,
         ))
@@ -148,6 +151,16 @@ pub fn run<W: Write>(
     .map_err(io)?;
     for (k, t) in d.types.iter().enumerate() {
         let a = &d.comparaisons[0].indicateurs[k];
+        if t.effectif_bpe_non_utilise > 0 {
+            writeln!(
+                out,
+                "  {} : aucun acteur de ce type dans l'annuaire chargé ; {} équipement(s) comptés dans la BPE : relancez avec « --source bpe » pour les utiliser",
+                t.libelle,
+                fr_value(t.effectif_bpe_non_utilise as f64)
+            )
+            .map_err(io)?;
+            continue;
+        }
         writeln!(
             out,
             "  {} : effectif {}, densité {} /10 000, population couverte {} ({}), APL moyenne {} /10 000",
@@ -166,6 +179,9 @@ pub fn run<W: Write>(
                 .unwrap_or_else(|| "–".into())
         )
         .map_err(io)?;
+    }
+    for m in &d.comparaisons_absentes {
+        writeln!(out, "  {} : {}", m.nom, m.motif).map_err(io)?;
     }
     for w in &d.avertissements {
         writeln!(out, "  avertissement : {w}").map_err(io)?;
