@@ -143,7 +143,13 @@ async fn with_authenticated_reads_the_sheets_need_a_token_and_static_files_do_no
     assert_french_error(&call(&e.app, get("/orientation/x/81004", None)).await, 401);
     assert_french_error(&call(&e.app, get("/export/tout.csv", None)).await, 401);
     // The page's static files stay public.
-    for path in ["/", "/js/main.js", "/style.css", "/index.html", "/favicon.svg"] {
+    for path in [
+        "/",
+        "/js/main.js",
+        "/style.css",
+        "/index.html",
+        "/favicon.svg",
+    ] {
         let r = call(&e.app, get(path, None)).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
     }
