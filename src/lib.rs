@@ -18,6 +18,7 @@ pub mod index;
 pub mod model;
 pub mod orientation;
 pub mod pipeline;
+pub mod routing;
 pub mod server;
 pub mod sources;
 pub mod store;

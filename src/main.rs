@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 
 use cli::{
     diagnostic, doublons, geocoder, instantane, interroger, jetons, orientation, partenaires,
-    procedures, restaurer, sauvegarde, servir, statistiques, telecharger, verifier,
+    procedures, restaurer, routage, sauvegarde, servir, statistiques, telecharger, verifier,
 };
 
 #[derive(Parser)]
@@ -75,6 +75,9 @@ enum Command {
     /// Géocode les adresses sans coordonnées (Base adresse nationale), avec un cache local.
     #[command(name = "geocoder", alias = "geocode")]
     Geocode(geocoder::GeocoderArgs),
+    /// Temps de trajet par la route (moteur Valhalla) : préparer le graphe routier d'une région.
+    #[command(name = "routage", alias = "routing")]
+    Routing(routage::RoutageArgs),
     /// Fiches reliées entre sources (fusionnées) et cas proches à vérifier.
     #[command(name = "doublons", alias = "duplicates")]
     Duplicates(doublons::DoublonsArgs),
@@ -122,5 +125,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fetch(args) => telecharger::run(args),
         Command::Geocode(args) => geocoder::run(args),
         Command::Duplicates(args) => doublons::run(args),
+        Command::Routing(args) => routage::run(args),
     }
 }

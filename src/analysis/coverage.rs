@@ -27,7 +27,9 @@
 use serde::Serialize;
 
 use super::inputs::{PlaceSet, SupplySet};
-use super::travel::{Reach, TravelModel};
+use super::travel::{rerank_by_road, Reach, TravelModel};
+use crate::model::LonLat;
+use crate::routing::{Engine, Leg, RoutingError};
 
 /// The nearest supply point of a place.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -41,6 +43,9 @@ pub struct Nearest {
     /// Estimated minutes under the travel model.
     #[serde(rename = "temps_estime_min")]
     pub minutes: f64,
+    /// Road time and distance when the travel model is the road network.
+    #[serde(skip)]
+    pub road: Option<Leg>,
 }
 
 /// For every place (same order), its nearest supply point; `None` when the place has no point
@@ -60,7 +65,141 @@ pub fn nearest_supply(
                 supply: j,
                 distance_m: d,
                 minutes: model.minutes(d),
+                road: None,
             })
+        })
+        .collect()
+}
+
+/// Nearest supply by road time, with the points the road network does not reach.
+#[derive(Debug, Clone, Default)]
+pub struct RoadNearest {
+    /// Per place: its nearest supply by road time (`minutes`: the estimate to that same
+    /// supply, `road`: the road leg); `None` without a point, off the road network, or when no
+    /// supply is reachable by road.
+    pub nearest: Vec<Option<Nearest>>,
+    /// Places whose point has no road within the engine's reach.
+    pub places_off_road: Vec<usize>,
+    /// Places on the network that reach no supply point by road.
+    pub places_unreached: Vec<usize>,
+    /// Supply points with no road within the engine's reach.
+    pub supplies_off_road: Vec<usize>,
+}
+
+/// For every place, its nearest supply point **by road time**, exact (see
+/// [`super::travel::rerank_by_road`]); places are spread over the engine's workers.
+pub fn nearest_supply_by_road(
+    places: &PlaceSet,
+    supplies: &SupplySet,
+    engine: &Engine,
+    model: &TravelModel,
+) -> Result<RoadNearest, RoutingError> {
+    let mut out = RoadNearest {
+        nearest: vec![None; places.len()],
+        ..Default::default()
+    };
+    let positions: Vec<LonLat> = supplies.all().iter().map(|s| s.position).collect();
+    let snaps = engine.snap(&positions)?;
+    let mut max_off = 0.0f64;
+    for (j, s) in snaps.iter().enumerate() {
+        match s {
+            Some(s) => max_off = max_off.max(s.offset_m),
+            None => out.supplies_off_road.push(j),
+        }
+    }
+    let located: Vec<(usize, LonLat)> = places
+        .all()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.point.map(|pt| (i, pt)))
+        .collect();
+    let pts: Vec<LonLat> = located.iter().map(|l| l.1).collect();
+    let place_snaps = engine.snap(&pts)?;
+    if supplies.is_empty() {
+        return Ok(out);
+    }
+    let todo: Vec<(usize, LonLat)> = located
+        .iter()
+        .zip(&place_snaps)
+        .filter_map(|(l, s)| s.map(|_| *l))
+        .collect();
+    out.places_off_road = located
+        .iter()
+        .zip(&place_snaps)
+        .filter(|(_, s)| s.is_none())
+        .map(|(l, _)| l.0)
+        .collect();
+    let results: std::sync::Mutex<Vec<(usize, Option<Nearest>)>> = Default::default();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed: std::sync::Mutex<Option<RoutingError>> = Default::default();
+    std::thread::scope(|sc| {
+        for _ in 0..engine.options().workers.clamp(1, todo.len().max(1)) {
+            sc.spawn(|| loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= todo.len() || failed.lock().expect("error").is_some() {
+                    break;
+                }
+                let (i, pt) = todo[n];
+                let r = rerank_by_road(engine, pt, 1, max_off, |k| {
+                    supplies
+                        .nearest_k(pt, k)
+                        .into_iter()
+                        .map(|(j, d)| (j, supplies.get(j).position, d))
+                        .collect()
+                });
+                match r {
+                    Ok(r) => {
+                        let near = r.found.first().map(|&(j, leg, d)| Nearest {
+                            supply: j,
+                            distance_m: d,
+                            minutes: model.minutes(d),
+                            road: Some(leg),
+                        });
+                        results.lock().expect("results").push((i, near));
+                    }
+                    Err(e) => {
+                        failed.lock().expect("error").get_or_insert(e);
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = failed.into_inner().expect("error") {
+        return Err(e);
+    }
+    let mut results = results.into_inner().expect("results");
+    results.sort_unstable_by_key(|r| r.0);
+    for (i, near) in results {
+        if near.is_none() {
+            out.places_unreached.push(i);
+        }
+        out.nearest[i] = near;
+    }
+    Ok(out)
+}
+
+/// For every place (same order): covered when its nearest supply by road is within `minutes`;
+/// `None` (undecided) without a point or off the road network.
+pub fn covered_by_road_time(
+    places: &PlaceSet,
+    road: &RoadNearest,
+    minutes: f64,
+) -> Vec<Option<bool>> {
+    let off: std::collections::HashSet<usize> = road.places_off_road.iter().copied().collect();
+    places
+        .all()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if p.point.is_none() || off.contains(&i) {
+                None
+            } else {
+                Some(
+                    road.nearest[i]
+                        .and_then(|n| n.road)
+                        .is_some_and(|l| l.minutes() <= minutes),
+                )
+            }
         })
         .collect()
 }

@@ -16,14 +16,14 @@ use super::build::{
 use super::catchment::{catchments, Catchment};
 use super::cog::{cog_report, CogReport, CommuneFacts};
 use super::coverage::{
-    coverage_of, covered_by_distance, nearest_supply, Coverage, CoverageBasis, CoverageChoice,
-    Nearest,
+    coverage_of, covered_by_distance, covered_by_road_time, nearest_supply, nearest_supply_by_road,
+    Coverage, CoverageBasis, CoverageChoice, Nearest, RoadNearest,
 };
-use super::fca::{two_step_fca, weighted_mean, StepDecay};
+use super::fca::{two_step_fca, two_step_fca_by_road, weighted_mean, StepDecay};
 use super::inputs::{PlaceSet, SupplySet};
 use super::masking::Masked;
 use super::regions::region_of;
-use super::travel::{Reach, TravelModel};
+use super::travel::{Reach, Travel, TravelModel};
 use super::AnalysisError;
 use crate::index::Directory;
 use crate::model::{InseeCode, KindId};
@@ -53,6 +53,9 @@ pub struct DiagnosticParams {
     pub capacity: bool,
     /// Mask counts from 1 to 4 (« < 5 »).
     pub mask_small: bool,
+    /// Estimates (default) or road times: nearest supply, coverage in minutes and 2SFCA
+    /// steps in minutes then come from the engine.
+    pub routing: Travel,
 }
 
 impl Default for DiagnosticParams {
@@ -66,6 +69,7 @@ impl Default for DiagnosticParams {
             decay: StepDecay::default(),
             capacity: false,
             mask_small: false,
+            routing: Travel::Estimate,
         }
     }
 }
@@ -78,6 +82,9 @@ pub struct ParamsReport {
     #[serde(rename = "modele_trajet")]
     pub travel: TravelModel,
     pub modele_trajet_libelle: String,
+    /// « réseau routier OpenStreetMap (Valhalla), extrait du JJ/MM/AAAA » or « estimation à vol
+    /// d'oiseau × détour ».
+    pub modele_trajet_nom: String,
     #[serde(rename = "seuil_couverture")]
     pub coverage: Reach,
     pub seuil_couverture_libelle: String,
@@ -132,6 +139,12 @@ pub struct CommuneCell {
     pub distance_km: Option<f64>,
     /// Estimated minutes to the nearest supply (travel model).
     pub temps_estime_min: Option<f64>,
+    /// Road minutes to the nearest supply by road (road travel model only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temps_route_min: Option<f64>,
+    /// Road kilometres to that supply (road travel model only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_route_km: Option<f64>,
     pub plus_proche_id: Option<String>,
     pub plus_proche_nom: Option<String>,
     /// Covered under the kind's definition (`KindInfo::couverture`); `None` when undecided
@@ -201,6 +214,18 @@ pub struct SourceRef {
     pub exemple: bool,
 }
 
+/// A commune or supply point the road network does not reach, never silently dropped.
+#[derive(Debug, Clone, Serialize)]
+pub struct OffRoad {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `commune` or `offre`.
+    pub genre: String,
+    pub code: String,
+    pub nom: String,
+    pub raison: String,
+}
+
 /// The whole diagnosis.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
@@ -214,6 +239,9 @@ pub struct Diagnostic {
     pub appariement_codes: CogReport,
     pub sources: Vec<SourceRef>,
     pub avertissements: Vec<String>,
+    /// Communes and supply points off the road network (road travel model only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hors_reseau_routier: Vec<OffRoad>,
     /// The indicator tables (ids, labels, units, decimals), for the page.
     pub descripteurs: super::indicators::Descriptors,
 }
@@ -231,6 +259,8 @@ pub struct KindRun {
     pub info: KindInfo,
     /// BPE codes not placed (no outline).
     pub unplaced: Vec<(String, u64)>,
+    /// Points off the road network (road travel model only).
+    pub road: Option<RoadNearest>,
 }
 
 /// Resolves kind ids, defaulting to [`DEFAULT_KINDS`].
@@ -276,7 +306,19 @@ pub fn run_kind(
         }
     };
     let supplies = SupplySet::new(points)?;
-    let nearest = nearest_supply(places, &supplies, &params.travel);
+    let crow_nearest = nearest_supply(places, &supplies, &params.travel);
+    let road = match params.routing.engine() {
+        Some(e) => Some(nearest_supply_by_road(
+            places,
+            &supplies,
+            e,
+            &params.travel,
+        )?),
+        None => None,
+    };
+    let nearest = road
+        .as_ref()
+        .map_or_else(|| crow_nearest.clone(), |r| r.nearest.clone());
     let with_area = match params.source {
         SupplySource::Actors => with_service_area(dir, kind),
         SupplySource::Bpe => 0,
@@ -289,13 +331,26 @@ pub fn run_kind(
     };
     let covered = match basis {
         CoverageBasis::ServiceArea => covered_by_service_area(dir, places, kind),
-        CoverageBasis::Distance => covered_by_distance(
-            places,
-            &nearest,
-            params.coverage.crow_metres(&params.travel),
-        ),
+        CoverageBasis::Distance => match (&road, params.coverage) {
+            (Some(r), Reach::Minutes(m)) => covered_by_road_time(places, r, m),
+            _ => covered_by_distance(
+                places,
+                &crow_nearest,
+                params.coverage.crow_metres(&params.travel),
+            ),
+        },
     };
-    let fca = two_step_fca(places, &supplies, &params.decay, &params.travel);
+    let fca = match params.routing.engine() {
+        Some(e) => two_step_fca_by_road(places, &supplies, &params.decay, &params.travel, e)?,
+        None => two_step_fca(places, &supplies, &params.decay, &params.travel),
+    };
+    let by_road = |s: String| {
+        if road.is_some() {
+            s.replace("de trajet estimé", "par la route")
+        } else {
+            s
+        }
+    };
     let counts: Vec<u64> = places
         .all()
         .iter()
@@ -317,8 +372,8 @@ pub fn run_kind(
         capacite_inconnue: unknown_capacity,
         structures_avec_zone: with_area,
         couverture: basis,
-        couverture_libelle: basis.short_label(&params.coverage),
-        couverture_definition: basis.definition(&params.coverage),
+        couverture_libelle: by_road(basis.short_label(&params.coverage)),
+        couverture_definition: by_road(basis.definition(&params.coverage)),
     };
     Ok(KindRun {
         kind,
@@ -329,6 +384,7 @@ pub fn run_kind(
         counts,
         info,
         unplaced,
+        road,
     })
 }
 
@@ -456,6 +512,8 @@ pub fn diagnose(
                             densite_10000: density(r.counts[i], p.population, mask),
                             distance_km: n.map(|n| n.distance_m / 1000.0),
                             temps_estime_min: n.map(|n| n.minutes),
+                            temps_route_min: n.and_then(|n| n.road).map(|l| l.minutes()),
+                            distance_route_km: n.and_then(|n| n.road).map(|l| l.km),
                             plus_proche_id: s.map(|s| s.key.clone()),
                             plus_proche_nom: s.map(|s| s.label.clone()),
                             couverte: r.covered[i],
@@ -634,7 +692,8 @@ pub fn diagnose(
         source: params.source,
         source_libelle: params.source.label().into(),
         travel: params.travel,
-        modele_trajet_libelle: params.travel.describe(),
+        modele_trajet_libelle: travel_description(params),
+        modele_trajet_nom: params.routing.name(),
         coverage: params.coverage,
         seuil_couverture_libelle: params.coverage.label(),
         seuil_couverture_m: threshold,
@@ -677,6 +736,7 @@ pub fn diagnose(
             })
             .collect(),
         avertissements,
+        hors_reseau_routier: off_road(&runs, &places, &member_set),
         descripteurs: super::indicators::DESCRIPTORS,
     };
     Ok(Computed {
@@ -687,13 +747,65 @@ pub fn diagnose(
     })
 }
 
+/// The travel model in one French sentence.
+pub fn travel_description(params: &DiagnosticParams) -> String {
+    match &params.routing {
+        Travel::Estimate => params.travel.describe(),
+        Travel::Road(e) => format!(
+            "temps par la route, {} (vitesse plafonnée à {} km/h) : plus proche offre par temps de trajet, couverture en minutes et paliers du 2SFCA en minutes calculés par la route, de la commune vers l'offre ; les distances en km restent à vol d'oiseau",
+            e.label(),
+            super::travel::fr_num(e.options().top_speed_kmh)
+        ),
+    }
+}
+
+/// Communes of the territory and supply points the road network does not reach.
+fn off_road(runs: &[KindRun], places: &PlaceSet, members: &HashSet<usize>) -> Vec<OffRoad> {
+    let mut out = Vec::new();
+    for r in runs {
+        let Some(road) = &r.road else { continue };
+        let mut push = |list: &[usize], raison: &str| {
+            for &i in list.iter().filter(|i| members.contains(i)) {
+                let p = places.get(i);
+                out.push(OffRoad {
+                    kind: r.info.id.clone(),
+                    genre: "commune".into(),
+                    code: p.code.clone(),
+                    nom: p.name.clone(),
+                    raison: raison.into(),
+                });
+            }
+        };
+        push(
+            &road.places_off_road,
+            "centre de la commune sans route à portée du moteur de routage",
+        );
+        push(
+            &road.places_unreached,
+            "aucune offre de ce type atteignable par la route",
+        );
+        for &j in &road.supplies_off_road {
+            let s = r.supplies.get(j);
+            out.push(OffRoad {
+                kind: r.info.id.clone(),
+                genre: "offre".into(),
+                code: s.key.clone(),
+                nom: s.label.clone(),
+                raison: "point d'offre sans route à portée du moteur de routage (non compté)"
+                    .into(),
+            });
+        }
+    }
+    out
+}
+
 /// French method notes, one per indicator.
 pub fn method_notes(params: &DiagnosticParams) -> Vec<String> {
     vec![
         format!("Offre : {}.", params.source.label()),
         "Densité : effectif ÷ population municipale × 10 000.".into(),
         "Distance : du centroïde géométrique de la commune (aucun point pondéré par la population n'est disponible) à l'offre la plus proche, à vol d'oiseau (grand cercle, rayon terrestre moyen 6 371 008,8 m).".into(),
-        format!("Temps : {}.", params.travel.describe()),
+        format!("Temps : {}.", travel_description(params)),
         format!(
             "Couverture : part des habitants des communes couvertes ; les autres communes forment les « zones blanches ». Deux définitions, nommées pour chaque type : par zone d'intervention (une structure du type est compétente pour la commune, même règle que l'orientation) ou par distance (une offre à moins de {} du centre de la commune). Demandée : {}.",
             params.coverage.label(),

@@ -22,12 +22,16 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use serde::Serialize;
 
 use super::inputs::{PlaceSet, SupplySet};
 use super::travel::{fr_num, Reach, TravelModel};
 use super::AnalysisError;
+use crate::model::LonLat;
+use crate::routing::{Engine, RoutingError};
 
 /// Unit of the decay steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -167,10 +171,106 @@ pub fn two_step_fca(
 ) -> FcaResult {
     let steps = decay.metre_steps(model);
     let max_m = steps.last().map_or(0.0, |s| s.0);
+    fca_core(places, supplies, &steps, |at| places.within(at, max_m))
+}
+
+/// The 2SFCA with the steps in **road minutes** (Valhalla): for each supply position, the
+/// places that could lie within the last step by road (great-circle distance at the engine's
+/// top speed, plus snapping offsets) are timed from each place to the supply point, and
+/// weighted by their road time. Steps in km stay great-circle (same as [`two_step_fca`]).
+/// Places or supply points off the road network get no weight (listed by
+/// [`super::coverage::nearest_supply_by_road`]).
+pub fn two_step_fca_by_road(
+    places: &PlaceSet,
+    supplies: &SupplySet,
+    decay: &StepDecay,
+    model: &TravelModel,
+    engine: &Engine,
+) -> Result<FcaResult, RoutingError> {
+    if decay.unit == DecayUnit::Km {
+        return Ok(two_step_fca(places, supplies, decay, model));
+    }
+    let max_min = decay.steps.last().map_or(0.0, |s| s.0);
+    // Unique supply positions.
+    let mut positions: Vec<LonLat> = Vec::new();
+    let mut seen: HashMap<(u64, u64), usize> = HashMap::new();
+    for s in supplies.all() {
+        let key = (s.position.lon.to_bits(), s.position.lat.to_bits());
+        seen.entry(key).or_insert_with(|| {
+            positions.push(s.position);
+            positions.len() - 1
+        });
+    }
+    let located: Vec<LonLat> = places.all().iter().filter_map(|p| p.point).collect();
+    let max_place_off = engine
+        .snap(&located)?
+        .iter()
+        .flatten()
+        .map(|s| s.offset_m)
+        .fold(0.0, f64::max);
+    let snaps = engine.snap(&positions)?;
+    let speed_ms = engine.options().top_speed_kmh / 3.6;
+    let pairs: Vec<Mutex<Vec<(usize, f64)>>> =
+        positions.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let next = AtomicUsize::new(0);
+    let failed: Mutex<Option<RoutingError>> = Mutex::new(None);
+    std::thread::scope(|sc| {
+        for _ in 0..engine.options().workers.clamp(1, positions.len().max(1)) {
+            sc.spawn(|| loop {
+                let g = next.fetch_add(1, Ordering::Relaxed);
+                if g >= positions.len() || failed.lock().expect("error").is_some() {
+                    break;
+                }
+                let Some(snap) = snaps[g] else { continue };
+                let radius = max_min * 60.0 * speed_ms + snap.offset_m + max_place_off;
+                let cands = places.within(positions[g], radius);
+                let from: Vec<LonLat> = cands
+                    .iter()
+                    .filter_map(|&(i, _)| places.get(i).point)
+                    .collect();
+                match engine.matrix(&from, &[positions[g]]) {
+                    Ok(m) => {
+                        let mut out = pairs[g].lock().expect("pairs");
+                        for (&(i, _), row) in cands.iter().zip(m) {
+                            if let Some(Ok(leg)) = row.first() {
+                                out.push((i, leg.minutes()));
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failed.lock().expect("error").get_or_insert(e);
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = failed.into_inner().expect("error") {
+        return Err(e);
+    }
+    let pairs: Vec<Vec<(usize, f64)>> = pairs
+        .into_iter()
+        .map(|m| m.into_inner().expect("pairs"))
+        .collect();
+    Ok(fca_core(places, supplies, &decay.steps, |at| {
+        let key = (at.lon.to_bits(), at.lat.to_bits());
+        seen.get(&key)
+            .map(|&g| pairs[g].clone())
+            .unwrap_or_default()
+    }))
+}
+
+/// The 2SFCA given, per supply position, the places within reach as `(place, value)` in the
+/// unit of `steps`.
+fn fca_core(
+    places: &PlaceSet,
+    supplies: &SupplySet,
+    steps: &[(f64, f64)],
+    mut reach: impl FnMut(LonLat) -> Vec<(usize, f64)>,
+) -> FcaResult {
     // (place, weight) lists per supply point.
     let mut ratio = vec![None; supplies.len()];
     // Supply points sharing a position (several equipment types at one commune centroid)
-    // share one radius query: (place, weight) pairs and the weighted demand per position.
+    // share one query: (place, weight) pairs and the weighted demand per position.
     let mut by_position: HashMap<(u64, u64), usize> = HashMap::new();
     let mut groups: Vec<(Vec<(usize, f64)>, f64)> = Vec::new();
     let mut group_of: Vec<usize> = Vec::with_capacity(supplies.len());
@@ -181,8 +281,8 @@ pub fn two_step_fca(
         let g = *by_position.entry(key).or_insert_with(|| {
             let mut pairs = Vec::new();
             let mut denom = 0.0;
-            for (i, d) in places.within(s.position, max_m) {
-                let w = weight(&steps, d);
+            for (i, d) in reach(s.position) {
+                let w = weight(steps, d);
                 if w > 0.0 {
                     denom += w * places.get(i).pop() as f64;
                     pairs.push((i, w));

@@ -235,6 +235,15 @@ impl SupplySet {
             .map(|&(j, d)| (j as usize, d))
     }
 
+    /// The `k` nearest supply points, as `(index, metres)` by (distance, index).
+    pub fn nearest_k(&self, at: LonLat, k: usize) -> Vec<(usize, f64)> {
+        self.index
+            .nearest(at, k, |_, _| true)
+            .into_iter()
+            .map(|(j, d)| (j as usize, d))
+            .collect()
+    }
+
     /// Supply points within `radius_m` of `at`, by (distance, index).
     pub fn within(&self, at: LonLat, radius_m: f64) -> Vec<(usize, f64)> {
         self.index

@@ -37,7 +37,7 @@ pub use coverage::{
 pub use diagnostic::{diagnose, Computed, Diagnostic, DiagnosticParams, KindRun};
 pub use fca::{two_step_fca, weighted_mean, DecayUnit, FcaResult, StepDecay};
 pub use inputs::{Place, PlaceSet, PointKind, SupplyPoint, SupplySet};
-pub use travel::{Reach, TravelModel};
+pub use travel::{rerank_by_road, Reach, RoadRanking, Travel, TravelModel};
 
 /// Errors of the analysis: bad parameters, unknown territory or kind, bad supply.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -54,4 +54,6 @@ pub enum AnalysisError {
     UnknownKind { given: String, known: Vec<String> },
     #[error("point d'offre « {key} » invalide : {detail}")]
     Supply { key: String, detail: String },
+    #[error("{0}")]
+    Routing(#[from] crate::routing::RoutingError),
 }

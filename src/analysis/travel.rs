@@ -9,9 +9,114 @@
 //! assert_eq!(Reach::Km(5.0).crow_metres(&m), 5_000.0);
 //! ```
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::AnalysisError;
+use crate::model::LonLat;
+use crate::routing::{Engine, Leg, RoutingError, Unroutable, ESTIMATE_LABEL};
+
+/// The travel model of a computation: the great-circle estimate ([`TravelModel`], the default)
+/// or road times from a running Valhalla engine ([`crate::routing::Engine`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Travel {
+    #[default]
+    Estimate,
+    Road(Arc<Engine>),
+}
+
+impl Travel {
+    /// The engine, for road times.
+    pub fn engine(&self) -> Option<&Engine> {
+        match self {
+            Travel::Estimate => None,
+            Travel::Road(e) => Some(e),
+        }
+    }
+
+    /// The name said with every figure: « réseau routier OpenStreetMap (Valhalla), extrait du
+    /// JJ/MM/AAAA » or « estimation à vol d'oiseau × détour ».
+    pub fn name(&self) -> String {
+        match self {
+            Travel::Estimate => ESTIMATE_LABEL.into(),
+            Travel::Road(e) => e.label(),
+        }
+    }
+}
+
+/// The `k` nearest candidates by road time, exact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoadRanking {
+    /// `(candidate, leg, great-circle metres)` by (road time, candidate).
+    pub found: Vec<(usize, Leg, f64)>,
+    /// Candidates examined that the road does not reach, with the reason.
+    pub unroutable: Vec<(usize, Unroutable)>,
+    /// Candidates examined (great-circle order).
+    pub examined: usize,
+    /// The origin has no road within the engine's reach (nothing found).
+    pub origin_off_road: bool,
+}
+
+/// The shortest road time possible over a great-circle distance: the engine is asked to drive
+/// no faster than its top speed, and times run between snapped points, so a point snapped
+/// `slack_m` away in all can only shorten the trip by that much.
+pub fn road_lower_bound_s(engine: &Engine, crow_m: f64, slack_m: f64) -> f64 {
+    (crow_m - slack_m).max(0.0) / (engine.options().top_speed_kmh / 3.6)
+}
+
+/// The `k` candidates nearest to `from` by road time. `candidates(n)` gives the `n` nearest
+/// candidates by great-circle distance as `(id, position, metres)`, in that order (fewer
+/// when there are no more). They are widened (doubling `n`) until the k-th road time is below
+/// the lower bound ([`road_lower_bound_s`]) of the next candidate, so that no candidate
+/// farther as the crow flies can be nearer by road. `max_target_offset_m`: the largest
+/// distance from a candidate to its snapped point.
+pub fn rerank_by_road(
+    engine: &Engine,
+    from: LonLat,
+    k: usize,
+    max_target_offset_m: f64,
+    mut candidates: impl FnMut(usize) -> Vec<(usize, LonLat, f64)>,
+) -> Result<RoadRanking, RoutingError> {
+    let Some(snap) = engine.snap(&[from])?[0] else {
+        return Ok(RoadRanking {
+            found: Vec::new(),
+            unroutable: Vec::new(),
+            examined: 0,
+            origin_off_road: true,
+        });
+    };
+    let slack = snap.offset_m + max_target_offset_m;
+    let mut n = (2 * k).max(8);
+    loop {
+        let cands = candidates(n);
+        let targets: Vec<LonLat> = cands.iter().map(|c| c.1).collect();
+        let row = engine.matrix(&[from], &targets)?.pop().unwrap_or_default();
+        let mut found = Vec::new();
+        let mut unroutable = Vec::new();
+        for (c, r) in cands.iter().zip(row) {
+            match r {
+                Ok(leg) => found.push((c.0, leg, c.2)),
+                Err(u) => unroutable.push((c.0, u)),
+            }
+        }
+        found.sort_by(|a, b| a.1.seconds.total_cmp(&b.1.seconds).then(a.0.cmp(&b.0)));
+        let exhausted = cands.len() < n;
+        let bound = cands
+            .last()
+            .map_or(f64::INFINITY, |c| road_lower_bound_s(engine, c.2, slack));
+        if exhausted || (found.len() >= k && k > 0 && found[k - 1].1.seconds < bound) {
+            found.truncate(k);
+            return Ok(RoadRanking {
+                found,
+                unroutable,
+                examined: cands.len(),
+                origin_off_road: false,
+            });
+        }
+        n *= 2;
+    }
+}
 
 /// Road-detour factor and mean speed turning a great-circle distance into an estimated time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -59,10 +59,13 @@ pub struct DiagnosticArgs {
     /// Séparateur du CSV : « ; » (tableur français, virgule décimale, BOM) ou « , ».
     #[arg(long = "separateur", value_name = "SEPARATEUR", default_value = ";")]
     separator: String,
+    #[command(flatten)]
+    routage: super::routage::RoutageArg,
 }
 
 pub fn run(a: DiagnosticArgs) -> Result<ExitCode> {
     let dir = a.data.load()?;
+    let engine = a.routage.engine()?;
     let options = lib::DiagnosticArgs {
         territory: a.territory,
         out: a.out,
@@ -78,7 +81,14 @@ pub fn run(a: DiagnosticArgs) -> Result<ExitCode> {
         capacity: a.capacity,
         mask_small: a.mask_small,
         separator: a.separator,
+        routing: match &engine {
+            Some(e) => maillage::analysis::Travel::Road(e.clone()),
+            None => maillage::analysis::Travel::Estimate,
+        },
     };
     lib::run(&options, &dir, &mut std::io::stdout())?;
+    if let Some(e) = engine {
+        e.save()?;
+    }
     Ok(ExitCode::SUCCESS)
 }

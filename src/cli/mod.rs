@@ -13,6 +13,7 @@ pub mod orientation;
 pub mod partenaires;
 pub mod procedures;
 pub mod restaurer;
+pub mod routage;
 pub mod sauvegarde;
 pub mod servir;
 pub mod statistiques;

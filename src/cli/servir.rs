@@ -11,6 +11,7 @@ use clap::Args;
 use maillage::server::listen::ConnLimits;
 use maillage::server::{self, AppState, ServerConfig};
 
+use super::routage::RoutageArg;
 use super::{BaseArg, DataArg};
 
 #[derive(Debug, Args)]
@@ -49,6 +50,8 @@ pub struct ServirArgs {
     /// POST /api/admin/recharger. Par défaut : les exemples, avec les données de démonstration.
     #[arg(long)]
     procedures: Option<PathBuf>,
+    #[command(flatten)]
+    routage: RoutageArg,
 }
 
 impl Default for ServirArgs {
@@ -65,6 +68,7 @@ impl Default for ServirArgs {
             header_timeout: 10,
             idle_timeout: 60,
             procedures: None,
+            routage: RoutageArg::default(),
         }
     }
 }
@@ -73,6 +77,8 @@ pub fn run(args: ServirArgs) -> Result<ExitCode> {
     let dir = args.data.load()?;
     let mut config = ServerConfig {
         addr: args.addr,
+        routing: args.routage.engine()?,
+        routing_fallback: args.routage.fallback,
         behind_proxy: args.behind_proxy,
         limits: ConnLimits {
             header_read_timeout: Duration::from_secs(args.header_timeout.max(1)),

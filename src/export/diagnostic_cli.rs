@@ -43,6 +43,8 @@ pub struct DiagnosticArgs {
     pub mask_small: bool,
     /// CSV separator: `;` (French spreadsheet) or `,`.
     pub separator: String,
+    /// Travel model: estimates, or road times from a Valhalla engine.
+    pub routing: crate::analysis::Travel,
 }
 
 fn bad(name: &'static str, expected: &str, found: &str) -> ExportError {
@@ -119,6 +121,7 @@ impl DiagnosticArgs {
                 decay,
                 capacity: self.capacity,
                 mask_small: self.mask_small,
+                routing: self.routing.clone(),
             },
             csv,
         ))

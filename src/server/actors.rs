@@ -136,16 +136,36 @@ pub async fn actor(State(st): State<AppState>, Path(id): Path<String>) -> ApiRes
 #[utoipa::path(get, path = "/api/nearest", tag = tags::ACTORS,
     summary = "Les k acteurs les plus proches, triés par (distance, id)",
     params(PointQuery, KindQuery,
-        ("k" = Option<u32>, Query, description = "Nombre de résultats (10 par défaut)", minimum = 1, maximum = 1000)),
+        ("k" = Option<u32>, Query, description = "Nombre de résultats (10 par défaut)", minimum = 1, maximum = 1000),
+        ("par" = Option<String>, Query, description = "Classement : distance (à vol d'oiseau, défaut) ou temps (temps de trajet par la route avec « servir --routage », sinon estimation)", pattern = "^(distance|temps)$")),
     responses(
         (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
-        (status = 400, description = "Paramètre invalide", body = ApiError)))]
+        (status = 400, description = "Paramètre invalide", body = ApiError),
+        (status = 503, description = "Moteur de routage injoignable (par=temps)", body = ApiError)))]
 pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
     let at = p.point()?;
     let k = p.usize("k", 1, MAX_K)?.unwrap_or(10);
     let kinds = p.kinds(&dir)?;
+    match p.get("par").unwrap_or("distance") {
+        "distance" => {}
+        "temps" => {
+            return Ok(geojson(&super::routing::nearest_by_time(
+                &st,
+                &dir,
+                at,
+                k,
+                kinds.as_deref(),
+            )?))
+        }
+        other => {
+            return Err(ApiError::bad_param(
+                "par",
+                format!("« distance » ou « temps » attendu, trouvé « {other} »"),
+            ))
+        }
+    }
     let found = dir.nearest(at, k, kinds.as_deref());
     Ok(geojson(&collection(
         &dir,

@@ -16,8 +16,8 @@ use super::respond::{json, typed, ApiResult, GEOJSON, JSON};
 use super::AppState;
 use crate::analysis::diagnostic::zones;
 use crate::analysis::{
-    around, diagnose, Computed, CoverageChoice, DecayUnit, DiagnosticParams, Reach, StepDecay,
-    SupplySource, TravelModel,
+    around, diagnose, AnalysisError, Computed, CoverageChoice, DecayUnit, DiagnosticParams, Reach,
+    StepDecay, SupplySource, Travel, TravelModel,
 };
 use crate::export::diagnostic::{
     geojson, kind_index, map_spec, parse_indicator, write_csv, ExportError,
@@ -240,9 +240,56 @@ fn territory_param(p: &Params) -> Result<&str, ApiError> {
     })
 }
 
-fn compute(dir: &Directory, p: &Params) -> Result<Computed, ApiError> {
-    let params = diagnostic_params(p)?;
-    diagnose(dir, territory_param(p)?, &params).map_err(ApiError::from)
+/// The diagnosis parameters with the server's travel model (road times under
+/// `servir --routage`).
+fn params_for(st: &AppState, p: &Params) -> Result<DiagnosticParams, ApiError> {
+    let mut params = diagnostic_params(p)?;
+    if let Some(e) = &st.config.routing {
+        params.routing = Travel::Road(e.clone());
+    }
+    Ok(params)
+}
+
+/// Runs `f` where it may block on the routing engine (a blocking thread of the server).
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// The diagnosis; with road times, an engine failure is an error (503), or, under
+/// `servir --routage-repli`, a diagnosis on estimates that says so.
+fn compute(st: &AppState, dir: &Directory, p: &Params) -> Result<Computed, ApiError> {
+    let params = params_for(st, p)?;
+    let territory = territory_param(p)?;
+    let Some(engine) = st.config.routing.as_ref() else {
+        return diagnose(dir, territory, &params).map_err(ApiError::from);
+    };
+    let r = blocking(|| diagnose(dir, territory, &params));
+    if let Err(e) = engine.save() {
+        tracing::warn!("{e}");
+    }
+    match r {
+        Err(AnalysisError::Routing(e)) if st.config.routing_fallback => {
+            let params = DiagnosticParams {
+                routing: Travel::Estimate,
+                ..params
+            };
+            let mut c = diagnose(dir, territory, &params).map_err(ApiError::from)?;
+            c.diagnostic.avertissements.insert(
+                0,
+                format!(
+                    "{e} : repli sur les temps estimés ({})",
+                    params.routing.name()
+                ),
+            );
+            Ok(c)
+        }
+        r => r.map_err(ApiError::from),
+    }
 }
 
 fn csv_response(c: &Computed, p: &Params) -> ApiResult {
@@ -287,7 +334,7 @@ fn csv_response(c: &Computed, p: &Params) -> ApiResult {
 pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
-    let c = compute(&dir, &p)?;
+    let c = compute(&st, &dir, &p)?;
     match p.get("format").unwrap_or("json") {
         "json" => Ok(typed(&c.diagnostic, JSON)),
         "csv" => csv_response(&c, &p),
@@ -317,7 +364,7 @@ pub async fn indicators() -> Response {
 pub async fn diagnostic_csv(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
-    let c = compute(&dir, &p)?;
+    let c = compute(&st, &dir, &p)?;
     csv_response(&c, &p)
 }
 
@@ -330,12 +377,12 @@ pub async fn diagnostic_csv(State(st): State<AppState>, RawQuery(q): RawQuery) -
 pub async fn diagnostic_geojson(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
-    let c = compute(&dir, &p)?;
+    let c = compute(&st, &dir, &p)?;
     Ok(typed(&geojson(&dir, &c), GEOJSON))
 }
 
-fn map_svg(dir: &Directory, p: &Params) -> Result<String, ApiError> {
-    let c = compute(dir, p)?;
+fn map_svg(st: &AppState, dir: &Directory, p: &Params) -> Result<String, ApiError> {
+    let c = compute(st, dir, p)?;
     let k =
         kind_index(&c, p.get("kind").and_then(|k| k.split(',').next())).map_err(ApiError::from)?;
     let ind = parse_indicator(p.get("indicateur").unwrap_or("densite")).map_err(ApiError::from)?;
@@ -356,7 +403,7 @@ fn map_svg(dir: &Directory, p: &Params) -> Result<String, ApiError> {
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn map_svg_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
-    let svg = map_svg(&dir, &Params::parse(q.as_deref()))?;
+    let svg = map_svg(&st, &dir, &Params::parse(q.as_deref()))?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
@@ -368,7 +415,7 @@ pub async fn map_svg_route(State(st): State<AppState>, RawQuery(q): RawQuery) ->
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn map_png_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
-    let svg = map_svg(&dir, &Params::parse(q.as_deref()))?;
+    let svg = map_svg(&st, &dir, &Params::parse(q.as_deref()))?;
     let png = svg_to_png(&svg).map_err(|e| ApiError::from(ExportError::from(e)))?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
@@ -401,7 +448,7 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
     one_kind(&p)?;
-    let c = compute(&dir, &p)?;
+    let c = compute(&st, &dir, &p)?;
     let area = &c.diagnostic.comparaisons[0].indicateurs[0];
     let uncovered: Vec<Value> = area
         .couverture
@@ -411,7 +458,8 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
             let pl = c.places.get(i);
             let n = c.runs[0].nearest[i];
             json!({"code": pl.code, "nom": pl.name, "population": pl.population,
-                   "distance_km": n.map(|n| n.distance_m / 1000.0), "temps_estime_min": n.map(|n| n.minutes)})
+                   "distance_km": n.map(|n| n.distance_m / 1000.0), "temps_estime_min": n.map(|n| n.minutes),
+                   "temps_route_min": n.and_then(|n| n.road).map(|l| l.minutes())})
         })
         .collect();
     if p.get("format") == Some("geojson") {
@@ -444,6 +492,7 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
             "seuil": c.diagnostic.parametres.seuil_couverture_libelle,
             "definition": c.diagnostic.types[0].couverture_definition,
             "modele_trajet": c.diagnostic.parametres.modele_trajet_libelle,
+            "modele_trajet_nom": c.diagnostic.parametres.modele_trajet_nom,
             "couverture": area.couverture,
             "comparaisons": comparisons,
             "zones_blanches": uncovered,
@@ -465,7 +514,7 @@ pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) ->
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
     one_kind(&p)?;
-    let c = compute(&dir, &p)?;
+    let c = compute(&st, &dir, &p)?;
     let communes: Vec<Value> = c
         .diagnostic
         .communes
@@ -491,6 +540,7 @@ pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) ->
             "unite": "offre pour 10 000 habitants (même unité que la densité)",
             "decroissance": c.diagnostic.parametres.decroissance_2sfca_libelle,
             "modele_trajet": c.diagnostic.parametres.modele_trajet_libelle,
+            "modele_trajet_nom": c.diagnostic.parametres.modele_trajet_nom,
             "methode": c.diagnostic.parametres.methode,
             "moyennes": means,
             "communes": communes,
@@ -515,7 +565,7 @@ pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) ->
 pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
-    let params = diagnostic_params(&p)?;
+    let params = params_for(&st, &p)?;
     if p.get("lat").is_some() || p.get("lon").is_some() {
         let at = p.point()?;
         if p.get("max_km").is_none() && p.get("max_minutes").is_none() {
@@ -537,12 +587,13 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
             .collect();
         return Ok(typed(
             &json!({"point": {"lat": at.lat, "lon": at.lon}, "seuil": params.coverage.label(),
-                    "modele_trajet": params.travel.describe(), "population": population, "communes": communes}),
+                    "modele_trajet": params.travel.describe(), "modele_trajet_nom": crate::routing::ESTIMATE_LABEL,
+                    "population": population, "communes": communes}),
             JSON,
         ));
     }
     one_kind(&p)?;
-    let c = diagnose(&dir, p.get("territory").unwrap_or(""), &params);
+    let c = blocking(|| diagnose(&dir, p.get("territory").unwrap_or(""), &params));
     // Without a territory, the catchments of every loaded commune.
     let (c, members) = match (p.get("territory"), c) {
         (Some(_), Ok(c)) => {
@@ -557,7 +608,7 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
                 .map(|t| t.territory.id.clone())
                 .unwrap_or_default();
             (
-                diagnose(&dir, &first, &params).map_err(ApiError::from)?,
+                blocking(|| diagnose(&dir, &first, &params)).map_err(ApiError::from)?,
                 None,
             )
         }
@@ -580,7 +631,13 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
         })
         .collect();
     Ok(typed(
-        &json!({"type": c.diagnostic.types[0], "methode": "chaque commune (son centroïde) est rattachée à l'offre la plus proche à vol d'oiseau ; égalités départagées par identifiant", "zones": out}),
+        &json!({"type": c.diagnostic.types[0],
+            "methode": if params.routing.engine().is_some() {
+                "chaque commune (son centroïde) est rattachée à l'offre la plus proche en temps de trajet par la route ; égalités départagées par identifiant"
+            } else {
+                "chaque commune (son centroïde) est rattachée à l'offre la plus proche à vol d'oiseau ; égalités départagées par identifiant"
+            },
+            "modele_trajet_nom": params.routing.name(), "zones": out}),
         JSON,
     ))
 }

@@ -182,6 +182,9 @@ impl From<AnalysisError> for ApiError {
             AnalysisError::UnknownKind { .. } => ApiError::bad_param("kinds", e.to_string()),
             AnalysisError::Parameter { name, .. } => ApiError::bad_param(name, e.to_string()),
             AnalysisError::Supply { .. } => ApiError::bad_request("offre invalide", e.to_string()),
+            AnalysisError::Routing(_) => {
+                ApiError::new(503, "moteur de routage indisponible", e.to_string())
+            }
         }
     }
 }

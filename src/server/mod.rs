@@ -20,6 +20,7 @@ pub mod params;
 pub mod partners;
 pub mod places;
 pub mod respond;
+pub mod routing;
 pub mod session;
 pub mod state;
 pub mod web;
@@ -48,6 +49,10 @@ pub struct ServerConfig {
     pub tiles: Option<String>,
     pub attribution: String,
     pub title: String,
+    /// Road travel times (`servir --routage`); `None`: estimates.
+    pub routing: Option<std::sync::Arc<crate::routing::Engine>>,
+    /// The engine failing mid-run: answer with estimates (labelled) instead of an error.
+    pub routing_fallback: bool,
     /// Served behind a trusted reverse proxy (`--derriere-proxy`): the client address, host
     /// and scheme are read from `X-Forwarded-For`, `X-Forwarded-Host`, `X-Forwarded-Proto`.
     /// Off, those headers are ignored (anyone can send them).
@@ -63,6 +68,8 @@ impl Default for ServerConfig {
             tiles: Some(DEFAULT_TILES.to_string()),
             attribution: "© les contributeurs d'OpenStreetMap".to_string(),
             title: "maillage – ressources du territoire".to_string(),
+            routing: None,
+            routing_fallback: false,
             behind_proxy: false,
             limits: listen::ConnLimits::default(),
         }
@@ -79,6 +86,7 @@ pub fn resources() -> OpenApiRouter<AppState> {
         .merge(meta::routes())
         .merge(orientation::routes())
         .merge(analysis::routes())
+        .merge(routing::routes())
         .merge(partners::routes())
         .merge(annotations::routes())
         .merge(session::routes())
