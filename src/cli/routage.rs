@@ -119,13 +119,10 @@ impl RoutageArg {
                     "--routage {r} : ni une URL (http://…), ni un dossier préparé par « maillage routage preparer » (pas de {SETUP_FILE})"
                 );
             }
-            let s = RoutingSetup::load(&dir)?;
-            let mut o = EngineOptions::new(&s.url);
-            o.extract_date = self.extract.clone().or(Some(s.extrait));
-            o.cache = Some(s.cache);
-            // Our own configuration raises the limits.
-            o.max_locations = 1000;
-            o.max_pairs = 10_000;
+            let mut o = RoutingSetup::load(&dir)?.engine_options();
+            if self.extract.is_some() {
+                o.extract_date = self.extract.clone();
+            }
             o
         };
         opts.timeout = Duration::from_secs(self.timeout.max(1));

@@ -91,6 +91,24 @@ impl RoutingSetup {
     }
 }
 
+impl RoutingSetup {
+    /// Engine options for this setup: its URL, extract date and cache file, and the limits
+    /// [`write_config`] raised.
+    pub fn engine_options(&self) -> super::EngineOptions {
+        let mut o = super::EngineOptions::new(&self.url);
+        o.extract_date = Some(self.extrait.clone());
+        o.cache = Some(self.cache.clone());
+        o.max_locations = MAX_LOCATIONS;
+        o.max_pairs = MAX_MATRIX_PAIRS;
+        o
+    }
+}
+
+/// `service_limits.auto.max_locations` in the written configuration.
+const MAX_LOCATIONS: usize = 1000;
+/// `service_limits.auto.max_matrix_location_pairs` in the written configuration.
+const MAX_MATRIX_PAIRS: usize = 10_000;
+
 /// The result of [`prepare`].
 #[derive(Debug, Clone)]
 pub struct Prepared {

@@ -1,0 +1,614 @@
+//! Road travel times from a real Valhalla engine (issue 16). The test writes a small road
+//! network as OpenStreetMap XML — two villages on either side of a river whose only bridge is
+//! 11 km upstream, and a hamlet 40 km from any road — converts it with osmium, builds the
+//! tiles with `maillage routage preparer`, starts `valhalla_service` on a free loopback port,
+//! and checks that maillage's diagnosis (nearest supply, coverage in minutes, 2SFCA),
+//! isochrone and nearest-by-time answers equal what the engine returns for the same pairs.
+//!
+//! Needs the engine: `bash scripts/valhalla.sh` installs it (and `.ci/run` does, then runs
+//! these tests with `--include-ignored`); the binaries are found through
+//! `MAILLAGE_VALHALLA_BIN` or the script's cache.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use maillage::analysis::{diagnose, DiagnosticParams, Reach, Travel, TravelModel};
+use maillage::index::Directory;
+use maillage::model::{haversine_m, LonLat};
+use maillage::routing::{Engine, RoutingSetup};
+use maillage::server::{router, AppState, ServerConfig};
+
+/// Village on the west bank, its doctor in the village.
+const WEST: LonLat = LonLat::new(1.99, 44.0);
+/// Village on the east bank, 1.6 km away as the crow flies, 24 km by the bridge.
+const EAST: LonLat = LonLat::new(2.01, 44.0);
+/// A doctor 3.2 km east of the east village, on its side of the river.
+const EAST_DOCTOR: LonLat = LonLat::new(2.05, 44.0);
+/// A hamlet 40 km from any road.
+const HAMLET: LonLat = LonLat::new(2.55, 44.0);
+
+fn valhalla_bin() -> PathBuf {
+    if let Some(d) = std::env::var_os("MAILLAGE_VALHALLA_BIN") {
+        return PathBuf::from(d);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let cache = std::env::var_os("MAILLAGE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(".cache/maillage"));
+    let bin = cache.join("valhalla/3.9.1/valhalla/bin");
+    assert!(
+        bin.join("valhalla_service").is_file(),
+        "Valhalla absent : lancez « bash scripts/valhalla.sh » (ou définissez MAILLAGE_VALHALLA_BIN)"
+    );
+    bin
+}
+
+/// The road network as OSM XML: both banks run north–south, joined by one bridge at 44.10° N;
+/// a road east from the east village to its doctor, one west from the west village.
+fn network_osm() -> String {
+    let mut nodes: Vec<(u64, f64, f64)> = Vec::new();
+    let mut ways: Vec<Vec<u64>> = Vec::new();
+    let mut node = |lon: f64, lat: f64| {
+        let id = nodes.len() as u64 + 1;
+        nodes.push((id, lon, lat));
+        id
+    };
+    let west: Vec<u64> = (0..16)
+        .map(|i| node(1.99, 43.95 + i as f64 * 0.01))
+        .collect();
+    let east: Vec<u64> = (0..16)
+        .map(|i| node(2.01, 43.95 + i as f64 * 0.01))
+        .collect();
+    let mut to_east = vec![east[5]];
+    to_east.extend((1..5).map(|i| node(2.01 + 0.01 * i as f64, 44.0)));
+    let mut to_west = vec![west[5]];
+    to_west.extend((1..5).map(|i| node(1.99 - 0.01 * i as f64, 44.0)));
+    ways.push(west.clone());
+    ways.push(east.clone());
+    ways.push(vec![west[15], east[15]]); // the bridge
+    ways.push(to_east);
+    ways.push(to_west);
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<osm version=\"0.6\" generator=\"maillage-test\">\n");
+    for (id, lon, lat) in &nodes {
+        x.push_str(&format!(
+            "<node id=\"{id}\" version=\"1\" timestamp=\"2026-11-15T00:00:00Z\" lat=\"{lat:.7}\" lon=\"{lon:.7}\"/>\n"
+        ));
+    }
+    for (k, w) in ways.iter().enumerate() {
+        x.push_str(&format!(
+            "<way id=\"{}\" version=\"1\" timestamp=\"2026-11-15T00:00:00Z\">",
+            k + 1
+        ));
+        for n in w {
+            x.push_str(&format!("<nd ref=\"{n}\"/>"));
+        }
+        x.push_str("<tag k=\"highway\" v=\"secondary\"/></way>\n");
+    }
+    x.push_str("</osm>\n");
+    x
+}
+
+/// A square commune outline of ±0.004° around `c`.
+fn square(c: LonLat) -> Value {
+    let d = 0.004;
+    json!([[
+        [c.lon - d, c.lat - d],
+        [c.lon + d, c.lat - d],
+        [c.lon + d, c.lat + d],
+        [c.lon - d, c.lat + d],
+        [c.lon - d, c.lat - d]
+    ]])
+}
+
+/// Communes (outline, population) and two doctors, as a data folder.
+fn write_data(dir: &Path) {
+    let communes = [
+        ("81901", "Rive-Ouest", WEST, 1000),
+        ("81902", "Rive-Est", EAST, 800),
+        ("81903", "Hameau-Isolé", HAMLET, 50),
+    ];
+    let features: Vec<Value> = communes
+        .iter()
+        .map(|(code, nom, c, _)| {
+            json!({"type": "Feature", "properties": {"code": code, "nom": nom},
+                   "geometry": {"type": "Polygon", "coordinates": square(*c)}})
+        })
+        .collect();
+    std::fs::write(
+        dir.join("communes.geojson"),
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+    let pops: Vec<Value> = communes
+        .iter()
+        .map(|(code, nom, _, pop)| {
+            json!({"code": code, "nom": nom, "type": "commune-actuelle", "departement": "81",
+                   "codesPostaux": ["81000"], "population": pop})
+        })
+        .collect();
+    std::fs::write(dir.join("communes.json"), Value::from(pops).to_string()).unwrap();
+    let header = "identifiant;nom;type;adresse;code_postal;commune;code_insee;latitude;longitude;telephone;email;site;horaires;capacite;membre_cpts;role;etiquettes;zone_intervention;notes";
+    let row = |id: &str, nom: &str, code: &str, p: LonLat| {
+        format!(
+            "{id};{nom};medecin-generaliste;;81000;;{code};{};{};;;;;;;;;;",
+            p.lat, p.lon
+        )
+    };
+    std::fs::write(
+        dir.join("partenaires.csv"),
+        format!(
+            "{header}\n{}\n{}\n",
+            row("med-ouest", "Cabinet de la rive ouest", "81901", WEST),
+            row("med-est", "Cabinet de l'est", "81902", EAST_DOCTOR)
+        ),
+    )
+    .unwrap();
+}
+
+/// The running engine, stopped when dropped.
+struct Service {
+    child: Child,
+    setup: RoutingSetup,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Writes the network, converts it with osmium, prepares it with `maillage routage preparer`
+/// and starts `valhalla_service`.
+fn start_engine() -> Service {
+    let bin = valhalla_bin();
+    let dir = tempfile::tempdir().unwrap();
+    let osm = dir.path().join("reseau.osm");
+    std::fs::write(&osm, network_osm()).unwrap();
+    let pbf = dir.path().join("reseau.osm.pbf");
+    let st = Command::new("osmium")
+        .arg("cat")
+        .arg(&osm)
+        .arg("-o")
+        .arg(&pbf)
+        .status()
+        .expect("osmium (apt osmium-tool ; bash scripts/valhalla.sh l'installe)");
+    assert!(st.success());
+    let graph = dir.path().join("graphe");
+    let port = free_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .args(["routage", "preparer", "--osm"])
+        .arg(&pbf)
+        .arg("--dans")
+        .arg(&graph)
+        .arg("--valhalla-bin")
+        .arg(&bin)
+        .args(["--port", &port.to_string()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Extrait OpenStreetMap du 15/11/2026"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("valhalla_service"), "{stdout}");
+    let setup = RoutingSetup::load(&graph).unwrap();
+    let child = Command::new(bin.join("valhalla_service"))
+        .arg(&setup.configuration)
+        .arg("1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let svc = Service {
+        child,
+        setup,
+        _dir: dir,
+    };
+    let started = Instant::now();
+    while ureq::get(&format!("{}/status", svc.setup.url))
+        .call()
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "valhalla_service ne répond pas"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    svc
+}
+
+/// The engine's own answer for `sources × targets`: seconds (`None`: no route).
+fn engine_times(url: &str, sources: &[LonLat], targets: &[LonLat]) -> Vec<Vec<Option<f64>>> {
+    let loc = |p: &LonLat| json!({"lat": p.lat, "lon": p.lon});
+    let body = json!({
+        "sources": sources.iter().map(loc).collect::<Vec<_>>(),
+        "targets": targets.iter().map(loc).collect::<Vec<_>>(),
+        "costing": "auto",
+        "costing_options": {"auto": {"top_speed": 130}},
+    });
+    let text = ureq::post(&format!("{url}/sources_to_targets"))
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["sources_to_targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["time"].as_f64())
+                .collect()
+        })
+        .collect()
+}
+
+fn engine(svc: &Service) -> Arc<Engine> {
+    Arc::new(Engine::new(svc.setup.engine_options()).unwrap())
+}
+
+fn directory() -> (Directory, tempfile::TempDir) {
+    let d = tempfile::tempdir().unwrap();
+    write_data(d.path());
+    let dir = maillage::pipeline::directory(Some(d.path()), &mut std::io::sink()).unwrap();
+    (dir, d)
+}
+
+fn params(engine: &Arc<Engine>) -> DiagnosticParams {
+    DiagnosticParams {
+        kinds: vec!["medecin-generaliste".into()],
+        coverage: Reach::Minutes(10.0),
+        routing: Travel::Road(engine.clone()),
+        ..Default::default()
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6 * b.abs().max(1.0)
+}
+
+/// The default 2SFCA steps: 10 / 15 / 20 minutes, weights 1, 2/3, 1/3.
+fn weight(minutes: f64) -> f64 {
+    [(10.0, 1.0), (15.0, 2.0 / 3.0), (20.0, 1.0 / 3.0)]
+        .iter()
+        .find(|(b, _)| minutes <= *b)
+        .map_or(0.0, |(_, w)| *w)
+}
+
+#[test]
+#[ignore = "needs valhalla (bash .ci/run installs it)"]
+fn diagnosis_coverage_and_2sfca_equal_the_engine() {
+    let svc = start_engine();
+    let e = engine(&svc);
+    let (dir, _data) = directory();
+    let c = diagnose(&dir, "81", &params(&e)).unwrap();
+    let d = &c.diagnostic;
+
+    // The engine's times between the communes' points and the doctors.
+    let commune_pts: Vec<(String, LonLat)> = c
+        .places
+        .all()
+        .iter()
+        .map(|p| (p.code.clone(), p.point.unwrap()))
+        .collect();
+    let supplies = &c.runs[0].supplies;
+    let doctors: Vec<LonLat> = supplies.all().iter().map(|s| s.position).collect();
+    let routed: Vec<(String, LonLat)> = commune_pts
+        .iter()
+        .filter(|(code, _)| code != "81903")
+        .cloned()
+        .collect();
+    let pts: Vec<LonLat> = routed.iter().map(|r| r.1).collect();
+    let times = engine_times(&svc.setup.url, &pts, &doctors);
+
+    // Nearest supply by road, and its road time, as the engine says.
+    for ((code, _), row) in routed.iter().zip(&times) {
+        let (best, t) = row
+            .iter()
+            .enumerate()
+            .filter_map(|(j, t)| t.map(|t| (j, t)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        let cell = &d
+            .communes
+            .iter()
+            .find(|r| &r.code == code)
+            .unwrap()
+            .indicateurs[0];
+        assert_eq!(
+            cell.plus_proche_id.as_deref(),
+            Some(supplies.get(best).key.as_str()),
+            "{code}"
+        );
+        assert!(
+            close(cell.temps_route_min.unwrap(), t / 60.0),
+            "{code}: {cell:?} vs {t}"
+        );
+        // Coverage within 10 road minutes.
+        assert_eq!(cell.couverte, Some(t / 60.0 <= 10.0), "{code}");
+    }
+    // The east village: nearest by road is the east doctor, though the west one is nearer
+    // as the crow flies; road time several times the estimate to the west doctor.
+    let east = &d
+        .communes
+        .iter()
+        .find(|r| r.code == "81902")
+        .unwrap()
+        .indicateurs[0];
+    assert!(east.plus_proche_nom.as_deref().unwrap().contains("l'est"));
+    let road_to_west = times[1][supplies
+        .all()
+        .iter()
+        .position(|s| s.position == WEST)
+        .unwrap()]
+    .unwrap()
+        / 60.0;
+    let estimate_to_west = TravelModel::default().minutes(haversine_m(EAST, WEST));
+    assert!(
+        road_to_west > 5.0 * estimate_to_west,
+        "route {road_to_west} min, estimation {estimate_to_west} min"
+    );
+
+    // The hamlet is off the road network: listed with its reason, coverage undecided.
+    let hamlet = &d
+        .communes
+        .iter()
+        .find(|r| r.code == "81903")
+        .unwrap()
+        .indicateurs[0];
+    assert_eq!(hamlet.couverte, None);
+    assert!(d
+        .hors_reseau_routier
+        .iter()
+        .any(|h| h.code == "81903" && h.raison.contains("sans route")));
+
+    // 2SFCA by road minutes, computed here from the engine's matrix.
+    let pop: HashMap<&str, f64> = c
+        .places
+        .all()
+        .iter()
+        .map(|p| (p.code.as_str(), p.pop() as f64))
+        .collect();
+    let mut ratio = vec![0.0; doctors.len()];
+    for (j, r) in ratio.iter_mut().enumerate() {
+        let demand: f64 = routed
+            .iter()
+            .zip(&times)
+            .map(|((code, _), row)| row[j].map_or(0.0, |t| weight(t / 60.0)) * pop[code.as_str()])
+            .sum();
+        *r = supplies.get(j).weight / demand;
+    }
+    for ((code, _), row) in routed.iter().zip(&times) {
+        let a: f64 = row
+            .iter()
+            .zip(&ratio)
+            .map(|(t, r)| t.map_or(0.0, |t| weight(t / 60.0)) * r)
+            .sum();
+        let cell = &d
+            .communes
+            .iter()
+            .find(|r| &r.code == code)
+            .unwrap()
+            .indicateurs[0];
+        assert!(
+            close(cell.apl_10000.unwrap(), a * 10_000.0),
+            "{code}: {:?} vs {}",
+            cell.apl_10000,
+            a * 10_000.0
+        );
+    }
+    // Said everywhere: the travel model names the road network and the extract's date.
+    assert_eq!(
+        d.parametres.modele_trajet_nom,
+        "réseau routier OpenStreetMap (Valhalla), extrait du 15/11/2026"
+    );
+    assert!(d
+        .parametres
+        .modele_trajet_libelle
+        .contains("extrait du 15/11/2026"));
+
+    // Cached per pair, in the file next to the graph, with the extract's date.
+    e.save().unwrap();
+    let cache = std::fs::read_to_string(&svc.setup.cache).unwrap();
+    assert!(cache.starts_with("# maillage temps routiers ; extrait 2026-11-15"));
+    let again = Engine::new(svc.setup.engine_options()).unwrap();
+    assert!(again.cached_pairs() > 0);
+    let again = Arc::new(again);
+    let c2 = diagnose(&dir, "81", &params(&again)).unwrap();
+    assert_eq!(
+        serde_json::to_value(&c2.diagnostic.communes).unwrap(),
+        serde_json::to_value(&d.communes).unwrap()
+    );
+    assert_eq!(again.requests(), 0, "every time came from the cache file");
+}
+
+async fn get(st: &AppState, uri: &str) -> (StatusCode, Value) {
+    let req = Request::get(uri).body(Body::empty()).unwrap();
+    let resp = router(st.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or_else(|_| {
+            panic!("{uri}: {}", String::from_utf8_lossy(&body));
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs valhalla (bash .ci/run installs it)"]
+async fn isochrone_and_nearest_by_time_equal_the_engine() {
+    let svc = start_engine();
+    let e = engine(&svc);
+    let (dir, _data) = directory();
+    let st = AppState::new(
+        dir,
+        ServerConfig {
+            routing: Some(e.clone()),
+            ..ServerConfig::default()
+        },
+    );
+
+    // Isochrone: the engine's polygon, labelled.
+    let (s, iso) = get(&st, "/api/isochrone?lat=44.0&lon=2.01&minutes=15").await;
+    assert_eq!(s, StatusCode::OK, "{iso}");
+    let direct: Value = {
+        let body = json!({"locations": [{"lat": 44.0, "lon": 2.01}], "costing": "auto",
+                          "costing_options": {"auto": {"top_speed": 130}},
+                          "contours": [{"time": 15.0}], "polygons": true});
+        let text = ureq::post(&format!("{}/isochrone", svc.setup.url))
+            .header("Content-Type", "application/json")
+            .send(body.to_string())
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    assert_eq!(
+        iso["features"][0]["geometry"],
+        direct["features"][0]["geometry"]
+    );
+    assert_eq!(
+        iso["modele_trajet"],
+        "réseau routier OpenStreetMap (Valhalla), extrait du 15/11/2026"
+    );
+    assert!(iso["titre"].as_str().unwrap().contains("15 min en voiture"));
+
+    // Nearest by time from the east village: the east doctor first, with the engine's time.
+    let (s, near) = get(
+        &st,
+        "/api/nearest?lat=44.0&lon=2.01&k=2&kind=medecin-generaliste&par=temps",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{near}");
+    let times = engine_times(&svc.setup.url, &[EAST], &[EAST_DOCTOR, WEST]);
+    let f = near["features"].as_array().unwrap();
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0]["properties"]["nom"], "Cabinet de l'est");
+    let t0 = f[0]["properties"]["temps_route_min"].as_f64().unwrap();
+    let t1 = f[1]["properties"]["temps_route_min"].as_f64().unwrap();
+    assert!(
+        (t0 - times[0][0].unwrap() / 60.0).abs() < 0.05,
+        "{t0} {times:?}"
+    );
+    assert!(
+        (t1 - times[0][1].unwrap() / 60.0).abs() < 0.05,
+        "{t1} {times:?}"
+    );
+    assert_eq!(
+        near["modele_trajet"],
+        "réseau routier OpenStreetMap (Valhalla), extrait du 15/11/2026"
+    );
+    // By distance (the default), the west doctor comes first.
+    let (_, by_distance) = get(
+        &st,
+        "/api/nearest?lat=44.0&lon=2.01&k=1&kind=medecin-generaliste",
+    )
+    .await;
+    assert_eq!(
+        by_distance["features"][0]["properties"]["nom"],
+        "Cabinet de la rive ouest"
+    );
+    // Coverage answer names the road model.
+    let (s, cov) = get(
+        &st,
+        "/api/couverture?territory=81&kind=medecin-generaliste&max_minutes=10&couverture=distance",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{cov}");
+    assert_eq!(
+        cov["modele_trajet_nom"],
+        "réseau routier OpenStreetMap (Valhalla), extrait du 15/11/2026"
+    );
+}
+
+#[tokio::test]
+async fn without_an_engine_answers_say_estimate_and_isochrone_is_503() {
+    let dir = Directory::build(maillage::sources::demo::dataset().unwrap());
+    let st = AppState::new(dir, ServerConfig::default());
+    let (s, v) = get(&st, "/api/isochrone?lat=43.9&lon=2.1").await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(v.to_string().contains("routage preparer"), "{v}");
+    let (s, v) = get(&st, "/api/nearest?lat=43.9&lon=2.1&k=3&par=temps").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["modele_trajet"], "estimation à vol d'oiseau × détour");
+    let (s, v) = get(&st, "/api/nearest?lat=43.9&lon=2.1&par=vitesse").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn engine_down_is_a_french_503() {
+    let port = free_port();
+    let e = Engine::new(maillage::routing::EngineOptions::new(&format!(
+        "http://127.0.0.1:{port}"
+    )))
+    .unwrap();
+    let dir = Directory::build(maillage::sources::demo::dataset().unwrap());
+    let st = AppState::new(
+        dir,
+        ServerConfig {
+            routing: Some(Arc::new(e)),
+            ..ServerConfig::default()
+        },
+    );
+    let (s, v) = get(&st, "/api/diagnostic?territory=81&kinds=ehpad").await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert!(
+        v.to_string().contains("moteur de routage injoignable"),
+        "{v}"
+    );
+    // With the fallback chosen, estimates, said so.
+    let mut config = ServerConfig {
+        routing: st.config.routing.clone(),
+        ..ServerConfig::default()
+    };
+    config.routing_fallback = true;
+    let st = AppState::new(
+        Directory::build(maillage::sources::demo::dataset().unwrap()),
+        config,
+    );
+    let (s, v) = get(&st, "/api/diagnostic?territory=81&kinds=ehpad").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["parametres"]["modele_trajet_nom"],
+        "estimation à vol d'oiseau × détour"
+    );
+    assert!(v["avertissements"][0]
+        .as_str()
+        .unwrap()
+        .contains("repli sur les temps estimés"));
+}
