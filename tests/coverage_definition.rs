@@ -281,13 +281,18 @@ async fn csv_geojson_and_map_name_the_definition() {
         )
         .await;
         assert_eq!(s, StatusCode::OK);
-        // The title and the footer name the definition; the legend is yes / no.
+        // The title and the footer name the definition; the legend is covered / not covered
+        // with the count of each, the white zones hatched.
         assert!(svg.contains(title), "{title}: {svg}");
         assert!(svg.contains(footer), "{footer}: {svg}");
         assert!(
-            svg.contains(">oui</text>") && svg.contains(">Catégories ("),
+            svg.contains(">couverte (")
+                && svg.contains(">non couverte : zone blanche (")
+                && svg.contains(">Catégories ("),
             "{svg}"
         );
+        assert!(svg.contains("<pattern id=\"zone-blanche\""), "{svg}");
+        assert!(!svg.contains("0,00 – 1,00"), "{svg}");
     }
 }
 

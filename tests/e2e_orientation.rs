@@ -23,6 +23,18 @@ async fn pick_proposal(page: &Page, place: &fantoccini::elements::Element, index
     .await;
 }
 
+/// Opens the « Orienter un patient » block once the procedures are loaded.
+async fn open_wizard(page: &Page) {
+    page.click("#bloc-orientation > summary").await;
+    page.until(
+        "procedures loaded",
+        &format!(
+            "!!document.querySelector('#orientation-procedure option[value=\"{PROCEDURE}\"]')"
+        ),
+    )
+    .await;
+}
+
 /// Fills the wizard: situation, commune chosen from the list with the keyboard, age.
 async fn fill_wizard(page: &Page, commune: &str, age: &str) {
     page.find("#orientation-procedure")
@@ -59,14 +71,7 @@ async fn fill_wizard(page: &Page, commune: &str, age: &str) {
 #[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
 async fn wizard_orients_an_elderly_patient_of_gaillac_and_links_the_sheet() {
     let page = Page::open("20-orientation").await;
-    page.click("#bloc-orientation > summary").await;
-    page.until(
-        "procedures loaded",
-        &format!(
-            "!!document.querySelector('#orientation-procedure option[value=\"{PROCEDURE}\"]')"
-        ),
-    )
-    .await;
+    open_wizard(&page).await;
 
     // An age outside 0–130 is refused by the page, in French.
     fill_wizard(&page, "Gaillac", "200").await;
@@ -151,7 +156,8 @@ async fn wizard_orients_an_elderly_patient_of_gaillac_and_links_the_sheet() {
         Some("_blank")
     );
     let href = sheet.attr("href").await.unwrap().unwrap();
-    assert_eq!(href, format!("orientation/{PROCEDURE}/81099"));
+    // The age chosen in the wizard goes to the sheet (issue 13.6).
+    assert_eq!(href, format!("orientation/{PROCEDURE}/81099?age=80"));
     let (code, html) = http_get(page.port, &format!("/{href}")).expect("sheet");
     assert_eq!(code, 200);
     assert!(html.contains(&first_phone), "sheet lacks {first_phone}");
@@ -222,14 +228,7 @@ async fn wizard_orients_an_elderly_patient_of_gaillac_and_links_the_sheet() {
 #[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
 async fn wizard_says_why_a_procedure_does_not_apply() {
     let page = Page::open("21-orientation-age").await;
-    page.click("#bloc-orientation > summary").await;
-    page.until(
-        "procedures loaded",
-        &format!(
-            "!!document.querySelector('#orientation-procedure option[value=\"{PROCEDURE}\"]')"
-        ),
-    )
-    .await;
+    open_wizard(&page).await;
     fill_wizard(&page, "Albi", "30").await;
     page.click("#orientation-lancer").await;
     page.until(
@@ -295,4 +294,84 @@ async fn wizard_says_why_a_procedure_does_not_apply() {
     );
     assert!(chosen.contains("Gaillac (81099)"), "{chosen}");
     page.close().await;
+}
+
+/// The printed sheet (issue 13.6): with `--url-publique`, its link and QR code point to the
+/// public address (not 127.0.0.1); the age chosen in the wizard is printed and applied (no
+/// « âge non précisé »); a step « les 2 plus proches » showing one structure says why, in the
+/// wizard and on the sheet. Desktop 1366×850 and phone 390×844.
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
+async fn sheet_uses_the_public_url_and_the_age_and_says_why_a_step_is_short() {
+    const PUBLIC: &str = "https://carte.cpts-exemple.fr";
+    for (name, w, h) in [
+        ("23-fiche-url-publique", 1366, 850),
+        ("23-fiche-url-publique-telephone", 390, 844),
+    ] {
+        let page = Page::open_with(name, w, h, false, &["--url-publique", PUBLIC]).await;
+        let (status, config) = page.http("GET", "api/config", None);
+        assert_eq!(status, 200);
+        assert_eq!(
+            serde_json::from_str::<Value>(&config).unwrap()["url_publique"],
+            json!(PUBLIC)
+        );
+        page.unfold_panel().await;
+        open_wizard(&page).await;
+        // Algans (81006): one SAAD within 25 km where the procedure asks for the 2 nearest.
+        fill_wizard(&page, "Algans", "82").await;
+        page.click("#orientation-lancer").await;
+        page.until(
+            "steps shown",
+            "document.querySelectorAll('#orientation-etapes li.etape').length > 0",
+        )
+        .await;
+        let steps = page.visible_text("#orientation-etapes").await;
+        assert!(
+            steps.contains("2 plus proches demandées, mais une seule structure"),
+            "{steps}"
+        );
+        assert!(steps.contains("hors du rayon de la procédure"), "{steps}");
+        page.shot("1-etapes").await;
+
+        let href = page
+            .find("#orientation-fiche")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(href, format!("orientation/{PROCEDURE}/81006?age=82"));
+        let (code, html) = http_get(page.port, &format!("/{href}")).expect("sheet");
+        assert_eq!(code, 200);
+        // The age is on the sheet and applied.
+        assert!(html.contains("82 ans"), "{html}");
+        assert!(!html.contains("âge non précisé"), "{html}");
+        // Every absolute link is the public address, the QR code included.
+        let live = format!("{PUBLIC}/orientation/{PROCEDURE}/81006?age=82");
+        assert!(html.contains(&format!("href=\"{live}\"")), "{html}");
+        assert!(!html.contains("127.0.0.1"), "{html}");
+        assert!(html.contains("<svg"), "no QR code");
+        // The short step says why.
+        assert!(
+            html.contains("2 plus proches demandées, mais une seule structure"),
+            "{html}"
+        );
+        // No favicon request fails on the sheet.
+        assert!(html.contains("rel=\"icon\""));
+
+        // The sheet opened in the browser shows the same.
+        page.c()
+            .goto(&format!("{}{href}", page.base))
+            .await
+            .unwrap();
+        let text = page
+            .until(
+                "sheet shown",
+                "document.body && document.body.innerText.includes('82 ans') ? document.body.innerText : ''",
+            )
+            .await;
+        assert!(text.as_str().unwrap().contains(&live), "{text}");
+        page.shot("2-fiche").await;
+        page.close().await;
+    }
 }

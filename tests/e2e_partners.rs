@@ -214,6 +214,8 @@ async fn editor_adds_a_partner_on_the_map_corrects_its_phone_and_manages_it() {
     page.click("#partenaires-export-csv").await;
     let csv_path = page.downloaded("csv").await;
     let text = std::fs::read_to_string(&csv_path).unwrap();
+    // A BOM, as every CSV of the service: accents read right in Excel (issue 13.7).
+    assert!(text.starts_with('\u{feff}'), "no BOM: {text}");
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b';')
         .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
@@ -296,9 +298,13 @@ async fn csv_import_is_previewed_then_applied() {
         rows[0][..3],
         ["2", "ajouté", "Association des aidants d'Albi"]
     );
-    assert_eq!(rows[1][..2], ["3", "rejeté"]);
-    assert!(rows[1][2].contains("type"), "{rows:?}");
-    assert!(rows[1][3].contains("zzz"), "{rows:?}");
+    // A rejected line names the partner, the value found and a short hint (issue 13.7), not
+    // the column and the 40 valid types.
+    assert_eq!(rows[1][..3], ["3", "rejeté", "Ligne fausse"]);
+    assert!(rows[1][3].contains("« zzz »"), "{rows:?}");
+    assert!(rows[1][3].contains("type inconnu"), "{rows:?}");
+    assert!(rows[1][3].chars().count() < 200, "{rows:?}");
+    assert!(!rows[1][3].contains("ehpad, "), "{rows:?}");
     assert_eq!(rows[2][..3], ["4", "ajouté", "Équipe mobile de Gaillac"]);
     let summary = page.visible_text("#import-resume").await;
     assert!(summary.contains("rien n'est encore écrit"), "{summary}");
@@ -553,4 +559,62 @@ async fn a_partner_typed_with_its_commune_name_is_placed_in_that_commune() {
     let fiche = page.visible_text("#fiche-details").await;
     assert!(fiche.contains("au centre de la commune"), "{fiche}");
     page.close().await;
+}
+
+/// The private « ligne directe » (issue 13.7): saved, shown to an editor in the actor panel
+/// (marked as reserved), never to the public; the import preview names a close type.
+/// Desktop 1366×850 and phone 390×844.
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver (installed by .ci/run)"]
+async fn the_direct_line_is_shown_to_editors_only() {
+    for (name, w, h) in [
+        ("34-ligne-directe", 1366, 850),
+        ("34-ligne-directe-telephone", 390, 844),
+    ] {
+        let page = Page::open_with(name, w, h, true, &[]).await;
+        let (status, body) = page.http(
+            "POST",
+            "api/partenaires",
+            Some(
+                &json!({"identifiant": "dac-prive", "nom": "DAC à ligne directe", "type": "dac",
+                         "code_insee": "81099", "telephone": "0563000001",
+                         "ligne_directe": "0612345678", "notes_internes": "Demander Mme Martin"}),
+            ),
+        );
+        assert_eq!(status, 201, "{body}");
+        // The public sees the partner, not its direct line.
+        page.search_and_choose("DAC à ligne directe", "acteur", "DAC à ligne directe")
+            .await;
+        page.wait_css("#fiche:not([hidden])").await;
+        let public = page.visible_text("#fiche").await;
+        assert!(!public.contains("06 12 34 56 78"), "{public}");
+        assert!(!public.contains("Mme Martin"), "{public}");
+        page.click("#fiche-fermer").await;
+
+        // An editor sees it, marked as reserved.
+        page.unfold_panel().await;
+        log_in(&page).await;
+        page.search_and_choose("DAC à ligne directe", "acteur", "DAC à ligne directe")
+            .await;
+        let private = page
+            .until(
+                "private fields shown",
+                "(() => { const b = document.getElementById('fiche-prive'); \
+                 return b && !b.hidden && !document.getElementById('fiche-partenaire').hidden ? b.innerText : ''; })()",
+            )
+            .await;
+        let private = private.as_str().unwrap();
+        assert!(private.contains("Réservé aux éditeurs"), "{private}");
+        assert!(private.contains("Ligne directe"), "{private}");
+        assert!(private.contains("06 12 34 56 78"), "{private}");
+        assert!(private.contains("Demander Mme Martin"), "{private}");
+        let tel = page
+            .js("return document.querySelector('#fiche-prive a[href^=\"tel:\"]').getAttribute('href')")
+            .await;
+        assert_eq!(tel, json!("tel:0612345678"));
+        page.js("document.getElementById('fiche-prive').scrollIntoView(); return 0")
+            .await;
+        page.shot("1-fiche-editeur").await;
+        page.close().await;
+    }
 }

@@ -187,3 +187,64 @@ fn serve_reloads_procedures_on_sighup() {
     result.unwrap();
     assert!(Path::new(&file).exists());
 }
+
+/// `serve --config` with `url_publique` (issue 13.6): the sheet's link and QR code use the
+/// public address, and the age given in the link; `--url-publique` is checked.
+#[test]
+fn serve_config_file_sets_the_public_url_of_the_sheets() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("servir.toml");
+    std::fs::write(
+        &config,
+        "url_publique = \"https://carte.cpts-exemple.fr/\"\ntitre = \"Carte de la CPTS\"\n",
+    )
+    .unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(BIN)
+        .args([
+            "servir",
+            "--adresse",
+            &format!("127.0.0.1:{port}"),
+            "--sans-tuiles",
+            "--base",
+            dir.path().join("base.sqlite").to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ok = wait_for(port, "/api/health", "\"ok\"");
+    let sheet = http_get(port, "/orientation/perte-autonomie-domicile/81099?age=85");
+    let config_answer = http_get(port, "/api/config");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "server did not answer");
+    let sheet = sheet.unwrap();
+    let live = "https://carte.cpts-exemple.fr/orientation/perte-autonomie-domicile/81099?age=85";
+    assert!(sheet.contains(&format!("href=\"{live}\"")), "{sheet}");
+    assert!(sheet.contains("85 ans"), "{sheet}");
+    assert!(!sheet.contains("127.0.0.1"), "{sheet}");
+    let config_answer = config_answer.unwrap();
+    assert!(
+        config_answer.contains("\"url_publique\":\"https://carte.cpts-exemple.fr\""),
+        "{config_answer}"
+    );
+    assert!(
+        config_answer.contains("Carte de la CPTS"),
+        "{config_answer}"
+    );
+
+    // A bad address is refused before anything starts, in French.
+    let out = Command::new(BIN)
+        .args(["servir", "--url-publique", "carte.cpts.fr"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("URL publique invalide"), "{err}");
+}

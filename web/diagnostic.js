@@ -6,18 +6,25 @@
 // (CSV `;` with BOM, CSV `,`, GeoJSON, SVG, PNG). Indicator labels, units and decimals come from
 // the server's indicator table (GET /api/diagnostic/indicateurs, and `descripteurs` in every
 // answer); each kind's coverage definition (by service area or by distance) is said beside
-// every coverage figure. Every text from the data is set with textContent. A native ES module: it
-// imports what it needs from js/.
-import { el, plural, intFormat } from './js/util.js';
+// every coverage figure. The parameters (kinds, coverage threshold, 2SFCA steps, supply) can
+// be changed from the result and recomputed; the full HTML report is served by
+// /api/diagnostic/rapport.html. The diagnostic (territory, kinds, indicator, parameters) is
+// kept in the URL (keys starting with `d`). Every text from the data is set with
+// textContent. A native ES module: it imports what it needs from js/.
+import { el, plural, intFormat, fold } from './js/util.js';
 import { request, errorMessage } from './js/api.js';
 import { status } from './js/messages.js';
 import { state, kindLabel } from './js/state.js';
-import { ready } from './js/main.js';
+import { loaded } from './js/main.js';
+import { isNarrow, setPanelOpen } from './js/map.js';
+import * as urlstate from './js/urlstate.js';
 
 (function () {
   const $ = (id) => document.getElementById(id);
 
   const LEVELS = { territoire: 'Territoire', departement: 'Département', region: 'Région' };
+  const DEFAULT_STEPS = '10:1,15:0.667,20:0.333';
+
 
   const formats = new Map();
   /** French number format with a fixed number of decimals. */
@@ -113,14 +120,85 @@ import { ready } from './js/main.js';
     }
   }
 
+  /** The menu of the unit of the 2SFCA steps. */
+  function unitSelect(id) {
+    return el(
+      'select',
+      { id },
+      el('option', { value: 'minutes', text: 'minutes de trajet estimé' }),
+      el('option', { value: 'km', text: "km à vol d'oiseau" })
+    );
+  }
+
+  /** The menu of the supply: the directory's actors or the BPE counts. */
+  function sourceSelect(id) {
+    return el(
+      'select',
+      { id },
+      el('option', { value: 'acteurs', text: "acteurs de l'annuaire" }),
+      el('option', { value: 'bpe', text: 'équipements BPE (INSEE)' })
+    );
+  }
+
+  /** The 2SFCA steps, their unit and the supply source: fields added after the threshold. */
+  function buildParameterFields() {
+    if ($('diagnostic-paliers')) return;
+    const steps = el('input', {
+      id: 'diagnostic-paliers',
+      type: 'text',
+      value: DEFAULT_STEPS,
+      spellcheck: 'false',
+      autocomplete: 'off',
+      'aria-describedby': 'diagnostic-paliers-aide',
+    });
+    const unit = unitSelect('diagnostic-unite');
+    const source = sourceSelect('diagnostic-source');
+    const threshold = $('diagnostic-seuil').closest('.champ');
+    threshold.after(
+      el(
+        'div',
+        { class: 'champ' },
+        el('label', { for: 'diagnostic-paliers', text: 'Paliers de l’accessibilité 2SFCA (borne:poids)' }),
+        steps,
+        el('p', {
+          id: 'diagnostic-paliers-aide',
+          class: 'note',
+          text: 'Ex. 10:1,15:0.667,20:0.333 : poids 1 jusqu’à 10, 2/3 jusqu’à 15, 1/3 jusqu’à 20.',
+        })
+      ),
+      el('div', { class: 'champ' }, el('label', { for: 'diagnostic-unite', text: 'Unité des paliers' }), unit),
+      el('div', { class: 'champ' }, el('label', { for: 'diagnostic-source', text: 'Offre' }), source)
+    );
+  }
+
   function chosenKinds() {
     return [...document.querySelectorAll('#diagnostic-types input:checked')].map((i) => i.value);
   }
 
+  /** Checks the kinds of the tool form (unknown ids ignored). */
+  function setKinds(ids) {
+    const wanted = new Set(ids);
+    for (const i of document.querySelectorAll('#diagnostic-types input')) i.checked = wanted.has(i.value);
+  }
+
+  /** The 2SFCA steps as typed, spaces removed; the server checks them (bounds increasing,
+   *  weights in ]0, 1]) and its French error is shown next to the form. */
+  function normaliseSteps(text) {
+    return String(text || '').replace(/\s+/g, '') || DEFAULT_STEPS;
+  }
+
+  /** Says what is wrong next to the form that was used (the tool form or the result's). */
   function formError(message) {
-    const node = $('diagnostic-erreur');
-    node.textContent = message || '';
-    node.hidden = !message;
+    const inResult = !$('diagnostic').hidden && $('diagnostic-reglages-erreur');
+    for (const [id, show] of [
+      ['diagnostic-erreur', !inResult],
+      ['diagnostic-reglages-erreur', inResult],
+    ]) {
+      const node = $(id);
+      if (!node) continue;
+      node.textContent = show ? message || '' : '';
+      node.hidden = !(show && message);
+    }
   }
 
   async function run(ev) {
@@ -147,6 +225,12 @@ import { ready } from './js/main.js';
       return;
     }
     params.set('max_km', String(km));
+    const steps = normaliseSteps($('diagnostic-paliers').value);
+    if (steps !== DEFAULT_STEPS || $('diagnostic-unite').value !== 'minutes') {
+      params.set('paliers', steps);
+      params.set('unite', $('diagnostic-unite').value);
+    }
+    if ($('diagnostic-source').value === 'bpe') params.set('source', 'bpe');
     if ($('diagnostic-masquer').checked) params.set('masquer', 'oui');
     params.set('couverture', $('diagnostic-couverture').value || 'auto');
     const seq = ++view.seq;
@@ -162,13 +246,18 @@ import { ready } from './js/main.js';
       view.data = r.body;
       if (r.body.descripteurs) descriptors = r.body.descripteurs;
       view.query = params;
-      view.kind = kinds[0];
+      if (!kinds.includes(view.pendingKind || view.kind)) view.kind = kinds[0];
+      else view.kind = view.pendingKind || view.kind;
+      view.pendingKind = '';
       render();
+      saveUrl();
       status(`Diagnostic : ${r.body.territoire.nom}.`);
     } catch (e) {
       formError(e.message || 'Erreur inattendue.');
     } finally {
       $('diagnostic-lancer').disabled = false;
+      const again = $('diagnostic-recalculer');
+      if (again) again.disabled = false;
     }
   }
 
@@ -187,7 +276,14 @@ import { ready } from './js/main.js';
   function render() {
     const d = view.data;
     const section = $('diagnostic');
+    const opening = section.hidden;
     section.hidden = false;
+    // On a phone the tools panel covers the map: fold it so that the result is in sight.
+    if (opening && isNarrow() && !document.body.classList.contains('panneau-replie')) {
+      setPanelOpen(false);
+      view.panelFolded = true;
+    }
+    if (opening) section.scrollTop = 0;
     const t = d.territoire;
     $('diagnostic-titre').textContent = `Diagnostic – ${t.nom}`;
     const unknown = (t.communes_inconnues || []).length
@@ -203,6 +299,7 @@ import { ready } from './js/main.js';
     renderComparisons();
     renderDownloads();
     renderParameters();
+    renderSettings();
     renderTable();
     $('diagnostic-titre').focus({ preventScroll: true });
   }
@@ -219,12 +316,14 @@ import { ready } from './js/main.js';
         renderComparisons();
         renderDownloads();
         renderTable();
+        saveUrl();
       });
       const indicator = el('select', { id: 'diagnostic-indicateur-carte' });
       indicator.addEventListener('change', () => {
         $('diagnostic-indicateur').value = indicator.value;
         renderMap();
         renderDownloads();
+        saveUrl();
       });
       wrap = el(
         'div',
@@ -276,7 +375,23 @@ import { ready } from './js/main.js';
     img.alt = `Carte des communes : ${label}`;
     img.removeAttribute('src');
     img.src = 'api/diagnostic/carte.svg?' + mapQuery();
-    $('diagnostic-legende').textContent = `Carte : ${label}. Légende et sources dans l'image.`;
+    const caption = $('diagnostic-legende');
+    caption.textContent = `Carte : ${label}. Légende et sources dans l'image.`;
+    if (indicator() === 'couverture') {
+      const cells = (view.data.communes || []).map(cellOf);
+      const covered = cells.filter((c) => c.couverte === true).length;
+      const white = cells.filter((c) => c.couverte === false).length;
+      caption.append(
+        el(
+          'span',
+          { class: 'legende-couverture', id: 'diagnostic-legende-couverture' },
+          el('span', { class: 'legende-case legende-couverte', 'aria-hidden': 'true' }),
+          ` couverte : ${plural(covered, 'commune', 'communes')} · `,
+          el('span', { class: 'legende-case legende-zone-blanche', 'aria-hidden': 'true' }),
+          ` non couverte (zone blanche, hachurée en rouge) : ${plural(white, 'commune', 'communes')}`
+        )
+      );
+    }
     renderCoverageDefinition();
   }
 
@@ -312,6 +427,17 @@ import { ready } from './js/main.js';
         )
       );
     }
+    for (const m of view.data.comparaisons_absentes || []) {
+      body.append(
+        el(
+          'tr',
+          { class: 'comparaison-absente', 'data-niveau': m.niveau },
+          el('td', { text: LEVELS[m.niveau] || m.niveau }),
+          el('th', { scope: 'row', text: m.nom }),
+          el('td', { colspan: String(shown.length), class: 'note', text: m.motif })
+        )
+      );
+    }
     table.append(body);
   }
 
@@ -319,24 +445,34 @@ import { ready } from './js/main.js';
     const list = $('diagnostic-telechargements');
     list.textContent = '';
     const base = view.query.toString();
-    const slug = view.data.territoire.id.replace(/[^a-z0-9]+/gi, '-');
+    const slug = fold(view.data.territoire.id).replace(/[^a-z0-9]+/gi, '-');
+    // Same names as the server's (Content-Disposition): territory and kinds, never twice the same.
+    const stem = `diagnostic-${slug}-${(view.data.types || []).map((k) => k.id).join('-')}`;
     const maps = mapQuery().toString();
     const links = [
-      ['CSV (Excel, « ; »)', `api/diagnostic.csv?${base}`, `diagnostic-${slug}.csv`, 'diagnostic-csv'],
-      ['CSV (« , »)', `api/diagnostic.csv?${base}&separateur=virgule`, `diagnostic-${slug}-virgule.csv`, 'diagnostic-csv-virgule'],
-      ['GeoJSON', `api/diagnostic.geojson?${base}`, `diagnostic-${slug}.geojson`, 'diagnostic-geojson'],
+      ['CSV (Excel, « ; »)', `api/diagnostic.csv?${base}`, `${stem}.csv`, 'diagnostic-csv'],
+      ['CSV (« , »)', `api/diagnostic.csv?${base}&separateur=virgule`, `${stem}-virgule.csv`, 'diagnostic-csv-virgule'],
+      ['GeoJSON', `api/diagnostic.geojson?${base}`, `${stem}.geojson`, 'diagnostic-geojson'],
       ['Carte SVG', `api/diagnostic/carte.svg?${maps}`, `carte-${slug}-${view.kind}-${indicator()}.svg`, 'diagnostic-svg'],
       ['Carte PNG', `api/diagnostic/carte.png?${maps}`, `carte-${slug}-${view.kind}-${indicator()}.png`, 'diagnostic-png'],
     ];
+    list.append(
+      el(
+        'li',
+        {},
+        el('a', {
+          id: 'diagnostic-rapport',
+          class: 'bouton bouton-principal',
+          href: `api/diagnostic/rapport.html?${base}`,
+          target: '_blank',
+          rel: 'noopener',
+          text: 'Rapport complet (HTML, imprimable)',
+        })
+      )
+    );
     for (const [label, href, file, id] of links) {
       list.append(el('li', {}, el('a', { id, class: 'bouton', href, download: file, text: label })));
     }
-    list.append(
-      el('li', {
-        class: 'note',
-        text: 'Rapport HTML complet : « maillage diagnostic --territoire … --sortie DOSSIER » en ligne de commande.',
-      })
-    );
   }
 
   function estimationBadge(text) {
@@ -371,6 +507,68 @@ import { ready } from './js/main.js';
     const warnings = $('diagnostic-avertissements');
     warnings.textContent = '';
     for (const w of view.data.avertissements || []) warnings.append(el('li', { text: w }));
+  }
+
+  /** The parameters the user can change from the result: kinds, threshold, steps, supply. */
+  function renderSettings() {
+    let form = $('diagnostic-reglages');
+    if (!form) {
+      form = el('form', { id: 'diagnostic-reglages', class: 'formulaire diagnostic-reglages', novalidate: 'novalidate' });
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        // The result's form drives the tool form, then the one computation runs.
+        setKinds([...form.querySelectorAll('.reglages-types input:checked')].map((i) => i.value));
+        $('diagnostic-seuil').value = $('reglages-seuil').value;
+        $('diagnostic-paliers').value = $('reglages-paliers').value;
+        $('diagnostic-unite').value = $('reglages-unite').value;
+        $('diagnostic-source').value = $('reglages-source').value;
+        $('diagnostic-recalculer').disabled = true;
+        run();
+      });
+      $('diagnostic-parametres-bloc').after(form);
+    }
+    form.textContent = '';
+    const q = view.query;
+    const chosen = new Set((q.get('kinds') || '').split(','));
+    const kinds = state.kinds
+      .filter((k) => k.nombre > 0 || chosen.has(k.id))
+      .sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
+    const box = el('div', { class: 'types-liste reglages-types', role: 'group', 'aria-label': 'Types d’offre' });
+    for (const k of kinds) {
+      const id = `reglages-type-${k.id}`;
+      box.append(
+        el(
+          'div',
+          { class: 'type-ligne' },
+          el('input', { type: 'checkbox', id, value: k.id, checked: chosen.has(k.id) ? 'checked' : null }),
+          el('label', { for: id, text: k.libelle })
+        )
+      );
+    }
+    const unit = unitSelect('reglages-unite');
+    unit.value = q.get('unite') || 'minutes';
+    const source = sourceSelect('reglages-source');
+    source.value = q.get('source') || 'acteurs';
+    form.append(
+      el('h3', { text: 'Modifier les paramètres' }),
+      el('details', { class: 'reglages-bloc' }, el('summary', { text: 'Types d’offre' }), box),
+      el(
+        'div',
+        { class: 'champ' },
+        el('label', { for: 'reglages-seuil', text: "Seuil de couverture par distance (km à vol d'oiseau)" }),
+        el('input', { id: 'reglages-seuil', type: 'number', min: '1', max: '200', step: '1', value: q.get('max_km') || '10', inputmode: 'numeric' })
+      ),
+      el(
+        'div',
+        { class: 'champ' },
+        el('label', { for: 'reglages-paliers', text: 'Paliers de l’accessibilité 2SFCA (borne:poids)' }),
+        el('input', { id: 'reglages-paliers', type: 'text', value: q.get('paliers') || DEFAULT_STEPS, spellcheck: 'false', autocomplete: 'off' })
+      ),
+      el('div', { class: 'champ' }, el('label', { for: 'reglages-unite', text: 'Unité des paliers' }), unit),
+      el('div', { class: 'champ' }, el('label', { for: 'reglages-source', text: 'Offre' }), source),
+      el('p', { id: 'diagnostic-reglages-erreur', class: 'erreur', role: 'alert', hidden: 'hidden' }),
+      el('div', { class: 'boutons' }, el('button', { type: 'submit', id: 'diagnostic-recalculer', class: 'bouton bouton-principal', text: 'Recalculer' }))
+    );
   }
 
   /** Table columns: the commune, its code, then every per-commune indicator of the table. */
@@ -450,7 +648,60 @@ import { ready } from './js/main.js';
     const section = $('diagnostic');
     if (section.hidden) return;
     section.hidden = true;
+    if (view.panelFolded && document.body.classList.contains('panneau-replie')) setPanelOpen(true);
+    view.panelFolded = false;
+    saveUrl();
     $('diagnostic-lancer').focus();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // State in the URL: dt (territory), dk (kinds), di (indicator), dv (kind shown), ds
+  // (threshold km), dp (2SFCA steps), du (their unit), do (supply), dm (masking).
+  // ---------------------------------------------------------------------------------------
+
+  function writeUrl(set) {
+    if (!view.data || $('diagnostic').hidden || !view.query) return;
+    const q = view.query;
+    set('dt', q.get('territory'));
+    set('dk', q.get('kinds'));
+    set('di', indicator());
+    if (view.kind !== (q.get('kinds') || '').split(',')[0]) set('dv', view.kind);
+    if (q.get('max_km') && q.get('max_km') !== '10') set('ds', q.get('max_km'));
+    if (q.get('paliers')) set('dp', q.get('paliers'));
+    if (q.get('unite') && q.get('unite') !== 'minutes') set('du', q.get('unite'));
+    if (q.get('source')) set('do', q.get('source'));
+    if (q.get('masquer')) set('dm', '1');
+    if (q.get('couverture') && q.get('couverture') !== 'auto') set('dc', q.get('couverture'));
+  }
+
+  async function applyUrl(h) {
+    if (!h.dt || !h.dk) {
+      if (!$('diagnostic').hidden && !h.dt) close();
+      return;
+    }
+    const key = [h.dt, h.dk, h.di, h.dv, h.ds, h.dp, h.du, h.do, h.dm, h.dc].join('|');
+    if (key === view.appliedKey && !$('diagnostic').hidden) return;
+    view.appliedKey = key;
+    $('diagnostic-territoire').value = h.dt;
+    setKinds(h.dk.split(','));
+    $('diagnostic-seuil').value = h.ds || '10';
+    $('diagnostic-paliers').value = h.dp || DEFAULT_STEPS;
+    $('diagnostic-unite').value = h.du === 'km' ? 'km' : 'minutes';
+    $('diagnostic-source').value = h.do === 'bpe' ? 'bpe' : 'acteurs';
+    $('diagnostic-masquer').checked = h.dm === '1';
+    if (h.dc) $('diagnostic-couverture').value = h.dc;
+    if (h.di) {
+      fillIndicators($('diagnostic-indicateur'), null);
+      $('diagnostic-indicateur').value = h.di;
+    }
+    view.pendingKind = h.dv || '';
+    $('bloc-diagnostic').open = true;
+    await run();
+  }
+
+  /** Writes the page's URL (the shared URL state, js/urlstate.js) after a change here. */
+  function saveUrl() {
+    urlstate.save();
   }
 
   $('diagnostic-form').addEventListener('submit', run);
@@ -466,10 +717,13 @@ import { ready } from './js/main.js';
     $('diagnostic-indicateur-carte').value = indicator();
     renderMap();
     renderDownloads();
+    saveUrl();
   });
 
-  ready.then(async () => {
+  // Once the page's data is loaded (before the URL is applied): the form and the labels.
+  const started = loaded.then(async () => {
     buildForm();
+    buildParameterFields();
     try {
       const r = await request('api/diagnostic/indicateurs');
       if (r.ok && r.body) descriptors = r.body;
@@ -479,5 +733,16 @@ import { ready } from './js/main.js';
     fillIndicators($('diagnostic-indicateur'), null);
     const coverage = $('diagnostic-couverture');
     for (const c of descriptors.couvertures || []) coverage.append(el('option', { value: c.id, text: c.libelle }));
+  });
+
+  urlstate.register({
+    name: 'diagnostic',
+    order: 80,
+    keys: ['dt', 'dk', 'di', 'dv', 'ds', 'dp', 'du', 'do', 'dm', 'dc'],
+    write: writeUrl,
+    apply: async (h) => {
+      await started;
+      await applyUrl(h);
+    },
   });
 })();

@@ -293,7 +293,9 @@ function render(data) {
 
   const sheet = $('orientation-fiche');
   if (lieu.commune && proc.id) {
-    sheet.href = `orientation/${encodeURIComponent(proc.id)}/${encodeURIComponent(lieu.commune)}`;
+    // The age chosen in the wizard goes to the sheet (steps and criteria by age).
+    const age = typeof data.age === 'number' ? `?age=${data.age}` : '';
+    sheet.href = `orientation/${encodeURIComponent(proc.id)}/${encodeURIComponent(lieu.commune)}${age}`;
     sheet.hidden = false;
   } else {
     sheet.removeAttribute('href');

@@ -22,6 +22,7 @@ import { ready, refreshData } from './js/main.js';
   // table (GET /api/partenaires/champs: the same names as the API and the CSV).
   let FIELDS = [];
   let FIELD_LABELS = {};
+  let PRIVATE_FIELDS = []; // [name, label] of the fields shown to editors only
 
   async function loadFields() {
     const r = await request('api/partenaires/champs');
@@ -30,6 +31,7 @@ import { ready, refreshData } from './js/main.js';
       .filter((f) => f.formulaire)
       .map((f) => [f.nom, f.libelle, f.saisie, f.aide, f.presence === 'value']);
     FIELD_LABELS = Object.fromEntries(r.body.champs.map((f) => [f.nom, f.libelle]));
+    PRIVATE_FIELDS = r.body.champs.filter((f) => f.prive).map((f) => [f.nom, f.libelle]);
     return true;
   }
   const ACTIONS = {
@@ -178,7 +180,36 @@ import { ready, refreshData } from './js/main.js';
     const r = await request('api/partenaires/' + encodeURIComponent(id));
     if (seq !== ficheSeq || !r.ok) return;
     ficheRecord = { partner: r.body, etag: r.etag };
+    showPrivate(r.body);
     $('fiche-partenaire').hidden = false;
+  }
+
+  /** The private fields (« ligne directe », internal notes): answered to editors only, shown
+   *  to them in the actor panel, marked as not public. */
+  function showPrivate(partner) {
+    let box = $('fiche-prive');
+    if (!box) {
+      box = el(
+        'section',
+        { id: 'fiche-prive', class: 'fiche-prive', 'aria-labelledby': 'fiche-prive-titre' },
+        el('h3', { id: 'fiche-prive-titre', text: 'Réservé aux éditeurs' }),
+        el('p', { class: 'note', text: 'Ces informations ne sont ni affichées au public ni exportées sans droit d’édition.' }),
+        el('dl', { id: 'fiche-prive-details', class: 'fiche-details' })
+      );
+      $('fiche-partenaire').prepend(box);
+    }
+    const dl = $('fiche-prive-details');
+    dl.textContent = '';
+    for (const [name, label] of PRIVATE_FIELDS) {
+      const value = partner[name];
+      if (value === null || value === undefined || value === '') continue;
+      const dd =
+        name === 'ligne_directe'
+          ? el('a', { href: 'tel:' + String(value).replace(/[^\d+]/g, ''), text: String(value) })
+          : String(value);
+      dl.append(el('div', { class: 'fiche-ligne', 'data-champ': name }, el('dt', { text: label }), el('dd', {}, dd)));
+    }
+    box.hidden = !dl.children.length;
   }
 
   function resetArchiveButton() {
@@ -556,7 +587,12 @@ import { ready, refreshData } from './js/main.js';
     }
     for (const u of report.inchanges || []) rows.push([u.ligne, 'inchangé', u.nom, u.id]);
     for (const j of report.rejetes || []) {
-      rows.push([j.ligne, 'rejeté', j.champ ? `colonne « ${j.champ} »` : '', j.message || `attendu ${j.attendu}, trouvé « ${j.trouve} »`]);
+      // The partner named on the line, the value found and a short hint (not the whole list
+      // of valid values).
+      const label = j.libelle || FIELD_LABELS[j.champ] || j.champ || '';
+      const found = j.trouve ? `« ${j.trouve} »` : 'vide';
+      const detail = `${label} : ${found}${j.aide ? ` – ${j.aide}` : ''}`;
+      rows.push([j.ligne, 'rejeté', j.nom || '(sans nom)', detail]);
     }
     rows.sort((a, b) => (a[0] || 0) - (b[0] || 0));
     table.append(

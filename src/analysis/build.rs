@@ -88,13 +88,31 @@ pub fn resolve_territory<'a>(
     }
     Err(AnalysisError::UnknownTerritory {
         given: t.to_string(),
-        known: dir
-            .territories()
-            .iter()
-            .take(12)
-            .map(|e| e.territory.id.clone())
-            .collect(),
+        known: known_territories(dir),
     })
+}
+
+/// Territory ids to suggest: every CPTS and other declared territory (`cpts:…`,
+/// `territoire:…`), then the départements, then a few EPCI.
+fn known_territories(dir: &Directory) -> Vec<String> {
+    use crate::model::TerritoryKind;
+    let rank = |k: TerritoryKind| match k {
+        TerritoryKind::Cpts => 0,
+        TerritoryKind::Other => 1,
+        TerritoryKind::Departement => 2,
+        TerritoryKind::Epci => 3,
+    };
+    let mut all: Vec<(u8, &str)> = dir
+        .territories()
+        .iter()
+        .map(|e| (rank(e.territory.kind), e.territory.id.as_str()))
+        .collect();
+    all.sort();
+    let declared = all.iter().filter(|(r, _)| *r < 3).count();
+    all.into_iter()
+        .take(declared.max(12).min(declared + 5))
+        .map(|(_, id)| id.to_string())
+        .collect()
 }
 
 /// Supply points of one kind from the directory's located actors. With `capacity`, an actor's

@@ -5,7 +5,7 @@
 //! and demand just outside the territory count, with no edge effect); the territory, its
 //! départements and régions are then read off that one computation.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -125,6 +125,9 @@ pub struct KindInfo {
     pub couverture_libelle: String,
     /// Full sentence of that definition.
     pub couverture_definition: String,
+    /// With the supply read from the directory's actors and none of this kind loaded: the
+    /// BPE equipment count loaded for it (`--source bpe` would use it); 0 otherwise.
+    pub effectif_bpe_non_utilise: u64,
 }
 
 /// One kind's figures for one commune.
@@ -192,6 +195,16 @@ pub struct AreaRow {
     pub indicateurs: Vec<AreaCell>,
 }
 
+/// A comparison level not computed, with the reason said to the user.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingArea {
+    /// `region`.
+    pub niveau: String,
+    pub code: String,
+    pub nom: String,
+    pub motif: String,
+}
+
 /// The territory itself.
 #[derive(Debug, Clone, Serialize)]
 pub struct TerritoryInfo {
@@ -234,6 +247,8 @@ pub struct Diagnostic {
     pub types: Vec<KindInfo>,
     pub communes: Vec<CommuneRow>,
     pub comparaisons: Vec<AreaRow>,
+    /// Comparison levels left out, and why (a région of which only one département is loaded).
+    pub comparaisons_absentes: Vec<MissingArea>,
     /// Territory communes not covered, per kind id (each kind under its own definition).
     pub zones_blanches: BTreeMap<String, Vec<String>>,
     pub appariement_codes: CogReport,
@@ -374,6 +389,11 @@ pub fn run_kind(
         couverture: basis,
         couverture_libelle: by_road(basis.short_label(&params.coverage)),
         couverture_definition: by_road(basis.definition(&params.coverage)),
+        effectif_bpe_non_utilise: if params.source == SupplySource::Actors && supplies.is_empty() {
+            bpe_counts(dir, kind).values().sum()
+        } else {
+            0
+        },
     };
     Ok(KindRun {
         kind,
@@ -565,10 +585,29 @@ pub fn diagnose(
         r.dedup();
         r
     };
+    let mut comparaisons_absentes = Vec::new();
     for (code, name) in regions {
         let m: Vec<usize> = (0..places.len())
             .filter(|&i| region_of(&places.get(i).departement).is_some_and(|r| r.0 == code))
             .collect();
+        // Only one of its départements loaded: the row would repeat that département's.
+        let loaded: BTreeSet<&str> = m
+            .iter()
+            .map(|&i| places.get(i).departement.as_str())
+            .collect();
+        if loaded.len() < 2 {
+            let only = loaded.iter().next().copied().unwrap_or_default();
+            let dep = crate::model::departements::name(only).unwrap_or(only);
+            comparaisons_absentes.push(MissingArea {
+                niveau: "region".into(),
+                code: code.to_string(),
+                nom: name.to_string(),
+                motif: format!(
+                    "région non chargée : seules les communes de {dep} ({only}) le sont, la ligne répéterait celle du département ; chargez les autres départements de la région pour cette comparaison"
+                ),
+            });
+            continue;
+        }
         comparaisons.push(area_row(
             "region",
             code,
@@ -635,7 +674,12 @@ pub fn diagnose(
         ));
     }
     for r in &runs {
-        if r.supplies.is_empty() {
+        if r.info.effectif_bpe_non_utilise > 0 {
+            avertissements.push(format!(
+                "aucun acteur « {} » dans l'annuaire chargé, mais {} équipement(s) de ce type sont comptés dans la BPE : choisissez l'offre « équipements BPE » (--source bpe en ligne de commande) pour les utiliser",
+                r.info.libelle, r.info.effectif_bpe_non_utilise
+            ));
+        } else if r.supplies.is_empty() {
             avertissements.push(format!(
                 "aucune offre « {} » dans les données chargées (source : {})",
                 r.info.libelle,
@@ -723,6 +767,7 @@ pub fn diagnose(
         types: runs.iter().map(|r| r.info.clone()).collect(),
         communes,
         comparaisons,
+        comparaisons_absentes,
         zones_blanches,
         appariement_codes: cog,
         sources: dir

@@ -48,7 +48,7 @@ pub enum AnalysisError {
         expected: String,
         found: String,
     },
-    #[error("territoire « {given} » inconnu ; attendu un identifiant de /api/territories (ex. {}), un code de département (81) ou un SIREN d'EPCI", known.join(", "))]
+    #[error("territoire « {given} » inconnu ; attendu un identifiant de /api/territories, un code de département (81) ou un SIREN d'EPCI ; territoires chargés : {}", known.join(", "))]
     UnknownTerritory { given: String, known: Vec<String> },
     #[error("type d'acteur « {given} » inconnu ; types valides : {}", known.join(", "))]
     UnknownKind { given: String, known: Vec<String> },

@@ -52,6 +52,53 @@ pub struct ServirArgs {
     procedures: Option<PathBuf>,
     #[command(flatten)]
     routage: RoutageArg,
+    /// Adresse publique du service (ex. https://carte.cpts-exemple.fr), utilisée pour tous
+    /// les liens absolus (lien et QR code des fiches d'orientation) ; par défaut : l'adresse
+    /// par laquelle le navigateur a joint le serveur.
+    #[arg(long = "url-publique", value_name = "URL")]
+    public_url: Option<String>,
+    /// Fichier de configuration TOML (clés : url_publique, adresse, tuiles, titre) ; les
+    /// options de la ligne de commande l'emportent.
+    #[arg(long = "config", value_name = "FICHIER")]
+    config: Option<PathBuf>,
+}
+
+/// The configuration file of `maillage servir` (every key optional).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    url_publique: Option<String>,
+    adresse: Option<SocketAddr>,
+    tuiles: Option<String>,
+    titre: Option<String>,
+}
+
+impl ConfigFile {
+    fn read(path: &std::path::Path) -> Result<ConfigFile> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{} : lecture impossible", path.display()))?;
+        toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} : configuration invalide : {} (clés possibles : url_publique, adresse, tuiles, titre)",
+                path.display(),
+                e.message()
+            )
+        })
+    }
+}
+
+/// A public URL: absolute http(s), without query or fragment; the trailing `/` removed.
+fn check_public_url(u: &str, origin: &str) -> Result<String> {
+    let t = u.trim().trim_end_matches('/');
+    let ok = (t.starts_with("http://") || t.starts_with("https://"))
+        && t.len() > "https://".len()
+        && !t.contains(['?', '#', ' ', '"', '<', '>']);
+    if !ok {
+        anyhow::bail!(
+            "{origin} : URL publique invalide : attendu une adresse http:// ou https:// sans « ? » ni « # » (ex. https://carte.cpts-exemple.fr), trouvé « {u} »"
+        );
+    }
+    Ok(t.to_string())
 }
 
 impl Default for ServirArgs {
@@ -69,14 +116,41 @@ impl Default for ServirArgs {
             idle_timeout: 60,
             procedures: None,
             routage: RoutageArg::default(),
+            public_url: None,
+            config: None,
         }
     }
 }
 
 pub fn run(args: ServirArgs) -> Result<ExitCode> {
+    let file = match &args.config {
+        Some(p) => ConfigFile::read(p)?,
+        None => ConfigFile::default(),
+    };
+    let public_url = match (&args.public_url, &file.url_publique) {
+        (Some(u), _) => Some(check_public_url(u, "--url-publique")?),
+        (None, Some(u)) => Some(check_public_url(
+            u,
+            &format!(
+                "{} (url_publique)",
+                args.config
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
+        )?),
+        (None, None) => None,
+    };
+    // An address given on the command line wins over the file's.
+    let default_addr: SocketAddr = "127.0.0.1:8080".parse().expect("valid address");
+    let addr = match file.adresse {
+        Some(a) if args.addr == default_addr => a,
+        _ => args.addr,
+    };
     let dir = args.data.load()?;
     let mut config = ServerConfig {
-        addr: args.addr,
+        addr,
+        public_url,
         routing: args.routage.engine()?,
         routing_fallback: args.routage.fallback,
         behind_proxy: args.behind_proxy,
@@ -87,16 +161,19 @@ pub fn run(args: ServirArgs) -> Result<ExitCode> {
         },
         ..ServerConfig::default()
     };
+    if let Some(t) = file.titre {
+        config.title = t;
+    }
     if args.no_tiles {
         config.tiles = None;
-    } else if let Some(t) = args.tiles {
+    } else if let Some(t) = args.tiles.or(file.tuiles) {
         config.tiles = Some(t);
     }
     let rt = tokio::runtime::Runtime::new().context("démarrage du moteur asynchrone")?;
-    eprintln!(
-        "Carte et API : http://{}/  (Ctrl-C pour arrêter)",
-        args.addr
-    );
+    eprintln!("Carte et API : http://{addr}/  (Ctrl-C pour arrêter)");
+    if let Some(u) = &config.public_url {
+        eprintln!("Adresse publique (liens et QR codes des fiches) : {u}/");
+    }
     let store = maillage::store::Store::open(&args.base.base)?;
     eprintln!(
         "Annuaire local des partenaires : {}",

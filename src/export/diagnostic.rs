@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::csv_actors::CsvOptions;
-use super::map::{choropleth_svg, fr_fixed, svg_to_png, MapArea, MapError, MapSpec};
+use super::map::{
+    choropleth_svg, fr_fixed, svg_to_png, Category, MapArea, MapError, MapSpec, PALETTE, WHITE_ZONE,
+};
 use crate::analysis::indicators::{
     commune_indicator, CommuneIndicator, Genre, Val, COMMUNE_INDICATORS,
 };
@@ -311,8 +313,16 @@ pub fn map_spec(dir: &Directory, c: &Computed, k: usize, ind: Indicator, date: &
     spec.decimals = Some(ind.decimals);
     if ind.genre == Genre::Flag {
         spec.categories = Some(vec![
-            (0.0, "non (zone blanche)".into()),
-            (1.0, "oui".into()),
+            Category {
+                value: 0.0,
+                label: "non couverte : zone blanche".into(),
+                fill: WHITE_ZONE,
+            },
+            Category {
+                value: 1.0,
+                label: "couverte".into(),
+                fill: PALETTE[3],
+            },
         ]);
     }
     if c.diagnostic.parametres.masquage_petits_effectifs {
@@ -330,6 +340,39 @@ pub struct ReportFiles {
 
 /// Ids of the indicators mapped in a report, per kind.
 pub const REPORT_MAPS: [&str; 4] = ["densite", "apl", "distance", "couverture"];
+
+/// The maps of a report: every indicator of [`REPORT_MAPS`] for every kind, as
+/// `(kind index, indicator, svg)`.
+pub fn report_maps(
+    dir: &Directory,
+    c: &Computed,
+    date: &str,
+) -> Result<Vec<(usize, Indicator, String)>, ExportError> {
+    let mut maps = Vec::new();
+    for k in 0..c.diagnostic.types.len() {
+        for id in REPORT_MAPS {
+            let ind = parse_indicator(id)?;
+            maps.push((k, ind, choropleth_svg(&map_spec(dir, c, k, ind, date))));
+        }
+    }
+    Ok(maps)
+}
+
+/// A download's file name: `diagnostic-<territory>-<kinds>[-<suffix>].<ext>`
+/// (`diagnostic-dep-81-ehpad-ssiad-virgule.csv`), so that two downloads never share a name.
+pub fn file_name(c: &Computed, suffix: Option<&str>, ext: &str) -> String {
+    let kinds: Vec<&str> = c.diagnostic.types.iter().map(|t| t.id.as_str()).collect();
+    let mut name = format!(
+        "diagnostic-{}-{}",
+        crate::model::text::slug(&c.diagnostic.territoire.id),
+        kinds.join("-")
+    );
+    if let Some(s) = suffix {
+        name.push('-');
+        name.push_str(s);
+    }
+    format!("{name}.{ext}")
+}
 
 /// Runs the diagnosis and writes everything into `out_dir` (created if needed): the JSON,
 /// the commune CSV in the given dialect, GeoJSON, SVG and PNG maps and a self-contained HTML report.
@@ -367,16 +410,11 @@ pub fn write_report(
     put("communes.csv", &csv)?;
     let gj = serde_json::to_vec(&geojson(dir, &c)).unwrap_or_default();
     put("communes.geojson", &gj)?;
-    let mut maps = Vec::new();
-    for (k, t) in c.diagnostic.types.iter().enumerate() {
-        for id in REPORT_MAPS {
-            let ind = parse_indicator(id)?;
-            let svg = choropleth_svg(&map_spec(dir, &c, k, ind, &date));
-            let stem = format!("carte-{}-{}", t.id, ind.id);
-            put(&format!("{stem}.svg"), svg.as_bytes())?;
-            put(&format!("{stem}.png"), &svg_to_png(&svg)?)?;
-            maps.push((k, ind, svg));
-        }
+    let maps = report_maps(dir, &c, &date)?;
+    for (k, ind, svg) in &maps {
+        let stem = format!("carte-{}-{}", c.diagnostic.types[*k].id, ind.id);
+        put(&format!("{stem}.svg"), svg.as_bytes())?;
+        put(&format!("{stem}.png"), &svg_to_png(svg)?)?;
     }
     let html = super::diagnostic_html::report_html(&c, &maps, &date);
     put("rapport.html", html.as_bytes())?;

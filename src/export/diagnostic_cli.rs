@@ -151,6 +151,16 @@ pub fn run<W: Write>(
     .map_err(io)?;
     for (k, t) in d.types.iter().enumerate() {
         let a = &d.comparaisons[0].indicateurs[k];
+        if t.effectif_bpe_non_utilise > 0 {
+            writeln!(
+                out,
+                "  {} : aucun acteur de ce type dans l'annuaire chargé ; {} équipement(s) comptés dans la BPE : relancez avec « --source bpe » pour les utiliser",
+                t.libelle,
+                fr_value(t.effectif_bpe_non_utilise as f64)
+            )
+            .map_err(io)?;
+            continue;
+        }
         writeln!(
             out,
             "  {} : effectif {}, densité {} /10 000, population couverte {} ({}), APL moyenne {} /10 000",
@@ -169,6 +179,9 @@ pub fn run<W: Write>(
                 .unwrap_or_else(|| "–".into())
         )
         .map_err(io)?;
+    }
+    for m in &d.comparaisons_absentes {
+        writeln!(out, "  {} : {}", m.nom, m.motif).map_err(io)?;
     }
     for w in &d.avertissements {
         writeln!(out, "  avertissement : {w}").map_err(io)?;

@@ -76,6 +76,15 @@ pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str
             }
             h.push_str("</tr>");
         }
+        for m in &d.comparaisons_absentes {
+            let _ = write!(
+                h,
+                "<tr class=\"absente\"><td class=\"t\">{}</td><td class=\"t\" colspan=\"{}\">{}</td></tr>",
+                e(&m.nom),
+                AREA_INDICATORS.len(),
+                e(&first_upper(&m.motif))
+            );
+        }
         h.push_str("</table>");
         if let Some(z) = d.zones_blanches.get(&t.id) {
             let names: Vec<String> = d

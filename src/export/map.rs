@@ -29,6 +29,18 @@ const FONT_FAMILY: &str = "DejaVu Sans";
 pub const PALETTE: [&str; 5] = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"];
 /// Fill of areas without a value (no data, masked).
 pub const NO_DATA: &str = "#d9d9d9";
+/// Fill of « zones blanches »: white hatched in red, unlike any class of the palette.
+pub const WHITE_ZONE: &str = "url(#zone-blanche)";
+const WHITE_ZONE_DEF: &str = r##"<defs><pattern id="zone-blanche" patternUnits="userSpaceOnUse" width="7" height="7"><rect width="7" height="7" fill="#ffffff"/><path d="M0 7L7 0M-1 1L1 -1M6 8L8 6" stroke="#d7301f" stroke-width="1.3"/></pattern></defs>"##;
+
+/// A category of a categorical map (yes/no indicators): the value it stands for, its legend
+/// label and its fill.
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub value: f64,
+    pub label: String,
+    pub fill: &'static str,
+}
 
 /// One area of the map.
 #[derive(Debug, Clone)]
@@ -57,9 +69,9 @@ pub struct MapSpec {
     pub no_data_label: String,
     /// Decimals of the values in the legend and tooltips (by magnitude when `None`).
     pub decimals: Option<usize>,
-    /// Categories `(value, label)` in increasing order, shown instead of quantile classes
-    /// (yes/no indicators).
-    pub categories: Option<Vec<(f64, String)>>,
+    /// Categories in increasing order of value, shown instead of quantile classes (yes/no
+    /// indicators), each with its count of areas in the legend.
+    pub categories: Option<Vec<Category>>,
 }
 
 impl MapSpec {
@@ -219,6 +231,14 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}">"#
     );
     let _ = write!(svg, r##"<rect width="{w}" height="{h}" fill="#ffffff"/>"##);
+    if spec.categories.is_some() {
+        svg.push_str(WHITE_ZONE_DEF);
+    }
+    let category_of = |v: f64| {
+        spec.categories
+            .as_ref()
+            .and_then(|cs| cs.iter().find(|c| (c.value - v).abs() < 1e-9))
+    };
     // The title on one line, or on two smaller ones when long.
     let title = wrap(&spec.title, 78);
     if title.len() <= 1 {
@@ -249,7 +269,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
     }
     let values: Vec<f64> = spec.areas.iter().filter_map(|a| a.value).collect();
     let breaks = match &spec.categories {
-        Some(c) => c.iter().map(|(v, _)| *v).collect(),
+        Some(c) => c.iter().map(|c| c.value).collect(),
         None => quantile_breaks(&values, PALETTE.len()),
     };
     if min.0.is_finite() {
@@ -262,6 +282,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         let proj = |lon: f64, lat: f64| (ox + (lon - min.0) * k * s, oy + (max.1 - lat) * s);
         for a in &spec.areas {
             let fill = match a.value {
+                Some(v) if category_of(v).is_some() => category_of(v).map_or(NO_DATA, |c| c.fill),
                 Some(v) if !breaks.is_empty() => {
                     let c = class_of(&breaks, v);
                     // Spread fewer classes over the palette.
@@ -289,7 +310,10 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
                 r##"<path d="{d}" fill="{fill}" fill-rule="evenodd" stroke="#ffffff" stroke-width="0.6"><title>{}{}</title></path>"##,
                 escape::html(&a.name),
                 a.value
-                    .map(|v| format!(" : {}", value(v)))
+                    .map(|v| match category_of(v) {
+                        Some(c) => format!(" : {}", c.label),
+                        None => format!(" : {}", value(v)),
+                    })
                     .unwrap_or_default()
             );
         }
@@ -342,7 +366,15 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         };
         let category = spec.categories.as_ref().and_then(|cs| cs.get(c));
         let label = match lo {
-            _ if category.is_some() => category.map(|x| x.1.clone()).unwrap_or_default(),
+            _ if category.is_some() => category
+                .map(|x| {
+                    let n = values
+                        .iter()
+                        .filter(|v| (**v - x.value).abs() < 1e-9)
+                        .count();
+                    format!("{} ({n})", x.label)
+                })
+                .unwrap_or_default(),
             Some(l) if (l - b).abs() > f64::EPSILON => {
                 format!(
                     "{}{} – {}",
@@ -356,7 +388,7 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
         let _ = write!(
             svg,
             r##"<rect x="{lx}" y="{ly}" width="22" height="16" fill="{}" stroke="#888" stroke-width="0.5"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#222">{}</text>"##,
-            PALETTE[idx],
+            category.map_or(PALETTE[idx], |c| c.fill),
             lx + 30.0,
             ly + 12.5,
             escape::html(&label)

@@ -409,6 +409,29 @@ fn run(
                     fmt_km(*radius_km),
                     chosen.len()
                 ))
+            } else if chosen.len() < *count {
+                // Fewer than asked: say so, and where the next one is.
+                let next = dir
+                    .nearest(p, chosen.len() + 1, Some(&kinds))
+                    .into_iter()
+                    .nth(chosen.len());
+                let only = if chosen.len() == 1 {
+                    "une seule structure".to_string()
+                } else {
+                    format!("{} structures seulement", chosen.len())
+                };
+                Some(format!(
+                    "{count} plus proches demandées, mais {only} ({kind_list}) à moins de {} km{}",
+                    fmt_km(*radius_km),
+                    match next {
+                        Some((i, d)) => format!(
+                            " ; la suivante, {}, est à {}, hors du rayon de la procédure",
+                            dir.actor(i).name(),
+                            fmt_distance(d)
+                        ),
+                        None => " ; aucune autre n'est chargée".to_string(),
+                    }
+                ))
             } else {
                 None
             };

@@ -43,13 +43,15 @@ pub enum SheetError {
     },
 }
 
-/// The live page of a sheet: `{base}/orientation/{procedure}/{commune}`.
-pub fn live_url(base: &str, procedure: &str, commune: InseeCode) -> String {
+/// The live page of a sheet: `{base}/orientation/{procedure}/{commune}` (`?age=N` when the
+/// patient's age is known).
+pub fn live_url(base: &str, procedure: &str, commune: InseeCode, age: Option<u32>) -> String {
     format!(
-        "{}/orientation/{}/{}",
+        "{}/orientation/{}/{}{}",
         base.trim_end_matches('/'),
         procedure,
-        commune
+        commune,
+        age.map(|a| format!("?age={a}")).unwrap_or_default()
     )
 }
 
@@ -98,10 +100,22 @@ pub fn render(
     commune: InseeCode,
     base_url: &str,
 ) -> Result<String, SheetError> {
+    render_for_age(dir, p, commune, base_url, None)
+}
+
+/// Renders the sheet for a patient of `age` years (the steps and criteria that depend on the
+/// age are applied, and the age is printed and kept in the link).
+pub fn render_for_age(
+    dir: &Directory,
+    p: &Procedure,
+    commune: InseeCode,
+    base_url: &str,
+    age: Option<u32>,
+) -> Result<String, SheetError> {
     let place = locate(dir, &PlaceQuery::Commune(commune))
         .map_err(|_| SheetError::UnknownCommune(commune))?;
-    let o = evaluate(dir, p, &place, None);
-    let url = live_url(base_url, &p.id, commune);
+    let o = evaluate(dir, p, &place, age);
+    let url = live_url(base_url, &p.id, commune, age);
     Ok(render_orientation(dir, p, &o, &url))
 }
 
@@ -116,7 +130,7 @@ fn render_orientation(dir: &Directory, p: &Procedure, o: &Orientation, url: &str
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<link rel=\"icon\" href=\"data:,\">\n\
          <title>Fiche d'orientation – {} – {}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n<header>\n",
         e(&p.title),
         e(&commune)
@@ -124,7 +138,10 @@ fn render_orientation(dir: &Directory, p: &Procedure, o: &Orientation, url: &str
     let _ = writeln!(h, "<h1>{}</h1>", e(&p.title));
     let _ = writeln!(
         h,
-        "<p class=\"commune\">Fiche d'orientation pour un patient habitant <strong>{}</strong></p>",
+        "<p class=\"commune\">Fiche d'orientation pour un patient {}habitant <strong>{}</strong></p>",
+        o.age
+            .map(|a| format!("de <strong class=\"age\">{a} ans</strong> "))
+            .unwrap_or_default(),
         e(&commune)
     );
     if p.sample {
@@ -354,8 +371,12 @@ mod tests {
             "p-81099-saint-juery-d-albi.html"
         );
         assert_eq!(
-            live_url("http://h:1/", "p", c),
+            live_url("http://h:1/", "p", c, None),
             "http://h:1/orientation/p/81099"
+        );
+        assert_eq!(
+            live_url("https://cpts.example.fr", "p", c, Some(82)),
+            "https://cpts.example.fr/orientation/p/81099?age=82"
         );
     }
 

@@ -20,7 +20,7 @@ use crate::analysis::{
     StepDecay, SupplySource, Travel, TravelModel,
 };
 use crate::export::diagnostic::{
-    geojson, kind_index, map_spec, parse_indicator, write_csv, ExportError,
+    file_name, geojson, kind_index, map_spec, parse_indicator, report_maps, write_csv, ExportError,
 };
 use crate::export::map::{choropleth_svg, svg_to_png};
 use crate::export::CsvOptions;
@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(diagnostic_geojson))
         .routes(routes!(map_svg_route))
         .routes(routes!(map_png_route))
+        .routes(routes!(report_route))
         .routes(routes!(couverture))
         .routes(routes!(accessibilite))
         .routes(routes!(zones_route))
@@ -302,6 +303,7 @@ fn csv_response(c: &Computed, p: &Params) -> ApiResult {
             )
         })?,
     };
+    let name = file_name(c, (opts.delimiter == b',').then_some("virgule"), "csv");
     let mut buf = Vec::new();
     write_csv(c, opts, &mut buf).map_err(|e| {
         ApiError::from(ExportError::Io {
@@ -311,10 +313,10 @@ fn csv_response(c: &Computed, p: &Params) -> ApiResult {
     })?;
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"diagnostic-communes.csv\"",
+                format!("attachment; filename=\"{name}\""),
             ),
         ],
         buf,
@@ -418,6 +420,37 @@ pub async fn map_png_route(State(st): State<AppState>, RawQuery(q): RawQuery) ->
     let svg = map_svg(&st, &dir, &Params::parse(q.as_deref()))?;
     let png = svg_to_png(&svg).map_err(|e| ApiError::from(ExportError::from(e)))?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// `GET /api/diagnostic/rapport.html?territory=&kinds=…`: the full report, as written by
+/// `maillage diagnostic` (tables, maps, method, parameters, sources), printable from the browser.
+#[utoipa::path(get, path = "/api/diagnostic/rapport.html", tag = tags::ANALYSIS,
+    summary = "Rapport HTML complet du diagnostic (tableaux, cartes, méthode, sources), imprimable",
+    params(DiagnosticQuery),
+    responses(
+        (status = 200, description = "Page HTML autonome", body = String, content_type = "text/html"),
+        (status = 400, description = BAD, body = ApiError)))]
+pub async fn report_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let c = compute(&st, &dir, &p)?;
+    let date = crate::util::date::today();
+    let maps = report_maps(&dir, &c, &date).map_err(ApiError::from)?;
+    let html = crate::export::diagnostic_html::report_html(&c, &maps, &date);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"{}\"",
+                    file_name(&c, Some("rapport"), "html")
+                ),
+            ),
+        ],
+        html,
+    )
+        .into_response())
 }
 
 fn one_kind(p: &Params) -> Result<(), ApiError> {
@@ -660,6 +693,9 @@ pub struct Diagnostic {
     pub communes: Vec<Objet>,
     /// Territory, département and région rows.
     pub comparaisons: Vec<Objet>,
+    /// Levels left out and why (`niveau`, `code`, `nom`, `motif`): a région of which only one
+    /// département is loaded.
+    pub comparaisons_absentes: Vec<Objet>,
     /// Uncovered communes of the territory, per kind id.
     pub zones_blanches: std::collections::BTreeMap<String, Vec<String>>,
     pub appariement_codes: Objet,

@@ -109,6 +109,8 @@ pub struct PageConfig<'a> {
     pub tuiles: Option<&'a str>,
     pub attribution: &'a str,
     pub titre: &'a str,
+    /// Public address of the service for absolute links (`--url-publique`), `null` if not set.
+    pub url_publique: Option<&'a str>,
     /// `[minLon, minLat, maxLon, maxLat]` of the loaded communes.
     pub emprise: Option<[f64; 4]>,
 }
@@ -127,6 +129,7 @@ pub async fn config(State(st): State<AppState>) -> ApiResult {
         tuiles: st.config.tiles.as_deref(),
         attribution: &st.config.attribution,
         titre: &st.config.title,
+        url_publique: st.config.public_url.as_deref(),
         emprise: extent,
     }))
 }

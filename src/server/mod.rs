@@ -59,6 +59,9 @@ pub struct ServerConfig {
     pub behind_proxy: bool,
     /// Timeouts and the cap on open connections.
     pub limits: listen::ConnLimits,
+    /// Public address of the service (`https://carte.cpts-exemple.fr`) for every absolute link
+    /// (sheet link and QR code); `None`: the address the client used.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +75,7 @@ impl Default for ServerConfig {
             routing_fallback: false,
             behind_proxy: false,
             limits: listen::ConnLimits::default(),
+            public_url: None,
         }
     }
 }

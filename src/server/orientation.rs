@@ -364,8 +364,12 @@ fn html_error(status: StatusCode, title: &str, detail: &str) -> Response {
     )
 }
 
-/// The server's own base URL as the client sees it (for the sheet's link and QR code).
+/// The base of every absolute link (the sheet's link and QR code): the public URL given to
+/// `maillage servir --url-publique`, else the server's own address as the client sees it.
 fn base_url(headers: &HeaderMap, st: &AppState) -> String {
+    if let Some(u) = &st.config.public_url {
+        return u.trim_end_matches('/').to_string();
+    }
     let get = |h: &str| {
         headers
             .get(h)
@@ -373,10 +377,12 @@ fn base_url(headers: &HeaderMap, st: &AppState) -> String {
             .map(|s| s.split(',').next().unwrap_or("").trim().to_string())
             .filter(|s| !s.is_empty() && !s.contains(['<', '>', '"', ' ', '/']))
     };
-    let host = get("x-forwarded-host")
+    // X-Forwarded-* only from a trusted reverse proxy (`--derriere-proxy`).
+    let forwarded = |h: &str| get(h).filter(|_| st.config.behind_proxy);
+    let host = forwarded("x-forwarded-host")
         .or_else(|| get("host"))
         .unwrap_or_else(|| st.config.addr.to_string());
-    let scheme = match get("x-forwarded-proto").as_deref() {
+    let scheme = match forwarded("x-forwarded-proto").as_deref() {
         Some("https") => "https",
         _ => "http",
     };
@@ -387,7 +393,8 @@ fn base_url(headers: &HeaderMap, st: &AppState) -> String {
 #[utoipa::path(get, path = "/orientation/{procedure}/{commune}", tag = tags::ORIENTATION,
     summary = "Fiche d'orientation imprimable (HTML, A4) pour une commune, avec QR code",
     params(("procedure" = String, Path, description = "Identifiant de la procédure"),
-        ("commune" = String, Path, description = "Code INSEE")),
+        ("commune" = String, Path, description = "Code INSEE"),
+        ("age" = Option<u32>, Query, description = "Âge du patient en années (étapes et critères selon l'âge)", minimum = 0, maximum = 130)),
     responses(
         (status = 200, description = "Page HTML", body = String, content_type = "text/html"),
         (status = 400, description = "Code INSEE invalide (page HTML)", body = String, content_type = "text/html"),
@@ -395,8 +402,19 @@ fn base_url(headers: &HeaderMap, st: &AppState) -> String {
 pub async fn sheet_page(
     State(st): State<AppState>,
     Path((id, commune)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let age = match Params::parse(q.as_deref()).usize("age", 0, MAX_AGE as usize) {
+        Ok(a) => a.map(|a| a as u32),
+        Err(_) => {
+            return html_error(
+                StatusCode::BAD_REQUEST,
+                "Âge invalide",
+                &format!("Âge en années attendu, de 0 à {MAX_AGE}."),
+            )
+        }
+    };
     let dir = st.directory();
     let set = st.procedures();
     let Some(p) = set.get(&id) else {
@@ -416,7 +434,7 @@ pub async fn sheet_page(
             )
         }
     };
-    match sheet::render(&dir, p, code, &base_url(&headers, &st)) {
+    match sheet::render_for_age(&dir, p, code, &base_url(&headers, &st), age) {
         Ok(html) => html_page(StatusCode::OK, html),
         Err(e) => html_error(StatusCode::NOT_FOUND, "Commune inconnue", &e.to_string()),
     }

@@ -16,7 +16,7 @@
 //! let mut public = Vec::new();
 //! export::write_csv(&partners, false, &mut public).unwrap();
 //! let public = String::from_utf8(public).unwrap();
-//! assert!(public.starts_with("identifiant;nom;type;"));
+//! assert!(public.starts_with("\u{feff}identifiant;nom;type;"));
 //! assert!(!public.contains("06 12"));
 //! let hsds = export::hsds(&partners, &v);
 //! assert_eq!(hsds["organization"][0]["name"], "DAC");
@@ -31,14 +31,11 @@ use super::partners::Partner;
 use crate::model::partner_field::PARTNER_FIELDS;
 use crate::model::SourceId;
 
-/// Writes the partners as a `;`-separated UTF-8 CSV with the columns of the partner template
-/// (plus the private columns when `private`).
+/// Writes the partners in the one CSV dialect (`;`, UTF-8 with a BOM so that spreadsheets read
+/// the accents) with the columns of the partner template (plus the private columns when
+/// `private`); the partner importer reads it back as is.
 pub fn write_csv(partners: &[Partner], private: bool, out: impl Write) -> std::io::Result<()> {
-    let dialect = crate::util::csv::CsvOptions {
-        delimiter: b';',
-        bom: false,
-    };
-    let mut w = dialect.writer(out)?;
+    let mut w = crate::util::csv::CsvOptions::default().writer(out)?;
     let header: Vec<&str> = PARTNER_FIELDS
         .iter()
         .filter(|f| private || !f.private)

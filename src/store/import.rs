@@ -20,6 +20,7 @@
 //! let preview = store.import_partners(&v, csv.as_bytes(), "p.csv", false, &Author::cli()).unwrap();
 //! assert_eq!((preview.added.len(), preview.rejected.len(), preview.applied), (1, 1, false));
 //! assert_eq!(preview.rejected[0].line, 3);
+//! assert_eq!(preview.rejected[0].name.as_deref(), Some("Sans type"));
 //! assert_eq!(store.partner_count().unwrap(), 0);
 //! let done = store.import_partners(&v, csv.as_bytes(), "p.csv", true, &Author::cli()).unwrap();
 //! assert!(done.applied);
@@ -72,25 +73,95 @@ pub struct ImportReport {
     pub changed: Vec<ImportRow>,
     #[serde(rename = "inchanges")]
     pub unchanged: Vec<ImportRow>,
-    /// Rejected rows: `ligne`, `champ`, `attendu`, `trouve`, `message`.
+    /// Rejected rows: `ligne`, `nom` (the partner named on the line), `champ`, `libelle` (the
+    /// field's label), `attendu`, `trouve`, `aide` (a short hint), `message`.
     #[serde(rename = "rejetes", serialize_with = "french_rejections")]
     #[schema(value_type = Vec<Object>)]
-    pub rejected: Vec<Rejection>,
+    pub rejected: Vec<RejectedRow>,
     #[serde(rename = "remarques")]
     pub notes: Vec<String>,
 }
 
-/// Rejections with French keys: `ligne`, `champ`, `attendu`, `trouve`, `message`.
-fn french_rejections<S: serde::Serializer>(r: &[Rejection], s: S) -> Result<S::Ok, S::Error> {
+/// A rejected line of an import: the rejection, the partner it names and a short hint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedRow {
+    pub rejection: Rejection,
+    /// The `nom` cell of the line, when there is one.
+    pub name: Option<String>,
+    /// What to do, in a few words (the closest types for an unknown type).
+    pub hint: String,
+}
+
+/// A rejected row reads as its rejection (`row.line`, `row.field`…).
+impl std::ops::Deref for RejectedRow {
+    type Target = Rejection;
+    fn deref(&self) -> &Rejection {
+        &self.rejection
+    }
+}
+
+impl std::fmt::Display for RejectedRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(n) => write!(f, "{} (« {n} ») – {}", self.rejection, self.hint),
+            None => write!(f, "{} – {}", self.rejection, self.hint),
+        }
+    }
+}
+
+/// Rejections with French keys (see [`ImportReport::rejected`]).
+fn french_rejections<S: serde::Serializer>(r: &[RejectedRow], s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeSeq;
     let mut seq = s.serialize_seq(Some(r.len()))?;
     for x in r {
+        let j = &x.rejection;
+        let label = column(&j.field).map(|f| f.label);
         seq.serialize_element(&serde_json::json!({
-            "ligne": x.line, "champ": x.field, "attendu": x.expected, "trouve": x.found,
-            "message": x.to_string(),
+            "ligne": j.line, "nom": x.name, "champ": j.field, "libelle": label,
+            "attendu": j.expected, "trouve": j.found, "aide": x.hint,
+            "message": j.to_string(),
         }))?;
     }
     seq.end()
+}
+
+/// A short hint for a rejected value: for an unknown type, the closest types of the table;
+/// else the field's help or the expected value when it is short.
+fn hint(v: &Validator, r: &Rejection) -> String {
+    let field = column(&r.field);
+    if field.is_some_and(|f| f.name == "type") {
+        let found = crate::model::text::fold(&r.found);
+        let words: Vec<&str> = found.split(' ').filter(|w| w.len() >= 3).collect();
+        let mut close: Vec<(usize, String)> = v
+            .kinds()
+            .iter()
+            .filter_map(|(_, k)| {
+                let hay = crate::model::text::fold(&format!("{} {}", k.id, k.label));
+                let score = words.iter().filter(|w| hay.contains(*w)).count();
+                (score > 0).then(|| (score, format!("{} ({})", k.label, k.id)))
+            })
+            .collect();
+        close.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let close: Vec<String> = close.into_iter().take(3).map(|c| c.1).collect();
+        return if close.is_empty() {
+            "type inconnu : choisissez un type de la liste du formulaire « Ajouter un partenaire » ou de /api/kinds".into()
+        } else {
+            format!("type inconnu ; types proches : {}", close.join(", "))
+        };
+    }
+    if r.found.is_empty() {
+        return format!("{} manquant", field.map_or(r.field.as_str(), |f| f.label));
+    }
+    if r.expected.chars().count() <= 80 {
+        return format!("attendu {}", r.expected);
+    }
+    match field.and_then(|f| f.help) {
+        Some(h) => h.to_string(),
+        None => format!(
+            "valeur de « {} » à corriger",
+            field.map_or(r.field.as_str(), |f| f.label)
+        ),
+    }
 }
 
 /// Errors that stop a whole import (row problems are [`ImportReport::rejected`]).
@@ -107,7 +178,7 @@ use crate::sources::partners::{column, detect_delimiter};
 /// A parsed file: validated partners with their line, and rejections.
 struct Parsed {
     rows: Vec<(usize, Validated)>,
-    rejected: Vec<Rejection>,
+    rejected: Vec<RejectedRow>,
     notes: Vec<String>,
     /// Private columns present in the header.
     private_columns: HashSet<&'static str>,
@@ -147,9 +218,18 @@ fn parse(v: &Validator, bytes: &[u8], file: &str) -> Result<Parsed, ImportError>
     let mut accepted = imported.actors.into_iter();
     let mut rows = Vec::new();
     let mut rejected = report.rejections.clone();
+    let mut names: HashMap<usize, String> = HashMap::new();
     for rec in records {
         let Ok(rec) = rec else { continue };
         let line = rec.position().map_or(0, |p| p.line() as usize);
+        if let Some(name) = cols
+            .get("nom")
+            .and_then(|&i| rec.get(i))
+            .map(crate::util::escape::csv_formula_unguard)
+            .filter(|n| !n.is_empty())
+        {
+            names.insert(line, name.to_string());
+        }
         if rec.iter().all(str::is_empty) || rejected_lines.contains(&line) {
             continue;
         }
@@ -176,6 +256,14 @@ fn parse(v: &Validator, bytes: &[u8], file: &str) -> Result<Parsed, ImportError>
         }
     }
     rejected.sort_by_key(|r| r.line);
+    let rejected = rejected
+        .into_iter()
+        .map(|r| RejectedRow {
+            name: names.get(&r.line).cloned(),
+            hint: hint(v, &r),
+            rejection: r,
+        })
+        .collect();
     let notes = report.notes;
     Ok(Parsed {
         rows,

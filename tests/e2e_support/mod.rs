@@ -118,16 +118,34 @@ impl Page {
     }
 
     pub async fn open_sized(test: &'static str, width: u32, height: u32) -> Page {
-        Page::start(test, width, height, false).await
+        Page::start(test, width, height, false, &[]).await
+    }
+
+    /// A page of a given size, optionally as an editor, the server started with extra
+    /// options (e.g. `--url-publique https://…`).
+    pub async fn open_with(
+        test: &'static str,
+        width: u32,
+        height: u32,
+        editor: bool,
+        server_args: &[&str],
+    ) -> Page {
+        Page::start(test, width, height, editor, server_args).await
     }
 
     /// Like [`Page::open`], with an editor token created in the partner base first
     /// (`maillage jetons creer --nom test --role editeur --base …`).
     pub async fn open_editor(test: &'static str) -> Page {
-        Page::start(test, 1280, 900, true).await
+        Page::start(test, 1280, 900, true, &[]).await
     }
 
-    async fn start(test: &'static str, width: u32, height: u32, editor: bool) -> Page {
+    async fn start(
+        test: &'static str,
+        width: u32,
+        height: u32,
+        editor: bool,
+        server_args: &[&str],
+    ) -> Page {
         // Browser profile, downloads, partner base and process logs.
         let work = tempfile::tempdir().unwrap();
         let sqlite = work.path().join("b.sqlite");
@@ -167,6 +185,7 @@ impl Page {
             ]);
             // Each test has its own partner base (never the working directory's).
             c.arg("--base").arg(&sqlite);
+            c.args(server_args);
             // The embedded demo territory, unless a data folder is given.
             if let Ok(dir) = std::env::var("MAILLAGE_E2E_DATA") {
                 c.arg("--data").arg(dir);
@@ -317,6 +336,17 @@ impl Page {
         let status = resp.status().as_u16();
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         (status, text)
+    }
+
+    /// Unfolds the tools panel when it is folded (on a phone it covers the map when open).
+    pub async fn unfold_panel(&self) {
+        if self
+            .js("return document.body.classList.contains('panneau-replie')")
+            .await
+            == json!(true)
+        {
+            self.click("#basculer-panneau").await;
+        }
     }
 
     pub fn c(&self) -> &Client {

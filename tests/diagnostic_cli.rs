@@ -1,0 +1,148 @@
+//! `maillage diagnostic` as a user runs it (issue 13.5): a kind with BPE counts but no actor
+//! says to add `--source bpe` instead of reporting 0; an unknown `--territoire` lists the
+//! loaded CPTS territories; with only one département loaded, the région is said not loaded.
+
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_maillage");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+
+/// (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A data folder with the Tarn outlines and the BPE 2018 counts only (no actor at all).
+fn bpe_folder(dir: &Path) {
+    for file in [
+        "geo/communes-81-tarn.geojson",
+        "bpe/bpe2018_ensemble_occitanie_sante_social.csv",
+    ] {
+        let from = Path::new(DATA).join(file);
+        let to = dir.join(from.file_name().unwrap());
+        std::fs::copy(&from, &to).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    }
+}
+
+#[test]
+fn bpe_counts_without_actors_say_to_use_the_bpe_source() {
+    let data = tempfile::tempdir().unwrap();
+    bpe_folder(data.path());
+    let out = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let sortie = out.path().join("acteurs");
+    let (code, stdout, stderr) = run(&[
+        "diagnostic",
+        "--data",
+        dir,
+        "--territoire",
+        "81",
+        "--types",
+        "medecin-generaliste",
+        "--sortie",
+        sortie.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    // Not « effectif 0 » everywhere: the counts exist, say how to use them.
+    assert!(
+        stdout.contains("relancez avec « --source bpe »"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("effectif 0"), "{stdout}");
+    let report = std::fs::read_to_string(sortie.join("rapport.html")).unwrap();
+    assert!(report.contains("--source bpe"), "report without the advice");
+
+    // With --source bpe the counts are used.
+    let sortie = out.path().join("bpe");
+    let (code, stdout, stderr) = run(&[
+        "diagnostic",
+        "--data",
+        dir,
+        "--territoire",
+        "81",
+        "--types",
+        "medecin-generaliste",
+        "--source",
+        "bpe",
+        "--sortie",
+        sortie.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("effectif"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let count: String = line
+        .split("effectif ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    assert!(count.parse::<u64>().unwrap() > 100, "{line}");
+    assert!(!stdout.contains("--source bpe"), "{stdout}");
+}
+
+#[test]
+fn an_unknown_territory_lists_the_loaded_cpts() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(&[
+        "diagnostic",
+        "--territoire",
+        "cpts-inconnue",
+        "--sortie",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0, "{stdout}");
+    assert!(
+        stderr.contains("territoire « cpts-inconnue » inconnu"),
+        "{stderr}"
+    );
+    // The demo's CPTS comes first, then the département, then a few EPCI.
+    let listed = stderr
+        .split("territoires chargés : ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        listed.starts_with("cpts:cpts-exemple-du-gaillacois, dep:81, epci:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn only_one_departement_loaded_says_the_region_is_not_loaded() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(&[
+        "diagnostic",
+        "--territoire",
+        "81",
+        "--types",
+        "ehpad",
+        "--sortie",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("Occitanie : région non chargée : seules les communes de Tarn (81)"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("diagnostic.json")).unwrap())
+            .unwrap();
+    let levels: Vec<&str> = json["comparaisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["niveau"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["territoire", "departement"]);
+    assert_eq!(json["comparaisons_absentes"][0]["niveau"], "region");
+    let report = std::fs::read_to_string(out.path().join("rapport.html")).unwrap();
+    assert!(report.contains("Région non chargée"), "report");
+}
