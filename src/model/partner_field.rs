@@ -314,9 +314,42 @@ impl Check {
         }
     }
 
+    /// Longest value accepted, in characters: one line of text, several lines, an address.
+    /// The same limits apply to the API, the CSV import and `maillage verifier`; each fits the
+    /// directory's 4 KiB per field even in 4-byte characters.
+    pub fn max_chars(self) -> usize {
+        match self {
+            Check::LongText | Check::Tags => MAX_LONG_TEXT_CHARS,
+            _ => MAX_TEXT_CHARS,
+        }
+    }
+
+    /// The checks every value passes whatever its kind: no control character (NUL, ESC,
+    /// DEL…, or a bidirectional override; line breaks and tabs are allowed), at most
+    /// [`Check::max_chars`] characters.
+    pub fn hygiene(self, value: &str) -> Result<(), String> {
+        if let Some(c) = value.chars().find(|&c| forbidden_char(c)) {
+            return Err(format!(
+                "un texte sans caractère de contrôle (trouvé U+{:04X})",
+                c as u32
+            ));
+        }
+        let n = value.chars().count();
+        if n > self.max_chars() {
+            return Err(format!(
+                "{} caractères au plus (trouvé {n})",
+                self.max_chars()
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks and normalises a value (trimmed first). `Err` holds what was expected, in French.
+    ///
+    /// Every value first passes [`Check::hygiene`].
     pub fn check(self, raw: &str) -> Result<Checked, String> {
         let t = raw.trim();
+        self.hygiene(t)?;
         if t.is_empty() {
             return Ok(Checked::new(match self {
                 Check::YesNo => Cell::YesNo(false),
@@ -349,7 +382,7 @@ impl Check {
                     return Err(format!("un nombre décimal en degrés (ex. {example})"));
                 }
             },
-            Check::Phone => match super::phone::normalize(t) {
+            Check::Phone => match super::phone::normalize(t.strip_prefix("tel:").unwrap_or(t)) {
                 Some(p) => Cell::Text(p),
                 None => return Err(
                     "un numéro français à 10 chiffres (ex. 05 63 12 34 56 ou +33 5 63 12 34 56)"
@@ -363,18 +396,7 @@ impl Check {
                 }
                 Cell::Text(e.to_string())
             }
-            Check::Url => {
-                if t.chars().any(char::is_whitespace) {
-                    return Err(
-                        "une adresse de site sans espace (ex. https://www.exemple.fr)".into(),
-                    );
-                }
-                Cell::Text(if t.starts_with("www.") {
-                    format!("https://{t}")
-                } else {
-                    t.to_string()
-                })
-            }
+            Check::Url => Cell::Text(check_url(t, &mut adjusted)?),
             Check::Count => match t.replace([' ', '\u{a0}'], "").parse::<u32>() {
                 Ok(n) => Cell::Count(n),
                 Err(_) => return Err("un nombre entier de places ou de lits (ex. 40)".into()),
@@ -387,6 +409,71 @@ impl Check {
         };
         Ok(Checked { cell, adjusted })
     }
+}
+
+/// Longest one-line value, in characters.
+pub const MAX_TEXT_CHARS: usize = 500;
+/// Longest multi-line value (notes, schedules, tags), in characters.
+pub const MAX_LONG_TEXT_CHARS: usize = 1000;
+
+/// A character no value may hold: control characters (C0 but line breaks and tabs, DEL,
+/// C1) and the bidirectional overrides that reorder displayed text.
+///
+/// ```
+/// use maillage::model::partner_field::forbidden_char;
+/// assert!(forbidden_char('\u{0}') && forbidden_char('\u{1b}') && forbidden_char('\u{7f}'));
+/// assert!(forbidden_char('\u{202e}'));
+/// assert!(!forbidden_char('\n') && !forbidden_char('é'));
+/// ```
+pub fn forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A web site address: `http://` or `https://` and a host (`www.…` or a bare domain get
+/// `https://`); any other scheme (`javascript:`, `data:`, `mailto:`…) is refused.
+///
+/// ```
+/// use maillage::model::partner_field::check_url;
+/// let mut adj = false;
+/// assert_eq!(check_url("www.exemple.fr", &mut adj).unwrap(), "https://www.exemple.fr");
+/// assert_eq!(check_url("HTTP://exemple.fr/a?b=1", &mut adj).unwrap(), "HTTP://exemple.fr/a?b=1");
+/// assert_eq!(check_url("exemple.fr/contact", &mut adj).unwrap(), "https://exemple.fr/contact");
+/// for bad in ["javascript:alert(1)", "data:text/html,x", "https://", "ftp://exemple.fr", "//evil.fr", "mailto:a@b.fr", "exemple"] {
+///     assert!(check_url(bad, &mut adj).is_err(), "{bad}");
+/// }
+/// ```
+pub fn check_url(t: &str, adjusted: &mut bool) -> Result<String, String> {
+    const EXPECTED: &str =
+        "une adresse de site en http:// ou https:// (ex. https://www.exemple.fr)";
+    if t.chars().any(char::is_whitespace) {
+        return Err("une adresse de site sans espace (ex. https://www.exemple.fr)".into());
+    }
+    let lower = t.to_ascii_lowercase();
+    let (full, host) = if let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    {
+        (t.to_string(), rest.to_string())
+    } else if lower.contains(':') || lower.starts_with('/') {
+        return Err(EXPECTED.into());
+    } else {
+        *adjusted |= !lower.starts_with("www.");
+        (format!("https://{t}"), lower.clone())
+    };
+    let host = host.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or("");
+    let name = host.split(':').next().unwrap_or("");
+    let ok = name.contains('.')
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    if !ok {
+        return Err(EXPECTED.into());
+    }
+    Ok(full)
 }
 
 /// Splits on `,` and `|`, trims, drops empties and repeats.

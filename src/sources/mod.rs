@@ -126,6 +126,12 @@ impl Format {
         source: SourceId,
         kinds: &mut KindTable,
     ) -> ReadResult {
+        if let Some(damage) = text::damaged_utf8(bytes) {
+            return Err(SourceError::Invalid {
+                file: file.to_string(),
+                detail: damage.to_string(),
+            });
+        }
         self.importer.read(Input {
             file,
             bytes,

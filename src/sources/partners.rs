@@ -215,6 +215,12 @@ pub fn read(
     source: SourceId,
     kinds: &KindTable,
 ) -> Result<(Imported, FileReport), SourceError> {
+    if let Some(damage) = super::text::damaged_utf8(bytes) {
+        return Err(SourceError::Invalid {
+            file: file.to_string(),
+            detail: damage.to_string(),
+        });
+    }
     let (text, encoding) = decode(bytes);
     let mut report = FileReport::new(file, FORMAT);
     if encoding == Encoding::Windows1252 {
@@ -367,6 +373,12 @@ fn parse_row<'a>(
 ) -> Result<ActorRecord, RowError> {
     let trimmed = |name: &str| -> &'a str { get(name).trim() };
     let get: &dyn Fn(&str) -> &'a str = &trimmed;
+    for f in PARTNER_FIELDS {
+        let v = get(f.name);
+        f.check
+            .hygiene(v)
+            .map_err(|expected| row_error(f.name, expected, v))?;
+    }
     let opt =
         |name: &'static str| -> Result<Option<String>, RowError> { Ok(text(cell(get, name)?)) };
 

@@ -222,6 +222,23 @@ impl<'t> Table<'t> {
                     }
                 }
             }
+            // A field longer than the directory keeps (the API's limit too) rejects the row.
+            if let Some(i) = self
+                .record
+                .iter()
+                .position(|f| f.len() > crate::model::actor::MAX_FIELD_BYTES)
+            {
+                let name = self.header.get(i).map_or("(colonne)", String::as_str);
+                let found = self.record.get(i).unwrap_or("");
+                let cut: String = found.chars().take(40).collect();
+                report.reject(
+                    line,
+                    name,
+                    &format!("{} octets au plus", crate::model::actor::MAX_FIELD_BYTES),
+                    &format!("{cut}… ({} octets)", found.len()),
+                );
+                continue;
+            }
             return Some(Row {
                 line,
                 file: &self.file,

@@ -31,6 +31,112 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Encoding) {
     }
 }
 
+/// Invalid bytes in a file that is otherwise UTF-8: where they are. A file whose non-ASCII
+/// bytes are mostly not UTF-8 is Latin-1 (Windows-1252) and read as such; one whose accents
+/// are mostly valid UTF-8 but that holds a few invalid bytes is damaged UTF-8 (a badly
+/// merged or truncated export): reading it as Latin-1 would turn every `é` into `Ã©`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// 1-based line and character column of the first invalid bytes.
+    pub line: usize,
+    pub column: usize,
+    /// The first invalid byte.
+    pub byte: u8,
+    /// Lines holding invalid bytes (the first ten), and how many in all.
+    pub lines: Vec<usize>,
+    pub count: usize,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self.lines.iter().map(usize::to_string).collect();
+        let more = if self.count > self.lines.len() {
+            ", …"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "fichier en UTF-8 contenant des octets invalides : ligne {}, colonne {} (octet 0x{:02X}) ;              {} ligne(s) concernée(s) : {}{more}. Le fichier est refusé plutôt que lu de travers :              corrigez ces lignes ou réenregistrez le fichier en UTF-8 (un fichier entièrement en              Latin-1 est accepté)",
+            self.line,
+            self.column,
+            self.byte,
+            self.count,
+            list.join(", ")
+        )
+    }
+}
+
+/// The invalid bytes of a file that is UTF-8 everywhere else (see [`Damage`]); `None` for a
+/// valid UTF-8 file and for a Latin-1 file.
+///
+/// ```
+/// use maillage::sources::text::damaged_utf8;
+/// assert_eq!(damaged_utf8("été\nhiver".as_bytes()), None);
+/// assert_eq!(damaged_utf8(b"\xE9t\xE9\nhiver"), None); // Latin-1
+/// let d = damaged_utf8(b"nom;ville\n\xC3\xA9t\xC3\xA9;Albi\nab\xFFc;\xC3\x89vreux\n").unwrap();
+/// assert_eq!((d.line, d.column, d.byte, d.count), (3, 3, 0xFF, 1));
+/// ```
+pub fn damaged_utf8(bytes: &[u8]) -> Option<Damage> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if std::str::from_utf8(bytes).is_ok() {
+        return None;
+    }
+    let mut valid_multibyte = 0usize;
+    let mut invalid = 0usize;
+    let mut first: Option<(usize, usize, u8)> = None;
+    let mut lines = Vec::new();
+    let mut count = 0usize;
+    let (mut line, mut line_start) = (1usize, 0usize);
+    let mut last_bad_line = 0usize;
+    let mut rest = bytes;
+    let mut offset = 0usize;
+    while !rest.is_empty() {
+        let (good, bad_len) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, 0),
+            Err(e) => {
+                let good = std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or("");
+                (good, e.error_len().unwrap_or(rest.len() - e.valid_up_to()))
+            }
+        };
+        for (i, c) in good.char_indices() {
+            if c == '\n' {
+                line += 1;
+                line_start = offset + i + 1;
+            } else if c.len_utf8() > 1 {
+                valid_multibyte += 1;
+            }
+        }
+        offset += good.len();
+        if bad_len == 0 {
+            break;
+        }
+        invalid += 1;
+        if first.is_none() {
+            let before = std::str::from_utf8(&bytes[line_start..offset])
+                .map_or(offset - line_start, |s| s.chars().count());
+            first = Some((line, before + 1, bytes[offset]));
+        }
+        if last_bad_line != line {
+            last_bad_line = line;
+            count += 1;
+            if lines.len() < 10 {
+                lines.push(line);
+            }
+        }
+        offset += bad_len;
+        rest = &bytes[offset..];
+    }
+    let (line, column, byte) = first?;
+    (valid_multibyte > invalid).then_some(Damage {
+        line,
+        column,
+        byte,
+        lines,
+        count,
+    })
+}
+
 /// Size of the blocks a Windows-1252 file is decoded in by the line-based importers.
 pub const BLOCK_BYTES: usize = 1 << 20;
 

@@ -14,7 +14,13 @@
 
 use std::borrow::Cow;
 
-/// Escapes text for HTML or XML, in element content and in quoted attributes.
+/// Escapes text for HTML or XML, in element content and in quoted attributes. Control
+/// characters other than line breaks and tabs (NUL, ESC, DEL…), which XML forbids and HTML
+/// shows as garbage, are left out.
+///
+/// ```
+/// assert_eq!(maillage::util::escape::html("A\u{0}B\u{1b}[2J\u{7f}\tC"), "AB[2J\tC");
+/// ```
 pub fn html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -24,6 +30,8 @@ pub fn html(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\n' | '\r' | '\t' => out.push(c),
+            c if c.is_control() => {}
             c => out.push(c),
         }
     }
