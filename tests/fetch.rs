@@ -641,3 +641,62 @@ fn zip_without_the_expected_member_lists_what_it_has() {
     assert!(e.contains("PS_LibreAcces_Personne_activite*.txt"), "{e}");
     assert!(e.contains("autre.txt"), "{e}");
 }
+
+/// `telecharger --osm --departement 81` / `--region 76`: the Geofabrik extracts of the former
+/// régions, through the same cache, resume and manifest.
+#[test]
+fn osm_extracts_are_fetched_with_cache_resume_and_manifest() {
+    use maillage::fetch::osm::{fetch_osm, OsmConfig};
+    let server = Server::start();
+    let pbf_mp: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let pbf_lr: Vec<u8> = (0..30_000u32).flat_map(|i| (i * 7).to_le_bytes()).collect();
+    server.put("/midi-pyrenees-latest.osm.pbf", pbf_mp.clone(), "mp1");
+    server.put(
+        "/languedoc-roussillon-latest.osm.pbf",
+        pbf_lr.clone(),
+        "lr1",
+    );
+    server.truncate_next("/midi-pyrenees-latest.osm.pbf", 1);
+    let cfg = SourcesConfig::parse(
+        &format!(
+            "[osm]\nnom = \"OpenStreetMap\"\nurl = \"{}/{{extrait}}-latest.osm.pbf\"\n",
+            server.base
+        ),
+        "test.toml",
+    )
+    .unwrap();
+    let osm: OsmConfig = cfg.osm.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Vec::new();
+
+    // Département 81: midi-pyrenees only, resumed after a truncated first answer.
+    let area = Area::new(&["81".into()], &[], false).unwrap();
+    let files = fetch_osm(&osm, &area, dir.path(), false, &mut log).unwrap();
+    assert_eq!(files, vec![dir.path().join("osm/midi-pyrenees.osm.pbf")]);
+    assert_eq!(std::fs::read(&files[0]).unwrap(), pbf_mp);
+    let seen = server.seen("/midi-pyrenees-latest.osm.pbf");
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[1].status, 206);
+    let m = maillage::fetch::read_manifest(dir.path()).unwrap();
+    let e = m
+        .fichiers
+        .iter()
+        .find(|e| e.id == "osm-midi-pyrenees")
+        .unwrap();
+    assert_eq!(e.statut, "repris");
+    assert_eq!(e.fichier, "osm/midi-pyrenees.osm.pbf");
+    assert_eq!(e.taille, pbf_mp.len() as u64);
+
+    // Région 76 (Occitanie): both former régions; midi-pyrenees is unchanged (304).
+    let area = Area::new(&[], &["76".into()], false).unwrap();
+    let files = fetch_osm(&osm, &area, dir.path(), false, &mut log).unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(std::fs::read(&files[0]).unwrap(), pbf_lr);
+    assert_eq!(server.count("/midi-pyrenees-latest.osm.pbf", 304), 1);
+    let m = maillage::fetch::read_manifest(dir.path()).unwrap();
+    let ids: Vec<&str> = m.fichiers.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, vec!["osm-languedoc-roussillon", "osm-midi-pyrenees"]);
+    assert_eq!(m.fichiers[1].statut, "inchange");
+    let text = String::from_utf8(log).unwrap();
+    assert!(text.contains("languedoc-roussillon"), "{text}");
+}

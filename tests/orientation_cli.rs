@@ -248,3 +248,40 @@ fn serve_config_file_sets_the_public_url_of_the_sheets() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("URL publique invalide"), "{err}");
 }
+
+/// `maillage orientation --age` (issue 13.6): the sheet prints the age, applies it (no
+/// « âge non précisé ») and keeps it in its link; an age out of range is refused.
+#[test]
+fn orientation_sheet_for_an_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("fiche.html");
+    let args = |age: &'static str| {
+        vec![
+            "orientation",
+            "--procedure",
+            "perte-autonomie-domicile",
+            "--commune",
+            "81006",
+            "--sortie",
+            sheet.to_str().unwrap(),
+            "--url",
+            "https://carte.exemple.fr",
+            "--age",
+            age,
+        ]
+    };
+    let (code, out) = run(&args("82"));
+    assert_eq!(code, 0, "{out}");
+    let html = std::fs::read_to_string(&sheet).unwrap();
+    assert!(html.contains("82 ans"), "{html}");
+    assert!(!html.contains("âge non précisé"), "{html}");
+    assert!(
+        html.contains("https://carte.exemple.fr/orientation/perte-autonomie-domicile/81006?age=82")
+    );
+    assert!(
+        html.contains("2 plus proches demandées, mais une seule structure"),
+        "{html}"
+    );
+    let (code, _) = run(&args("200"));
+    assert_ne!(code, 0);
+}

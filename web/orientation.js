@@ -12,7 +12,8 @@ import { status } from './js/messages.js';
 import { state, hooks, kindLabel } from './js/state.js';
 import { map, selectionRenderer, openPanel, scrollPanelTo } from './js/map.js';
 import { openActorById } from './js/fiche.js';
-import { ready } from './js/main.js';
+import { loaded } from './js/main.js';
+import * as urlstate from './js/urlstate.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,6 +34,7 @@ const wizard = {
   active: -1,
   seq: 0,
   runSeq: 0,
+  shown: null, // {procedure, commune, label, address, age} of the orientation on screen
 };
 
 // ---------------------------------------------------------------------------------------
@@ -342,10 +344,20 @@ async function run(ev) {
     return;
   }
   render(r.body);
-  status(`Orientation : ${r.body.procedure.titre}.`);
+  wizard.shown = {
+    procedure,
+    commune: params.get('commune'),
+    label: wizard.place && params.get('commune') ? wizard.place.label : null,
+    address: params.get('adresse'),
+    age: params.get('age'),
+  };
+  urlstate.save();
+  if (!urlstate.isRestoring()) status(`Orientation : ${r.body.procedure.titre}.`);
 }
 
 function clear() {
+  wizard.shown = null;
+  urlstate.save();
   orientationLayer.clearLayers();
   $('orientation-resultat').hidden = true;
   $('orientation-etapes').textContent = '';
@@ -412,4 +424,49 @@ async function showZone(feature) {
 hooks.actorOpened.push(showZone);
 hooks.actorClosed.push(clearZone);
 
-ready.then(loadProcedures);
+const proceduresLoaded = loaded.then(loadProcedures);
+
+// The orientation on screen in the URL: procedure, place (commune or address), age.
+urlstate.register({
+  name: 'orientation',
+  order: 70,
+  write(set) {
+    const o = wizard.shown;
+    if (!o) return;
+    set('op', o.procedure);
+    if (o.commune) {
+      set('ol', o.commune);
+      set('on', o.label);
+    } else {
+      set('oq', o.address);
+    }
+    set('oa', o.age);
+  },
+  async apply(h) {
+    if (!h.op) {
+      if (wizard.shown) clear();
+      return;
+    }
+    const same =
+      wizard.shown &&
+      wizard.shown.procedure === h.op &&
+      (wizard.shown.commune || '') === (h.ol || '') &&
+      (wizard.shown.address || '') === (h.oq || '') &&
+      (wizard.shown.age || '') === (h.oa || '');
+    if (same) return;
+    await proceduresLoaded;
+    $('orientation-procedure').value = h.op;
+    describeProcedure();
+    if (h.ol) {
+      wizard.place = { commune: h.ol, label: h.on || h.ol };
+      input.value = wizard.place.label;
+      $('orientation-lieu-choisi').textContent = `Commune choisie : ${wizard.place.label} (${h.ol})`;
+    } else {
+      wizard.place = null;
+      input.value = h.oq || '';
+    }
+    $('orientation-age').value = h.oa || '';
+    $('bloc-orientation').open = true;
+    await run({ preventDefault() {} });
+  },
+});

@@ -37,6 +37,9 @@ pub struct OrientationArgs {
     /// Adresse du serveur pour le lien et le QR code vers la version en ligne.
     #[arg(long, default_value = "http://localhost:8080")]
     url: String,
+    /// Âge du patient en années : la fiche l'imprime et applique les étapes et critères selon l'âge.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=130))]
+    age: Option<u32>,
 }
 
 pub fn run(args: OrientationArgs) -> Result<ExitCode> {
@@ -48,6 +51,7 @@ pub fn run(args: OrientationArgs) -> Result<ExitCode> {
         sortie: args.sortie,
         procedures: args.procedures,
         url: args.url,
+        age: args.age,
     };
     let code = lib::run_orientation(options, &dir, &mut std::io::stdout())?;
     Ok(ExitCode::from(code))

@@ -27,9 +27,10 @@ enum RoutageCommand {
 
 #[derive(Debug, Args)]
 struct PrepareArgs {
-    /// Extrait OpenStreetMap de la région (.osm.pbf, voir « maillage telecharger --osm »).
-    #[arg(long = "osm", value_name = "FICHIER")]
-    osm: PathBuf,
+    /// Extrait OpenStreetMap de la région (.osm.pbf, voir « maillage telecharger --osm ») ;
+    /// répétable (l'Occitanie tient en deux extraits).
+    #[arg(long = "osm", value_name = "FICHIER", required = true)]
+    osm: Vec<PathBuf>,
     /// Dossier du graphe routier (créé au besoin).
     #[arg(long = "dans", value_name = "DOSSIER")]
     dir: PathBuf,
@@ -46,7 +47,11 @@ pub fn run(args: RoutageArgs) -> Result<ExitCode> {
         RoutageCommand::Prepare(a) => {
             eprintln!(
                 "Construction du graphe routier de {} dans {}…",
-                a.osm.display(),
+                a.osm
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 a.dir.display()
             );
             let p = maillage::routing::prepare(&a.osm, &a.dir, a.bin.as_deref(), a.port)?;

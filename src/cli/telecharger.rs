@@ -33,6 +33,10 @@ pub struct TelechargerArgs {
     /// N'affiche pas de barre de progression.
     #[arg(long = "sans-progression")]
     no_progress: bool,
+    /// Télécharge seulement les extraits OpenStreetMap de la zone (graphe routier pour
+    /// « maillage routage preparer »), dans DOSSIER/osm/.
+    #[arg(long)]
+    osm: bool,
 }
 
 pub fn run(a: TelechargerArgs) -> Result<ExitCode> {
@@ -44,6 +48,7 @@ pub fn run(a: TelechargerArgs) -> Result<ExitCode> {
         config: a.config,
         geocoder: a.geocoder,
         no_progress: a.no_progress,
+        osm: a.osm,
     };
     exit(lib::run_fetch(&args, &mut std::io::stdout()))
 }

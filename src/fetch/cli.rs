@@ -40,6 +40,8 @@ pub struct FetchArgs {
     pub geocoder: bool,
     /// No progress bar.
     pub no_progress: bool,
+    /// Only the OpenStreetMap extracts of the area (road graph), not the other sources.
+    pub osm: bool,
 }
 
 /// What `maillage geocoder` does.
@@ -68,11 +70,38 @@ pub fn run_fetch(args: &FetchArgs, out: &mut dyn Write) -> Result<u8, CommandErr
         Some(p) => SourcesConfig::read(p)?,
         None => SourcesConfig::builtin()?,
     };
+    let area = Area::new(&args.departements, &args.regions, args.france)?;
+    let progress = !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    if args.osm {
+        let osm = config
+            .osm
+            .clone()
+            .ok_or_else(|| super::FetchError::Config {
+                file: args
+                    .config
+                    .as_ref()
+                    .map_or("data/sources.toml".into(), |p| p.display().to_string()),
+                detail: "section [osm] absente (url des extraits OpenStreetMap)".into(),
+            })?;
+        let files = super::osm::fetch_osm(&osm, &area, &args.dir, progress, out)?;
+        writeln!(out, "Pour préparer le graphe routier :")?;
+        let list: Vec<String> = files
+            .iter()
+            .map(|f| format!("--osm {}", f.display()))
+            .collect();
+        writeln!(
+            out,
+            "  maillage routage preparer {} --dans {}",
+            list.join(" "),
+            args.dir.join("routage").display()
+        )?;
+        return Ok(0);
+    }
     let opts = FetchOptions {
-        area: Area::new(&args.departements, &args.regions, args.france)?,
+        area,
         dir: args.dir.clone(),
         config: config.clone(),
-        progress: !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        progress,
     };
     let manifest = fetch(&opts, out)?;
     writeln!(

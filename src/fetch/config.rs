@@ -80,6 +80,9 @@ pub struct SourcesConfig {
     pub geocodeur: Option<GeocoderConfig>,
     #[serde(rename = "source", default)]
     pub sources: Vec<SourceConfig>,
+    /// OpenStreetMap extracts for the road graph (`telecharger --osm`).
+    #[serde(default)]
+    pub osm: Option<super::osm::OsmConfig>,
 }
 
 impl SourcesConfig {

@@ -24,6 +24,7 @@ pub mod config;
 pub mod cut;
 pub mod download;
 pub mod manifest;
+pub mod osm;
 
 use std::fs::File;
 use std::io::{Read, Write};

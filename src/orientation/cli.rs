@@ -26,6 +26,8 @@ pub struct OrientationArgs {
     pub procedures: Option<PathBuf>,
     /// Server address for the link and QR code to the online version.
     pub url: String,
+    /// The patient's age, when the sheet is for an age (steps and criteria by age).
+    pub age: Option<u32>,
 }
 
 /// Failures of the orientation commands.
@@ -112,7 +114,7 @@ pub fn run_orientation(
                 .join(", "),
         })?;
     if let Some(t) = &args.territoire {
-        let written = sheet::write_territory(dir, p, t, &args.url, &args.sortie)?;
+        let written = sheet::write_territory_for_age(dir, p, t, &args.url, args.age, &args.sortie)?;
         writeln!(
             out,
             "{} fiche(s) écrite(s) dans {} (sommaire : index.html)",
@@ -125,7 +127,7 @@ pub fn run_orientation(
         args.commune.as_deref().unwrap_or("").parse().map_err(
             |e: crate::model::commune::BadInseeCode| CliError::BadCommune(e.to_string()),
         )?;
-    let html = sheet::render(dir, p, code, &args.url)?;
+    let html = sheet::render_for_age(dir, p, code, &args.url, args.age)?;
     sheet::write_atomic(&args.sortie, html.as_bytes())?;
     writeln!(out, "fiche écrite : {}", args.sortie.display())?;
     Ok(0)

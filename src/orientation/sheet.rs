@@ -317,6 +317,18 @@ pub fn write_territory(
     base_url: &str,
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, SheetError> {
+    write_territory_for_age(dir, p, territory, base_url, None, out_dir)
+}
+
+/// [`write_territory`] for patients of `age` years.
+pub fn write_territory_for_age(
+    dir: &Directory,
+    p: &Procedure,
+    territory: &str,
+    base_url: &str,
+    age: Option<u32>,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, SheetError> {
     let t = dir
         .territory(territory)
         .ok_or_else(|| SheetError::UnknownTerritory(territory.to_string()))?;
@@ -331,7 +343,7 @@ pub fn write_territory(
     codes.dedup();
     for code in codes {
         let Some(c) = dir.commune(code) else { continue };
-        let html = render(dir, p, code, base_url)?;
+        let html = render_for_age(dir, p, code, base_url, age)?;
         let name = file_name(&p.id, code, &c.name);
         let path = out_dir.join(&name);
         write_atomic(&path, html.as_bytes())?;

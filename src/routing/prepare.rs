@@ -276,19 +276,27 @@ pub fn extract_date(osm: &Path) -> Result<ExtractDate, RoutingError> {
     Ok(ExtractDate::FileTime(crate::util::date::iso_date(secs)))
 }
 
-/// Builds the road graph of `osm` into `dir/tuiles`, writes `dir/valhalla.json` (engine on
+/// Builds the road graph of the extracts `osm` into `dir/tuiles`, writes `dir/valhalla.json` (engine on
 /// `127.0.0.1:port`) and `dir/maillage-routage.json`.
 pub fn prepare(
-    osm: &Path,
+    osm: &[PathBuf],
     dir: &Path,
     bin: Option<&Path>,
     port: u16,
 ) -> Result<Prepared, RoutingError> {
-    if !osm.is_file() {
+    if osm.is_empty() {
         return Err(RoutingError::File {
-            path: osm.display().to_string(),
-            detail: "extrait OpenStreetMap introuvable (fichier .osm.pbf attendu, voir « maillage telecharger --osm »)".into(),
+            path: dir.display().to_string(),
+            detail: "aucun extrait OpenStreetMap donné (--osm FICHIER.osm.pbf)".into(),
         });
+    }
+    for f in osm {
+        if !f.is_file() {
+            return Err(RoutingError::File {
+                path: f.display().to_string(),
+                detail: "extrait OpenStreetMap introuvable (fichier .osm.pbf attendu, voir « maillage telecharger --osm »)".into(),
+            });
+        }
     }
     let build = find_program("valhalla_build_tiles", bin)?;
     let service = find_program("valhalla_service", bin)?;
@@ -298,7 +306,10 @@ pub fn prepare(
     };
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let dir = dir.canonicalize().map_err(|e| io(dir, e))?;
-    let osm = osm.canonicalize().map_err(|e| io(osm, e))?;
+    let osm: Vec<PathBuf> = osm
+        .iter()
+        .map(|f| f.canonicalize().map_err(|e| io(f, e)))
+        .collect::<Result<_, _>>()?;
     let tiles = dir.join("tuiles");
     if tiles.exists() {
         std::fs::remove_dir_all(&tiles).map_err(|e| io(&tiles, e))?;
@@ -308,7 +319,7 @@ pub fn prepare(
     let out = Command::new(&build)
         .arg("-c")
         .arg(&config)
-        .arg(&osm)
+        .args(&osm)
         .current_dir(&dir)
         .output()
         .map_err(|e| RoutingError::Program {
@@ -326,7 +337,14 @@ pub fn prepare(
             stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         });
     }
-    let date = extract_date(&osm)?;
+    // Several extracts: the oldest date is the one to say.
+    let mut date = extract_date(&osm[0])?;
+    for f in &osm[1..] {
+        let d = extract_date(f)?;
+        if d.date() < date.date() {
+            date = d;
+        }
+    }
     let setup = RoutingSetup {
         url: format!("http://127.0.0.1:{port}"),
         extrait: date.date().to_string(),

@@ -146,10 +146,19 @@ function openDiagnostic(territoryId) {
   }
   select.value = territoryId;
   select.dispatchEvent(new Event('change', { bubbles: true }));
+  // Kinds: those already ticked in the diagnostic form, else those ticked on the map, else
+  // the first-line offer that is loaded (pharmacies, MSP, EHPAD, SSIAD).
+  const boxes = [...document.querySelectorAll('#diagnostic-types input[type=checkbox]')];
+  if (!boxes.some((b) => b.checked)) {
+    const wanted = state.kindFilter.size ? state.kindFilter : new Set(DIAGNOSTIC_DEFAULT_KINDS);
+    for (const b of boxes) if (wanted.has(b.value)) b.checked = true;
+  }
   $('bloc-diagnostic').open = true;
   openPanel();
   form.requestSubmit();
 }
+
+const DIAGNOSTIC_DEFAULT_KINDS = ['pharmacie', 'msp', 'ehpad', 'ssiad'];
 
 function addCommunes(fc) {
   const fresh = (fc.features || []).filter((f) => {

@@ -51,7 +51,7 @@ urlstate.register({
     if (!h.c || !h.z) return;
     const [lat, lon] = h.c.split(',').map(Number);
     const z = Number(h.z);
-    if (Number.isFinite(lat) && Number.isFinite(lon) && Number.isFinite(z)) map.setView([lat, lon], z);
+    if (Number.isFinite(lat) && Number.isFinite(lon) && Number.isFinite(z)) map.setView([lat, lon], z, { animate: false });
   },
 });
 
