@@ -60,6 +60,11 @@ pub enum LoadError {
     Snapshot { path: PathBuf, cause: SourceError },
     #[error("chargement des données de démonstration : {0}")]
     Demo(SourceError),
+    #[error("lecture de la base des partenaires {} : {cause}", path.display())]
+    Base {
+        path: PathBuf,
+        cause: crate::store::StoreError,
+    },
 }
 
 /// Reads a data directory up to `stage`; remarks (geocoded actors, merged duplicates) are
@@ -175,6 +180,25 @@ pub fn directory(data: Option<&Path>, log: &mut dyn Write) -> Result<Directory, 
         }
     );
     Ok(dir)
+}
+
+/// `dir` with the partners of the base `base` published into it, exactly as `maillage servir
+/// --base` shows them (file partners not in the base, then the base's active partners). A base
+/// that does not exist yet holds no partner: it is not created.
+pub fn with_partner_base(dir: Directory, base: &Path) -> Result<Directory, LoadError> {
+    if !base.exists() {
+        return Ok(dir);
+    }
+    let err = |cause| LoadError::Base {
+        path: base.to_path_buf(),
+        cause,
+    };
+    let store = crate::store::Store::open(base).map_err(err)?;
+    let swap = std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(dir));
+    let service = crate::store::service::PartnerService::new(store, std::sync::Arc::clone(&swap));
+    let actors = service.local_actors().map_err(err)?;
+    let published = swap.load().with_local_actors(actors);
+    Ok(published)
 }
 
 /// Progress lines are informative: a closed log never stops a load.

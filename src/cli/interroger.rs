@@ -10,7 +10,7 @@ use maillage::export::{write_actors_csv, CsvOptions};
 use maillage::index::Directory;
 use maillage::model::LonLat;
 
-use super::DataArg;
+use super::{BaseArg, DataArg};
 
 #[derive(Debug, Args)]
 pub struct InterrogerArgs {
@@ -18,6 +18,8 @@ pub struct InterrogerArgs {
     query: Query,
     #[command(flatten)]
     data: DataArg,
+    #[command(flatten)]
+    base: BaseArg,
     /// Format de sortie.
     #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     format: Format,
@@ -69,7 +71,7 @@ enum Format {
 }
 
 pub fn run(args: InterrogerArgs) -> Result<ExitCode> {
-    let dir = args.data.load()?;
+    let dir = maillage::pipeline::with_partner_base(args.data.load()?, &args.base.base)?;
     query_cmd(&dir, args.query, args.format)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -60,7 +60,7 @@ impl DataArg {
 #[derive(Debug, Clone, Args)]
 pub struct BaseArg {
     /// Base SQLite de l'annuaire local des partenaires (créée au premier lancement).
-    #[arg(long = "base", default_value = maillage::store::cli::DEFAULT_BASE)]
+    #[arg(long = "base", default_value = maillage::store::cli::DEFAULT_BASE, global = true)]
     pub base: PathBuf,
 }
 
