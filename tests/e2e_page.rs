@@ -443,6 +443,7 @@ async fn lists_and_exports_follow_the_filters_on_screen() {
     assert_eq!(rows.len(), ehpad_ssiad_before, "same actors, filtered");
     let summary = page.visible_text("#resultats-resume").await;
     assert_eq!(leading_count(&summary), rows.len(), "{summary:?}");
+    page.js("const p = document.getElementById('panneau'); p.scrollTop += document.getElementById('resultats').getBoundingClientRect().top - p.getBoundingClientRect().top - 260;").await;
     doc_shot(&page, "carte-filtres-resultats").await;
 
     // CSV: the rows on screen; the file name and the first line name the filters.

@@ -70,6 +70,7 @@ export const communeLayer = L.geoJSON(null, {
       // In a tool mode the map's own click handler takes the click.
       if (inToolMode()) return;
       L.DomEvent.stopPropagation(ev);
+      layer.closeTooltip();
       openCommuneCard(feature, ev.latlng);
     });
   },

@@ -37,6 +37,9 @@ function localMessage() {
 
 /** The group under which a message about `node` (inside the panel) is shown. */
 function anchorOf(node) {
+  // A list of checkboxes (kinds): under the list, not inside it.
+  const list = node.closest('.types-liste');
+  if (list) return list;
   const form = node.closest('form');
   if (form) return form.querySelector(':scope > .boutons:last-of-type') || form;
   return node.closest('.boutons, .champ, .type-ligne, fieldset, .fiche-actions, summary') || node;
