@@ -712,8 +712,8 @@ pub struct Indicateurs {
     pub communes: Vec<Objet>,
     /// Area figures (territory, département, région).
     pub comparaisons: Vec<Objet>,
-    /// Coverage definitions offered (service area, distance).
-    pub couvertures: Objet,
+    /// Coverage definitions offered (service area, distance): `id`, `libelle`.
+    pub couvertures: Vec<Objet>,
 }
 
 /// `GET /api/diagnostic`: JSON, or CSV/GeoJSON with `format`.

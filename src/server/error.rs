@@ -16,9 +16,8 @@ use crate::store::StoreError;
 const STALE: &str = "version périmée";
 
 /// An error answered to an API client.
-#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[error("{erreur} : {detail}")]
-#[schema(as = Erreur)]
 pub struct ApiError {
     #[serde(skip)]
     pub status: u16,
@@ -28,11 +27,9 @@ pub struct ApiError {
     pub detail: String,
     /// A rejected field value (400 on a partner or annotation field).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    #[schema(inline)]
     pub field: Option<Box<FieldError>>,
     /// The current version of a partner, on a 412 for a stale `If-Match`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub actuel: Option<Box<serde_json::Value>>,
     /// `ETag` of that current version.
     #[serde(skip)]
@@ -40,6 +37,38 @@ pub struct ApiError {
     /// Seconds before trying again (`Retry-After` of a 429).
     #[serde(skip)]
     pub retry_after: Option<u64>,
+}
+
+/// The JSON body of every error, as documented: `erreur` and `detail` always, the rejected
+/// field's `champ`, `attendu`, `trouve` on a 400 for a field, `actuel` on a stale write.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes the JSON written by `ApiError`'s `Serialize`
+struct Erreur {
+    /// What went wrong, in French.
+    erreur: String,
+    /// Details: the parameter or field, what was expected, what was found.
+    detail: String,
+    /// The rejected field (400 on a partner or annotation field).
+    champ: Option<String>,
+    /// What the field expected.
+    attendu: Option<String>,
+    /// What was found (cut at 80 characters).
+    trouve: Option<String>,
+    /// The current version of a partner, on a 412 for a stale `If-Match`.
+    #[schema(value_type = Option<Object>)]
+    actuel: Option<serde_json::Value>,
+}
+
+impl utoipa::PartialSchema for ApiError {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        <Erreur as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for ApiError {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Erreur")
+    }
 }
 
 impl ApiError {

@@ -110,7 +110,7 @@ pub struct Geometrie(pub serde_json::Value);
 /// A GeoJSON Feature whose properties are of type `P`.
 #[derive(serde::Serialize, ToSchema)]
 pub struct Feature<P: ToSchema> {
-    /// `Feature`
+    // No doc comment on the tags: utoipa would wrap the enum in an `allOf` with an object.
     #[serde(rename = "type")]
     #[schema(inline)]
     pub kind: FeatureTag,
@@ -123,7 +123,6 @@ pub struct Feature<P: ToSchema> {
 /// A GeoJSON FeatureCollection of features with properties of type `P`.
 #[derive(serde::Serialize, ToSchema)]
 pub struct Collection<P: ToSchema> {
-    /// `FeatureCollection`
     #[serde(rename = "type")]
     #[schema(inline)]
     pub kind: CollectionTag,

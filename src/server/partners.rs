@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::auth::{Editor, Who};
 use super::error::ApiError;
-use super::openapi::{tags, JsonObject};
+use super::openapi::{tags, Collection, JsonObject};
 use super::params::Params;
 use super::respond::{
     blocking, json, json_status, no_store, parse_json, read_body, with_etag, ApiResult, GEOJSON,
@@ -149,7 +149,8 @@ pub async fn fields() -> Response {
         ("archives" = Option<String>, Query, description = "1 pour inclure les archivés (editeur/admin)")),
     security((), ("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = "{partenaires: [...]} ; ou CSV, GeoJSON, HSDS selon « format »", body = ListePartenaires),
+        (status = 200, description = "{partenaires: [...]} ; ou CSV, GeoJSON, HSDS selon « format »",
+            content((ListeOuHsds = "application/json"), (String = "text/csv"), (Collection<Partenaire> = "application/geo+json"))),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 503, description = NO_BASE, body = ApiError)))]
 pub async fn list(State(st): State<AppState>, who: Who, RawQuery(q): RawQuery) -> ApiResult {
@@ -557,6 +558,43 @@ impl utoipa::PartialSchema for Partenaire {
 }
 
 impl utoipa::ToSchema for Partenaire {}
+
+/// `GET /api/partenaires` in JSON: the list, or with `format=hsds` the Open Referral (HSDS)
+/// tables.
+pub struct ListeOuHsds;
+
+impl utoipa::PartialSchema for ListeOuHsds {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Type};
+        let table = || ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object));
+        let mut hsds = ObjectBuilder::new().description(Some(
+            "Tables HSDS (Open Referral) : organisations, services, lieux, téléphones",
+        ));
+        for t in ["organization", "service", "location", "phone"] {
+            hsds = hsds.property(t, table()).required(t);
+        }
+        let any = AnyOfBuilder::new()
+            .item(utoipa::openapi::Ref::from_schema_name("ListePartenaires"))
+            .item(hsds)
+            .build();
+        utoipa::openapi::RefOr::T(utoipa::openapi::Schema::AnyOf(any))
+    }
+}
+
+impl utoipa::ToSchema for ListeOuHsds {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            "ListePartenaires".to_string(),
+            <ListePartenaires as utoipa::PartialSchema>::schema(),
+        ));
+        <ListePartenaires as utoipa::ToSchema>::schemas(schemas);
+    }
+}
 
 /// `GET /api/partenaires` in JSON.
 #[derive(utoipa::ToSchema)]
