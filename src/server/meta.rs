@@ -113,6 +113,11 @@ pub struct PageConfig<'a> {
     pub url_publique: Option<&'a str>,
     /// `[minLon, minLat, maxLon, maxLat]` of the loaded communes.
     pub emprise: Option<[f64; 4]>,
+    /// The travel model: « réseau routier OpenStreetMap (Valhalla), extrait du JJ/MM/AAAA »
+    /// under `servir --routage` (isochrones available), else « estimation à vol d'oiseau × détour ».
+    pub modele_trajet: String,
+    /// True when a routing engine answers isochrones (`/api/isochrone`).
+    pub routage: bool,
 }
 
 /// `GET /api/config`
@@ -131,6 +136,12 @@ pub async fn config(State(st): State<AppState>) -> ApiResult {
         titre: &st.config.title,
         url_publique: st.config.public_url.as_deref(),
         emprise: extent,
+        modele_trajet: st
+            .config
+            .routing
+            .as_ref()
+            .map_or_else(|| crate::routing::ESTIMATE_LABEL.to_string(), |e| e.label()),
+        routage: st.config.routing.is_some(),
     }))
 }
 

@@ -13,6 +13,7 @@
 //   fiche.js     the actor card
 //   tools.js     « Autour d'un point », « Dans une zone » and the result list
 //   exports.js   CSV, GeoJSON, PNG and the link of the view
+//   isochrone.js « Autour d'un point : 15 min en voiture » (with « servir --routage »)
 // The other parts of the page (orientation.js, diagnostic.js, partners.js) import what they
 // need from these modules.
 import { $ } from './util.js';
@@ -32,6 +33,7 @@ import './search.js';
 import { openActor, closeActor } from './fiche.js';
 import './tools.js';
 import './exports.js';
+import './isochrone.js';
 
 let resolveLoaded;
 /** Resolved when the page's data (config, kinds, territories) is loaded, before the URL is applied. */
