@@ -3,10 +3,12 @@
 //! checking, `scripts/hsds_validate.py`; `.ci/run` installs it and sets `MAILLAGE_PYTHON`),
 //! stable UUIDs, no `null`, approximate positions said.
 
+mod server_support;
+
 use std::path::Path;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_maillage");
+use server_support::{import_template, BIN};
 
 fn export(base: &Path) -> Vec<u8> {
     let o = Command::new(BIN)
@@ -43,21 +45,7 @@ fn hsds_export_is_valid_against_the_official_schemas() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("b.sqlite");
-    let imp = Command::new(BIN)
-        .args(["partenaires", "importer"])
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/partenaires-modele.csv"
-        ))
-        .arg("--base")
-        .arg(&base)
-        .output()
-        .unwrap();
-    assert!(
-        imp.status.success(),
-        "{}",
-        String::from_utf8_lossy(&imp.stderr)
-    );
+    import_template(&base);
 
     let bytes = export(&base);
     assert_eq!(bytes, export(&base), "mêmes UUID à chaque export");
