@@ -911,11 +911,20 @@ async fn small_things_of_the_page() {
         g[0] >= 0.0 && g[1] <= g[2] + 0.5 && g[1] <= g[3],
         "menu cut off: {g:?}"
     );
-    page.find("#diagnostic-indicateur")
-        .await
-        .click()
-        .await
-        .unwrap();
+    // Over the map, the diagnostic's own menus (type shown, indicator) stay inside the screen.
+    page.js("const s = document.getElementById('diagnostic-territoire'); s.value = s.options[1].value; s.dispatchEvent(new Event('change'));").await;
+    page.click("label[for=diagnostic-type-ehpad]").await;
+    page.click("#diagnostic-lancer").await;
+    page.wait_css("#diagnostic:not([hidden]) #diagnostic-indicateur-carte")
+        .await;
+    let menus = page
+        .js("return ['diagnostic-type-carte', 'diagnostic-indicateur-carte'].map(id => { const r = document.getElementById(id).getBoundingClientRect(); return [r.left, r.right]; }).concat([[0, window.innerWidth]]);")
+        .await;
+    let m: Vec<Vec<f64>> = serde_json::from_value(menus).unwrap();
+    let width = m[2][1];
+    for r in &m[..2] {
+        assert!(r[0] >= 0.0 && r[1] <= width + 0.5, "menu cut off: {m:?}");
+    }
     doc_shot(&page, "diagnostic-telephone").await;
     page.close().await;
 }

@@ -23,6 +23,15 @@ pub struct InterrogerArgs {
     /// Format de sortie.
     #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     format: Format,
+    /// Séparateur du CSV : « ; » (UTF-8 avec BOM, virgule décimale, pour les tableurs
+    /// français) ou « , » (point décimal).
+    #[arg(
+        long = "separateur",
+        value_name = "SEPARATEUR",
+        default_value = ";",
+        global = true
+    )]
+    separator: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,8 +80,15 @@ enum Format {
 }
 
 pub fn run(args: InterrogerArgs) -> Result<ExitCode> {
+    let csv = CsvOptions::parse(&args.separator).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--separateur : {} attendu, trouvé « {} »",
+            CsvOptions::EXPECTED,
+            args.separator
+        )
+    })?;
     let dir = maillage::pipeline::with_partner_base(args.data.load()?, &args.base.base)?;
-    query_cmd(&dir, args.query, args.format)?;
+    query_cmd(&dir, args.query, args.format, csv)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -106,7 +122,7 @@ fn check_point(lat: f64, lon: f64) -> Result<LonLat> {
     Ok(p)
 }
 
-fn query_cmd(dir: &Directory, query: Query, format: Format) -> Result<()> {
+fn query_cmd(dir: &Directory, query: Query, format: Format, csv: CsvOptions) -> Result<()> {
     let rows: Vec<(u32, Option<f64>)> = match query {
         Query::Nearest { lat, lon, kind, k } => {
             if !(1..=1000).contains(&k) {
@@ -181,15 +197,7 @@ fn query_cmd(dir: &Directory, query: Query, format: Format) -> Result<()> {
             serde_json::to_writer_pretty(&mut out, &fc)?;
             writeln!(out)?;
         }
-        Format::Csv => write_actors_csv(
-            dir,
-            rows.into_iter(),
-            CsvOptions {
-                delimiter: b';',
-                bom: false,
-            },
-            &mut out,
-        )?,
+        Format::Csv => write_actors_csv(dir, rows.into_iter(), csv, &mut out)?,
     }
     Ok(())
 }

@@ -26,7 +26,8 @@ pub const HEADERS: [&str; 16] = [
     "distance_m",
 ];
 
-/// Writes actors (index, optional distance) as CSV.
+/// Writes actors (index, optional distance) as CSV in the dialect `opts` (decimal comma with
+/// `;`).
 ///
 /// ```
 /// use maillage::export::{write_actors_csv, CsvOptions};
@@ -34,7 +35,7 @@ pub const HEADERS: [&str; 16] = [
 /// use maillage::sources::Dataset;
 /// let dir = Directory::build(Dataset::new());
 /// let mut out = Vec::new();
-/// write_actors_csv(&dir, std::iter::empty(), CsvOptions { delimiter: b',', bom: false }, &mut out).unwrap();
+/// write_actors_csv(&dir, std::iter::empty(), CsvOptions::COMMA, &mut out).unwrap();
 /// assert!(String::from_utf8(out).unwrap().starts_with("id,nom,type"));
 /// ```
 pub fn write_actors_csv<W: Write>(
@@ -68,10 +69,10 @@ pub fn write_actors_csv<W: Write>(
             a.email().unwrap_or(""),
             a.website().unwrap_or(""),
             a.hours().unwrap_or(""),
-            &pos.map_or(String::new(), |p| format!("{:.6}", p.lat)),
-            &pos.map_or(String::new(), |p| format!("{:.6}", p.lon)),
+            &pos.map_or(String::new(), |p| opts.number(p.lat, 6)),
+            &pos.map_or(String::new(), |p| opts.number(p.lon, 6)),
             a.precision().id(),
-            &d.map_or(String::new(), |d| format!("{d:.0}")),
+            &d.map_or(String::new(), |d| opts.number(d, 0)),
         ])?;
     }
     w.flush()?;

@@ -86,12 +86,12 @@ pub fn kind_index(c: &Computed, kind: Option<&str>) -> Result<usize, ExportError
 }
 
 fn num(v: f64, decimals: usize, comma: bool) -> String {
-    let s = format!("{v:.decimals$}");
-    if comma {
-        s.replace('.', ",")
+    let dialect = if comma {
+        CsvOptions::default()
     } else {
-        s
-    }
+        CsvOptions::COMMA
+    };
+    dialect.number(v, decimals)
 }
 
 /// A value as CSV text: numbers with the table's decimals (decimal comma with `;`), « < 5 »

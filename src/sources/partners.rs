@@ -275,7 +275,7 @@ pub fn read(
 
     if !remarks.decimal_comma.is_empty() {
         report.notes.push(format!(
-            "virgule décimale acceptée dans latitude/longitude ({} lignes : {}) ; préférer le point (43.9289)",
+            "virgule décimale lue dans latitude/longitude ({} lignes : {})",
             remarks.decimal_comma.len(),
             lines_list(&remarks.decimal_comma)
         ));

@@ -28,14 +28,15 @@ use serde_json::{json, Value};
 
 use super::partner::Validator;
 use super::partners::Partner;
-use crate::model::partner_field::PARTNER_FIELDS;
+use crate::model::partner_field::{Check, PARTNER_FIELDS};
 use crate::model::SourceId;
 
 /// Writes the partners in the one CSV dialect (`;`, UTF-8 with a BOM so that spreadsheets read
-/// the accents) with the columns of the partner template (plus the private columns when
+/// the accents, decimal comma in latitude and longitude) with the columns of the partner template (plus the private columns when
 /// `private`); the partner importer reads it back as is.
 pub fn write_csv(partners: &[Partner], private: bool, out: impl Write) -> std::io::Result<()> {
-    let mut w = crate::util::csv::CsvOptions::default().writer(out)?;
+    let dialect = crate::util::csv::CsvOptions::default();
+    let mut w = dialect.writer(out)?;
     let header: Vec<&str> = PARTNER_FIELDS
         .iter()
         .filter(|f| private || !f.private)
@@ -44,7 +45,13 @@ pub fn write_csv(partners: &[Partner], private: bool, out: impl Write) -> std::i
     w.write_record(&header)?;
     for p in partners {
         let raw = p.fields.to_raw(&p.id);
-        w.write_record(header.iter().map(|f| raw.get(f)))?;
+        w.write_record(header.iter().map(|f| {
+            let text = raw.get(f);
+            match crate::model::partner_field::field(f).map(|f| f.check) {
+                Some(Check::Latitude | Check::Longitude) => dialect.decimal(text),
+                _ => text.to_string(),
+            }
+        }))?;
     }
     w.flush()?;
     Ok(())

@@ -54,6 +54,27 @@ impl CsvOptions {
         self.delimiter != b','
     }
 
+    /// A number with `decimals` decimals, with the dialect's decimal mark.
+    pub fn number(&self, v: f64, decimals: usize) -> String {
+        self.decimal(&format!("{v:.decimals$}"))
+    }
+
+    /// A decimal number written with a point (`43.9289`, `-3.5`) given the dialect's decimal
+    /// mark; any other text is returned as is.
+    pub fn decimal(&self, text: &str) -> String {
+        let numeric = !text.is_empty()
+            && text.matches('.').count() <= 1
+            && text
+                .trim_start_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.');
+        if self.decimal_comma() && numeric {
+            text.replace('.', ",")
+        } else {
+            text.to_string()
+        }
+    }
+
     /// Writes the BOM (if any) and returns a CSV writer with the delimiter.
     pub fn writer<W: Write>(&self, mut out: W) -> std::io::Result<Writer<W>> {
         if self.bom {
@@ -106,6 +127,11 @@ mod tests {
         assert_eq!(CsvOptions::parse("tab"), None);
         assert!(CsvOptions::default().decimal_comma());
         assert!(!CsvOptions::COMMA.decimal_comma());
+        assert_eq!(CsvOptions::default().number(-3.25, 1), "-3,2");
+        assert_eq!(CsvOptions::COMMA.number(43.92891, 4), "43.9289");
+        assert_eq!(CsvOptions::default().decimal("43.9289"), "43,9289");
+        assert_eq!(CsvOptions::default().decimal("1.2.3"), "1.2.3");
+        assert_eq!(CsvOptions::default().decimal("Saint-Juéry"), "Saint-Juéry");
         let mut out = Vec::new();
         let mut w = CsvOptions::COMMA.writer(&mut out).unwrap();
         w.write_record(["a;b", "c,d", "=1", "-3.5"]).unwrap();
