@@ -98,6 +98,18 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// Whether the screenshots kept for the documentation are to be written into `docs/img/`
+/// (`MAILLAGE_CAPTURES=docs`). Otherwise they stay in [`screenshot_dir`] like every other
+/// screenshot, so an ordinary run leaves the checkout clean.
+fn docs_captures() -> bool {
+    match std::env::var("MAILLAGE_CAPTURES") {
+        Ok(v) if v == "docs" => true,
+        Ok(v) if v.is_empty() => false,
+        Ok(v) => panic!("MAILLAGE_CAPTURES={v:?}: only \"docs\" is understood (captures written into docs/img/)"),
+        Err(_) => false,
+    }
+}
+
 pub struct Page {
     client: Option<Client>,
     pub base: String,
@@ -395,6 +407,20 @@ impl Page {
         let path = screenshot_dir().join(format!("{}-{step}.png", self.test));
         std::fs::write(&path, png).unwrap();
         path
+    }
+
+    /// A screenshot shown in the documentation (`docs/img/NAME.png`, committed): written there
+    /// only when `MAILLAGE_CAPTURES=docs`, otherwise into [`screenshot_dir`] like the others.
+    pub async fn doc_shot(&self, name: &str) -> PathBuf {
+        let shot = self.shot(name).await;
+        if !docs_captures() {
+            return shot;
+        }
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img");
+        std::fs::create_dir_all(&dir).expect("create docs/img");
+        let kept = dir.join(format!("{name}.png"));
+        std::fs::copy(&shot, &kept).expect("copy the screenshot into docs/img");
+        kept
     }
 
     pub async fn wait_css(&self, css: &str) -> Element {
