@@ -357,14 +357,6 @@ async fn tablet_collapses_the_panel() {
 const DESKTOP: (u32, u32) = (1366, 850);
 const PHONE: (u32, u32) = (390, 844);
 
-/// A screenshot taken by the test and kept for the documentation (docs/img/, committed).
-async fn doc_shot(page: &Page, name: &str) {
-    let shot = page.shot(name).await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(shot, dir.join(format!("{name}.png"))).unwrap();
-}
-
 /// Clicks at the centre of an element like a mouse (whatever is drawn there takes the click).
 async fn click_on(page: &Page, element: fantoccini::elements::Element) {
     use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
@@ -444,7 +436,7 @@ async fn lists_and_exports_follow_the_filters_on_screen() {
     let summary = page.visible_text("#resultats-resume").await;
     assert_eq!(leading_count(&summary), rows.len(), "{summary:?}");
     page.js("const p = document.getElementById('panneau'); p.scrollTop += document.getElementById('resultats').getBoundingClientRect().top - p.getBoundingClientRect().top - 260;").await;
-    doc_shot(&page, "carte-filtres-resultats").await;
+    page.doc_shot("carte-filtres-resultats").await;
 
     // CSV: the rows on screen; the file name and the first line name the filters.
     page.click("#export-csv").await;
@@ -525,7 +517,7 @@ async fn communes_are_named_and_clickable_town_halls_apart_png_legend() {
         "[...document.querySelectorAll('.nom-commune')].some(n => n.textContent === 'Gaillac')",
     )
     .await;
-    doc_shot(&page, "carte-noms-communes").await;
+    page.doc_shot("carte-noms-communes").await;
     // Turning the town halls on shows them.
     page.click("label[for=couche-mairies]").await;
     page.until(
@@ -572,7 +564,7 @@ async fn communes_are_named_and_clickable_town_halls_apart_png_legend() {
     )
     .await;
     assert!(diag.text().await.unwrap().starts_with("Diagnostic"));
-    doc_shot(&page, "carte-fiche-commune").await;
+    page.doc_shot("carte-fiche-commune").await;
     diag.click().await.unwrap();
     page.wait_css("#diagnostic:not([hidden])").await;
     page.click("#diagnostic-fermer").await;
@@ -716,7 +708,8 @@ async fn messages_appear_next_to_their_control() {
             (g[0] - g[2]).abs() < 120.0,
             "{label}: message far from its button {g:?}"
         );
-        doc_shot(&page, &format!("message-pres-du-bouton-{label}")).await;
+        page.doc_shot(&format!("message-pres-du-bouton-{label}"))
+            .await;
 
         // « Afficher le diagnostic »: seen, not behind the panel.
         page.click("#bloc-diagnostic > summary").await;
@@ -827,7 +820,7 @@ async fn links_restore_zone_tool_result_and_orientation() {
     )
     .await;
     assert_eq!(page.visible_text("#orientation-etapes").await, steps);
-    doc_shot(&page, "lien-restaure-zone-orientation").await;
+    page.doc_shot("lien-restaure-zone-orientation").await;
     page.close().await;
 }
 
@@ -925,6 +918,6 @@ async fn small_things_of_the_page() {
     for r in &m[..2] {
         assert!(r[0] >= 0.0 && r[1] <= width + 0.5, "menu cut off: {m:?}");
     }
-    doc_shot(&page, "diagnostic-telephone").await;
+    page.doc_shot("diagnostic-telephone").await;
     page.close().await;
 }

@@ -18,6 +18,7 @@ import { state, kindLabel } from './js/state.js';
 import { loaded } from './js/main.js';
 import { isNarrow, setPanelOpen } from './js/map.js';
 import * as urlstate from './js/urlstate.js';
+import { kindsByLabel, kindCheckRow } from './js/kinds.js';
 
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -98,26 +99,7 @@ import * as urlstate from './js/urlstate.js';
 
     const box = $('diagnostic-types');
     box.textContent = '';
-    const kinds = state.kinds
-      .filter((k) => k.nombre > 0)
-      .sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
-    for (const k of kinds) {
-      const id = `diagnostic-type-${k.id}`;
-      const input = el('input', { type: 'checkbox', id, value: k.id, 'data-type': k.id });
-      box.append(
-        el(
-          'div',
-          { class: 'type-ligne' },
-          input,
-          el(
-            'label',
-            { for: id },
-            el('span', { class: 'type-libelle', text: k.libelle }),
-            el('span', { class: 'type-nombre', text: intFormat.format(k.nombre || 0) })
-          )
-        )
-      );
-    }
+    for (const k of kindsByLabel((k) => k.nombre > 0)) box.append(kindCheckRow(k, 'diagnostic-type-').row);
   }
 
   /** The menu of the unit of the 2SFCA steps. */
@@ -530,20 +512,9 @@ import * as urlstate from './js/urlstate.js';
     form.textContent = '';
     const q = view.query;
     const chosen = new Set((q.get('kinds') || '').split(','));
-    const kinds = state.kinds
-      .filter((k) => k.nombre > 0 || chosen.has(k.id))
-      .sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
     const box = el('div', { class: 'types-liste reglages-types', role: 'group', 'aria-label': 'Types d’offre' });
-    for (const k of kinds) {
-      const id = `reglages-type-${k.id}`;
-      box.append(
-        el(
-          'div',
-          { class: 'type-ligne' },
-          el('input', { type: 'checkbox', id, value: k.id, checked: chosen.has(k.id) ? 'checked' : null }),
-          el('label', { for: id, text: k.libelle })
-        )
-      );
+    for (const k of kindsByLabel((k) => k.nombre > 0 || chosen.has(k.id))) {
+      box.append(kindCheckRow(k, 'reglages-type-', { checked: chosen.has(k.id), count: false }).row);
     }
     const unit = unitSelect('reglages-unite');
     unit.value = q.get('unite') || 'minutes';

@@ -10,6 +10,7 @@ import { el, formatDate, fold } from './js/util.js';
 import { request, errorMessage } from './js/api.js';
 import { status } from './js/messages.js';
 import { state, hooks } from './js/state.js';
+import { kindsByLabel } from './js/kinds.js';
 import { map, selectionRenderer, openPanel, scrollPanelTo, setToolMode } from './js/map.js';
 import { openActorById, closeActor } from './js/fiche.js';
 import { ready, refreshData } from './js/main.js';
@@ -348,8 +349,7 @@ import { ready, refreshData } from './js/main.js';
       let input;
       if (type === 'select') {
         input = el('select', { id, name });
-        const kinds = state.kinds.slice().sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
-        for (const k of kinds) input.append(el('option', { value: k.id, text: k.libelle }));
+        for (const k of kindsByLabel()) input.append(el('option', { value: k.id, text: k.libelle }));
       } else if (type === 'textarea') {
         input = el('textarea', { id, name, rows: 2 });
       } else if (type === 'checkbox') {

@@ -98,6 +98,18 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// Whether the screenshots kept for the documentation are to be written into `docs/img/`
+/// (`MAILLAGE_CAPTURES=docs`). Otherwise they stay in [`screenshot_dir`] like every other
+/// screenshot, so an ordinary run leaves the checkout clean.
+fn docs_captures() -> bool {
+    match std::env::var("MAILLAGE_CAPTURES") {
+        Ok(v) if v == "docs" => true,
+        Ok(v) if v.is_empty() => false,
+        Ok(v) => panic!("MAILLAGE_CAPTURES={v:?}: only \"docs\" is understood (captures written into docs/img/)"),
+        Err(_) => false,
+    }
+}
+
 pub struct Page {
     client: Option<Client>,
     pub base: String,
@@ -118,28 +130,18 @@ impl Page {
     }
 
     pub async fn open_sized(test: &'static str, width: u32, height: u32) -> Page {
-        Page::start(test, width, height, false, &[]).await
-    }
-
-    /// A page of a given size, optionally as an editor, the server started with extra
-    /// options (e.g. `--url-publique https://…`).
-    pub async fn open_with(
-        test: &'static str,
-        width: u32,
-        height: u32,
-        editor: bool,
-        server_args: &[&str],
-    ) -> Page {
-        Page::start(test, width, height, editor, server_args).await
+        Page::open_with(test, width, height, false, &[]).await
     }
 
     /// Like [`Page::open`], with an editor token created in the partner base first
     /// (`maillage jetons creer --nom test --role editeur --base …`).
     pub async fn open_editor(test: &'static str) -> Page {
-        Page::start(test, 1280, 900, true, &[]).await
+        Page::open_with(test, 1280, 900, true, &[]).await
     }
 
-    async fn start(
+    /// A page of a given size, optionally as an editor, the server started with extra
+    /// options (e.g. `--url-publique https://…`).
+    pub async fn open_with(
         test: &'static str,
         width: u32,
         height: u32,
@@ -397,6 +399,20 @@ impl Page {
         path
     }
 
+    /// A screenshot shown in the documentation (`docs/img/NAME.png`, committed): written there
+    /// only when `MAILLAGE_CAPTURES=docs`, otherwise into [`screenshot_dir`] like the others.
+    pub async fn doc_shot(&self, name: &str) -> PathBuf {
+        let shot = self.shot(name).await;
+        if !docs_captures() {
+            return shot;
+        }
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img");
+        std::fs::create_dir_all(&dir).expect("create docs/img");
+        let kept = dir.join(format!("{name}.png"));
+        std::fs::copy(&shot, &kept).expect("copy the screenshot into docs/img");
+        kept
+    }
+
     pub async fn wait_css(&self, css: &str) -> Element {
         self.c()
             .wait()
@@ -411,6 +427,15 @@ impl Page {
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no element {css:?}: {e}"))
+    }
+
+    /// An attribute of the element `css` (`None` when the element does not have it).
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.find(css)
+            .await
+            .attr(name)
+            .await
+            .unwrap_or_else(|e| panic!("attribute {name:?} of {css:?}: {e}"))
     }
 
     /// Clicks an element like a user; on failure, saves a screenshot and panics.

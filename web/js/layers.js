@@ -18,6 +18,7 @@ import {
 } from './state.js';
 import { map, outlineRenderer, selectionRenderer, bboxParam, latLngOf, inToolMode, openPanel } from './map.js';
 import * as urlstate from './urlstate.js';
+import { kindsByLabel, kindCheckRow } from './kinds.js';
 import { openActor } from './fiche.js';
 
 // Markers fetched per view; the server counts the rest (`total`).
@@ -536,36 +537,23 @@ export function buildKindControls() {
   const container = $('types');
   container.textContent = '';
   for (const l of LAYERS) {
-    const kinds = state.kinds
-      .filter((k) => layerOfKind(k.id) === l.id && (k.nombre > 0 || state.kindFilter.has(k.id)))
-      .sort((a, b) => a.libelle.localeCompare(b.libelle, 'fr'));
+    const kinds = kindsByLabel((k) => layerOfKind(k.id) === l.id && (k.nombre > 0 || state.kindFilter.has(k.id)));
     if (!kinds.length) continue;
     const group = el('div', { class: 'types-groupe', role: 'group', 'aria-label': l.label });
     group.append(
       el('p', { class: 'types-secteur', 'aria-hidden': 'true' }, el('span', { class: `pastille pastille-${l.id}` }), l.label)
     );
     for (const k of kinds) {
-      const id = `type-${k.id}`;
-      const input = el('input', { type: 'checkbox', id, value: k.id, 'data-type': k.id });
-      input.checked = state.kindFilter.has(k.id);
+      const { row, input } = kindCheckRow(k, 'type-', {
+        checked: state.kindFilter.has(k.id),
+        attrs: { 'data-libelle': fold(k.libelle + ' ' + k.id) },
+      });
       input.addEventListener('change', () => {
         if (input.checked) state.kindFilter.add(k.id);
         else state.kindFilter.delete(k.id);
         onKindFilterChanged();
       });
-      group.append(
-        el(
-          'div',
-          { class: 'type-ligne', 'data-libelle': fold(k.libelle + ' ' + k.id) },
-          input,
-          el(
-            'label',
-            { for: id },
-            el('span', { class: 'type-libelle', text: k.libelle }),
-            el('span', { class: 'type-nombre', text: intFormat.format(k.nombre || 0) })
-          )
-        )
-      );
+      group.append(row);
     }
     container.append(group);
   }
