@@ -18,6 +18,14 @@ fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `maillage diagnostic ARGS --sortie OUT`: (exit code, stdout, stderr).
+fn diagnostic(args: &[&str], out: &Path) -> (i32, String, String) {
+    let mut all = vec!["diagnostic"];
+    all.extend_from_slice(args);
+    all.extend(["--sortie", out.to_str().unwrap()]);
+    run(&all)
+}
+
 /// A data folder with the Tarn outlines and the BPE 2018 counts only (no actor at all).
 fn bpe_folder(dir: &Path) {
     for file in [
@@ -37,17 +45,15 @@ fn bpe_counts_without_actors_say_to_use_the_bpe_source() {
     let out = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();
     let sortie = out.path().join("acteurs");
-    let (code, stdout, stderr) = run(&[
-        "diagnostic",
+    let args = [
         "--data",
         dir,
         "--territoire",
         "81",
         "--types",
         "medecin-generaliste",
-        "--sortie",
-        sortie.to_str().unwrap(),
-    ]);
+    ];
+    let (code, stdout, stderr) = diagnostic(&args, &sortie);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     // Not « effectif 0 » everywhere: the counts exist, say how to use them.
     assert!(
@@ -60,19 +66,7 @@ fn bpe_counts_without_actors_say_to_use_the_bpe_source() {
 
     // With --source bpe the counts are used.
     let sortie = out.path().join("bpe");
-    let (code, stdout, stderr) = run(&[
-        "diagnostic",
-        "--data",
-        dir,
-        "--territoire",
-        "81",
-        "--types",
-        "medecin-generaliste",
-        "--source",
-        "bpe",
-        "--sortie",
-        sortie.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = diagnostic(&[&args[..], &["--source", "bpe"]].concat(), &sortie);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let line = stdout
         .lines()
@@ -92,13 +86,7 @@ fn bpe_counts_without_actors_say_to_use_the_bpe_source() {
 #[test]
 fn an_unknown_territory_lists_the_loaded_cpts() {
     let out = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) = run(&[
-        "diagnostic",
-        "--territoire",
-        "cpts-inconnue",
-        "--sortie",
-        out.path().to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = diagnostic(&["--territoire", "cpts-inconnue"], out.path());
     assert_ne!(code, 0, "{stdout}");
     assert!(
         stderr.contains("territoire « cpts-inconnue » inconnu"),
@@ -118,15 +106,8 @@ fn an_unknown_territory_lists_the_loaded_cpts() {
 #[test]
 fn only_one_departement_loaded_says_the_region_is_not_loaded() {
     let out = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) = run(&[
-        "diagnostic",
-        "--territoire",
-        "81",
-        "--types",
-        "ehpad",
-        "--sortie",
-        out.path().to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) =
+        diagnostic(&["--territoire", "81", "--types", "ehpad"], out.path());
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("Occitanie : région non chargée : seules les communes de Tarn (81)"),

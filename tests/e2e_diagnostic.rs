@@ -71,13 +71,7 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
         "document.querySelectorAll('#diagnostic-table tbody tr').length > 0",
     )
     .await;
-    assert!(page
-        .find("#diagnostic-erreur")
-        .await
-        .attr("hidden")
-        .await
-        .unwrap()
-        .is_some());
+    assert!(page.attr("#diagnostic-erreur", "hidden").await.is_some());
 
     // The choropleth is the server's SVG, loaded as an image.
     let img = page
@@ -94,13 +88,7 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
         src.contains("kind=ehpad") && src.contains("indicateur=distance"),
         "{src}"
     );
-    let alt = page
-        .find("#diagnostic-image")
-        .await
-        .attr("alt")
-        .await
-        .unwrap()
-        .unwrap();
+    let alt = page.attr("#diagnostic-image", "alt").await.unwrap();
     assert!(alt.contains("Distance") && alt.contains("EHPAD"), "{alt}");
 
     // One row per commune of the territory.
@@ -170,13 +158,7 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
         "diagnostic-svg",
         "diagnostic-png",
     ] {
-        let href = page
-            .find(&format!("#{id}"))
-            .await
-            .attr("href")
-            .await
-            .unwrap()
-            .unwrap();
+        let href = page.attr(&format!("#{id}"), "href").await.unwrap();
         let (status, _) = page.http("GET", &href, None);
         assert_eq!(status, 200, "{id}: {href}");
     }
@@ -334,13 +316,7 @@ async fn diagnostic_names_the_coverage_definition() {
         comparisons.contains("par zone d'intervention"),
         "{comparisons}"
     );
-    let alt = page
-        .find("#diagnostic-image")
-        .await
-        .attr("alt")
-        .await
-        .unwrap()
-        .unwrap();
+    let alt = page.attr("#diagnostic-image", "alt").await.unwrap();
     assert!(alt.contains("par zone d'intervention"), "{alt}");
     page.shot("1-zone").await;
 
@@ -367,12 +343,7 @@ async fn diagnostic_names_the_coverage_definition() {
 
 /// The `src` of the diagnostic's map image (the server's SVG and its query).
 async fn image_src(page: &Page) -> String {
-    page.find("#diagnostic-image")
-        .await
-        .attr("src")
-        .await
-        .unwrap()
-        .unwrap()
+    page.attr("#diagnostic-image", "src").await.unwrap()
 }
 
 /// Opens the diagnostic form (the tools panel unfolded first on a phone) and runs the
@@ -465,13 +436,7 @@ async fn diagnostic_report_names_legend_parameters_and_link() {
     }
 
     // Titles use the French label of the indicator, never its id.
-    let alt = page
-        .find("#diagnostic-image")
-        .await
-        .attr("alt")
-        .await
-        .unwrap()
-        .unwrap();
+    let alt = page.attr("#diagnostic-image", "alt").await.unwrap();
     assert!(
         alt.contains("Accessibilité 2SFCA pour 10 000 habitants"),
         "{alt}"

@@ -483,10 +483,15 @@ async fn private_fields_never_reach_anonymous_exports() {
     )
     .await
     .json();
-    assert_eq!(hsds["organization"][0]["id"], "local:dac81");
-    assert_eq!(hsds["service"][0]["organization_id"], "local:dac81");
-    assert_eq!(hsds["location"][0]["latitude"], 43.9289);
-    assert_eq!(hsds["phone"][0]["number"], "05 63 12 34 56");
+    let svc = &hsds["contents"][0];
+    let org_id = maillage::store::export::hsds_uuid("organization", "local:dac81");
+    assert_eq!(svc["organization"]["id"], org_id.as_str());
+    assert_eq!(svc["organization_id"], org_id.as_str());
+    assert_eq!(
+        svc["service_at_locations"][0]["location"]["latitude"],
+        43.9289
+    );
+    assert_eq!(svc["phones"][0]["number"], "05 63 12 34 56");
     let bad = call(
         &e.app,
         req("GET", "/api/partenaires?format=xls", None, None),

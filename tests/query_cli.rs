@@ -6,7 +6,7 @@ mod server_support;
 use std::path::Path;
 use std::process::Command;
 
-use server_support::{agent, free_port, start, BIN};
+use server_support::{agent, free_port, import_template, start, BIN};
 
 fn query_count(base: &Path, lat: &str, lon: &str, radius: &str) -> Vec<String> {
     let out = Command::new(BIN)
@@ -37,17 +37,7 @@ fn ids(fc: &serde_json::Value) -> Vec<String> {
 fn query_with_base_answers_as_the_api() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("b.sqlite");
-    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/data/partenaires-modele.csv");
-    let imp = Command::new(BIN)
-        .args(["partenaires", "importer", template, "--base"])
-        .arg(&base)
-        .output()
-        .unwrap();
-    assert!(
-        imp.status.success(),
-        "{}",
-        String::from_utf8_lossy(&imp.stderr)
-    );
+    import_template(&base);
 
     let (lat, lon, radius) = ("43.9289", "2.1486", "30000");
     let without = query_count(&tmp.path().join("absente.sqlite"), lat, lon, radius);

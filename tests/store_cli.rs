@@ -68,7 +68,7 @@ fn import_preview_apply_export_round_trip() {
         let n = if format == "geojson" {
             v["features"].as_array().unwrap().len()
         } else {
-            v["organization"].as_array().unwrap().len()
+            v["contents"].as_array().unwrap().len()
         };
         assert_eq!(n, 4, "{format}");
     }

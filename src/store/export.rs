@@ -82,21 +82,57 @@ pub fn geojson(partners: &[Partner], v: &Validator, private: bool) -> Value {
     json!({"type": "FeatureCollection", "features": features})
 }
 
-/// Open Referral HSDS 3.0 tables as JSON arrays: `organization`, `service`, `location`,
-/// `service_at_location`, `service_area`, `phone`, `schedule`. Public fields only.
+/// The HSDS version the export follows.
+pub const HSDS_VERSION: &str = "3.0";
+
+/// A stable HSDS id (UUID v5) for one of our ids: the same partner always gets the same UUIDs.
+///
+/// ```
+/// use maillage::store::export::hsds_uuid;
+/// assert_eq!(hsds_uuid("organization", "local:dac81"), hsds_uuid("organization", "local:dac81"));
+/// assert_ne!(hsds_uuid("organization", "local:dac81"), hsds_uuid("service", "local:dac81"));
+/// assert_eq!(hsds_uuid("service", "x").len(), 36);
+/// ```
+pub fn hsds_uuid(table: &str, id: &str) -> String {
+    // Namespace of maillage's HSDS ids (itself a v5 UUID of the URL namespace).
+    let ns = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, b"https://maillage.fr/hsds");
+    uuid::Uuid::new_v5(&ns, format!("{table}:{id}").as_bytes()).to_string()
+}
+
+/// Inserts `value` under `key` unless it is `None` (HSDS 3.0 leaves absent fields out).
+fn put<T: serde::Serialize>(o: &mut Value, key: &str, value: Option<T>) {
+    if let (Some(v), Some(map)) = (value, o.as_object_mut()) {
+        map.insert(key.into(), json!(v));
+    }
+}
+
+/// An HSDS `attribute` of the service `svc_id` carrying a taxonomy term.
+fn attribute(svc_id: &str, taxonomy: &str, code: &str, name: &str, description: &str) -> Value {
+    let term_id = hsds_uuid("taxonomy_term", &format!("{taxonomy}:{code}"));
+    json!({
+        "id": hsds_uuid("attribute", &format!("{svc_id}:{taxonomy}:{code}")),
+        "link_id": svc_id, "link_type": "service", "link_entity": "service",
+        "taxonomy_term_id": term_id,
+        "taxonomy_term": {
+            "id": term_id, "code": code, "name": name, "description": description,
+            "taxonomy": taxonomy,
+        },
+    })
+}
+
+/// Open Referral HSDS 3.0, as its API serialises services: a page (`total_items`,
+/// `contents`…) of `service` objects, each with its `organization`, `service_at_locations`
+/// (with their `location` and `addresses`), `phones`, `schedules`, `service_areas` and
+/// `attributes` (partner type, CPTS membership, tags) nested. Public fields only; ids are
+/// UUID v5 of our ids ([`hsds_uuid`]); absent fields are left out, never `null`. A partner
+/// placed at its commune's centre says so in its location's `description` and an attribute.
 pub fn hsds(partners: &[Partner], v: &Validator) -> Value {
-    let mut organization = Vec::new();
-    let mut service = Vec::new();
-    let mut location = Vec::new();
-    let mut service_at_location = Vec::new();
-    let mut service_area = Vec::new();
-    let mut phone = Vec::new();
-    let mut schedule = Vec::new();
+    let mut contents = Vec::new();
     for p in partners {
         let f = &p.fields;
-        let org_id = p.id.clone();
-        let svc_id = format!("{}#service", p.id);
-        let loc_id = format!("{}#lieu", p.id);
+        let org_id = hsds_uuid("organization", &p.id);
+        let svc_id = hsds_uuid("service", &p.id);
+        let loc_id = hsds_uuid("location", &p.id);
         let kind_label = v
             .kinds()
             .by_id(&f.kind)
@@ -107,60 +143,136 @@ pub fn hsds(partners: &[Partner], v: &Validator) -> Value {
             .flatten()
             .collect::<Vec<_>>()
             .join(" — ");
-        organization.push(json!({
-            "id": org_id, "name": f.nom, "description": description,
-            "email": f.email, "website": f.site,
-        }));
-        let mut attributes = vec![
-            json!({"taxonomy_term": {"code": f.kind, "term": kind_label, "taxonomy": "maillage"}}),
-        ];
+        let description = if description.is_empty() {
+            kind_label.clone()
+        } else {
+            description
+        };
+        let mut organization = json!({"id": org_id, "name": f.nom, "description": description});
+        put(&mut organization, "email", f.email.as_ref());
+        put(&mut organization, "website", f.site.as_ref());
+
+        let mut attributes = vec![attribute(
+            &svc_id,
+            "maillage-types",
+            &f.kind,
+            &kind_label,
+            &format!("Type d'acteur « {kind_label} » de maillage"),
+        )];
         if f.membre_cpts {
-            attributes.push(json!({"taxonomy_term": {"code": "membre-cpts", "term": "Membre de la CPTS", "taxonomy": "maillage"}}));
+            attributes.push(attribute(
+                &svc_id,
+                "maillage-cpts",
+                "membre-cpts",
+                "Membre de la CPTS",
+                "Le partenaire est membre de la CPTS",
+            ));
         }
         for t in &f.etiquettes {
-            attributes
-                .push(json!({"taxonomy_term": {"code": t, "term": t, "taxonomy": "etiquettes"}}));
+            attributes.push(attribute(
+                &svc_id,
+                "maillage-etiquettes",
+                t,
+                t,
+                &format!("Étiquette « {t} » de l'annuaire local"),
+            ));
         }
-        service.push(json!({
-            "id": svc_id, "organization_id": org_id, "name": f.nom, "description": description,
-            "email": f.email, "url": f.site, "status": "active",
-            "capacities": f.capacite.map(|c| vec![json!({"value": c, "unit": "places"})]),
-            "attributes": attributes,
-        }));
+
         let geo = v.actor_record(&p.id, f, SourceId(0));
-        location.push(json!({
+        let mut location = json!({
             "id": loc_id, "organization_id": org_id, "name": f.nom, "location_type": "physical",
-            "latitude": geo.position.map(|x| x.lat), "longitude": geo.position.map(|x| x.lon),
-            "addresses": [{
-                "id": format!("{}#adresse", p.id), "location_id": loc_id,
-                "address_1": f.adresse, "city": f.commune, "postal_code": f.code_postal,
-                "country": "FR", "address_type": "physical",
+        });
+        if let Some(pos) = geo.position {
+            put(&mut location, "latitude", Some(pos.lat));
+            put(&mut location, "longitude", Some(pos.lon));
+            if geo.precision == crate::model::Precision::Commune {
+                put(
+                    &mut location,
+                    "description",
+                    Some("Position approchée : centre de la commune (adresse non géolocalisée)"),
+                );
+            }
+        }
+        if let Some(c) = &f.code_insee {
+            put(&mut location, "external_identifier", Some(c));
+            put(
+                &mut location,
+                "external_identifier_type",
+                Some("code INSEE de la commune"),
+            );
+        }
+        let state = f
+            .code_insee
+            .as_deref()
+            .and_then(|c| c.parse::<crate::model::InseeCode>().ok())
+            .map(|c| c.departement().to_string());
+        if let (Some(a), Some(city), Some(pc), Some(state)) =
+            (&f.adresse, &f.commune, &f.code_postal, state)
+        {
+            put(
+                &mut location,
+                "addresses",
+                Some(vec![json!({
+                    "id": hsds_uuid("address", &p.id), "location_id": loc_id,
+                    "address_1": a, "city": city, "state_province": state,
+                    "postal_code": pc, "country": "FR", "address_type": "physical",
+                })]),
+            );
+        }
+
+        let mut service = json!({
+            "id": svc_id, "organization_id": org_id, "name": f.nom,
+            "description": description, "status": "active",
+            "organization": organization,
+            "service_at_locations": [{
+                "id": hsds_uuid("service_at_location", &p.id), "service_id": svc_id,
+                "location_id": loc_id, "location": location,
             }],
-            "external_identifiers": f.code_insee.as_ref().map(|c| vec![json!({"identifier": c, "identifier_type": "code INSEE"})]),
-        }));
-        service_at_location.push(json!({
-            "id": format!("{}#service-lieu", p.id), "service_id": svc_id, "location_id": loc_id,
-        }));
+            "attributes": attributes,
+        });
+        put(&mut service, "email", f.email.as_ref());
+        put(&mut service, "url", f.site.as_ref());
         if let Some(z) = &f.zone_intervention {
-            service_area.push(json!({
-                "id": format!("{}#zone", p.id), "service_id": svc_id, "name": z, "description": z,
-            }));
+            put(
+                &mut service,
+                "service_areas",
+                Some(vec![json!({
+                    "id": hsds_uuid("service_area", &p.id), "service_id": svc_id,
+                    "name": z, "description": z,
+                })]),
+            );
         }
         if let Some(t) = &f.telephone {
-            phone.push(json!({
-                "id": format!("{}#tel", p.id), "organization_id": org_id, "service_id": svc_id,
-                "number": t, "type": "voice", "languages": [{"code": "fr"}],
-            }));
+            let phone_id = hsds_uuid("phone", &p.id);
+            put(
+                &mut service,
+                "phones",
+                Some(vec![json!({
+                    "id": phone_id, "organization_id": org_id, "service_id": svc_id,
+                    "number": t, "type": "voice",
+                    "languages": [{
+                        "id": hsds_uuid("language", &format!("{}:fr", p.id)),
+                        "phone_id": phone_id, "name": "français", "code": "fr",
+                    }],
+                })]),
+            );
         }
         if let Some(h) = &f.horaires {
-            schedule.push(json!({
-                "id": format!("{}#horaires", p.id), "service_id": svc_id, "description": h,
-            }));
+            put(
+                &mut service,
+                "schedules",
+                Some(vec![json!({
+                    "id": hsds_uuid("schedule", &p.id), "service_id": svc_id, "description": h,
+                })]),
+            );
         }
+        contents.push(service);
     }
+    let n = contents.len();
     json!({
-        "organization": organization, "service": service, "location": location,
-        "service_at_location": service_at_location, "service_area": service_area,
-        "phone": phone, "schedule": schedule,
+        "hsds_version": HSDS_VERSION,
+        "total_items": n, "total_pages": 1, "page_number": 1, "size": n,
+        "first_page": true, "last_page": true, "empty": n == 0,
+        "contents": contents,
     })
 }

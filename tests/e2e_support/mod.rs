@@ -130,28 +130,18 @@ impl Page {
     }
 
     pub async fn open_sized(test: &'static str, width: u32, height: u32) -> Page {
-        Page::start(test, width, height, false, &[]).await
-    }
-
-    /// A page of a given size, optionally as an editor, the server started with extra
-    /// options (e.g. `--url-publique https://…`).
-    pub async fn open_with(
-        test: &'static str,
-        width: u32,
-        height: u32,
-        editor: bool,
-        server_args: &[&str],
-    ) -> Page {
-        Page::start(test, width, height, editor, server_args).await
+        Page::open_with(test, width, height, false, &[]).await
     }
 
     /// Like [`Page::open`], with an editor token created in the partner base first
     /// (`maillage jetons creer --nom test --role editeur --base …`).
     pub async fn open_editor(test: &'static str) -> Page {
-        Page::start(test, 1280, 900, true, &[]).await
+        Page::open_with(test, 1280, 900, true, &[]).await
     }
 
-    async fn start(
+    /// A page of a given size, optionally as an editor, the server started with extra
+    /// options (e.g. `--url-publique https://…`).
+    pub async fn open_with(
         test: &'static str,
         width: u32,
         height: u32,
@@ -437,6 +427,15 @@ impl Page {
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no element {css:?}: {e}"))
+    }
+
+    /// An attribute of the element `css` (`None` when the element does not have it).
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.find(css)
+            .await
+            .attr(name)
+            .await
+            .unwrap_or_else(|e| panic!("attribute {name:?} of {css:?}: {e}"))
     }
 
     /// Clicks an element like a user; on failure, saves a screenshot and panics.

@@ -98,3 +98,22 @@ pub fn token(base: &Path) -> String {
     assert!(t.starts_with("mlg_"), "{t}");
     t
 }
+
+/// Imports the partner template (`data/partenaires-modele.csv`, 4 partners) into this base.
+pub fn import_template(base: &Path) {
+    let out = Command::new(BIN)
+        .args(["partenaires", "importer"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/partenaires-modele.csv"
+        ))
+        .arg("--base")
+        .arg(base)
+        .output()
+        .expect("maillage partenaires importer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
