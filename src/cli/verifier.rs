@@ -1,5 +1,5 @@
-//! `maillage verifier` (`check`): each file's format, accepted and rejected rows, first
-//! rejections; exit code 1 when a row is rejected or a file unreadable.
+//! `maillage verifier` (`check`): each file's format, accepted and rejected rows, ignored
+//! lines, first rejections; exit code 1 when a row is rejected or a file unreadable.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +42,13 @@ fn check(files: &[PathBuf], max: usize) -> Result<ExitCode> {
                         .map(|d| format!(" ; données du {d}"))
                         .unwrap_or_default()
                 );
+                if r.ignored > 0 {
+                    println!(
+                        "  {} ligne(s) ignorée(s) (en-têtes, lignes vides ou de commentaire, \
+                         lignes d'un type non repris ou fusionnées avec une autre)",
+                        r.ignored
+                    );
+                }
                 for note in &r.notes {
                     println!("  remarque : {note}");
                 }

@@ -128,6 +128,9 @@ struct Rows<'a> {
     lines: Lines<'a>,
     row: usize,
     width: usize,
+    /// Records read after the header, blank ones excepted: each is accepted, rejected or
+    /// ignored (see [`FileReport::ignore_lines_without_record`]).
+    records: usize,
 }
 
 impl<'a> Rows<'a> {
@@ -136,6 +139,7 @@ impl<'a> Rows<'a> {
             lines: Lines::new(text),
             row: 1,
             width,
+            records: 0,
         }
     }
 
@@ -153,6 +157,7 @@ impl<'a> Rows<'a> {
                 Ok(true) => {}
                 Ok(false) => return None,
                 Err(e) => {
+                    self.records += 1;
                     let line = e
                         .position()
                         .map_or(self.row + 1, |p| self.lines.at(p.byte() as usize));
@@ -165,6 +170,7 @@ impl<'a> Rows<'a> {
             if rec.len() == 1 && rec[0].trim().is_empty() {
                 continue;
             }
+            self.records += 1;
             if rec.len() != self.width {
                 report.reject(
                     line,
@@ -337,11 +343,13 @@ pub fn read_ensemble(
                 let obj = rec[object].trim();
                 if obj != "COM" {
                     *other_levels.entry(obj.to_string()).or_default() += 1;
+                    report.ignored += 1;
                     continue;
                 }
                 if let Some(m) = measure.map(|m| rec[m].trim()) {
                     if m != "FACILITIES" {
                         *other_measures.entry(m.to_string()).or_default() += 1;
+                        report.ignored += 1;
                         continue;
                     }
                 }
@@ -360,6 +368,7 @@ pub fn read_ensemble(
         if typequ.starts_with('_') {
             // `_T`-style totals over several types: not an equipment type.
             aggregates += 1;
+            report.ignored += 1;
             continue;
         }
         let commune = match geo.trim().parse::<InseeCode>() {
@@ -389,6 +398,7 @@ pub fn read_ensemble(
                 report.reject(line, count_name, "un nombre entier d'équipements", "");
             } else {
                 no_value += 1;
+                report.ignored += 1;
             }
             continue;
         };
@@ -417,6 +427,7 @@ pub fn read_ensemble(
             }
         }
     }
+    report.ignore_lines_without_record(super::report::physical_lines(text.bytes()), rows.records);
 
     let unmapped: usize = counts.iter().filter(|c| c.kind.is_none()).count();
     report.notes.push(format!(
@@ -767,6 +778,7 @@ pub fn read_xy(
         report.accepted += 1;
         imported.actors.push(rec_out);
     }
+    report.ignore_lines_without_record(super::report::physical_lines(text.bytes()), rows.records);
 
     if without_position > 0 {
         report.notes.push(format!(

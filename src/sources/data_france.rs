@@ -121,7 +121,8 @@ pub fn read(
     let mut no_outline = 0usize;
 
     let mut record = csv::StringRecord::new();
-    while let Some(line) = super::next_record(&mut rdr, &mut record, &mut report) {
+    let mut records = 0usize;
+    while let Some(line) = super::next_record(&mut rdr, &mut record, &mut report, &mut records) {
         let get = |name: &str| -> Option<&str> {
             let v = record.get(*col.get(name)?)?.trim();
             (!v.is_empty() && v != NULL).then_some(v)
@@ -270,6 +271,7 @@ pub fn read(
             imported.actors.push(mairie);
         }
     }
+    report.ignore_lines_without_record(super::report::physical_lines(text.as_bytes()), records);
 
     let mut skipped: Vec<(String, usize)> = skipped.into_iter().collect();
     skipped.sort();

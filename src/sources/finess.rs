@@ -151,6 +151,7 @@ pub fn read(
             line_no += 1;
             let line = raw.strip_suffix('\r').unwrap_or(raw);
             if line.trim().is_empty() {
+                reader.report.ignored += 1;
                 continue;
             }
             let fields = split_line(line);
@@ -236,6 +237,7 @@ impl Reader<'_> {
         let date = fields.get(3).map(|f| f.trim()).unwrap_or("");
         if is_iso_date(date) {
             self.report.source_date = Some(date.to_string());
+            self.report.ignored += 1;
         } else {
             self.report.reject(
                 line,
@@ -430,7 +432,8 @@ impl Reader<'_> {
             }
             est.geolocated_at = Some(g.line);
             if g.x.is_empty() && g.y.is_empty() {
-                continue; // published without coordinates
+                report.ignored += 1; // published without coordinates
+                continue;
             }
             let Some(x) = parse_metres(&g.x) else {
                 report.reject(g.line, "coordxet", "un nombre (point décimal)", &g.x);
@@ -469,6 +472,8 @@ impl Reader<'_> {
                     let actor = &mut actors[est.index];
                     actor.position = Some(p);
                     actor.precision = precision;
+                    // Merged into its establishment's actor.
+                    report.ignored += 1;
                 }
                 Err(e) => {
                     let expected = match e {

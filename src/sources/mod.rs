@@ -693,20 +693,24 @@ pub fn load_file(dataset: &mut Dataset, path: &Path) -> Result<(), SourceError> 
 
 /// Reads the next CSV record into `record` and returns its 1-based line; a record the CSV
 /// reader cannot read (bad quoting, invalid UTF-8) is rejected with its line and skipped.
-/// `None` at the end of the file.
+/// `None` at the end of the file. `records` counts the records read, rejected ones included
+/// (for [`FileReport::ignore_lines_without_record`]).
 pub(crate) fn next_record<R: std::io::Read>(
     rdr: &mut csv::Reader<R>,
     record: &mut csv::StringRecord,
     report: &mut FileReport,
+    records: &mut usize,
 ) -> Option<usize> {
     loop {
         let line = rdr.position().line() as usize;
         match rdr.read_record(record) {
             Ok(true) => {
+                *records += 1;
                 return Some(record.position().map_or(line, |p| p.line() as usize));
             }
             Ok(false) => return None,
             Err(e) => {
+                *records += 1;
                 let line = e.position().map_or(line, |p| p.line() as usize);
                 report.reject(line, "(ligne)", "une ligne CSV valide", &e.to_string());
             }

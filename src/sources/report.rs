@@ -69,6 +69,12 @@ pub struct FileReport {
     pub accepted: usize,
     /// Rows rejected; always equals `rejections.len()`.
     pub rejected: usize,
+    /// Lines that are neither accepted nor rejected rows: header and manifest lines, blank
+    /// and comment lines, continuation lines of a quoted field, records of a kind the format
+    /// skips, lines merged into another row (a FINESS `geolocalisation` line). For a file read
+    /// line by line, `accepted + rejected + ignored` is the number of its lines
+    /// ([`physical_lines`]).
+    pub ignored: usize,
     pub rejections: Vec<Rejection>,
     /// Non-fatal remarks in French (e.g. `12 établissements sans géolocalisation : centre de la commune`).
     pub notes: Vec<String>,
@@ -84,6 +90,7 @@ impl FileReport {
             sample: false,
             accepted: 0,
             rejected: 0,
+            ignored: 0,
             rejections: Vec::new(),
             notes: Vec::new(),
         }
@@ -100,4 +107,25 @@ impl FileReport {
         ));
         self.rejected += 1;
     }
+
+    /// At the end of a file read as records: counts as ignored the `lines` of the file that
+    /// made no record (`records` counts every record handed to the importer or rejected by the
+    /// reader; each of them is counted accepted, rejected or ignored where it is read): header,
+    /// comment and blank lines, and the continuation lines of a multi-line quoted field.
+    pub fn ignore_lines_without_record(&mut self, lines: usize, records: usize) {
+        self.ignored += lines.saturating_sub(records);
+    }
+}
+
+/// Number of lines of a text: its line feeds, plus a last line without one.
+///
+/// ```
+/// use maillage::sources::report::physical_lines;
+/// assert_eq!(physical_lines(b""), 0);
+/// assert_eq!(physical_lines(b"a\nb\n"), 2);
+/// assert_eq!(physical_lines(b"a\r\n\nb"), 3);
+/// ```
+pub fn physical_lines(bytes: &[u8]) -> usize {
+    let breaks = bytes.iter().filter(|&&b| b == b'\n').count();
+    breaks + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
 }

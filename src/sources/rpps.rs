@@ -197,6 +197,7 @@ fn read_in_blocks(
     }
     let cols = Columns::from_header(&header, file)?;
     let n = header.len();
+    report.ignored += 1; // the header line
 
     let mut imported = Imported::default();
     imported
@@ -218,6 +219,7 @@ fn read_in_blocks(
             line_no += 1;
             let line = raw.strip_suffix('\r').unwrap_or(raw);
             if line.trim().is_empty() {
+                report.ignored += 1;
                 continue;
             }
             split_fields(line, b'|', &mut fields);

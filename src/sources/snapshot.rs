@@ -42,8 +42,8 @@ const MAGIC: &[u8; 8] = b"MAILLAGE";
 const END: &[u8; 8] = b"FIN.IDX.";
 /// Bumped whenever the layout changes; an older or newer file is refused with a clear message.
 /// Version 2 added former communes; version 3 stores a file's format by its importer id
-/// (`finess`), no longer by its rank.
-pub const VERSION: u32 = 3;
+/// (`finess`), no longer by its rank; version 4 stores each file's ignored-line count.
+pub const VERSION: u32 = 4;
 
 const SECTORS: [Sector; 3] = [Sector::Sanitaire, Sector::MedicoSocial, Sector::Social];
 const TERRITORY_KINDS: [TerritoryKind; 4] = [
@@ -226,6 +226,7 @@ fn encode<W: Write>(ds: &Dataset, w: &mut Writer<W>) -> std::io::Result<()> {
         w.u8(u8::from(r.sample))?;
         w.u64(r.accepted as u64)?;
         w.u64(r.rejected as u64)?;
+        w.u64(r.ignored as u64)?;
         w.len(r.rejections.len())?;
         for j in &r.rejections {
             w.str(&j.file)?;
@@ -400,6 +401,7 @@ fn decode(r: &mut Reader) -> Result<Dataset, String> {
         rep.sample = r.flag()?;
         rep.accepted = r.u64()? as usize;
         rep.rejected = r.u64()? as usize;
+        rep.ignored = r.u64()? as usize;
         let m = r.len()?;
         for _ in 0..m {
             rep.rejections.push(Rejection {

@@ -112,6 +112,11 @@ pub struct Table<'t> {
     reader: csv::Reader<&'t [u8]>,
     record: StringRecord,
     text: &'t str,
+    /// Records read after the header (rows, rejected and blank records).
+    records: usize,
+    /// Records whose fields are all empty, skipped (their lines are counted as ignored).
+    blank_records: usize,
+    finished: bool,
 }
 
 impl<'t> Table<'t> {
@@ -183,6 +188,9 @@ impl<'t> Table<'t> {
             reader,
             record,
             text,
+            records: 0,
+            blank_records: 0,
+            finished: false,
         })
     }
 
@@ -199,13 +207,32 @@ impl<'t> Table<'t> {
 
     /// The next row that is not blank; a row the CSV reader cannot read (bad quoting) is
     /// rejected with its line and skipped. `None` at the end of the table.
+    ///
+    /// Every row handed out must be counted by the caller as accepted, rejected or ignored;
+    /// the table counts as ignored the lines that gave no row (header, comments, blank rows,
+    /// continuation lines of a quoted field) when it reaches the end.
     pub fn next_row(&mut self, report: &mut FileReport) -> Option<Row<'_>> {
         loop {
-            let mut line = super::next_record(&mut self.reader, &mut self.record, report)?;
+            let Some(mut line) = super::next_record(
+                &mut self.reader,
+                &mut self.record,
+                report,
+                &mut self.records,
+            ) else {
+                if !self.finished {
+                    self.finished = true;
+                    report.ignore_lines_without_record(
+                        super::report::physical_lines(self.text.as_bytes()),
+                        self.records - self.blank_records,
+                    );
+                }
+                return None;
+            };
             if self.record.iter().all(str::is_empty) {
                 if self.record.len() > 1 {
                     self.blank_lines.push(line);
                 }
+                self.blank_records += 1;
                 continue;
             }
             // The CSV reader dates a record from where it started looking: skip the comment and
