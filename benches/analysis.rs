@@ -7,55 +7,14 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 
 use maillage::analysis::build::places;
-use maillage::analysis::{
-    coverage, nearest_supply, two_step_fca, StepDecay, SupplyPoint, SupplySet, TravelModel,
-};
-use maillage::index::Directory;
-use maillage::sources::Dataset;
+use maillage::analysis::{coverage, nearest_supply, two_step_fca, StepDecay, TravelModel};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
-
-fn occitanie() -> Directory {
-    let mut ds = Dataset::new();
-    for (file, format) in [
-        (
-            "geo/communes-occitanie.geojson",
-            maillage::sources::communes_geojson::FORMAT,
-        ),
-        (
-            "admin/communes_occitanie_decoupage_admin_v6.csv",
-            maillage::sources::decoupage::COMMUNES_CSV,
-        ),
-        (
-            "bpe/bpe2018_ensemble_occitanie_sante_social.csv",
-            maillage::sources::bpe::ENSEMBLE,
-        ),
-    ] {
-        let path = format!("{DATA}/{file}");
-        let bytes = std::fs::read(&path).expect("../shared/data is needed for this bench");
-        ds.load_bytes(&path, format, &bytes).expect("load");
-    }
-    Directory::build(ds)
-}
+mod occitanie;
 
 fn bench(c: &mut Criterion) {
-    let dir = occitanie();
+    let dir = occitanie::directory().expect("../shared/data is needed for this bench");
     let places = places(&dir);
-    let points: Vec<SupplyPoint> = dir
-        .equipment_counts()
-        .iter()
-        .filter(|e| e.typequ.starts_with("D2") || e.typequ.starts_with("D3"))
-        .filter_map(|e| {
-            let p = dir.commune(e.commune)?.centroid()?;
-            Some(SupplyPoint::new(
-                &format!("bpe:{}:{}", e.commune, e.typequ),
-                &e.typequ,
-                p,
-                e.count as f64,
-            ))
-        })
-        .collect();
-    let supplies = SupplySet::new(points).unwrap();
+    let supplies = occitanie::bpe_supply(&dir, |t| t.starts_with("D2") || t.starts_with("D3"));
     let located = places.all().iter().filter(|p| p.point.is_some()).count();
     eprintln!(
         "{} communes ({} with an outline), {} supply points (D2xx/D3xx), total supply {}",

@@ -17,40 +17,16 @@ use std::time::{Duration, Instant};
 
 use maillage::analysis::build::places;
 use maillage::analysis::fca::two_step_fca_by_road;
-use maillage::analysis::{two_step_fca, StepDecay, SupplyPoint, SupplySet, TravelModel};
-use maillage::index::Directory;
+use maillage::analysis::{two_step_fca, StepDecay, TravelModel};
 use maillage::routing::{Engine, RoutingSetup};
-use maillage::sources::Dataset;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+mod occitanie;
+
 const STEP: f64 = 0.05;
 const LON0: f64 = -0.40;
 const LON1: f64 = 4.90;
 const LAT0: f64 = 42.30;
 const LAT1: f64 = 45.10;
-
-fn occitanie() -> Option<Directory> {
-    let mut ds = Dataset::new();
-    for (file, format) in [
-        (
-            "geo/communes-occitanie.geojson",
-            maillage::sources::communes_geojson::FORMAT,
-        ),
-        (
-            "admin/communes_occitanie_decoupage_admin_v6.csv",
-            maillage::sources::decoupage::COMMUNES_CSV,
-        ),
-        (
-            "bpe/bpe2018_ensemble_occitanie_sante_social.csv",
-            maillage::sources::bpe::ENSEMBLE,
-        ),
-    ] {
-        let path = format!("{DATA}/{file}");
-        let bytes = std::fs::read(&path).ok()?;
-        ds.load_bytes(&path, format, &bytes).expect("load");
-    }
-    Some(Directory::build(ds))
-}
 
 fn valhalla_bin() -> Option<PathBuf> {
     let env = std::env::var_os("MAILLAGE_VALHALLA_BIN").map(PathBuf::from);
@@ -114,7 +90,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let Some(dir) = occitanie() else {
+    let Some(dir) = occitanie::directory() else {
         eprintln!("../shared/data absent : banc ignoré");
         return;
     };
@@ -123,21 +99,7 @@ fn main() {
         return;
     };
     let places = places(&dir);
-    let points: Vec<SupplyPoint> = dir
-        .equipment_counts()
-        .iter()
-        .filter(|e| e.typequ == "D201")
-        .filter_map(|e| {
-            let p = dir.commune(e.commune)?.centroid()?;
-            Some(SupplyPoint::new(
-                &format!("bpe:{}:{}", e.commune, e.typequ),
-                &e.typequ,
-                p,
-                e.count as f64,
-            ))
-        })
-        .collect();
-    let supplies = SupplySet::new(points).unwrap();
+    let supplies = occitanie::bpe_supply(&dir, |t| t == "D201");
     eprintln!(
         "{} communes, {} points d'offre D201 (médecins généralistes), offre totale {}",
         places.len(),

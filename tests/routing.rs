@@ -245,6 +245,18 @@ fn start_engine() -> Service {
     svc
 }
 
+/// The engine's own answer to `POST url/action`, asked directly (not through maillage).
+fn engine_post(url: &str, action: &str, body: &Value) -> Value {
+    let text = ureq::post(&format!("{url}/{action}"))
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 /// The engine's own answer for `sources × targets`: seconds (`None`: no route).
 fn engine_times(url: &str, sources: &[LonLat], targets: &[LonLat]) -> Vec<Vec<Option<f64>>> {
     let loc = |p: &LonLat| json!({"lat": p.lat, "lon": p.lon});
@@ -254,15 +266,7 @@ fn engine_times(url: &str, sources: &[LonLat], targets: &[LonLat]) -> Vec<Vec<Op
         "costing": "auto",
         "costing_options": {"auto": {"top_speed": 130}},
     });
-    let text = ureq::post(&format!("{url}/sources_to_targets"))
-        .header("Content-Type", "application/json")
-        .send(body.to_string())
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
-    let v: Value = serde_json::from_str(&text).unwrap();
-    v["sources_to_targets"]
+    engine_post(url, "sources_to_targets", &body)["sources_to_targets"]
         .as_array()
         .unwrap()
         .iter()
@@ -294,6 +298,18 @@ fn params(engine: &Arc<Engine>) -> DiagnosticParams {
         routing: Travel::Road(engine.clone()),
         ..Default::default()
     }
+}
+
+/// The first kind's figures of a commune in the diagnosis.
+fn cell<'d>(
+    d: &'d maillage::analysis::Diagnostic,
+    code: &str,
+) -> &'d maillage::analysis::diagnostic::CommuneCell {
+    &d.communes
+        .iter()
+        .find(|r| r.code == code)
+        .unwrap()
+        .indicateurs[0]
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -342,12 +358,7 @@ fn diagnosis_coverage_and_2sfca_equal_the_engine() {
             .filter_map(|(j, t)| t.map(|t| (j, t)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .unwrap();
-        let cell = &d
-            .communes
-            .iter()
-            .find(|r| &r.code == code)
-            .unwrap()
-            .indicateurs[0];
+        let cell = cell(d, code);
         assert_eq!(
             cell.plus_proche_id.as_deref(),
             Some(supplies.get(best).key.as_str()),
@@ -362,12 +373,7 @@ fn diagnosis_coverage_and_2sfca_equal_the_engine() {
     }
     // The east village: nearest by road is the east doctor, though the west one is nearer
     // as the crow flies; road time several times the estimate to the west doctor.
-    let east = &d
-        .communes
-        .iter()
-        .find(|r| r.code == "81902")
-        .unwrap()
-        .indicateurs[0];
+    let east = cell(d, "81902");
     assert!(east.plus_proche_nom.as_deref().unwrap().contains("l'est"));
     let road_to_west = times[1][supplies
         .all()
@@ -383,12 +389,7 @@ fn diagnosis_coverage_and_2sfca_equal_the_engine() {
     );
 
     // The hamlet is off the road network: listed with its reason, coverage undecided.
-    let hamlet = &d
-        .communes
-        .iter()
-        .find(|r| r.code == "81903")
-        .unwrap()
-        .indicateurs[0];
+    let hamlet = cell(d, "81903");
     assert_eq!(hamlet.couverte, None);
     assert!(d
         .hors_reseau_routier
@@ -417,12 +418,7 @@ fn diagnosis_coverage_and_2sfca_equal_the_engine() {
             .zip(&ratio)
             .map(|(t, r)| t.map_or(0.0, |t| weight(t / 60.0)) * r)
             .sum();
-        let cell = &d
-            .communes
-            .iter()
-            .find(|r| &r.code == code)
-            .unwrap()
-            .indicateurs[0];
+        let cell = cell(d, code);
         assert!(
             close(cell.apl_10000.unwrap(), a * 10_000.0),
             "{code}: {:?} vs {}",
@@ -489,14 +485,7 @@ async fn isochrone_and_nearest_by_time_equal_the_engine() {
         let body = json!({"locations": [{"lat": 44.0, "lon": 2.01}], "costing": "auto",
                           "costing_options": {"auto": {"top_speed": 130}},
                           "contours": [{"time": 15.0}], "polygons": true});
-        let text = ureq::post(&format!("{}/isochrone", svc.setup.url))
-            .header("Content-Type", "application/json")
-            .send(body.to_string())
-            .unwrap()
-            .body_mut()
-            .read_to_string()
-            .unwrap();
-        serde_json::from_str(&text).unwrap()
+        engine_post(&svc.setup.url, "isochrone", &body)
     };
     assert_eq!(
         iso["features"][0]["geometry"],

@@ -177,26 +177,14 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn Write) -> Result<Manifest, Fetch
         let d = downloader.get(&source.id, &source.nom, &source.url)?;
         let out_path = opts.dir.join(&source.fichier);
         let stats = cut_to_file(source, &d, &opts.area, &out_path)?;
-        let entry = ManifestEntry {
-            id: source.id.clone(),
-            source: source.nom.clone(),
-            url: source.url.clone(),
-            date_telechargement: d.meta.date.clone(),
-            etag: d.meta.etag.clone(),
-            last_modified: d.meta.last_modified.clone(),
-            taille: d.meta.size,
-            sha256: d.meta.sha256.clone().unwrap_or_default(),
-            statut: serde_json::to_value(d.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            fichier: source.fichier.clone(),
-            taille_fichier: std::fs::metadata(&out_path).map(|m| m.len()).unwrap_or(0),
-            sha256_fichier: download::sha256_file(&out_path)?,
-            lignes_lues: stats.read,
-            lignes: stats.kept,
-            departements: opts.area.departements.iter().cloned().collect(),
-        };
+        let entry = manifest_entry(
+            (&source.id, &source.nom, &source.url),
+            &d,
+            &source.fichier,
+            &out_path,
+            &stats,
+            &opts.area,
+        )?;
         let _ = writeln!(
             log,
             "  {} ; {} ligne(s) gardée(s) sur {} → {}",
@@ -217,6 +205,38 @@ pub fn fetch(opts: &FetchOptions, log: &mut dyn Write) -> Result<Manifest, Fetch
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     write_atomic(&opts.dir.join(MANIFEST_FILE), &json)?;
     Ok(manifest)
+}
+
+/// The manifest entry of one download (`(id, name, url)` of the source) written as `fichier`
+/// (`out_path`), with the rows read and kept.
+pub(crate) fn manifest_entry(
+    (id, name, url): (&str, &str, &str),
+    d: &Downloaded,
+    fichier: &str,
+    out_path: &Path,
+    stats: &CutStats,
+    area: &Area,
+) -> Result<ManifestEntry, FetchError> {
+    Ok(ManifestEntry {
+        id: id.to_string(),
+        source: name.to_string(),
+        url: url.to_string(),
+        date_telechargement: d.meta.date.clone(),
+        etag: d.meta.etag.clone(),
+        last_modified: d.meta.last_modified.clone(),
+        taille: d.meta.size,
+        sha256: d.meta.sha256.clone().unwrap_or_default(),
+        statut: serde_json::to_value(d.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        fichier: fichier.to_string(),
+        taille_fichier: std::fs::metadata(out_path).map(|m| m.len()).unwrap_or(0),
+        sha256_fichier: download::sha256_file(out_path)?,
+        lignes_lues: stats.read,
+        lignes: stats.kept,
+        departements: area.departements.iter().cloned().collect(),
+    })
 }
 
 /// Reads the manifest of a data directory, if there is one.

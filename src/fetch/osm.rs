@@ -11,9 +11,10 @@ use std::io::Write;
 use serde::Deserialize;
 
 use super::area::Area;
-use super::download::{sha256_file, Downloader};
-use super::manifest::{Manifest, ManifestEntry, MANIFEST_FILE};
-use super::{read_manifest, write_atomic, FetchError, CACHE_DIR};
+use super::cut::CutStats;
+use super::download::Downloader;
+use super::manifest::{Manifest, MANIFEST_FILE};
+use super::{manifest_entry, read_manifest, write_atomic, FetchError, CACHE_DIR};
 
 /// The `[osm]` section of `data/sources.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -134,26 +135,14 @@ pub fn fetch_osm(
             .map_err(|e| FetchError::io(&out, e))?;
         let _ = writeln!(log, "  {} → {}", d.status.label(), out.display());
         manifest.fichiers.retain(|f| f.id != id);
-        manifest.fichiers.push(ManifestEntry {
-            id,
-            source: label,
-            url,
-            date_telechargement: d.meta.date.clone(),
-            etag: d.meta.etag.clone(),
-            last_modified: d.meta.last_modified.clone(),
-            taille: d.meta.size,
-            sha256: d.meta.sha256.clone().unwrap_or_default(),
-            statut: serde_json::to_value(d.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            fichier: format!("osm/{file}"),
-            taille_fichier: std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0),
-            sha256_fichier: sha256_file(&out)?,
-            lignes_lues: 0,
-            lignes: 0,
-            departements: area.departements.iter().cloned().collect(),
-        });
+        manifest.fichiers.push(manifest_entry(
+            (&id, &label, &url),
+            &d,
+            &format!("osm/{file}"),
+            &out,
+            &CutStats::default(),
+            area,
+        )?);
         written.push(out);
     }
     manifest.date = crate::util::date::now();
