@@ -287,6 +287,7 @@ pub fn map_spec(dir: &Directory, c: &Computed, k: usize, ind: Indicator, date: &
                 name: r.nom.clone(),
                 geometry: cm.geometry.clone(),
                 value: value(c, row, k, ind),
+                population: r.population,
             })
         })
         .collect();

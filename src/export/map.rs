@@ -8,7 +8,7 @@
 //! use maillage::export::map::{choropleth_svg, svg_to_png, MapArea, MapSpec};
 //! let sq = MultiPolygon::new(vec![polygon![(x: 2.0, y: 43.8), (x: 2.3, y: 43.8), (x: 2.3, y: 44.0), (x: 2.0, y: 44.0)]]);
 //! let spec = MapSpec::new("Densité", "pour 10 000 hab.", "INSEE BPE 2018", "2026-11-23",
-//!     vec![MapArea { name: "Albi".into(), geometry: sq, value: Some(12.5) }]);
+//!     vec![MapArea { name: "Albi".into(), geometry: sq, value: Some(12.5), population: Some(49_000) }]);
 //! let svg = choropleth_svg(&spec);
 //! assert!(svg.starts_with("<svg") && svg.contains("Densité") && svg.contains(">N<"));
 //! let png = svg_to_png(&svg).unwrap();
@@ -17,7 +17,7 @@
 
 use std::fmt::Write;
 
-use geo::{BoundingRect, MultiPolygon};
+use geo::{BoundingRect, InteriorPoint, MultiPolygon};
 
 use crate::util::escape;
 
@@ -50,7 +50,12 @@ pub struct MapArea {
     pub geometry: MultiPolygon<f64>,
     /// `None`: no data or masked.
     pub value: Option<f64>,
+    /// Population: the most populated areas are labelled on the map.
+    pub population: Option<u64>,
 }
+
+/// How many of the most populated areas are labelled (fewer when labels would overlap).
+const MAX_LABELS: usize = 12;
 
 /// What to draw.
 #[derive(Debug, Clone)]
@@ -305,6 +310,40 @@ pub fn choropleth_svg(spec: &MapSpec) -> String {
                     .unwrap_or_default()
             );
         }
+        // Names of the most populated areas, largest first, skipped when they would overlap
+        // a label already placed (white halo so they read on every class colour).
+        let mut by_pop: Vec<&MapArea> = spec
+            .areas
+            .iter()
+            .filter(|a| a.population.is_some())
+            .collect();
+        by_pop.sort_by_key(|a| std::cmp::Reverse(a.population));
+        let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
+        for a in by_pop {
+            if placed.len() >= MAX_LABELS {
+                break;
+            }
+            let Some(p) = a.geometry.interior_point() else {
+                continue;
+            };
+            let (x, y) = proj(p.x(), p.y());
+            let half = a.name.chars().count() as f64 * 3.3 + 2.0;
+            let b = (x - half, y - 11.0, x + half, y + 3.0);
+            let inside =
+                b.0 >= map_x && b.2 <= map_x + map_w && b.1 >= map_y && b.3 <= map_y + map_h;
+            let overlaps = placed
+                .iter()
+                .any(|o| b.0 < o.2 && o.0 < b.2 && b.1 < o.3 && o.1 < b.3);
+            if !inside || overlaps {
+                continue;
+            }
+            placed.push(b);
+            let _ = write!(
+                svg,
+                r##"<text class="commune" x="{x:.1}" y="{y:.1}" font-size="11" text-anchor="middle" fill="#111" stroke="#fff" stroke-width="3" stroke-linejoin="round" paint-order="stroke">{}</text>"##,
+                escape::html(&a.name)
+            );
+        }
         // Scale bar: km per pixel = 111.195 / s (1° of latitude ≈ 111.195 km on the sphere).
         let km_per_px = 111.195 / s;
         let bar_km = nice_km(map_w / 4.0 * km_per_px);
@@ -464,10 +503,14 @@ mod tests {
                 name: format!("C{i}"),
                 geometry: sq(2.0 + i as f64 * 0.1, 44.0),
                 value: if i == 9 { None } else { Some(i as f64) },
+                population: Some(100 * i as u64),
             })
             .collect();
         let spec = MapSpec::new("T", "L", "S", "D", areas);
         let svg = choropleth_svg(&spec);
+        // The most populated area is labelled; labels never overlap (adjacent squares).
+        assert!(svg.contains(r#"paint-order="stroke">C8</text>"#), "{svg}");
+        assert!(svg.matches("class=\"commune\"").count() >= 2);
         assert!(svg.contains(PALETTE[0]) && svg.contains(PALETTE[4]));
         assert!(svg.contains(NO_DATA));
         assert!(svg.contains("non disponible ou masqué (1)"));
