@@ -88,10 +88,29 @@ fn tarn_d201_counts_and_densities_match_the_bpe_file() {
     // The territory total is the file's.
     assert_eq!(d.comparaisons[0].indicateurs[0].effectif.value(), Some(370));
     assert_eq!(d.comparaisons[0].niveau, "territoire");
-    assert!(d
-        .comparaisons
+    // Occitanie's other communes are loaded without outlines (populations only): its row
+    // would describe the Tarn alone under Occitanie's population, so it is not shown, and the
+    // reason is given with French thousands separators (issue 17 point 6).
+    assert!(d.comparaisons.iter().all(|a| a.niveau != "region"));
+    let occitanie = d
+        .comparaisons_absentes
         .iter()
-        .any(|a| a.niveau == "region" && a.code == "76"));
+        .find(|m| m.niveau == "region" && m.code == "76")
+        .expect("Occitanie absente avec sa raison");
+    assert!(
+        occitanie.motif.starts_with("non comparable : ") && occitanie.motif.contains('\u{a0}'),
+        "{}",
+        occitanie.motif
+    );
+    // Every row shown is on the territory's basis: its population is localised.
+    for a in &d.comparaisons {
+        let cov = &a.indicateurs[0].couverture;
+        assert!(
+            cov.population_unlocated as f64 <= 0.01 * a.population as f64,
+            "{}",
+            a.nom
+        );
+    }
 }
 
 #[test]
@@ -122,23 +141,23 @@ fn cog_mismatches_are_reported_by_name() {
         .avertissements
         .iter()
         .any(|w| w.contains("Ronel (81226)")));
-    // Populations of the other Occitanie départements have no contour here: counted in the
-    // région row as « non localisée », never lost.
-    let region = c
+    // Populations of the other Occitanie départements have no contour here: the région row
+    // would not be on the territory's basis, so it is replaced by its reason, which counts them.
+    assert!(c
         .diagnostic
         .comparaisons
         .iter()
+        .all(|a| a.niveau != "region"));
+    let region = c
+        .diagnostic
+        .comparaisons_absentes
+        .iter()
         .find(|a| a.niveau == "region")
         .unwrap();
-    let cov = &region.indicateurs[0].couverture;
     assert!(
-        cov.population_unlocated > 1_000_000,
+        region.motif.contains("sans contour") && region.motif.contains(" habitants sur "),
         "{}",
-        cov.population_unlocated
-    );
-    assert_eq!(
-        cov.population_covered + cov.population_uncovered + cov.population_unlocated,
-        region.population
+        region.motif
     );
 }
 

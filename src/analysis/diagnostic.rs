@@ -198,7 +198,7 @@ pub struct AreaRow {
 /// A comparison level not computed, with the reason said to the user.
 #[derive(Debug, Clone, Serialize)]
 pub struct MissingArea {
-    /// `region`.
+    /// `departement` or `region`.
     pub niveau: String,
     pub code: String,
     pub nom: String,
@@ -469,6 +469,32 @@ fn area_row(
     }
 }
 
+/// Share of a comparison area's population above which communes without an outline make its
+/// row incomparable with the territory's (computed on localised communes).
+const MAX_UNLOCATED_SHARE: f64 = 0.01;
+
+/// Why a comparison area is not on the territory's basis, if it is not: more than
+/// [`MAX_UNLOCATED_SHARE`] of its population lives in communes without an outline, so its
+/// distances, coverage and accessibility would describe only its localised part.
+fn unlike_basis(members: &[usize], places: &PlaceSet) -> Option<String> {
+    let total: u64 = members.iter().map(|&i| places.get(i).pop()).sum();
+    let unlocated: u64 = members
+        .iter()
+        .filter(|&&i| places.get(i).point.is_none())
+        .map(|&i| places.get(i).pop())
+        .sum();
+    if total == 0 || (unlocated as f64) <= MAX_UNLOCATED_SHARE * total as f64 {
+        return None;
+    }
+    let fr = |n: u64| crate::util::number::fr_int(n);
+    Some(format!(
+        "non comparable : {} habitants sur {} ({} %) vivent dans des communes chargées sans contour, où distances, couverture et accessibilité ne se calculent pas ; chargez leurs contours pour cette comparaison",
+        fr(unlocated),
+        fr(total),
+        crate::util::number::fr_fixed(100.0 * unlocated as f64 / total as f64, 0)
+    ))
+}
+
 /// Everything computed for a territory, kept for exports (maps need the per-kind runs).
 pub struct Computed {
     pub diagnostic: Diagnostic,
@@ -564,15 +590,26 @@ pub fn diagnose(
         d.dedup();
         d
     };
+    let mut comparaisons_absentes = Vec::new();
     for dep in &deps {
         let m: Vec<usize> = (0..places.len())
             .filter(|&i| &places.get(i).departement == dep)
             .collect();
         let name = crate::model::departements::name(dep).unwrap_or(dep);
+        let nom = format!("{name} ({dep}) – communes chargées");
+        if let Some(motif) = unlike_basis(&m, &places) {
+            comparaisons_absentes.push(MissingArea {
+                niveau: "departement".into(),
+                code: dep.clone(),
+                nom,
+                motif,
+            });
+            continue;
+        }
         comparaisons.push(area_row(
             "departement",
             dep,
-            &format!("{name} ({dep}) – communes chargées"),
+            &nom,
             &m,
             &places,
             &runs,
@@ -585,7 +622,6 @@ pub fn diagnose(
         r.dedup();
         r
     };
-    let mut comparaisons_absentes = Vec::new();
     for (code, name) in regions {
         let m: Vec<usize> = (0..places.len())
             .filter(|&i| region_of(&places.get(i).departement).is_some_and(|r| r.0 == code))
@@ -605,6 +641,15 @@ pub fn diagnose(
                 motif: format!(
                     "région non chargée : seules les communes de {dep} ({only}) le sont, la ligne répéterait celle du département ; chargez les autres départements de la région pour cette comparaison"
                 ),
+            });
+            continue;
+        }
+        if let Some(motif) = unlike_basis(&m, &places) {
+            comparaisons_absentes.push(MissingArea {
+                niveau: "region".into(),
+                code: code.to_string(),
+                nom: format!("{name} – communes chargées"),
+                motif,
             });
             continue;
         }
@@ -726,7 +771,8 @@ pub fn diagnose(
             if n > 0 {
                 avertissements.push(format!(
                     "{} : {n} commune(s) chargée(s) sans contour ({} habitants), comptées comme non localisées",
-                    a.nom, cell.couverture.population_unlocated
+                    a.nom,
+                    crate::util::number::fr_int(cell.couverture.population_unlocated)
                 ));
             }
         }

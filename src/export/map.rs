@@ -153,35 +153,7 @@ pub fn fr_value(x: f64) -> String {
     fr_fixed(x, decimals)
 }
 
-/// French number with a fixed number of decimals (`1 234,50`): decimal comma, thousands
-/// separated by a no-break space.
-///
-/// ```
-/// assert_eq!(maillage::export::map::fr_fixed(1234.5, 2), "1\u{a0}234,50");
-/// assert_eq!(maillage::export::map::fr_fixed(-0.04, 1), "-0,0");
-/// ```
-pub fn fr_fixed(x: f64, decimals: usize) -> String {
-    let s = format!("{x:.decimals$}");
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i.to_string(), Some(f.to_string())),
-        None => (s.clone(), None),
-    };
-    let (sign, digits) = match int.strip_prefix('-') {
-        Some(d) => ("-", d.to_string()),
-        None => ("", int),
-    };
-    let mut grouped = String::new();
-    for (k, ch) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
-            grouped.push('\u{a0}');
-        }
-        grouped.push(ch);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped},{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
+pub use crate::util::number::fr_fixed;
 
 /// Splits text into lines of at most `n` characters, at spaces.
 fn wrap(text: &str, n: usize) -> Vec<String> {

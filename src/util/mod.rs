@@ -1,9 +1,11 @@
 //! Small shared utilities at the bottom of the dependency order, usable by every layer:
 //! atomic file writes ([`fs`]), dates ([`date`]), HTML/XML/CSV escaping ([`escape`]) and
-//! the CSV output dialect ([`csv`]), system errors in French ([`os_error`]).
+//! the CSV output dialect ([`csv`]), French numbers ([`number`]), system errors in French
+//! ([`os_error`]).
 
 pub mod csv;
 pub mod date;
 pub mod escape;
 pub mod fs;
+pub mod number;
 pub mod os_error;
