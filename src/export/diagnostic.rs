@@ -295,7 +295,7 @@ pub fn map_spec(dir: &Directory, c: &Computed, k: usize, ind: Indicator, date: &
             "{} – {} : {}",
             c.diagnostic.territoire.nom,
             t.libelle,
-            ind.header_for(t)
+            ind.label_for(t)
         )
     } else {
         format!("{} – {}", c.diagnostic.territoire.nom, ind.label)

@@ -155,11 +155,27 @@ pub fn fr_value(x: f64) -> String {
 
 pub use crate::util::number::fr_fixed;
 
-/// Splits text into lines of at most `n` characters, at spaces.
+/// Splits text into lines of at most `n` characters, at spaces, never inside a number
+/// (`10 000` stays on one line).
 fn wrap(text: &str, n: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        let joins = |prev: &String| {
+            prev.ends_with(|c: char| c.is_ascii_digit())
+                && word.len() == 3
+                && word.chars().all(|c| c.is_ascii_digit())
+        };
+        match words.last_mut() {
+            Some(prev) if joins(prev) => {
+                prev.push('\u{a0}');
+                prev.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+    }
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
-    for word in text.split(' ') {
+    for word in &words {
         if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > n {
             lines.push(std::mem::take(&mut cur));
         }
@@ -469,6 +485,10 @@ mod tests {
         assert_eq!(nice_km(23.0), 20.0);
         assert_eq!(nice_km(0.9), 0.5);
         assert_eq!(fr_value(1234.4), "1\u{a0}234");
+        // A legend title is never broken inside a number.
+        let lines = wrap("Accessibilité 2SFCA moyenne pour 10 000 habitants", 30);
+        assert!(lines.iter().any(|l| l.contains("10\u{a0}000")), "{lines:?}");
+        assert!(lines.iter().all(|l| !l.ends_with("10")), "{lines:?}");
         assert_eq!(fr_value(4.256), "4,26");
         assert_eq!(fr_value(-12.34), "-12,3");
     }
