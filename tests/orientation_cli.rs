@@ -285,3 +285,70 @@ fn orientation_sheet_for_an_age() {
     let (code, _) = run(&args("200"));
     assert_ne!(code, 0);
 }
+
+/// `serve --config` also carries the routing settings (issue 16): an engine that cannot be
+/// reached stops the start-up with a French error, unless `routage_repli` asks for the
+/// estimates, which `/api/config` then names.
+#[test]
+fn serve_config_file_sets_the_routing_engine_and_its_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nobody listens on: the engine is down.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let config = dir.path().join("servir.toml");
+    let serve = |config_text: String, port: u16| {
+        std::fs::write(&config, config_text).unwrap();
+        Command::new(BIN)
+            .args([
+                "servir",
+                "--adresse",
+                &format!("127.0.0.1:{port}"),
+                "--sans-tuiles",
+                "--base",
+                dir.path().join("base.sqlite").to_str().unwrap(),
+                "--config",
+                config.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+
+    let refused = serve(
+        format!("routage = \"http://127.0.0.1:{dead}\"\nroutage_delai_inutile = 1\n"),
+        0,
+    )
+    .wait_with_output()
+    .unwrap();
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("clés possibles"), "{err}");
+    assert!(err.contains("routage_repli"), "{err}");
+
+    let down = serve(format!("routage = \"http://127.0.0.1:{dead}\"\n"), 0)
+        .wait_with_output()
+        .unwrap();
+    assert!(!down.status.success());
+    let err = String::from_utf8_lossy(&down.stderr);
+    assert!(err.contains("routage"), "{err}");
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = serve(
+        format!("routage = \"http://127.0.0.1:{dead}\"\nroutage_repli = true\n"),
+        port,
+    );
+    let ok = wait_for(port, "/api/health", "\"ok\"");
+    let answer = http_get(port, "/api/config");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "server did not start with routage_repli");
+    let answer = answer.unwrap();
+    assert!(answer.contains("\"routage\":false"), "{answer}");
+    assert!(answer.contains("vol d'oiseau"), "{answer}");
+}

@@ -57,8 +57,9 @@ pub struct ServirArgs {
     /// par laquelle le navigateur a joint le serveur.
     #[arg(long = "url-publique", value_name = "URL")]
     public_url: Option<String>,
-    /// Fichier de configuration TOML (clés : url_publique, adresse, tuiles, titre) ; les
-    /// options de la ligne de commande l'emportent.
+    /// Fichier de configuration TOML (clés : url_publique, adresse, tuiles, titre, routage,
+    /// routage_extrait, routage_repli, derriere_proxy) ; les options de la ligne de commande
+    /// l'emportent.
     #[arg(long = "config", value_name = "FICHIER")]
     config: Option<PathBuf>,
 }
@@ -71,7 +72,19 @@ struct ConfigFile {
     adresse: Option<SocketAddr>,
     tuiles: Option<String>,
     titre: Option<String>,
+    /// Same as `--routage`: a folder prepared by `routage preparer` or an engine URL.
+    routage: Option<String>,
+    /// Same as `--routage-extrait`.
+    routage_extrait: Option<String>,
+    /// Same as `--routage-repli`.
+    routage_repli: Option<bool>,
+    /// Same as `--derriere-proxy`.
+    derriere_proxy: Option<bool>,
 }
+
+/// The keys a configuration file may hold, as named in its error message.
+const CONFIG_KEYS: &str =
+    "url_publique, adresse, tuiles, titre, routage, routage_extrait, routage_repli, derriere_proxy";
 
 impl ConfigFile {
     fn read(path: &std::path::Path) -> Result<ConfigFile> {
@@ -79,7 +92,7 @@ impl ConfigFile {
             .with_context(|| format!("{} : lecture impossible", path.display()))?;
         toml::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
-                "{} : configuration invalide : {} (clés possibles : url_publique, adresse, tuiles, titre)",
+                "{} : configuration invalide : {} (clés possibles : {CONFIG_KEYS})",
                 path.display(),
                 e.message()
             )
@@ -147,13 +160,24 @@ pub fn run(args: ServirArgs) -> Result<ExitCode> {
         Some(a) if args.addr == default_addr => a,
         _ => args.addr,
     };
+    // Routing and proxy settings from the file, unless given on the command line.
+    let mut routage = args.routage.clone();
+    if routage.routage.is_none() {
+        routage.routage = file.routage.clone();
+    }
+    if routage.extract.is_none() {
+        routage.extract = file.routage_extrait.clone();
+    }
+    routage.fallback |= file.routage_repli.unwrap_or(false);
+    let behind_proxy = args.behind_proxy || file.derriere_proxy.unwrap_or(false);
+    let routing = routage.engine()?;
     let dir = args.data.load()?;
     let mut config = ServerConfig {
         addr,
         public_url,
-        routing: args.routage.engine()?,
-        routing_fallback: args.routage.fallback,
-        behind_proxy: args.behind_proxy,
+        routing,
+        routing_fallback: routage.fallback,
+        behind_proxy,
         limits: ConnLimits {
             header_read_timeout: Duration::from_secs(args.header_timeout.max(1)),
             idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
