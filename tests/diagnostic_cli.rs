@@ -127,3 +127,29 @@ fn only_one_departement_loaded_says_the_region_is_not_loaded() {
     let report = std::fs::read_to_string(out.path().join("rapport.html")).unwrap();
     assert!(report.contains("Région non chargée"), "report");
 }
+
+/// The map shown in the README (`docs/img/carte-diagnostic-ehpad.png`), made here: the demo's
+/// EHPAD density with the main communes labelled. Written into `docs/img/` only with
+/// `MAILLAGE_CAPTURES=docs` (as the page screenshots), so an ordinary run leaves the checkout
+/// clean.
+#[test]
+fn the_density_map_names_the_main_communes() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = diagnostic(&["--territoire", "81", "--types", "ehpad"], out.path());
+    assert_eq!(code, 0, "{stderr}");
+    let svg = std::fs::read_to_string(out.path().join("carte-ehpad-densite.svg")).unwrap();
+    for town in ["Albi", "Castres", "Gaillac"] {
+        assert!(
+            svg.contains(&format!(r#"paint-order="stroke">{town}</text>"#)),
+            "{town}"
+        );
+    }
+    assert!(svg.contains("Densité pour 10\u{a0}000 habitants"));
+    let png = out.path().join("carte-ehpad-densite.png");
+    assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+    if std::env::var("MAILLAGE_CAPTURES").as_deref() == Ok("docs") {
+        let kept =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img/carte-diagnostic-ehpad.png");
+        std::fs::copy(&png, kept).unwrap();
+    }
+}
