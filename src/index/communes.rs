@@ -33,8 +33,10 @@ impl CommuneIndex {
     /// Indexes communes, sorted by INSEE code.
     pub fn new(mut communes: Vec<Commune>) -> CommuneIndex {
         communes.sort_by_key(|c| c.code);
-        // Every outline we serve or write comes from here: oriented once, as RFC 7946 wants.
+        // Every outline we serve or write comes from here: rounded to 7 decimals (1 cm) and
+        // oriented once, as RFC 7946 wants.
         for c in &mut communes {
+            crate::model::commune::round_coordinates(&mut c.geometry);
             crate::model::commune::orient_rfc7946(&mut c.geometry);
         }
         let by_code = communes

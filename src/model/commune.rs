@@ -134,6 +134,25 @@ pub fn orient_rfc7946(g: &mut MultiPolygon<f64>) {
     }
 }
 
+/// Rounds every coordinate to 7 decimals (about 1 cm), as GeoJSON exports should carry no
+/// more: done once when outlines are indexed, so every export writes the same rounded values.
+///
+/// ```
+/// use geo::{polygon, MultiPolygon};
+/// use maillage::model::commune::round_coordinates;
+/// let mut g = MultiPolygon::new(vec![polygon![(x: 1.123456789, y: 43.98765432101), (x: 2., y: 44.), (x: 2., y: 43.)]]);
+/// round_coordinates(&mut g);
+/// let c = g.0[0].exterior().0[0];
+/// assert_eq!((c.x, c.y), (1.1234568, 43.9876543));
+/// ```
+pub fn round_coordinates(g: &mut MultiPolygon<f64>) {
+    use geo::MapCoordsInPlace;
+    g.map_coords_in_place(|c| geo::Coord {
+        x: (c.x * 1e7).round() / 1e7,
+        y: (c.y * 1e7).round() / 1e7,
+    });
+}
+
 impl Commune {
     pub fn new(code: InseeCode, name: impl Into<String>) -> Commune {
         Commune {
