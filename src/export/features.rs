@@ -46,7 +46,9 @@ pub struct ActorProperties<'a> {
     pub exemple: bool,
     pub code_source: Option<&'a str>,
     pub libelle_source: Option<&'a str>,
-    pub tags: Vec<&'a str>,
+    /// Tags as one text, joined with `|` (`model::partner_field::TAG_LIST_SEP`): one String
+    /// column in GDAL/QGIS, never an ambiguous StringList.
+    pub tags: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<f64>,
 }
@@ -106,7 +108,7 @@ pub fn actor_feature<'a>(
             exemple: report.is_some_and(|r| r.sample),
             code_source: a.source_code(),
             libelle_source: a.source_label(),
-            tags: a.tags().collect(),
+            tags: crate::model::partner_field::join_tags(a.tags()),
             distance_m: distance_m.map(|d| (d * 10.0).round() / 10.0),
         },
     }

@@ -476,6 +476,24 @@ pub fn check_url(t: &str, adjusted: &mut bool) -> Result<String, String> {
     Ok(full)
 }
 
+/// Separator of a tag list written as one text field: the partner CSV, and the `tags` /
+/// `etiquettes` property of every GeoJSON export, so that GDAL and QGIS read one String column
+/// (a JSON array becomes a StringList, ambiguous when a tag holds a comma). [`split_tags`]
+/// reads it back; a partner tag never holds it.
+pub const TAG_LIST_SEP: &str = "|";
+
+/// Tags as one text field, joined with [`TAG_LIST_SEP`].
+///
+/// ```
+/// use maillage::model::partner_field::{join_tags, split_tags};
+/// let text = join_tags(["zone:Gaillac, Brens", "membre CPTS"]);
+/// assert_eq!(text, "zone:Gaillac, Brens|membre CPTS");
+/// assert_eq!(split_tags("a|b"), ["a", "b"]);
+/// ```
+pub fn join_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> String {
+    tags.into_iter().collect::<Vec<_>>().join(TAG_LIST_SEP)
+}
+
 /// Splits on `,` and `|`, trims, drops empties and repeats.
 pub fn split_tags(s: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

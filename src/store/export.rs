@@ -65,6 +65,18 @@ fn point(p: &Partner, v: &Validator) -> Value {
     }
 }
 
+/// The partner's fields as GeoJSON properties: `etiquettes` as one text joined with `|`
+/// (as in the CSV), so GDAL types it String like the actors' `tags`.
+fn geojson_properties(p: &Partner, private: bool) -> Value {
+    let mut props = p.to_json(private);
+    if let Some(o) = props.as_object_mut() {
+        let tags =
+            crate::model::partner_field::join_tags(p.fields.etiquettes.iter().map(String::as_str));
+        o.insert("etiquettes".into(), tags.into());
+    }
+    props
+}
+
 /// A GeoJSON FeatureCollection (RFC 7946); partners without coordinates are placed at their
 /// commune's centroid when it is loaded, else have a `null` geometry.
 pub fn geojson(partners: &[Partner], v: &Validator, private: bool) -> Value {
@@ -75,7 +87,7 @@ pub fn geojson(partners: &[Partner], v: &Validator, private: bool) -> Value {
                 "type": "Feature",
                 "id": p.id,
                 "geometry": point(p, v),
-                "properties": p.to_json(private),
+                "properties": geojson_properties(p, private),
             })
         })
         .collect();

@@ -100,7 +100,9 @@ impl PartnerFields {
             "capacite" => self.capacite.map(|v| v.to_string()).unwrap_or_default(),
             "membre_cpts" => if self.membre_cpts { "oui" } else { "non" }.to_string(),
             "role" => s(&self.role),
-            "etiquettes" => self.etiquettes.join("|"),
+            "etiquettes" => {
+                crate::model::partner_field::join_tags(self.etiquettes.iter().map(String::as_str))
+            }
             "zone_intervention" => s(&self.zone_intervention),
             "notes" => s(&self.notes),
             "ligne_directe" => s(&self.ligne_directe),

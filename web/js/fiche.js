@@ -70,7 +70,7 @@ export function openActor(feature, opts) {
   if (p.libelle_source || p.code_source) {
     row('Catégorie source', [p.libelle_source, p.code_source ? `(${p.code_source})` : ''].filter(Boolean).join(' '));
   }
-  if (p.tags && p.tags.length) row('Étiquettes', p.tags.join(', '));
+  if (p.tags) row('Étiquettes', p.tags.split('|').join(', '));
 
   const ll = latLngOf(feature);
   const route = $('fiche-itineraire');

@@ -1,0 +1,246 @@
+//! GeoPackage typing (issue 17 point 3): every GeoJSON export, HTTP and CLI, converted with
+//! GDAL's `ogr2ogr -f GPKG` as QGIS does, gives the field types a geomatician expects: tag
+//! lists one String (joined with `|`, never a StringList), populations Integer, distances Real,
+//! INSEE codes String.
+//!
+//! GeoJSON carries no schema: GDAL types a column from its values, and a column null in every
+//! feature comes out String. We keep such columns (null, not left out, so the column exists);
+//! the cases below have at least one value in each numeric column they check.
+
+mod server_support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use server_support::{agent, free_port, import_template, start, BIN};
+
+/// `name → type` of the fields of the single layer of `gpkg`, as `ogrinfo -so` prints them
+/// (`population: Integer (0.0)` → `Integer`).
+fn field_types(gpkg: &Path) -> BTreeMap<String, String> {
+    let o = Command::new("ogrinfo")
+        .args(["-so", "-al"])
+        .arg(gpkg)
+        .output()
+        .expect("ogrinfo (gdal-bin)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let fields: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Geometry Column"))
+        .skip(1)
+        .collect();
+    fields
+        .iter()
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(": ")?;
+            let kind = rest.split(" (").next()?;
+            Some((name.to_string(), kind.to_string()))
+        })
+        .collect()
+}
+
+/// Writes `geojson` under `dir`, converts it to GeoPackage and returns its field types.
+fn convert(dir: &Path, name: &str, geojson: &[u8]) -> BTreeMap<String, String> {
+    let v: serde_json::Value = serde_json::from_slice(geojson)
+        .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(geojson)));
+    assert!(
+        !v["features"].as_array().unwrap().is_empty(),
+        "{name}: no feature"
+    );
+    let src = dir.join(format!("{name}.geojson"));
+    std::fs::write(&src, geojson).unwrap();
+    let dst = dir.join(format!("{name}.gpkg"));
+    let o = Command::new("ogr2ogr")
+        .args(["-f", "GPKG"])
+        .arg(&dst)
+        .arg(&src)
+        .output()
+        .expect("ogr2ogr (gdal-bin)");
+    assert!(
+        o.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    field_types(&dst)
+}
+
+fn assert_types(name: &str, types: &BTreeMap<String, String>, expected: &[(&str, &str)]) {
+    for (field, kind) in expected {
+        assert_eq!(
+            types.get(*field).map(String::as_str),
+            Some(*kind),
+            "{name}: {field} in {types:?}"
+        );
+    }
+    assert!(
+        !types.values().any(|t| t.contains("List")),
+        "{name}: list field in {types:?}"
+    );
+}
+
+/// Runs `maillage <command…> --base <base> <rest…>` and returns its standard output.
+fn cli(command: &[&str], base: &Path, rest: &[&str]) -> Vec<u8> {
+    let args = [command, rest].concat();
+    let o = Command::new(BIN)
+        .args(command)
+        .arg("--base")
+        .arg(base)
+        .args(rest)
+        .output()
+        .expect("maillage");
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o.stdout
+}
+
+#[test]
+#[ignore = "needs gdal (bash .ci/run installs it)"]
+fn every_geojson_export_types_right_in_a_geopackage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("b.sqlite");
+    // The partner template: a capacity (45) and tags, some holding a comma.
+    import_template(&base);
+    let actors = [
+        ("tags", "String"),
+        ("capacite", "Integer"),
+        ("distance_m", "Real"),
+        ("commune", "String"),
+        ("exemple", "Integer(Boolean)"),
+    ];
+
+    // Command line: query, partner directory, diagnostic.
+    let query = cli(
+        &["interroger", "--format", "geojson"],
+        &base,
+        &[
+            "rayon",
+            "--lat",
+            "43.9289",
+            "--lon",
+            "2.1486",
+            "--rayon-m",
+            "30000",
+        ],
+    );
+    assert_types(
+        "interroger",
+        &convert(tmp.path(), "interroger", &query),
+        &actors,
+    );
+    let partners = cli(
+        &["partenaires", "exporter", "--format", "geojson"],
+        &base,
+        &[],
+    );
+    let partner_types = [
+        ("etiquettes", "String"),
+        ("capacite", "Integer"),
+        ("code_insee", "String"),
+    ];
+    assert_types(
+        "partenaires exporter",
+        &convert(tmp.path(), "partenaires", &partners),
+        &partner_types,
+    );
+    let out = tmp.path().join("diagnostic");
+    let o = Command::new(BIN)
+        .args([
+            "diagnostic",
+            "--territoire",
+            "81",
+            "--types",
+            "ehpad",
+            "--sortie",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let diagnostic = [
+        ("code_insee", "String"),
+        ("population", "Integer"),
+        ("ehpad_effectif", "Integer"),
+        ("ehpad_distance_km", "Real"),
+        ("ehpad_densite_10000_hab", "Real"),
+    ];
+    let written = std::fs::read(out.join("communes.geojson")).unwrap();
+    assert_types(
+        "communes.geojson",
+        &convert(tmp.path(), "communes-cli", &written),
+        &diagnostic,
+    );
+
+    // HTTP: the same exports from the server on the same base.
+    let port = free_port();
+    let _server = start(&base, port);
+    let get = |path: &str| -> Vec<u8> {
+        let mut r = agent()
+            .get(&format!("http://127.0.0.1:{port}{path}"))
+            .call()
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        r.body_mut().read_to_vec().unwrap()
+    };
+    let within = get("/api/within?lat=43.9289&lon=2.1486&radius_m=30000");
+    assert_types(
+        "/api/within",
+        &convert(tmp.path(), "within", &within),
+        &actors,
+    );
+    let communes = get("/api/communes");
+    assert_types(
+        "/api/communes",
+        &convert(tmp.path(), "communes", &communes),
+        &[("code", "String"), ("population", "Integer")],
+    );
+    let diag = get("/api/diagnostic.geojson?territory=81&kinds=ehpad");
+    assert_types(
+        "/api/diagnostic.geojson",
+        &convert(tmp.path(), "diagnostic", &diag),
+        &diagnostic,
+    );
+    let partners = get("/api/partenaires?format=geojson");
+    assert_types(
+        "/api/partenaires?format=geojson",
+        &convert(tmp.path(), "partenaires-http", &partners),
+        &partner_types,
+    );
+}
+
+/// The list separator is read back by the partner importer: a tag holding a comma in the actor
+/// GeoJSON is still one tag once split on `|`.
+#[test]
+fn tags_are_one_text_split_on_the_bar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("b.sqlite");
+    import_template(&base);
+    let query = cli(
+        &["interroger", "--format", "geojson"],
+        &base,
+        &[
+            "rayon",
+            "--lat",
+            "43.9289",
+            "--lon",
+            "2.1486",
+            "--rayon-m",
+            "30000",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&query).unwrap();
+    let tags: Vec<&str> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["tags"].as_str().expect("tags is a string"))
+        .collect();
+    assert!(
+        tags.iter().any(|t| t
+            .split('|')
+            .any(|t| t == "zone:Gaillac, Brens, Lisle-sur-Tarn, Montans")),
+        "{tags:?}"
+    );
+}
