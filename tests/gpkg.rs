@@ -1,7 +1,8 @@
 //! GeoPackage typing (issue 17 point 3): every GeoJSON export, HTTP and CLI, converted with
 //! GDAL's `ogr2ogr -f GPKG` as QGIS does, gives the field types a geomatician expects: tag
 //! lists one String (joined with `|`, never a StringList), populations Integer, distances Real,
-//! INSEE codes String.
+//! INSEE codes String. The diagnostic `communes.csv` comes with a `communes.csvt` giving GDAL
+//! the same types.
 //!
 //! GeoJSON carries no schema: GDAL types a column from its values, and a column null in every
 //! feature comes out String. We keep such columns (null, not left out, so the column exists);
@@ -25,17 +26,14 @@ fn field_types(gpkg: &Path) -> BTreeMap<String, String> {
         .expect("ogrinfo (gdal-bin)");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
-    let fields: Vec<&str> = text
-        .lines()
-        .skip_while(|l| !l.starts_with("Geometry Column"))
-        .skip(1)
-        .collect();
-    fields
-        .iter()
+    // Field lines are `name: Type (width.precision)`.
+    text.lines()
         .filter_map(|l| {
             let (name, rest) = l.split_once(": ")?;
-            let kind = rest.split(" (").next()?;
-            Some((name.to_string(), kind.to_string()))
+            let (kind, size) = rest.strip_suffix(')')?.rsplit_once(" (")?;
+            let (w, p) = size.split_once('.')?;
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            (digits(w) && digits(p)).then(|| (name.to_string(), kind.to_string()))
         })
         .collect()
 }
@@ -97,6 +95,20 @@ fn cli(command: &[&str], base: &Path, rest: &[&str]) -> Vec<u8> {
     o.stdout
 }
 
+/// `maillage interroger` GeoJSON: 30 km around Albi, the template's partners included.
+fn query(base: &Path) -> Vec<u8> {
+    let around_albi = [
+        "rayon",
+        "--lat",
+        "43.9289",
+        "--lon",
+        "2.1486",
+        "--rayon-m",
+        "30000",
+    ];
+    cli(&["interroger", "--format", "geojson"], base, &around_albi)
+}
+
 #[test]
 #[ignore = "needs gdal (bash .ci/run installs it)"]
 fn every_geojson_export_types_right_in_a_geopackage() {
@@ -113,19 +125,7 @@ fn every_geojson_export_types_right_in_a_geopackage() {
     ];
 
     // Command line: query, partner directory, diagnostic.
-    let query = cli(
-        &["interroger", "--format", "geojson"],
-        &base,
-        &[
-            "rayon",
-            "--lat",
-            "43.9289",
-            "--lon",
-            "2.1486",
-            "--rayon-m",
-            "30000",
-        ],
-    );
+    let query = query(&base);
     assert_types(
         "interroger",
         &convert(tmp.path(), "interroger", &query),
@@ -174,6 +174,29 @@ fn every_geojson_export_types_right_in_a_geopackage() {
         &diagnostic,
     );
 
+    // The CSV beside it, read by GDAL through its `.csvt`: INSEE codes stay text, numbers with
+    // a decimal comma are read as numbers with their value.
+    let csv = out.join("communes.csv");
+    assert!(out.join("communes.csvt").exists());
+    assert_types("communes.csv", &field_types(&csv), &diagnostic);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(';').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "ehpad_distance_km")
+        .unwrap();
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split(';').collect();
+    assert!(row[col].contains(','), "decimal comma: {}", row[col]);
+    let o = Command::new("ogrinfo")
+        .args(["-al", "-q"])
+        .arg(&csv)
+        .args(["-where", &format!("code_insee='{}'", row[0])])
+        .output()
+        .unwrap();
+    let read = String::from_utf8_lossy(&o.stdout);
+    let expected = format!("ehpad_distance_km (Real) = {}", row[col].replace(',', "."));
+    assert!(read.contains(&expected), "{expected} in {read}");
+
     // HTTP: the same exports from the server on the same base.
     let port = free_port();
     let _server = start(&base, port);
@@ -217,19 +240,7 @@ fn tags_are_one_text_split_on_the_bar() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("b.sqlite");
     import_template(&base);
-    let query = cli(
-        &["interroger", "--format", "geojson"],
-        &base,
-        &[
-            "rayon",
-            "--lat",
-            "43.9289",
-            "--lon",
-            "2.1486",
-            "--rayon-m",
-            "30000",
-        ],
-    );
+    let query = query(&base);
     let v: serde_json::Value = serde_json::from_slice(&query).unwrap();
     let tags: Vec<&str> = v["features"]
         .as_array()

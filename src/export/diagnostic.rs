@@ -211,6 +211,41 @@ pub fn write_csv<W: Write>(c: &Computed, opts: CsvOptions, out: W) -> std::io::R
     Ok(())
 }
 
+/// The GDAL `.csvt` of [`write_csv`]'s file (one line, a quoted type per column): `code_insee`
+/// and the other texts `String`, whole numbers `Integer`, the others `Real`, a number column
+/// holding a masked « < 5 » `String`; `oui`/`non` stay `String`. GDAL (and QGIS) read the
+/// `communes.csv` beside it with these types, decimal comma included.
+///
+/// ```
+/// use maillage::analysis::{diagnose, DiagnosticParams};
+/// use maillage::export::diagnostic::csvt;
+/// let dir = maillage::index::Directory::build(maillage::sources::demo::dataset().unwrap());
+/// let c = diagnose(&dir, "81", &DiagnosticParams { kinds: vec!["ehpad".into()], ..Default::default() }).unwrap();
+/// assert!(csvt(&c).starts_with(r#""String","String","String","Integer","String","Integer","Real""#));
+/// ```
+pub fn csvt(c: &Computed) -> String {
+    let cols = columns(c);
+    let split = cols.iter().take_while(|col| !col.ind.per_kind).count();
+    let kind = |col: &Column| {
+        let masked = c.diagnostic.communes.iter().any(|r| {
+            r.indicateurs
+                .get(col.kind)
+                .is_some_and(|cell| matches!(col.ind.value(r, cell), Val::Num(Some(Masked::Small))))
+        });
+        match col.ind.genre {
+            Genre::Number if !masked && col.ind.decimals == 0 => "Integer",
+            Genre::Number if !masked => "Real",
+            _ => "String",
+        }
+    };
+    let mut types: Vec<&str> = vec!["String"; IDENTITY.len()];
+    types.extend(cols[..split].iter().map(kind));
+    types.push("String");
+    types.extend(cols[split..].iter().map(kind));
+    let quoted: Vec<String> = types.iter().map(|t| format!("\"{t}\"")).collect();
+    quoted.join(",") + "\n"
+}
+
 /// The territory's communes as a GeoJSON FeatureCollection (WGS84) with every indicator as a
 /// flat property named as the CSV column (`<type>_densite_10000_hab`…); the indicator table
 /// (labels, units) and the kinds with their coverage definition come along.
@@ -409,6 +444,7 @@ pub fn write_report(
     let mut csv = Vec::new();
     write_csv(&c, csv_opts, &mut csv).map_err(io)?;
     put("communes.csv", &csv)?;
+    put("communes.csvt", csvt(&c).as_bytes())?;
     let gj = serde_json::to_vec(&geojson(dir, &c)).unwrap_or_default();
     put("communes.geojson", &gj)?;
     let maps = report_maps(dir, &c, &date)?;
