@@ -236,12 +236,24 @@ fn every_geojson_export_types_right_in_a_geopackage() {
 /// The list separator is read back by the partner importer: a tag holding a comma in the actor
 /// GeoJSON is still one tag once split on `|`.
 #[test]
-fn tags_are_one_text_split_on_the_bar() {
+fn tags_are_one_text_split_on_the_bar_and_points_have_7_decimals() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("b.sqlite");
     import_template(&base);
     let query = query(&base);
     let v: serde_json::Value = serde_json::from_slice(&query).unwrap();
+    // Points carry 7 decimals (about 1 cm), like the commune outlines.
+    for f in v["features"].as_array().unwrap() {
+        for c in f["geometry"]["coordinates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let text = c.to_string();
+            let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
+            assert!(decimals <= 7, "{text} in {f}");
+        }
+    }
     let tags: Vec<&str> = v["features"]
         .as_array()
         .unwrap()

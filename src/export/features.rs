@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::index::{Directory, TerritoryEntry};
 use crate::model::{Actor, Commune};
 
-/// A GeoJSON Point: `[lon, lat]` in WGS84 degrees.
+/// A GeoJSON Point: `[lon, lat]` in WGS84 degrees, 7 decimals.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PointGeometry {
     /// `Point`
@@ -81,7 +81,7 @@ pub fn actor_feature<'a>(
         id: a.id(),
         geometry: a.position().map(|p| PointGeometry {
             kind: "Point",
-            coordinates: [p.lon, p.lat],
+            coordinates: p.position(),
         }),
         properties: ActorProperties {
             id: a.id(),

@@ -148,8 +148,8 @@ pub fn orient_rfc7946(g: &mut MultiPolygon<f64>) {
 pub fn round_coordinates(g: &mut MultiPolygon<f64>) {
     use geo::MapCoordsInPlace;
     g.map_coords_in_place(|c| geo::Coord {
-        x: (c.x * 1e7).round() / 1e7,
-        y: (c.y * 1e7).round() / 1e7,
+        x: super::geodesy::round_degrees(c.x),
+        y: super::geodesy::round_degrees(c.y),
     });
 }
 

@@ -13,6 +13,12 @@ use serde::{Deserialize, Serialize};
 /// Mean Earth radius in metres (IUGG R1), used for every distance in maillage.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
+/// A coordinate in degrees rounded to 7 decimals (about 1 cm), as GeoJSON exports carry no
+/// more.
+pub fn round_degrees(x: f64) -> f64 {
+    (x * 1e7).round() / 1e7
+}
+
 /// A WGS84 position in degrees (longitude first, as in GeoJSON).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LonLat {
@@ -23,6 +29,17 @@ pub struct LonLat {
 impl LonLat {
     pub const fn new(lon: f64, lat: f64) -> Self {
         LonLat { lon, lat }
+    }
+
+    /// The GeoJSON position `[lon, lat]`, rounded to 7 decimals (about 1 cm) like every
+    /// coordinate we write ([`round_degrees`]).
+    ///
+    /// ```
+    /// use maillage::model::LonLat;
+    /// assert_eq!(LonLat::new(2.150953077037404, 43.93120611244097).position(), [2.1509531, 43.9312061]);
+    /// ```
+    pub fn position(&self) -> [f64; 2] {
+        [round_degrees(self.lon), round_degrees(self.lat)]
     }
 
     /// True when both coordinates are finite and inside the WGS84 ranges.

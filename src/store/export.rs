@@ -60,7 +60,7 @@ pub fn write_csv(partners: &[Partner], private: bool, out: impl Write) -> std::i
 fn point(p: &Partner, v: &Validator) -> Value {
     let r = v.actor_record(&p.id, &p.fields, SourceId(0));
     match r.position {
-        Some(pos) => json!({"type": "Point", "coordinates": [pos.lon, pos.lat]}),
+        Some(pos) => json!({"type": "Point", "coordinates": pos.position()}),
         None => Value::Null,
     }
 }
