@@ -266,12 +266,12 @@ async fn csv_geojson_and_map_name_the_definition() {
     for (extra, title, footer) in [
         (
             "",
-            "Couverte par zone d&#39;intervention",
+            "Commune couverte par zone d&#39;intervention",
             "couverture par zone d&#39;intervention : commune couverte si",
         ),
         (
             "&couverture=distance",
-            "Couverte par distance, à moins de 10 km à vol",
+            "Commune couverte par distance, à moins de 10 km à vol",
             "couverture par distance : commune couverte si",
         ),
     ] {
