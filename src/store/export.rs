@@ -1,5 +1,5 @@
 //! Exports of the partner directory: CSV (re-importable as is), GeoJSON, and the Open Referral
-//! Human Services Data Specification (HSDS 3.0) JSON shape.
+//! Human Services Data Specification (HSDS 3.0): an API-style page of `service` objects.
 //!
 //! Private fields (`ligne_directe`, `notes_internes`) are written only when asked for.
 //!
@@ -19,7 +19,9 @@
 //! assert!(public.starts_with("\u{feff}identifiant;nom;type;"));
 //! assert!(!public.contains("06 12"));
 //! let hsds = export::hsds(&partners, &v);
-//! assert_eq!(hsds["organization"][0]["name"], "DAC");
+//! assert_eq!(hsds["hsds_version"], "3.0");
+//! assert_eq!(hsds["contents"][0]["organization"]["name"], "DAC");
+//! assert!(!hsds.to_string().contains("06 12"));
 //! ```
 
 use std::io::Write;
