@@ -126,6 +126,30 @@ fn wait_for(port: u16, path: &str, needle: &str) -> bool {
     false
 }
 
+/// A loopback port nobody listens on (yet).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `maillage servir` on `port` with a partner base in `dir`, plus `extra` arguments.
+fn serve(dir: &Path, port: u16, extra: &[&str], stderr: Stdio) -> std::process::Child {
+    Command::new(BIN)
+        .args([
+            "servir",
+            "--adresse",
+            &format!("127.0.0.1:{port}"),
+            "--sans-tuiles",
+            "--base",
+            dir.join("base.sqlite").to_str().unwrap(),
+        ])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 #[cfg(unix)]
 #[test]
 fn serve_reloads_procedures_on_sighup() {
@@ -134,25 +158,13 @@ fn serve_reloads_procedures_on_sighup() {
     std::fs::create_dir(&procs).unwrap();
     let file = procs.join("dac.toml");
     std::fs::write(&file, GOOD).unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--sans-tuiles",
-            "--base",
-            dir.path().join("base.sqlite").to_str().unwrap(),
-            "--procedures",
-            procs.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let port = free_port();
+    let mut child = serve(
+        dir.path(),
+        port,
+        &["--procedures", procs.to_str().unwrap()],
+        Stdio::null(),
+    );
     let ok = wait_for(port, "/api/procedures/dac", "\"version\":\"1\"");
     let hup = |pid: u32| {
         Command::new("kill")
@@ -199,25 +211,13 @@ fn serve_config_file_sets_the_public_url_of_the_sheets() {
         "url_publique = \"https://carte.cpts-exemple.fr/\"\ntitre = \"Carte de la CPTS\"\n",
     )
     .unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = Command::new(BIN)
-        .args([
-            "servir",
-            "--adresse",
-            &format!("127.0.0.1:{port}"),
-            "--sans-tuiles",
-            "--base",
-            dir.path().join("base.sqlite").to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let port = free_port();
+    let mut child = serve(
+        dir.path(),
+        port,
+        &["--config", config.to_str().unwrap()],
+        Stdio::null(),
+    );
     let ok = wait_for(port, "/api/health", "\"ok\"");
     let sheet = http_get(port, "/orientation/perte-autonomie-domicile/81099?age=85");
     let config_answer = http_get(port, "/api/config");
@@ -293,28 +293,16 @@ fn orientation_sheet_for_an_age() {
 fn serve_config_file_sets_the_routing_engine_and_its_fallback() {
     let dir = tempfile::tempdir().unwrap();
     // A port nobody listens on: the engine is down.
-    let dead = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let dead = free_port();
     let config = dir.path().join("servir.toml");
     let serve = |config_text: String, port: u16| {
         std::fs::write(&config, config_text).unwrap();
-        Command::new(BIN)
-            .args([
-                "servir",
-                "--adresse",
-                &format!("127.0.0.1:{port}"),
-                "--sans-tuiles",
-                "--base",
-                dir.path().join("base.sqlite").to_str().unwrap(),
-                "--config",
-                config.to_str().unwrap(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        serve(
+            dir.path(),
+            port,
+            &["--config", config.to_str().unwrap()],
+            Stdio::piped(),
+        )
     };
 
     let refused = serve(
@@ -335,10 +323,7 @@ fn serve_config_file_sets_the_routing_engine_and_its_fallback() {
     let err = String::from_utf8_lossy(&down.stderr);
     assert!(err.contains("routage"), "{err}");
 
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let mut child = serve(
         format!("routage = \"http://127.0.0.1:{dead}\"\nroutage_repli = true\n"),
         port,
