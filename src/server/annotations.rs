@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::Editor;
+use super::auth::{Editor, EditorRefusals};
 use super::error::ApiError;
 use super::openapi::{tags, JsonObject};
 use super::partners::{if_match, MAX_JSON_BYTES};
@@ -66,13 +66,11 @@ pub async fn annotation(State(st): State<AppState>, Path(id): Path<String>) -> A
     responses(
         (status = 200, description = "Annotation, avec son ETag", body = Annotation, headers(("ETag" = String))),
         (status = 400, description = "Champ invalide : {champ, attendu, trouve}", body = ApiError),
-        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
-        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
         (status = 404, description = "Acteur inconnu", body = ApiError),
         (status = 412, description = "Version périmée (If-Match)", body = ApiError),
         (status = 413, description = "Corps trop volumineux", body = ApiError),
         (status = 415, description = "Corps qui n'est pas du JSON (Content-Type)", body = ApiError),
-        (status = 503, description = "Serveur démarré sans base de partenaires", body = ApiError)))]
+        EditorRefusals))]
 pub async fn put_annotation(
     State(st): State<AppState>,
     ed: Editor,

@@ -353,6 +353,26 @@ pub fn session_cookie(
     .unwrap_or_else(|_| HeaderValue::from_static("maillage_session=; Path=/; Max-Age=0"))
 }
 
+/// The refusals of every route that takes an [`Editor`], documented once for OpenAPI:
+/// list it in `responses(...)` beside the route's own answers.
+#[derive(utoipa::IntoResponses)]
+pub enum EditorRefusals {
+    #[response(status = 401, description = "Jeton absent, inconnu ou révoqué")]
+    Unauthorized(ApiError),
+    #[response(
+        status = 403,
+        description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie"
+    )]
+    Forbidden(ApiError),
+    #[response(
+        status = 429,
+        description = "Trop de jetons refusés : réessayer après le délai de l'en-tête Retry-After"
+    )]
+    TooManyFailures(ApiError),
+    #[response(status = 503, description = "Serveur démarré sans base de partenaires")]
+    NoBase(ApiError),
+}
+
 /// A write on the partner store, checked on extraction in this order: the partner service
 /// (503 without a base), a caller allowed to write (401, 403), the `Origin` of a write by
 /// cookie (403). Carries the author for the history and the request's headers (`If-Match`).

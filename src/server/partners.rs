@@ -13,7 +13,7 @@ use utoipa::IntoResponses;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{Editor, Who};
+use super::auth::{Editor, EditorRefusals, Who};
 use super::error::ApiError;
 use super::openapi::{tags, Collection, JsonObject};
 use super::params::Params;
@@ -217,12 +217,10 @@ async fn raw_partner(headers: &HeaderMap, body: Body) -> Result<RawPartner, ApiE
     request_body(content = JsonObject, description = BODY),
     security(("jeton" = []), ("session" = [])),
     responses(
+        EditorRefusals,
         (status = 201, description = PARTNER, body = Partenaire,
             headers(("ETag" = String, description = "Version"), ("Location" = String, description = "/api/partenaires/{id}"))),
         (status = 400, description = "Champ invalide : {champ, attendu, trouve}", body = ApiError),
-        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
-        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
-        (status = 503, description = NO_BASE, body = ApiError),
         (status = 409, description = "Identifiant déjà pris", body = ApiError),
         (status = 413, description = "Corps trop volumineux", body = ApiError),
         (status = 415, description = "Corps qui n'est pas du JSON (Content-Type)", body = ApiError)))]
@@ -303,13 +301,6 @@ pub enum ReplaceRefusals {
         description = "Champ invalide : {champ, attendu, trouve}"
     )]
     Invalid(ApiError),
-    #[response(status = 401, description = "Jeton absent, inconnu ou révoqué")]
-    Unauthorized(ApiError),
-    #[response(
-        status = 403,
-        description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie"
-    )]
-    Forbidden(ApiError),
     #[response(status = 404, description = "Inconnu")]
     NotFound(ApiError),
     #[response(
@@ -331,8 +322,6 @@ pub enum ReplaceRefusals {
     NotJson(ApiError),
     #[response(status = 428, description = "En-tête If-Match manquant")]
     NoIfMatch(ApiError),
-    #[response(status = 503, description = "Serveur démarré sans base de partenaires")]
-    NoBase(ApiError),
 }
 
 /// `PUT /api/partenaires/{id}` (whole record) or `PATCH` (fields given only); `If-Match`
@@ -345,7 +334,8 @@ pub enum ReplaceRefusals {
     security(("jeton" = []), ("session" = [])),
     responses(
         (status = 200, description = PARTNER, body = Partenaire, headers(("ETag" = String))),
-        ReplaceRefusals))]
+        ReplaceRefusals,
+        EditorRefusals))]
 pub async fn put_or_patch(
     ed: Editor,
     method: Method,
@@ -362,10 +352,8 @@ pub async fn put_or_patch(
         ("If-Match" = Option<String>, Header, description = "ETag de la version lue")),
     security(("jeton" = []), ("session" = [])),
     responses(
+        EditorRefusals,
         (status = 200, description = PARTNER, body = Partenaire, headers(("ETag" = String))),
-        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
-        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
-        (status = 503, description = NO_BASE, body = ApiError),
         (status = 404, description = "Inconnu", body = ApiError),
         (status = 412, description = "Version périmée (If-Match) : la version actuelle est dans « actuel »", body = ApiError)))]
 pub async fn archive(ed: Editor, Path(id): Path<String>) -> ApiResult {
@@ -384,11 +372,9 @@ pub async fn archive(ed: Editor, Path(id): Path<String>) -> ApiResult {
         ("If-Match" = Option<String>, Header, description = "ETag de la version lue")),
     security(("jeton" = []), ("session" = [])),
     responses(
+        EditorRefusals,
         (status = 200, description = PARTNER, body = Partenaire, headers(("ETag" = String))),
         (status = 400, description = "Paramètre invalide", body = ApiError),
-        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
-        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
-        (status = 503, description = NO_BASE, body = ApiError),
         (status = 404, description = "Partenaire ou version inconnus", body = ApiError),
         (status = 412, description = "Version périmée (If-Match) : la version actuelle est dans « actuel »", body = ApiError)))]
 pub async fn restore(ed: Editor, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
@@ -440,11 +426,9 @@ pub async fn history(State(st): State<AppState>, who: Who, Path(id): Path<String
     request_body(content = String, content_type = "text/csv", description = "Fichier CSV des partenaires (8 Mio au plus)"),
     security(("jeton" = []), ("session" = [])),
     responses(
+        EditorRefusals,
         (status = 200, description = "Rapport : ajoutés, modifiés, inchangés, rejetés (ligne, champ, attendu, trouvé)", body = ImportReport),
         (status = 400, description = "Fichier refusé en entier", body = ApiError),
-        (status = 401, description = "Jeton absent, inconnu ou révoqué", body = ApiError),
-        (status = 403, description = "Rôle insuffisant, ou Origin d'un autre site pour un cookie", body = ApiError),
-        (status = 503, description = NO_BASE, body = ApiError),
         (status = 413, description = "Corps trop volumineux", body = ApiError)))]
 pub async fn import(ed: Editor, RawQuery(q): RawQuery, body: Body) -> ApiResult {
     let Editor { svc, author, .. } = ed;
