@@ -98,6 +98,29 @@ fn benches(c: &mut Criterion) {
         std::fs::metadata(&snapshot).unwrap().len() / 1_000_000
     );
 
+    // The snapshot opened in this process: time, and the bytes of each structure.
+    let t = Instant::now();
+    let dir = maillage::index::Directory::open_snapshot(&snapshot).expect("open the snapshot");
+    let opened = t.elapsed().as_secs_f64();
+    let n = dir.actors().len().max(1) as f64;
+    eprintln!(
+        "Directory::open_snapshot: {opened:.2} s, {} actors",
+        dir.actors().len()
+    );
+    let mut total = 0;
+    for m in dir.memory() {
+        total += m.bytes;
+        eprintln!(
+            "  {:<34} {:>6.1} B/actor ({} MiB, of which {} MiB on the heap)",
+            m.name,
+            m.bytes as f64 / n,
+            m.bytes >> 20,
+            m.heap >> 20
+        );
+    }
+    eprintln!("  {:<34} {:>6.1} B/actor", "total", total as f64 / n);
+    drop(dir);
+
     let mut g = c.benchmark_group("demarrage_france");
     g.sample_size(10);
     g.warm_up_time(Duration::from_millis(1));
@@ -108,6 +131,11 @@ fn benches(c: &mut Criterion) {
                 (0..iters)
                     .map(|_| {
                         let (ready, kib) = start(data, &base);
+                        eprintln!(
+                            "{name}: ready in {:.2} s, resident {} MiB",
+                            ready.as_secs_f64(),
+                            kib / 1024
+                        );
                         rss.push(kib);
                         ready
                     })
@@ -118,8 +146,10 @@ fn benches(c: &mut Criterion) {
         if !rss.is_empty() {
             rss.sort_unstable();
             eprintln!(
-                "{name}: resident size when ready, median {} MiB",
-                rss[rss.len() / 2] / 1024
+                "{name}: resident size when ready, median {} MiB ({} to {} MiB)",
+                rss[rss.len() / 2] / 1024,
+                rss[0] / 1024,
+                rss[rss.len() - 1] / 1024
             );
         }
     }

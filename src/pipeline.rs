@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::dedup;
 use crate::geocode;
 use crate::index::Directory;
-use crate::sources::{self, snapshot, Dataset, SourceError};
+use crate::sources::{self, Dataset, SourceError};
 
 /// How far a data directory is prepared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -120,34 +120,35 @@ pub fn read_dir(dir: &Path, stage: Stage, log: &mut dyn Write) -> Result<Dataset
     Ok(ds)
 }
 
-/// The dataset served for `data`: a directory read to [`Stage::Merged`], a snapshot as
-/// written, or the demo.
-pub fn dataset(data: Data, log: &mut dyn Write) -> Result<Dataset, LoadError> {
+/// Loads `--data` (see [`Data::from_arg`]) and indexes it: a data directory read to
+/// [`Stage::Merged`], a snapshot used in place, or the demo. One line per file and a summary
+/// are written to `log`.
+pub fn directory(data: Option<&Path>, log: &mut dyn Write) -> Result<Directory, LoadError> {
     let started = std::time::Instant::now();
-    match data {
+    let dir = match Data::from_arg(data) {
         Data::Snapshot(path) => {
-            let ds = snapshot::read(path).map_err(|cause| LoadError::Snapshot {
+            let dir = Directory::open_snapshot(path).map_err(|cause| LoadError::Snapshot {
                 path: path.to_path_buf(),
                 cause,
             })?;
-            tracing::info!("instantané lu en {:.1} s", started.elapsed().as_secs_f64());
-            Ok(ds)
+            tracing::info!(
+                "instantané ouvert en {:.2} s",
+                started.elapsed().as_secs_f64()
+            );
+            dir
         }
-        Data::Dir(path) => read_dir(path, Stage::Merged, log).map_err(|cause| LoadError::Dir {
-            path: path.to_path_buf(),
-            cause,
-        }),
-        Data::Demo => sources::demo::dataset().map_err(LoadError::Demo),
-    }
-}
-
-/// Loads `--data` (see [`Data::from_arg`]) and indexes it; one line per file and a summary are
-/// written to `log`.
-pub fn directory(data: Option<&Path>, log: &mut dyn Write) -> Result<Directory, LoadError> {
-    let started = std::time::Instant::now();
-    let ds = dataset(Data::from_arg(data), log)?;
-    let rejected: usize = ds.reports.iter().map(|r| r.rejected).sum();
-    for r in &ds.reports {
+        Data::Dir(path) => {
+            let ds = read_dir(path, Stage::Merged, log).map_err(|cause| LoadError::Dir {
+                path: path.to_path_buf(),
+                cause,
+            })?;
+            build(ds)
+        }
+        Data::Demo => build(sources::demo::dataset().map_err(LoadError::Demo)?),
+    };
+    let mut rejected = 0;
+    for r in dir.reports() {
+        rejected += r.rejected;
         note(
             log,
             &format!(
@@ -163,9 +164,6 @@ pub fn directory(data: Option<&Path>, log: &mut dyn Write) -> Result<Directory, 
             ),
         );
     }
-    let t = std::time::Instant::now();
-    let dir = Directory::build(ds);
-    tracing::info!("index construits en {:.1} s", t.elapsed().as_secs_f64());
     let _ = writeln!(
         log,
         "{} acteurs, {} communes, {} territoires chargés en {:.1} s{}",
@@ -180,6 +178,13 @@ pub fn directory(data: Option<&Path>, log: &mut dyn Write) -> Result<Directory, 
         }
     );
     Ok(dir)
+}
+
+fn build(ds: Dataset) -> Directory {
+    let t = std::time::Instant::now();
+    let dir = Directory::build(ds);
+    tracing::info!("index construits en {:.1} s", t.elapsed().as_secs_f64());
+    dir
 }
 
 /// `dir` with the partners of the base `base` published into it, exactly as `maillage servir

@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use maillage::pipeline::{self, Stage};
-use maillage::sources::snapshot;
 
 use super::DataArg;
 
@@ -26,14 +25,16 @@ pub fn run(args: InstantaneArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let ds = pipeline::read_dir(data, Stage::Merged, &mut std::io::stderr())
         .with_context(|| format!("chargement du dossier {}", data.display()))?;
-    let bytes = snapshot::write(&ds, &args.sortie)
+    let dir = maillage::index::Directory::build(ds);
+    let bytes = dir
+        .write_snapshot(&args.sortie)
         .with_context(|| format!("écriture de l'instantané {}", args.sortie.display()))?;
     eprintln!(
         "Instantané écrit : {} ({} acteurs, {} communes, {:.0} Mo) en {:.1} s.\n\
          Servez-le avec : maillage servir --data {}",
         args.sortie.display(),
-        ds.actors.len(),
-        ds.communes.len(),
+        dir.actors().len(),
+        dir.communes().len(),
         bytes as f64 / 1e6,
         started.elapsed().as_secs_f64(),
         args.sortie.display()

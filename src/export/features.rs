@@ -67,7 +67,7 @@ pub struct ActorFeature<'a> {
 /// Builds the feature of one actor, with its distance when given.
 pub fn actor_feature<'a>(
     dir: &'a Directory,
-    a: &'a Actor,
+    a: Actor<'a>,
     distance_m: Option<f64>,
 ) -> ActorFeature<'a> {
     let kind = dir.kinds().get(a.kind());

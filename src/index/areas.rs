@@ -33,7 +33,7 @@ use rstar::RTree;
 use super::communes::CommuneIndex;
 use super::directory::TerritoryEntry;
 use crate::model::place::{PlaceResolver, Why};
-use crate::model::{departements, Actor, InseeCode, KindTable, LonLat, ServiceArea};
+use crate::model::{departements, ActorTable, InseeCode, KindTable, LonLat, ServiceArea};
 use crate::sources::zones::ServiceAreaRecord;
 use crate::sources::FileReport;
 
@@ -287,7 +287,7 @@ pub(crate) fn known_records(
 /// Places (commune names, postcodes, former codes) are resolved by `places`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn index_segment(
-    actors: &[Actor],
+    actors: &ActorTable,
     offset: u32,
     kinds: &KindTable,
     communes: &CommuneIndex,
@@ -296,12 +296,7 @@ pub(crate) fn index_segment(
     records: &[ServiceAreaRecord],
     mut reports: Option<&mut Vec<FileReport>>,
 ) -> AreaIndex {
-    let find = |id: &str| {
-        actors
-            .binary_search_by(|a| a.id().cmp(id))
-            .ok()
-            .map(|i| offset + i as u32)
-    };
+    let find = |id: &str| actors.find(id).map(|i| offset + i as u32);
     let mut inputs = Vec::new();
     for r in records {
         if let Some(i) = find(&r.actor) {

@@ -13,12 +13,16 @@ use super::areas::{self, ActorArea, AreaIndex};
 use super::communes::CommuneIndex;
 use super::spatial::PointIndex;
 use super::text::{TextIndex, TextIndexBuilder};
-use crate::model::place::{PlaceResolver, Why};
+use crate::model::actor::ActorIter;
+use crate::model::place::{FormerCommune, PlaceResolver, Why};
 use crate::model::{
-    departements, Actor, ActorRecord, Commune, InseeCode, KindId, KindTable, LonLat, Sector,
-    Territory, TerritoryKind,
+    departements, Actor, ActorRecord, ActorTable, Commune, InseeCode, KindId, KindTable, LonLat,
+    Sector, Territory, TerritoryKind,
 };
+use crate::sources::zones::ServiceAreaRecord;
 use crate::sources::{Dataset, EquipmentCount, FileReport};
+
+mod snapshot;
 
 /// A territory with what the directory computed from its communes.
 #[derive(Debug)]
@@ -84,7 +88,7 @@ pub struct SearchHit {
 struct Segment {
     offset: u32,
     /// Sorted by id.
-    actors: Vec<Actor>,
+    actors: ActorTable,
     points: PointIndex,
     /// Trees of the kinds holding at most 1/[`KIND_TREE_SHARE`] of the segment's located
     /// actors; a more common kind is queried through `points` with a filter, which then
@@ -101,14 +105,16 @@ struct Segment {
 impl Segment {
     fn build(
         offset: u32,
-        actors: Vec<Actor>,
+        actors: ActorTable,
+        text: Option<TextIndex>,
         kinds: &KindTable,
         communes: &CommuneIndex,
     ) -> Segment {
         let actors_ref = &actors;
         let (points, by_kind, kind_members, by_commune, text) = std::thread::scope(|s| {
             let actors = actors_ref;
-            let text = s.spawn(move || actor_text_index(actors, kinds, communes));
+            let text =
+                s.spawn(move || text.unwrap_or_else(|| actor_text_index(actors, kinds, communes)));
             let mut located: Vec<(u32, u16, LonLat)> = Vec::with_capacity(actors.len());
             let mut per_kind: Vec<Vec<(u32, LonLat)>> = vec![Vec::new(); kinds.len()];
             let mut kind_members: Vec<Vec<u32>> = vec![Vec::new(); kinds.len()];
@@ -168,8 +174,8 @@ impl Segment {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.actors.capacity() * std::mem::size_of::<Actor>()
-            + self.actors.iter().map(Actor::heap_bytes).sum::<usize>()
+        self.actors.rows_heap_bytes()
+            + self.actors.arena_heap_bytes()
             + self.points.heap_bytes()
             + self
                 .by_kind
@@ -177,8 +183,20 @@ impl Segment {
                 .flatten()
                 .map(PointIndex::heap_bytes)
                 .sum::<usize>()
-            + self.actors.len() * 4 * 2
+            + self.lists_heap_bytes()
             + self.text.heap_bytes()
+    }
+
+    /// Heap bytes of the members of each kind, the actors of each commune and the aliases.
+    fn lists_heap_bytes(&self) -> usize {
+        let members: usize = self.kind_members.iter().map(|v| v.capacity() * 4).sum();
+        let communes: usize = self
+            .by_commune
+            .values()
+            .map(|v| v.capacity() * 4 + 5 + 24)
+            .sum();
+        let aliases: usize = self.aliases.keys().map(|k| k.len() + 16 + 4).sum();
+        members + communes + aliases
     }
 }
 
@@ -194,7 +212,45 @@ struct Shared {
     equipment_counts: Vec<EquipmentCount>,
     reports: Vec<FileReport>,
     /// Zone records of known actors, kept to re-index local actors' areas after an edit.
-    zones: Vec<crate::sources::zones::ServiceAreaRecord>,
+    zones: Vec<ServiceAreaRecord>,
+    /// Communes merged into others (kept for snapshots; the place resolver holds their codes).
+    former_communes: Vec<FormerCommune>,
+}
+
+/// What a directory is assembled from besides its actors.
+struct Parts {
+    kinds: KindTable,
+    communes: Vec<Commune>,
+    territories: Vec<Territory>,
+    equipment_counts: Vec<EquipmentCount>,
+    reports: Vec<FileReport>,
+    service_areas: Vec<ServiceAreaRecord>,
+    former_communes: Vec<FormerCommune>,
+}
+
+impl Parts {
+    /// Everything of `ds` but its actors.
+    fn from_dataset(ds: Dataset) -> Parts {
+        let Dataset {
+            kinds,
+            communes,
+            territories,
+            equipment_counts,
+            reports,
+            service_areas,
+            former_communes,
+            ..
+        } = ds;
+        Parts {
+            kinds,
+            communes,
+            territories,
+            equipment_counts,
+            reports,
+            service_areas,
+            former_communes,
+        }
+    }
 }
 
 /// Every loaded actor, commune and territory, with their indexes.
@@ -242,7 +298,7 @@ impl<'a> Actors<'a> {
         self.len() == 0
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &'a Actor> + 'a {
+    pub fn iter(&self) -> impl Iterator<Item = Actor<'a>> + 'a {
         self.dir
             .base
             .actors
@@ -252,8 +308,8 @@ impl<'a> Actors<'a> {
 }
 
 impl<'a> IntoIterator for Actors<'a> {
-    type Item = &'a Actor;
-    type IntoIter = std::iter::Chain<std::slice::Iter<'a, Actor>, std::slice::Iter<'a, Actor>>;
+    type Item = Actor<'a>;
+    type IntoIter = std::iter::Chain<ActorIter<'a>, ActorIter<'a>>;
     fn into_iter(self) -> Self::IntoIter {
         self.dir
             .base
@@ -267,25 +323,18 @@ impl Directory {
     /// Indexes a loaded dataset. Département territories are added for every département that
     /// has communes. When two records share an id, the first loaded is kept and the other is
     /// counted in a note of its file's report.
-    pub fn build(ds: Dataset) -> Directory {
-        let Dataset {
-            kinds,
-            actors,
-            communes,
-            mut territories,
-            equipment_counts,
-            mut reports,
-            service_areas,
-            former_communes,
-            ..
-        } = ds;
+    pub fn build(mut ds: Dataset) -> Directory {
+        let actors = std::mem::take(&mut ds.actors);
+        let mut parts = Parts::from_dataset(ds);
+        let reports = &mut parts.reports;
         let t = std::time::Instant::now();
-        let actors: Vec<Actor> = actors.into_iter().map(Actor::from).collect();
+        let table = ActorTable::from_records(actors);
         tracing::debug!("acteurs compactés en {:.2} s", t.elapsed().as_secs_f64());
-        let mut actors = sort_by_id(actors);
+        let mut order = sort_by_id(&table);
         tracing::debug!("acteurs triés à {:.2} s", t.elapsed().as_secs_f64());
         let mut duplicates: HashMap<u16, (usize, String)> = HashMap::new();
-        actors.dedup_by(|b, a| {
+        order.dedup_by(|b, a| {
+            let (a, b) = (table.get(*a as usize), table.get(*b as usize));
             let dup = a.id() == b.id();
             if dup {
                 let e = duplicates
@@ -302,10 +351,36 @@ impl Directory {
                 ));
             }
         }
-        let (local, official): (Vec<Actor>, Vec<Actor>) = actors
+        let (local, official): (Vec<u32>, Vec<u32>) = order
             .into_iter()
-            .partition(|a| a.id().starts_with(LOCAL_PREFIX));
+            .partition(|&i| table.get(i as usize).id().starts_with(LOCAL_PREFIX));
+        let (local, official) = (table.select(&local), table.select(&official));
+        drop(table);
+        tracing::debug!("acteurs répartis à {:.2} s", t.elapsed().as_secs_f64());
+        Directory::assemble(parts, official, None, local, true)
+    }
 
+    /// A directory from its parts and its two segments' actors (each sorted by id, without
+    /// duplicates). The official segment's text index is built unless given. With `report`,
+    /// zone lines of unknown actors and unresolvable areas are added to the load reports
+    /// (without, the reports are taken as already complete, as a snapshot stores them).
+    fn assemble(
+        parts: Parts,
+        official: ActorTable,
+        official_text: Option<TextIndex>,
+        local: ActorTable,
+        report: bool,
+    ) -> Directory {
+        let t = std::time::Instant::now();
+        let Parts {
+            kinds,
+            communes,
+            mut territories,
+            equipment_counts,
+            mut reports,
+            service_areas,
+            former_communes,
+        } = parts;
         add_departement_territories(&mut territories, &communes);
         let communes = CommuneIndex::new(communes);
         let places = PlaceResolver::new(communes.all(), &former_communes);
@@ -324,18 +399,22 @@ impl Directory {
             .collect();
         let place_text = place_text_index(&communes, &territories, &kinds);
         tracing::debug!("lieux indexés à {:.2} s", t.elapsed().as_secs_f64());
-        let base = Segment::build(0, official, &kinds, &communes);
+        let base = Segment::build(0, official, official_text, &kinds, &communes);
         tracing::debug!("acteurs indexés à {:.2} s", t.elapsed().as_secs_f64());
-        let local = Segment::build(base.end(), local, &kinds, &communes);
-        let known = |id: &str| {
-            [&base, &local]
-                .iter()
-                .any(|s| s.actors.binary_search_by(|a| a.id().cmp(id)).is_ok())
-        };
+        let local = Segment::build(base.end(), local, None, &kinds, &communes);
+        let known = |id: &str| [&base, &local].iter().any(|s| s.actors.find(id).is_some());
         let zones = areas::known_records(service_areas, known, &mut reports);
         let (k, c, p, t) = (&kinds, &communes, &places, &territories[..]);
-        let area_index =
-            areas::index_segment(&base.actors, 0, k, c, p, t, &zones, Some(&mut reports));
+        let area_index = areas::index_segment(
+            &base.actors,
+            0,
+            k,
+            c,
+            p,
+            t,
+            &zones,
+            report.then_some(&mut reports),
+        );
         tracing::debug!("zones d'intervention indexées");
         let local_areas = areas::index_segment(
             &local.actors,
@@ -345,7 +424,7 @@ impl Directory {
             p,
             t,
             &zones,
-            Some(&mut reports),
+            report.then_some(&mut reports),
         );
         Directory {
             shared: Arc::new(Shared {
@@ -357,6 +436,7 @@ impl Directory {
                 equipment_counts,
                 reports,
                 zones,
+                former_communes,
             }),
             base: Arc::new(base),
             local,
@@ -369,20 +449,19 @@ impl Directory {
     /// sharing everything else with `self`: cheap even with millions of official actors.
     /// Records whose id lacks the `local:` prefix get it.
     pub fn with_local_actors(&self, actors: Vec<ActorRecord>) -> Directory {
-        let actors: Vec<Actor> = actors
-            .into_iter()
-            .map(|mut r| {
-                if !r.id.starts_with(LOCAL_PREFIX) {
-                    r.id = format!("{LOCAL_PREFIX}{}", r.id);
-                }
-                Actor::from(r)
-            })
-            .collect();
-        let mut actors = sort_by_id(actors);
-        actors.dedup_by(|b, a| a.id() == b.id());
+        let table = ActorTable::from_records(actors.into_iter().map(|mut r| {
+            if !r.id.starts_with(LOCAL_PREFIX) {
+                r.id = format!("{LOCAL_PREFIX}{}", r.id);
+            }
+            r
+        }));
+        let mut order = sort_by_id(&table);
+        order.dedup_by(|b, a| table.get(*a as usize).id() == table.get(*b as usize).id());
+        let actors = table.select(&order);
         let local = Segment::build(
             self.base.end(),
             actors,
+            None,
             &self.shared.kinds,
             &self.shared.communes,
         );
@@ -443,7 +522,7 @@ impl Directory {
     }
 
     /// The local actors (the CPTS's own partners).
-    pub fn local_actors(&self) -> &[Actor] {
+    pub fn local_actors(&self) -> &ActorTable {
         &self.local.actors
     }
 
@@ -452,11 +531,11 @@ impl Directory {
     }
 
     /// The actor at a directory index. Panics on an index not from this directory.
-    pub fn actor(&self, idx: u32) -> &Actor {
+    pub fn actor(&self, idx: u32) -> Actor<'_> {
         if idx < self.local.offset {
-            &self.base.actors[idx as usize]
+            self.base.actors.get(idx as usize)
         } else {
-            &self.local.actors[(idx - self.local.offset) as usize]
+            self.local.actors.get((idx - self.local.offset) as usize)
         }
     }
 
@@ -468,8 +547,7 @@ impl Directory {
             &self.base
         };
         seg.actors
-            .binary_search_by(|a| a.id().cmp(id))
-            .ok()
+            .find(id)
             .map(|i| seg.offset + i as u32)
             .or_else(|| {
                 self.segments()
@@ -832,12 +910,14 @@ impl Directory {
             }
             let keep = |d: u32| {
                 postcodes.is_empty()
-                    || seg.actors[d as usize]
+                    || seg
+                        .actors
+                        .get(d as usize)
                         .commune()
                         .is_some_and(|c| in_postcodes.contains(&c))
             };
             for h in seg.text.search(actor_query, limit, keep) {
-                let a = &seg.actors[h.doc as usize];
+                let a = seg.actors.get(h.doc as usize);
                 let kind = self.kinds().get(a.kind());
                 let commune = a
                     .commune()
@@ -881,10 +961,82 @@ impl Directory {
         })
     }
 
-    /// Approximate resident bytes of the actors and their indexes (for benchmarks).
+    /// Approximate heap bytes of the actors and their indexes (for benchmarks); arrays
+    /// used in place in a mapped snapshot count for nothing.
     pub fn heap_bytes(&self) -> usize {
         self.base.heap_bytes() + self.local.heap_bytes()
     }
+
+    /// Bytes held by each structure (for benchmarks), in memory or in a mapped file.
+    pub fn memory(&self) -> Vec<MemoryUse> {
+        let segs = self.segments();
+        let sum = |f: &dyn Fn(&Segment) -> (usize, usize)| {
+            segs.iter().fold((0, 0), |(b, h), s| {
+                let (sb, sh) = f(s);
+                (b + sb, h + sh)
+            })
+        };
+        let use_of = |name, (bytes, heap): (usize, usize)| MemoryUse { name, bytes, heap };
+        let geometry: usize = self
+            .communes()
+            .all()
+            .iter()
+            .flat_map(|c| &c.geometry.0)
+            .map(|p| {
+                let rings = std::iter::once(p.exterior()).chain(p.interiors());
+                rings.map(|r| r.0.capacity() * 16).sum::<usize>()
+            })
+            .sum();
+        vec![
+            use_of(
+                "acteurs (lignes)",
+                sum(&|s| {
+                    let rows = s.actors.parts().0;
+                    (rows.as_bytes().len(), rows.heap_bytes())
+                }),
+            ),
+            use_of(
+                "acteurs (textes)",
+                sum(&|s| {
+                    let arena = s.actors.parts().1;
+                    (arena.len(), arena.heap_bytes())
+                }),
+            ),
+            use_of(
+                "recherche texte",
+                sum(&|s| (s.text.bytes(), s.text.heap_bytes())),
+            ),
+            use_of(
+                "arbre des positions",
+                sum(&|s| (s.points.heap_bytes(), s.points.heap_bytes())),
+            ),
+            use_of(
+                "arbres par type",
+                sum(&|s| {
+                    let b = s.by_kind.iter().flatten().map(PointIndex::heap_bytes).sum();
+                    (b, b)
+                }),
+            ),
+            use_of(
+                "listes par type, commune, alias",
+                sum(&|s| {
+                    let b = s.lists_heap_bytes();
+                    (b, b)
+                }),
+            ),
+            use_of("contours des communes", (geometry, geometry)),
+        ]
+    }
+}
+
+/// Bytes of one structure of a directory ([`Directory::memory`]).
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryUse {
+    pub name: &'static str,
+    /// Bytes, wherever they lie.
+    pub bytes: usize,
+    /// Of which on the heap (the rest lies in a mapped file, shared between processes).
+    pub heap: usize,
 }
 
 /// A commune as a search hit, described with its postcode (the one that matched, if any)
@@ -979,10 +1131,10 @@ fn territory_entry(t: Territory, communes: &CommuneIndex) -> TerritoryEntry {
     }
 }
 
-/// Actors sorted by id; among equal ids the first loaded stays first (a stable sort). The two
-/// halves are sorted on two threads and merged: at national scale this is a noticeable part of
-/// start-up.
-fn sort_by_id(actors: Vec<Actor>) -> Vec<Actor> {
+/// Positions of the actors in id order; among equal ids the first loaded stays first (a
+/// stable order). The two halves are sorted on two threads and merged: at national scale this
+/// is a noticeable part of start-up.
+fn sort_by_id(actors: &ActorTable) -> Vec<u32> {
     // (id, position) pairs: unique keys, so an unstable sort gives the stable order.
     let mut keys: Vec<(&str, u32)> = actors
         .iter()
@@ -1009,15 +1161,10 @@ fn sort_by_id(actors: Vec<Actor>) -> Vec<Actor> {
     }
     order.extend(left[i..].iter().map(|k| k.1));
     order.extend(right[j..].iter().map(|k| k.1));
-    drop(keys);
-    let mut slots: Vec<Option<Actor>> = actors.into_iter().map(Some).collect();
     order
-        .into_iter()
-        .map(|i| slots[i as usize].take().expect("each position once"))
-        .collect()
 }
 
-fn actor_text_index(actors: &[Actor], kinds: &KindTable, communes: &CommuneIndex) -> TextIndex {
+fn actor_text_index(actors: &ActorTable, kinds: &KindTable, communes: &CommuneIndex) -> TextIndex {
     let mut b = TextIndexBuilder::new();
     for (i, a) in actors.iter().enumerate() {
         let kind = &kinds.get(a.kind()).label;

@@ -6,4 +6,4 @@ pub mod directory;
 pub mod spatial;
 pub mod text;
 
-pub use directory::{ActorFilter, Directory, HitCategory, SearchHit, TerritoryEntry};
+pub use directory::{ActorFilter, Directory, HitCategory, MemoryUse, SearchHit, TerritoryEntry};

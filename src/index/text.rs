@@ -24,6 +24,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use fst::{Automaton, IntoStreamer, Map, Streamer};
 
+use crate::util::slab::Slab;
+
 /// French stop words dropped from names and queries (unless a text has nothing else).
 const STOP_WORDS: &[&str] = &[
     "de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux", "en", "sur", "sous",
@@ -162,8 +164,9 @@ pub struct TextIndexBuilder {
     memo: FxMap<Box<str>, Box<[u32]>>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct DocMeta {
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct DocMeta {
     /// Tokens in the heaviest field (saturating at 255).
     main_len: u8,
     /// Weight of the heaviest field.
@@ -345,30 +348,30 @@ impl TextIndexBuilder {
         };
 
         // Counting sort of postings by term; docs come in increasing order within each term.
-        let mut offsets = vec![0usize; n_terms + 1];
+        let mut offsets = vec![0u32; n_terms + 1];
         for_each_doc(&mut |_, t, _| offsets[t as usize + 1] += 1);
         for k in 1..offsets.len() {
             offsets[k] += offsets[k - 1];
         }
-        let total = offsets[n_terms];
+        let total = offsets[n_terms] as usize;
         let mut postings = vec![0u32; total];
         let mut weights = vec![0u8; total];
         let mut cursor = offsets.clone();
         for_each_doc(&mut |d, t, w| {
             let c = &mut cursor[t as usize];
-            postings[*c] = d;
-            weights[*c] = w;
+            postings[*c as usize] = d;
+            weights[*c as usize] = w;
             *c += 1;
         });
 
         TextIndex {
-            dict,
-            term_lens,
-            offsets,
-            postings,
-            weights,
-            docs,
-            meta,
+            dict: Map::new(Slab::from(dict.into_fst().into_inner())).expect("just built"),
+            term_lens: term_lens.into(),
+            offsets: offsets.into(),
+            postings: postings.into(),
+            weights: weights.into(),
+            docs: docs.into(),
+            meta: meta.into(),
         }
     }
 }
@@ -393,18 +396,40 @@ pub struct Hit {
 /// ```
 pub struct TextIndex {
     /// Token → term id (its lexicographic rank).
-    dict: Map<Vec<u8>>,
+    dict: Map<Slab<u8>>,
     /// Length in bytes of each term (saturating at 255).
-    term_lens: Vec<u8>,
+    term_lens: Slab<u8>,
     /// Postings of term `t` are `postings[offsets[t]..offsets[t + 1]]`.
-    offsets: Vec<usize>,
+    offsets: Slab<u32>,
     /// Internal doc numbers, sorted within each term.
-    postings: Vec<u32>,
+    postings: Slab<u32>,
     /// Field weight of each posting.
-    weights: Vec<u8>,
+    weights: Slab<u8>,
     /// External doc id of each internal doc number, increasing.
-    docs: Vec<u32>,
-    meta: Vec<DocMeta>,
+    docs: Slab<u32>,
+    meta: Slab<DocMeta>,
+}
+
+/// The arrays of a [`TextIndex`], to store it and use it in place (see [`crate::util::slab`]).
+#[derive(Debug, Clone, Default)]
+pub struct TextParts {
+    /// The `fst` bytes of the dictionary.
+    pub dict: Slab<u8>,
+    pub term_lens: Slab<u8>,
+    pub offsets: Slab<u32>,
+    pub postings: Slab<u32>,
+    pub weights: Slab<u8>,
+    pub docs: Slab<u32>,
+    pub meta: Slab<DocMeta>,
+}
+
+/// Why stored arrays do not make a text index.
+#[derive(Debug, thiserror::Error)]
+pub enum TextPartsError {
+    #[error("dictionnaire de la recherche illisible : {0}")]
+    Dictionary(#[from] fst::Error),
+    #[error("index de recherche incohérent : {0}")]
+    Inconsistent(&'static str),
 }
 
 impl Default for TextIndex {
@@ -567,21 +592,81 @@ impl TextIndex {
     /// assert!(b.build().heap_bytes() > 0);
     /// ```
     pub fn heap_bytes(&self) -> usize {
+        self.dict.as_fst().as_inner().heap_bytes()
+            + self.term_lens.heap_bytes()
+            + self.offsets.heap_bytes()
+            + self.postings.heap_bytes()
+            + self.weights.heap_bytes()
+            + self.docs.heap_bytes()
+            + self.meta.heap_bytes()
+    }
+
+    /// Bytes of the index's arrays, in memory or in a mapped file.
+    pub fn bytes(&self) -> usize {
         self.dict.as_fst().as_bytes().len()
-            + self.term_lens.capacity()
-            + self.offsets.capacity() * std::mem::size_of::<usize>()
-            + self.postings.capacity() * 4
-            + self.weights.capacity()
-            + self.docs.capacity() * 4
-            + self.meta.capacity() * std::mem::size_of::<DocMeta>()
+            + self.term_lens.len()
+            + self.offsets.as_bytes().len()
+            + self.postings.as_bytes().len()
+            + self.weights.len()
+            + self.docs.as_bytes().len()
+            + self.meta.as_bytes().len()
+    }
+
+    /// The index's arrays, to store them.
+    pub fn parts(&self) -> TextParts {
+        TextParts {
+            dict: self.dict.as_fst().as_inner().clone(),
+            term_lens: self.term_lens.clone(),
+            offsets: self.offsets.clone(),
+            postings: self.postings.clone(),
+            weights: self.weights.clone(),
+            docs: self.docs.clone(),
+            meta: self.meta.clone(),
+        }
+    }
+
+    /// An index over stored arrays ([`TextIndex::parts`]), checked for consistent lengths
+    /// and offsets so that no query can read out of bounds.
+    pub fn from_parts(p: TextParts) -> Result<TextIndex, TextPartsError> {
+        let bad = TextPartsError::Inconsistent;
+        let dict = Map::new(p.dict)?;
+        let terms = p.term_lens.len();
+        if dict.len() != terms || p.offsets.len() != terms + 1 {
+            return Err(bad("nombre de termes"));
+        }
+        if p.offsets.first().copied().unwrap_or(0) != 0
+            || p.offsets.windows(2).any(|w| w[0] > w[1])
+            || p.offsets[terms] as usize != p.postings.len()
+            || p.weights.len() != p.postings.len()
+        {
+            return Err(bad("listes de documents"));
+        }
+        if p.meta.len() != p.docs.len() || p.postings.iter().any(|&d| d as usize >= p.docs.len()) {
+            return Err(bad("documents"));
+        }
+        Ok(TextIndex {
+            dict,
+            term_lens: p.term_lens,
+            offsets: p.offsets,
+            postings: p.postings,
+            weights: p.weights,
+            docs: p.docs,
+            meta: p.meta,
+        })
+    }
+
+    /// Whether some document id is `n` or more (a stored index that does not fit its
+    /// documents).
+    pub fn has_doc_from(&self, n: usize) -> bool {
+        self.docs.last().is_some_and(|&d| d as usize >= n)
     }
 
     fn posting_range(&self, term: u32) -> std::ops::Range<usize> {
-        self.offsets[term as usize]..self.offsets[term as usize + 1]
+        self.offsets[term as usize] as usize..self.offsets[term as usize + 1] as usize
     }
 
     fn doc_freq(&self, term: u32) -> usize {
-        self.offsets[term as usize + 1] - self.offsets[term as usize]
+        (self.offsets[term as usize + 1] - self.offsets[term as usize]) as usize
     }
 
     /// First term id whose token is ≥ `key` (the number of terms when none).

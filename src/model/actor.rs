@@ -1,27 +1,16 @@
 //! Actors: every establishment, service, professional or partner shown on the map.
 //!
-//! Importers produce [`ActorRecord`]s (plain owned fields). The directory stores them as
-//! [`Actor`]s, which pack all text fields into one allocation so that a France-wide directory of
-//! two million actors stays small in memory.
-//!
-//! ```
-//! use maillage::model::{Actor, ActorRecord, KindId, LonLat, Precision, SourceId};
-//! let mut rec = ActorRecord::new("finess:810000505", "CH ALBI", KindId(1), SourceId(0));
-//! rec.phone = Some("05 63 47 47 47".into());
-//! rec.position = Some(LonLat::new(2.1486, 43.9289));
-//! rec.precision = Precision::Address;
-//! let actor = Actor::from(rec);
-//! assert_eq!(actor.id(), "finess:810000505");
-//! assert_eq!(actor.phone(), Some("05 63 47 47 47"));
-//! assert_eq!(actor.email(), None);
-//! assert_eq!(actor.position().unwrap().lat, 43.9289);
-//! ```
+//! Importers produce [`ActorRecord`]s (plain owned fields). The directory stores them in an
+//! [`ActorTable`]: a fixed-size [`ActorRow`] per actor plus one text arena, plain arrays that a
+//! mapped snapshot holds as they are, so that a France-wide directory of two million actors
+//! stays small in memory and loads without parsing. [`Actor`] is a view of one of them.
 
 use serde::{Deserialize, Serialize};
 
 use super::commune::InseeCode;
 use super::geodesy::LonLat;
 use super::kinds::KindId;
+use crate::util::slab::Slab;
 
 /// How precisely an actor's position is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -142,7 +131,7 @@ impl ActorRecord {
     }
 }
 
-// Text fields packed in `Actor::text`, in this order.
+// Text fields of an actor, in their order in the arena.
 const F_ID: usize = 0;
 const F_NAME: usize = 1;
 const F_SOURCE_CODE: usize = 2;
@@ -158,8 +147,8 @@ const F_HOURS: usize = 11;
 const F_TAGS: usize = 12;
 const FIELDS: usize = 13;
 const TAG_SEP: char = '\u{1f}';
-/// Longest text kept per field (13 fields × 4 KiB fit the 16-bit offsets). No official
-/// source comes near it; a longer value is cut at a character boundary.
+/// Longest text kept per field. No official source comes near it; a longer value is cut at a
+/// character boundary.
 pub const MAX_FIELD_BYTES: usize = 4096;
 
 fn clip(s: &str, max: usize) -> &str {
@@ -173,34 +162,78 @@ fn clip(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// An actor as stored in the directory: all text in one allocation, fixed fields inline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Actor {
-    text: Box<str>,
-    ends: [u16; FIELDS],
-    coords: Coords,
-    kind: KindId,
-    source: SourceId,
-    precision: u8,
-    /// INSEE code bytes, all zero when unknown (an `Option` would take a sixth byte and push
-    /// the struct past 72 bytes).
-    commune: [u8; 5],
-    /// [`NO_CAPACITY`] when unknown.
-    capacity: u32,
-}
-
-/// Marks an unknown capacity in [`Actor`]; a published capacity is never that large.
-const NO_CAPACITY: u32 = u32::MAX;
-
-/// Longitude and latitude in degrees, NaN when unknown.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Coords {
+/// The fixed-size part of a stored actor: one row of an [`ActorTable`], plain data so that a
+/// table can be used in place in a mapped snapshot. Its text fields lie in the table's arena
+/// from `text` on: for each non-empty field (bit set in `fields`), in field order, its byte
+/// length as a LEB128 varint, then its UTF-8 bytes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct ActorRow {
+    /// Longitude and latitude in degrees, NaN when unknown.
     lon: f64,
     lat: f64,
+    /// Start of the actor's text in the arena.
+    text: u32,
+    /// [`NO_CAPACITY`] when unknown.
+    capacity: u32,
+    kind: u16,
+    source: u16,
+    /// Bit `i` set: text field `i` is not empty.
+    fields: u16,
+    precision: u8,
+    /// INSEE code bytes, all zero when unknown.
+    commune: [u8; 5],
+    _pad: [u8; 4],
 }
 
-impl From<ActorRecord> for Actor {
-    fn from(r: ActorRecord) -> Actor {
+/// Marks an unknown capacity; a published capacity is never that large.
+const NO_CAPACITY: u32 = u32::MAX;
+
+/// Every actor of a directory segment, as plain arrays: one [`ActorRow`] per actor and one
+/// text arena. Both are [`Slab`]s, held in memory or in place in a mapped snapshot.
+///
+/// ```
+/// use maillage::model::{ActorRecord, ActorTable, KindId, LonLat, Precision, SourceId};
+/// let mut rec = ActorRecord::new("finess:810000505", "CH ALBI", KindId(1), SourceId(0));
+/// rec.phone = Some("05 63 47 47 47".into());
+/// rec.position = Some(LonLat::new(2.1486, 43.9289));
+/// rec.precision = Precision::Address;
+/// let table = ActorTable::from_records([&rec]);
+/// let actor = table.get(0);
+/// assert_eq!(actor.id(), "finess:810000505");
+/// assert_eq!(actor.phone(), Some("05 63 47 47 47"));
+/// assert_eq!(actor.email(), None);
+/// assert_eq!(actor.position().unwrap().lat, 43.9289);
+/// assert_eq!(actor.to_record(), rec);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActorTable {
+    rows: Slab<ActorRow>,
+    arena: Slab<u8>,
+}
+
+/// Why stored arrays do not make an actor table.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("acteur n° {row} : texte à l'octet {start}, hors de la zone de texte ({len} octets)")]
+pub struct ActorTableError {
+    row: usize,
+    start: usize,
+    len: usize,
+}
+
+/// Builds an [`ActorTable`] one actor at a time.
+#[derive(Default)]
+struct TableBuilder {
+    rows: Vec<ActorRow>,
+    arena: Vec<u8>,
+}
+
+impl TableBuilder {
+    fn start(&self) -> u32 {
+        u32::try_from(self.arena.len()).expect("actor text arena above 4 GiB")
+    }
+
+    fn push_record(&mut self, r: &ActorRecord) {
         let tags = r.tags.join(&TAG_SEP.to_string());
         let parts: [&str; FIELDS] = [
             &r.id,
@@ -217,11 +250,15 @@ impl From<ActorRecord> for Actor {
             r.hours.as_deref().unwrap_or(""),
             &tags,
         ];
-        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        let mut ends = [0u16; FIELDS];
+        let text = self.start();
+        let mut fields = 0u16;
         for (i, p) in parts.iter().enumerate() {
-            text.push_str(clip(p, MAX_FIELD_BYTES));
-            ends[i] = text.len() as u16;
+            let p = clip(p, MAX_FIELD_BYTES);
+            if !p.is_empty() {
+                fields |= 1 << i;
+                push_varint(&mut self.arena, p.len());
+                self.arena.extend_from_slice(p.as_bytes());
+            }
         }
         let (lon, lat) = match r.position {
             Some(p) if p.is_valid() => (p.lon, p.lat),
@@ -232,88 +269,308 @@ impl From<ActorRecord> for Actor {
         } else {
             r.precision
         };
-        Actor {
-            text: text.into_boxed_str(),
-            ends,
-            coords: Coords { lon, lat },
-            kind: r.kind,
-            source: r.source,
+        self.rows.push(ActorRow {
+            lon,
+            lat,
+            text,
+            capacity: r.capacity.map_or(NO_CAPACITY, |c| c.min(NO_CAPACITY - 1)),
+            kind: r.kind.0,
+            source: r.source.0,
+            fields,
             precision: precision as u8,
             commune: r.commune.map_or([0; 5], InseeCode::to_bytes),
-            capacity: r.capacity.map_or(NO_CAPACITY, |c| c.min(NO_CAPACITY - 1)),
+            _pad: [0; 4],
+        });
+    }
+
+    /// Copies one actor of another table.
+    fn push_actor(&mut self, a: Actor<'_>) {
+        let mut row = *a.row;
+        row.text = self.start();
+        self.arena.extend_from_slice(a.text_bytes());
+        self.rows.push(row);
+    }
+
+    fn finish(self) -> ActorTable {
+        ActorTable {
+            rows: Slab::from(self.rows),
+            arena: Slab::from(self.arena),
         }
     }
 }
 
-impl Actor {
-    fn field(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
+fn push_varint(out: &mut Vec<u8>, mut v: usize) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a varint at `*pos`, moving past it; `None` past the end of `bytes`.
+fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<usize> {
+    let mut v = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        v |= ((b & 0x7f) as usize) << shift;
+        if b & 0x80 == 0 || shift > 28 {
+            return Some(v);
+        }
+        shift += 7;
+    }
+}
+
+impl ActorTable {
+    /// Packs records, in their order.
+    pub fn from_records<R: std::borrow::Borrow<ActorRecord>>(
+        records: impl IntoIterator<Item = R>,
+    ) -> ActorTable {
+        let mut b = TableBuilder::default();
+        for r in records {
+            b.push_record(r.borrow());
+        }
+        b.finish()
     }
 
-    fn opt(&self, i: usize) -> Option<&str> {
-        let f = self.field(i);
-        (!f.is_empty()).then_some(f)
+    /// The actors at positions `order`, in that order (to sort, split or deduplicate a table).
+    pub fn select(&self, order: &[u32]) -> ActorTable {
+        let mut b = TableBuilder {
+            rows: Vec::with_capacity(order.len()),
+            arena: Vec::new(),
+        };
+        for &i in order {
+            b.push_actor(self.get(i as usize));
+        }
+        b.finish()
     }
 
-    pub fn id(&self) -> &str {
+    /// A table from stored arrays (as [`ActorTable::parts`] gave them), checked so that every
+    /// row's text starts inside the arena.
+    pub fn from_parts(rows: Slab<ActorRow>, arena: Slab<u8>) -> Result<Self, ActorTableError> {
+        let len = arena.len();
+        if let Some((row, r)) = rows.iter().enumerate().find(|(_, r)| r.text as usize > len) {
+            return Err(ActorTableError {
+                row,
+                start: r.text as usize,
+                len,
+            });
+        }
+        Ok(ActorTable { rows, arena })
+    }
+
+    /// The rows and the text arena, to store them.
+    pub fn parts(&self) -> (&Slab<ActorRow>, &Slab<u8>) {
+        (&self.rows, &self.arena)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The actor at position `i`. Panics when out of range.
+    pub fn get(&self, i: usize) -> Actor<'_> {
+        Actor {
+            row: &self.rows[i],
+            arena: &self.arena,
+        }
+    }
+
+    pub fn iter(&self) -> ActorIter<'_> {
+        ActorIter {
+            table: self,
+            next: 0,
+        }
+    }
+
+    /// Position of the actor with this id, in a table sorted by id.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.get(mid).id().cmp(id) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// Heap bytes of the rows (none when mapped).
+    pub fn rows_heap_bytes(&self) -> usize {
+        self.rows.heap_bytes()
+    }
+
+    /// Heap bytes of the text arena (none when mapped).
+    pub fn arena_heap_bytes(&self) -> usize {
+        self.arena.heap_bytes()
+    }
+}
+
+/// The actors of a table, in order.
+#[derive(Clone)]
+pub struct ActorIter<'a> {
+    table: &'a ActorTable,
+    next: usize,
+}
+
+impl<'a> Iterator for ActorIter<'a> {
+    type Item = Actor<'a>;
+    fn next(&mut self) -> Option<Actor<'a>> {
+        (self.next < self.table.len()).then(|| {
+            self.next += 1;
+            self.table.get(self.next - 1)
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.table.len() - self.next;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for ActorIter<'_> {}
+
+impl<'a> IntoIterator for &'a ActorTable {
+    type Item = Actor<'a>;
+    type IntoIter = ActorIter<'a>;
+    fn into_iter(self) -> ActorIter<'a> {
+        self.iter()
+    }
+}
+
+/// One actor of an [`ActorTable`]: a small copyable view of its row and text.
+#[derive(Clone, Copy)]
+pub struct Actor<'a> {
+    row: &'a ActorRow,
+    arena: &'a [u8],
+}
+
+impl std::fmt::Debug for Actor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.to_record().fmt(f)
+    }
+}
+
+impl PartialEq for Actor<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.row == other.row && self.text_bytes() == other.text_bytes()
+    }
+}
+
+impl<'a> Actor<'a> {
+    /// Walks the text fields: (field number, bytes) of each non-empty one, and the end.
+    fn walk(&self, mut f: impl FnMut(usize, &'a [u8]) -> bool) -> usize {
+        let arena = self.arena;
+        let mut pos = self.row.text as usize;
+        for i in 0..FIELDS {
+            if self.row.fields & (1 << i) == 0 {
+                continue;
+            }
+            let Some(len) = read_varint(arena, &mut pos) else {
+                return pos;
+            };
+            let end = (pos + len).min(arena.len());
+            let bytes = &arena[pos.min(end)..end];
+            pos = end;
+            if !f(i, bytes) {
+                break;
+            }
+        }
+        pos
+    }
+
+    /// The actor's bytes in the arena (length prefixes and text).
+    fn text_bytes(&self) -> &'a [u8] {
+        let start = (self.row.text as usize).min(self.arena.len());
+        let end = self.walk(|_, _| true).max(start);
+        &self.arena[start..end]
+    }
+
+    fn opt(&self, i: usize) -> Option<&'a str> {
+        if self.row.fields & (1 << i) == 0 {
+            return None;
+        }
+        let mut found: &'a [u8] = &[];
+        self.walk(|j, bytes| {
+            if j == i {
+                found = bytes;
+            }
+            j < i
+        });
+        // Written from `&str`; a damaged arena reads as empty text, never as invalid UTF-8.
+        std::str::from_utf8(found).ok().filter(|s| !s.is_empty())
+    }
+
+    fn field(&self, i: usize) -> &'a str {
+        self.opt(i).unwrap_or("")
+    }
+
+    pub fn id(&self) -> &'a str {
         self.field(F_ID)
     }
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> &'a str {
         self.field(F_NAME)
     }
     pub fn kind(&self) -> KindId {
-        self.kind
+        KindId(self.row.kind)
     }
     pub fn source(&self) -> SourceId {
-        self.source
+        SourceId(self.row.source)
     }
-    pub fn source_code(&self) -> Option<&str> {
+    pub fn source_code(&self) -> Option<&'a str> {
         self.opt(F_SOURCE_CODE)
     }
-    pub fn source_label(&self) -> Option<&str> {
+    pub fn source_label(&self) -> Option<&'a str> {
         self.opt(F_SOURCE_LABEL)
     }
-    pub fn number(&self) -> Option<&str> {
+    pub fn number(&self) -> Option<&'a str> {
         self.opt(F_NUMBER)
     }
-    pub fn street(&self) -> Option<&str> {
+    pub fn street(&self) -> Option<&'a str> {
         self.opt(F_STREET)
     }
-    pub fn postcode(&self) -> Option<&str> {
+    pub fn postcode(&self) -> Option<&'a str> {
         self.opt(F_POSTCODE)
     }
-    pub fn city(&self) -> Option<&str> {
+    pub fn city(&self) -> Option<&'a str> {
         self.opt(F_CITY)
     }
-    pub fn phone(&self) -> Option<&str> {
+    pub fn phone(&self) -> Option<&'a str> {
         self.opt(F_PHONE)
     }
-    pub fn email(&self) -> Option<&str> {
+    pub fn email(&self) -> Option<&'a str> {
         self.opt(F_EMAIL)
     }
-    pub fn website(&self) -> Option<&str> {
+    pub fn website(&self) -> Option<&'a str> {
         self.opt(F_WEBSITE)
     }
-    pub fn hours(&self) -> Option<&str> {
+    pub fn hours(&self) -> Option<&'a str> {
         self.opt(F_HOURS)
     }
-    pub fn tags(&self) -> impl Iterator<Item = &str> {
+    pub fn tags(&self) -> impl Iterator<Item = &'a str> {
         self.field(F_TAGS).split(TAG_SEP).filter(|t| !t.is_empty())
     }
     pub fn commune(&self) -> Option<InseeCode> {
-        (self.commune != [0; 5]).then(|| InseeCode::from_stored_bytes(self.commune))
+        let c = self.row.commune;
+        (c != [0; 5]).then(|| InseeCode::from_stored_bytes(c))
     }
     pub fn capacity(&self) -> Option<u32> {
-        (self.capacity != NO_CAPACITY).then_some(self.capacity)
+        let c = self.row.capacity;
+        (c != NO_CAPACITY).then_some(c)
     }
     pub fn precision(&self) -> Precision {
-        Precision::from_u8(self.precision)
+        Precision::from_u8(self.row.precision)
     }
 
     /// WGS84 position, when known.
     pub fn position(&self) -> Option<LonLat> {
-        (!self.coords.lon.is_nan()).then_some(LonLat::new(self.coords.lon, self.coords.lat))
+        (!self.row.lon.is_nan()).then_some(LonLat::new(self.row.lon, self.row.lat))
     }
 
     /// One-line postal address (`12 RUE X, 81000 ALBI`), empty parts left out.
@@ -339,7 +596,7 @@ impl Actor {
         ActorRecord {
             id: self.id().to_string(),
             name: self.name().to_string(),
-            kind: self.kind,
+            kind: self.kind(),
             source_code: own(self.source_code()),
             source_label: own(self.source_label()),
             address: Address {
@@ -356,14 +613,9 @@ impl Actor {
             website: own(self.website()),
             hours: own(self.hours()),
             capacity: self.capacity(),
-            source: self.source,
+            source: self.source(),
             tags: self.tags().map(str::to_string).collect(),
         }
-    }
-
-    /// Heap bytes owned by this actor (for memory accounting).
-    pub fn heap_bytes(&self) -> usize {
-        self.text.len()
     }
 }
 
@@ -383,8 +635,8 @@ mod tests {
             r.position = Some(LonLat::new(lon, lat));
             r.precision = Precision::Street;
             r.capacity = Some(12);
-            let a = Actor::from(r.clone());
-            prop_assert_eq!(a.to_record(), r);
+            let t = ActorTable::from_records([&r]);
+            prop_assert_eq!(t.get(0).to_record(), r);
         }
     }
 
@@ -393,7 +645,8 @@ mod tests {
         let mut r = ActorRecord::new("x:1", "X", KindId(0), SourceId(0));
         r.position = Some(LonLat::new(f64::NAN, 2.0));
         r.precision = Precision::Address;
-        let a = Actor::from(r);
+        let t = ActorTable::from_records([r]);
+        let a = t.get(0);
         assert_eq!(a.position(), None);
         assert_eq!(a.precision(), Precision::Unknown);
     }
@@ -402,29 +655,64 @@ mod tests {
     fn overlong_fields_are_clipped_at_a_char_boundary() {
         let mut r = ActorRecord::new("x:1", "é".repeat(5000), KindId(0), SourceId(0));
         r.hours = Some("h".repeat(10_000));
-        let a = Actor::from(r);
+        let t = ActorTable::from_records([r]);
+        let a = t.get(0);
         assert_eq!(a.name().len(), MAX_FIELD_BYTES);
         assert_eq!(a.hours().unwrap().len(), MAX_FIELD_BYTES);
         assert_eq!(a.id(), "x:1");
     }
 
     #[test]
-    fn packed_actor_is_small() {
-        assert!(
-            std::mem::size_of::<Actor>() <= 72,
-            "{}",
-            std::mem::size_of::<Actor>()
+    fn a_row_takes_40_bytes_and_empty_fields_no_text() {
+        assert_eq!(std::mem::size_of::<ActorRow>(), 40);
+        let r = ActorRecord::new("x:1", "N", KindId(0), SourceId(0));
+        let t = ActorTable::from_records([&r]);
+        // Two length bytes and the two non-empty fields.
+        assert_eq!(t.parts().1.len(), 2 + 3 + 1);
+    }
+
+    #[test]
+    fn select_reorders_and_copies_whole_actors() {
+        let mut a = ActorRecord::new("b:1", "Bé", KindId(1), SourceId(0));
+        a.tags = vec!["x".into(), "y".into()];
+        a.hours = Some("h".repeat(300));
+        let b = ActorRecord::new("a:1", "A", KindId(2), SourceId(1));
+        let t = ActorTable::from_records([&a, &b]);
+        let s = t.select(&[1, 0, 1]);
+        let back: Vec<ActorRecord> = s.iter().map(|x| x.to_record()).collect();
+        assert_eq!(back, [b.clone(), a, b]);
+        assert_eq!(s.get(0), t.get(1));
+        assert_eq!(t.select(&[1, 0]).find("b:1"), Some(1));
+        assert_eq!(t.select(&[1, 0]).find("c:1"), None);
+    }
+
+    #[test]
+    fn parts_whose_text_lies_outside_the_arena_are_refused() {
+        let r = ActorRecord::new("x:1", "N", KindId(0), SourceId(0));
+        let t = ActorTable::from_records([&r, &r]);
+        let (rows, arena) = t.parts();
+        let short = Slab::from(arena[..3].to_vec());
+        let err = ActorTable::from_parts(rows.clone(), short).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "acteur n° 1 : texte à l'octet 6, hors de la zone de texte (3 octets)"
+        );
+        assert_eq!(
+            ActorTable::from_parts(rows.clone(), arena.clone()).unwrap(),
+            t
         );
     }
 
     #[test]
     fn commune_and_capacity_survive_packing_present_or_absent() {
         let mut r = ActorRecord::new("x:1", "n", KindId(0), SourceId(0));
-        let a = Actor::from(r.clone());
+        let t = ActorTable::from_records([&r]);
+        let a = t.get(0);
         assert_eq!((a.commune(), a.capacity()), (None, None));
         r.commune = Some("2A004".parse().unwrap());
         r.capacity = Some(0);
-        let a = Actor::from(r.clone());
+        let t = ActorTable::from_records([&r]);
+        let a = t.get(0);
         assert_eq!(a.commune().map(|c| c.to_string()), Some("2A004".into()));
         assert_eq!(a.capacity(), Some(0));
         assert_eq!(a.to_record(), r);

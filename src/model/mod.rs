@@ -12,7 +12,9 @@ pub mod service_area;
 pub mod territory;
 pub mod text;
 
-pub use actor::{Actor, ActorRecord, Address, Precision, SourceId};
+pub use actor::{
+    Actor, ActorRecord, ActorRow, ActorTable, ActorTableError, Address, Precision, SourceId,
+};
 pub use commune::{Commune, InseeCode};
 pub use geodesy::{haversine_m, LonLat, EARTH_RADIUS_M};
 pub use kinds::{Kind, KindId, KindTable, Sector};

@@ -1,32 +1,40 @@
-//! Prebuilt snapshot of a loaded data directory (`maillage build-index`), so that a server
-//! restarts without parsing and deduplicating the national files again.
+//! The snapshot file written by `maillage instantane` (`build-index`), so that a server
+//! restarts without parsing, deduplicating and indexing the national files again.
 //!
-//! The snapshot holds the [`Dataset`] as it stands after loading, geocoding and
-//! deduplication: kinds, actors, communes with their outlines, territories, equipment counts,
-//! service areas, communes merged into others and the per-file load reports (rejected rows included, so nothing reported at
-//! load time is lost). Indexes are rebuilt from it at start-up, which is cheap next to parsing.
+//! A snapshot is laid out to be used in place: the server maps it, checks it and serves from
+//! its arrays (actor rows and their text, text index) without copying them; the pages are
+//! shared by every process that maps the same file. What is small (kinds, communes with their
+//! outlines, territories, equipment counts, service areas, former communes, local actors and
+//! the per-file load reports, rejected rows included, so that nothing reported at load time is
+//! lost) is one section decoded normally.
 //!
-//! Format (little-endian): the 8 bytes `MAILLAGE`, a `u32` format version, then sections.
-//! Strings are a `u32` byte length and UTF-8 bytes (a file's format is its importer id); an absent value is a `0` byte, a present
-//! one a `1` byte and the value; a list is a `u32` count and its items. The file ends with the
-//! 8 bytes `FIN.IDX.` so that a truncated copy is detected. The file is written to a temporary
-//! name, synced, then renamed: a crash never leaves a half-written snapshot in place.
+//! Format (little-endian): the 8 bytes `MAILLAGE`, a `u32` format version, a `u32` section
+//! count, the CRC-32 of the section table, 4 zero bytes; then the section table, one entry of
+//! 24 bytes per section (`u64` offset, `u64` length, CRC-32 of the section, 4 zero bytes); then
+//! the sections, each starting at a multiple of [`ALIGN`] bytes. Section 0 holds the small
+//! parts: strings are a `u32` byte length and UTF-8 bytes (a file's format is its importer id);
+//! an absent value is a `0` byte, a present one a `1` byte and the value; a list is a `u32`
+//! count and its items. The other sections are arrays of plain values, read in place (see
+//! [`crate::util::slab`]); their meaning belongs to the directory that wrote them. The file is
+//! written to a temporary name, synced, then renamed: a crash never leaves a half-written
+//! snapshot in place, and a mapped snapshot is never changed under its readers.
 //!
 //! ```
 //! use maillage::sources::{demo, snapshot};
 //! let ds = demo::dataset().unwrap();
-//! let dir = std::env::temp_dir().join(format!("maillage-doc-snapshot-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir).unwrap();
-//! let path = dir.join("tarn.idx");
-//! snapshot::write(&ds, &path).unwrap();
-//! let back = snapshot::read(&path).unwrap();
-//! assert_eq!(back.actors, ds.actors);
-//! assert_eq!(back.communes, ds.communes);
-//! # std::fs::remove_dir_all(&dir).unwrap();
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("tarn.idx");
+//! snapshot::write(&path, &ds, &[&[1u8, 2, 3][..]]).unwrap();
+//! let back = snapshot::open(&path).unwrap();
+//! assert_eq!(back.dataset.actors, ds.actors);
+//! assert_eq!(back.dataset.communes, ds.communes);
+//! assert_eq!(&back.array::<u8>(0).unwrap()[..], &[1, 2, 3]);
 //! ```
 
 use std::io::Write;
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
@@ -37,13 +45,16 @@ use crate::model::{
     ActorRecord, Address, Commune, InseeCode, Kind, KindId, KindTable, LonLat, Precision, Sector,
     ServiceArea, SourceId, Territory, TerritoryKind,
 };
+use crate::util::slab::{Mapped, Slab, ALIGN};
 
 const MAGIC: &[u8; 8] = b"MAILLAGE";
-const END: &[u8; 8] = b"FIN.IDX.";
 /// Bumped whenever the layout changes; an older or newer file is refused with a clear message.
 /// Version 2 added former communes; version 3 stores a file's format by its importer id
-/// (`finess`), no longer by its rank; version 4 stores each file's ignored-line count.
-pub const VERSION: u32 = 4;
+/// (`finess`), no longer by its rank; version 4 stores each file's ignored-line count;
+/// version 5 is laid out in checksummed sections used in place.
+pub const VERSION: u32 = 5;
+const HEADER: usize = 24;
+const ENTRY: usize = 24;
 
 const SECTORS: [Sector; 3] = [Sector::Sanitaire, Sector::MedicoSocial, Sector::Social];
 const TERRITORY_KINDS: [TerritoryKind; 4] = [
@@ -65,36 +76,185 @@ fn position<T: PartialEq>(all: &[T], v: &T) -> u8 {
         .expect("every variant is listed") as u8
 }
 
-/// Writes `ds` to `path` atomically; returns the number of bytes written.
-pub fn write(ds: &Dataset, path: &Path) -> Result<u64, SourceError> {
+/// Writes a snapshot atomically: the small parts of `ds`, then `arrays` (each the bytes of an
+/// array of plain values); returns the number of bytes written.
+pub fn write(path: &Path, ds: &Dataset, arrays: &[&[u8]]) -> Result<u64, SourceError> {
     let name = path.display().to_string();
     let io = |source| SourceError::Io {
         path: name.clone(),
         source,
     };
+    let mut small = Writer {
+        out: Vec::new(),
+        written: 0,
+    };
+    encode(ds, &mut small).map_err(io)?;
+    let mut sections: Vec<&[u8]> = vec![&small.out];
+    sections.extend_from_slice(arrays);
+    let padded = |n: usize| n.div_ceil(ALIGN) * ALIGN;
+    let mut table = Vec::with_capacity(sections.len() * ENTRY);
+    let mut offset = padded(HEADER + sections.len() * ENTRY);
+    let first = offset;
+    for s in &sections {
+        table.extend_from_slice(&(offset as u64).to_le_bytes());
+        table.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        table.extend_from_slice(&crc32fast::hash(s).to_le_bytes());
+        table.extend_from_slice(&[0; 4]);
+        offset = padded(offset + s.len());
+    }
     crate::util::fs::write_atomic_with(path, io, |out| {
         let mut w = Writer { out, written: 0 };
-        encode(ds, &mut w).map_err(io)?;
+        w.bytes(MAGIC).map_err(io)?;
+        w.u32(VERSION).map_err(io)?;
+        w.len(sections.len()).map_err(io)?;
+        w.u32(crc32fast::hash(&table)).map_err(io)?;
+        w.bytes(&[0; 4]).map_err(io)?;
+        w.bytes(&table).map_err(io)?;
+        w.bytes(&vec![0; first - w.written as usize]).map_err(io)?;
+        for s in &sections {
+            w.bytes(s).map_err(io)?;
+            let pad = padded(w.written as usize) - w.written as usize;
+            w.bytes(&[0; ALIGN][..pad]).map_err(io)?;
+        }
         Ok(w.written)
     })
 }
 
-/// Reads a snapshot written by [`write`].
-pub fn read(path: &Path) -> Result<Dataset, SourceError> {
+/// A snapshot mapped and checked: its small parts decoded, its arrays ready to be viewed in
+/// place.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The small parts (section 0).
+    pub dataset: Dataset,
+    map: Arc<Mapped>,
+    arrays: Vec<Range<usize>>,
+    name: String,
+}
+
+impl Snapshot {
+    /// Number of arrays after the small parts.
+    pub fn arrays(&self) -> usize {
+        self.arrays.len()
+    }
+
+    /// Array `i` (0 = the first after the small parts) viewed in place.
+    pub fn array<T: bytemuck::Pod>(&self, i: usize) -> Result<Slab<T>, SourceError> {
+        let range = self
+            .arrays
+            .get(i)
+            .cloned()
+            .ok_or_else(|| self.invalid(format!("section {} absente", i + 1)))?;
+        Slab::mapped(&self.map, range).map_err(|e| self.invalid(format!("section {} : {e}", i + 1)))
+    }
+
+    /// An error naming the file, for a content the reader finds inconsistent.
+    pub fn invalid(&self, detail: String) -> SourceError {
+        SourceError::Invalid {
+            file: self.name.clone(),
+            detail: format!("instantané illisible : {detail}"),
+        }
+    }
+}
+
+/// Maps a snapshot written by [`write`], checks its header, section table and checksums, and
+/// decodes its small parts. A file of another version, truncated or damaged is refused with
+/// a message saying what is wrong.
+pub fn open(path: &Path) -> Result<Snapshot, SourceError> {
     let name = path.display().to_string();
-    let bytes = super::read_file(path)?;
-    let mut r = Reader {
-        buf: &bytes,
-        pos: 0,
-        section: "en-tête",
+    let map = Mapped::open(path).map_err(|source| SourceError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let invalid = |detail: String| SourceError::Invalid {
+        file: name.clone(),
+        detail,
     };
-    decode(&mut r).map_err(|detail| SourceError::Invalid { file: name, detail })
+    let sections = sections(map.bytes()).map_err(invalid)?;
+    let small = &map.bytes()[sections[0].clone()];
+    let mut r = Reader {
+        buf: small,
+        pos: 0,
+        section: "types d'acteurs",
+    };
+    let dataset = decode(&mut r).map_err(invalid)?;
+    let arrays = sections[1..].to_vec();
+    Ok(Snapshot {
+        dataset,
+        map: Arc::new(map),
+        arrays,
+        name,
+    })
+}
+
+/// Reads the small parts of a snapshot (its arrays are left aside).
+pub fn read(path: &Path) -> Result<Dataset, SourceError> {
+    open(path).map(|s| s.dataset)
+}
+
+/// The byte ranges of the sections, after checking the header, the table and every checksum.
+fn sections(bytes: &[u8]) -> Result<Vec<Range<usize>>, String> {
+    let rebuild = "refaites-le avec « maillage build-index »";
+    if bytes.len() < 12 || &bytes[..8] != MAGIC {
+        return Err(
+            "ce n'est pas un instantané maillage (il commence par « MAILLAGE » et se \
+             crée avec « maillage build-index »)"
+                .into(),
+        );
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let version = u32_at(8);
+    if version != VERSION {
+        return Err(format!(
+            "instantané au format {version}, cette version de maillage lit le format {VERSION} : \
+             {rebuild}"
+        ));
+    }
+    let truncated = |what: &str| {
+        format!("instantané illisible : {what} tronqué (fichier incomplet ?) ; {rebuild}")
+    };
+    if bytes.len() < HEADER {
+        return Err(truncated("en-tête"));
+    }
+    let count = u32_at(12) as usize;
+    let table_end = count
+        .checked_mul(ENTRY)
+        .and_then(|n| n.checked_add(HEADER))
+        .filter(|&e| e <= bytes.len() && count > 0)
+        .ok_or_else(|| truncated("table des sections"))?;
+    if crc32fast::hash(&bytes[HEADER..table_end]) != u32_at(16) {
+        return Err(format!(
+            "instantané abîmé : la table des sections ne correspond pas à sa somme de contrôle ; \
+             {rebuild}"
+        ));
+    }
+    let mut out = Vec::with_capacity(count);
+    let mut previous_end = table_end;
+    for i in 0..count {
+        let at = HEADER + i * ENTRY;
+        let (start, len) = (u64_at(at) as usize, u64_at(at + 8) as usize);
+        let end = start.checked_add(len).unwrap_or(usize::MAX);
+        if end > bytes.len() {
+            return Err(truncated(&format!("section {i}")));
+        }
+        if start < previous_end || start % ALIGN != 0 {
+            return Err(format!(
+                "instantané abîmé : section {i} mal placée (octet {start}) ; {rebuild}"
+            ));
+        }
+        if crc32fast::hash(&bytes[start..end]) != u32_at(at + 16) {
+            return Err(format!(
+                "instantané abîmé : la section {i} (octets {start} à {end}) ne correspond pas à \
+                 sa somme de contrôle ; {rebuild}"
+            ));
+        }
+        previous_end = end;
+        out.push(start..end);
+    }
+    Ok(out)
 }
 
 fn encode<W: Write>(ds: &Dataset, w: &mut Writer<W>) -> std::io::Result<()> {
-    w.bytes(MAGIC)?;
-    w.u32(VERSION)?;
-
     let kinds: Vec<&Kind> = ds.kinds.iter().map(|(_, k)| k).collect();
     w.len(kinds.len())?;
     for k in kinds {
@@ -237,25 +397,10 @@ fn encode<W: Write>(ds: &Dataset, w: &mut Writer<W>) -> std::io::Result<()> {
         }
         w.strs(&r.notes)?;
     }
-    w.bytes(END)
+    Ok(())
 }
 
 fn decode(r: &mut Reader) -> Result<Dataset, String> {
-    if r.take(8)? != MAGIC {
-        return Err(
-            "ce n'est pas un instantané maillage (il commence par « MAILLAGE » et se \
-                    crée avec « maillage build-index »)"
-                .into(),
-        );
-    }
-    let version = r.u32()?;
-    if version != VERSION {
-        return Err(format!(
-            "instantané au format {version}, cette version de maillage lit le format {VERSION} : \
-             refaites-le avec « maillage build-index »"
-        ));
-    }
-
     r.section = "types d'acteurs";
     let n = r.len()?;
     let mut kinds = Vec::with_capacity(n);
@@ -416,9 +561,9 @@ fn decode(r: &mut Reader) -> Result<Dataset, String> {
         reports.push(rep);
     }
 
-    r.section = "fin de fichier";
-    if r.take(8)? != END || r.pos != r.buf.len() {
-        return Err(r.error("marque de fin absente ou données en trop (fichier tronqué ?)"));
+    r.section = "fin des parties";
+    if r.pos != r.buf.len() {
+        return Err(r.error("données en trop"));
     }
     Ok(Dataset {
         kinds,
@@ -694,7 +839,7 @@ mod tests {
             "the demo has merged communes"
         );
         let (_dir, path) = tmp();
-        let written = write(&ds, &path).unwrap();
+        let written = write(&path, &ds, &[]).unwrap();
         assert_eq!(written, std::fs::metadata(&path).unwrap().len());
         let back = read(&path).unwrap();
         assert_eq!(back.actors, ds.actors);
@@ -715,40 +860,69 @@ mod tests {
     }
 
     #[test]
-    fn truncated_or_foreign_files_are_refused_with_the_section() {
+    fn arrays_are_read_in_place_aligned() {
         let ds = crate::sources::demo::dataset().unwrap();
         let (_dir, path) = tmp();
-        write(&ds, &path).unwrap();
+        let odd: Vec<u8> = vec![7; 13];
+        let values: Vec<f64> = vec![1.5, -2.0];
+        write(&path, &ds, &[&odd, bytemuck::cast_slice(&values)]).unwrap();
+        let s = open(&path).unwrap();
+        assert_eq!(s.arrays(), 2);
+        assert_eq!(&s.array::<u8>(0).unwrap()[..], &odd[..]);
+        let back = s.array::<f64>(1).unwrap();
+        assert!(back.is_mapped());
+        assert_eq!(&back[..], &values[..]);
+        assert!(s
+            .array::<u8>(2)
+            .unwrap_err()
+            .to_string()
+            .contains("absente"));
+    }
+
+    #[test]
+    fn truncated_damaged_or_foreign_files_are_refused_in_french() {
+        let ds = crate::sources::demo::dataset().unwrap();
+        let (_dir, path) = tmp();
+        write(&path, &ds, &[&[1, 2, 3]]).unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        let err = read(&path).unwrap_err().to_string();
-        assert!(err.contains("x.idx"), "{err}");
-        assert!(err.contains("section « communes »"), "{err}");
+        let refused = |b: &[u8]| {
+            std::fs::write(&path, b).unwrap();
+            let err = open(&path).unwrap_err().to_string();
+            assert!(err.contains("x.idx"), "{err}");
+            assert!(err.contains("build-index"), "{err}");
+            err
+        };
+        let err = refused(&bytes[..bytes.len() / 2]);
         assert!(err.contains("tronqué"), "{err}");
-        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
-        let err = read(&path).unwrap_err().to_string();
-        assert!(err.contains("section « fin de fichier »"), "{err}");
-
-        std::fs::write(&path, b"code;nom\n81004;Albi\n").unwrap();
-        let err = read(&path).unwrap_err().to_string();
-        assert!(err.contains("pas un instantané maillage"), "{err}");
-
+        assert!(refused(&bytes[..20]).contains("en-tête tronqué"));
+        // One flipped bit anywhere: in the small parts, in an array, in the section table.
+        for at in [bytes.len() / 2, bytes.len() - 7, HEADER + 3] {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x10;
+            let err = refused(&flipped);
+            assert!(err.contains("somme de contrôle"), "byte {at}: {err}");
+        }
         let mut other = bytes.clone();
-        other[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
-        std::fs::write(&path, &other).unwrap();
-        let err = read(&path).unwrap_err().to_string();
-        assert!(err.contains("build-index"), "{err}");
+        other[8..12].copy_from_slice(&4u32.to_le_bytes());
+        let err = refused(&other);
+        assert!(
+            err.contains("instantané au format 4, cette version de maillage lit le format 5"),
+            "{err}"
+        );
+        std::fs::write(&path, b"code;nom\n81004;Albi\n").unwrap();
+        let err = open(&path).unwrap_err().to_string();
+        assert!(err.contains("pas un instantané maillage"), "{err}");
     }
 
     #[test]
     fn a_failed_write_leaves_the_previous_snapshot_untouched() {
         let ds = crate::sources::demo::dataset().unwrap();
         let (_dir, path) = tmp();
-        write(&ds, &path).unwrap();
+        write(&path, &ds, &[]).unwrap();
         let before = std::fs::read(&path).unwrap();
         // Writing into a directory that does not exist fails before any rename.
         let missing = path.with_file_name("absent").join("y.idx");
-        assert!(write(&ds, &missing).is_err());
+        assert!(write(&missing, &ds, &[]).is_err());
         assert_eq!(std::fs::read(&path).unwrap(), before);
         let leftovers = std::fs::read_dir(path.parent().unwrap())
             .unwrap()

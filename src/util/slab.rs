@@ -150,6 +150,12 @@ impl<T: Pod> Deref for Slab<T> {
     }
 }
 
+impl<T: Pod> AsRef<[T]> for Slab<T> {
+    fn as_ref(&self) -> &[T] {
+        self
+    }
+}
+
 impl<T: Pod> From<Vec<T>> for Slab<T> {
     fn from(v: Vec<T>) -> Self {
         Slab {
