@@ -100,15 +100,15 @@ fn benches(c: &mut Criterion) {
 
     // The snapshot opened in this process: time, and the bytes of each structure.
     let t = Instant::now();
-    let dir = maillage::index::Directory::open_snapshot(&snapshot).expect("open the snapshot");
+    let mapped = maillage::index::Directory::open_snapshot(&snapshot).expect("open the snapshot");
     let opened = t.elapsed().as_secs_f64();
-    let n = dir.actors().len().max(1) as f64;
+    let n = mapped.actors().len().max(1) as f64;
     eprintln!(
         "Directory::open_snapshot: {opened:.2} s, {} actors",
-        dir.actors().len()
+        mapped.actors().len()
     );
     let mut total = 0;
-    for m in dir.memory() {
+    for m in mapped.memory() {
         total += m.bytes;
         eprintln!(
             "  {:<34} {:>6.1} B/actor ({} MiB, of which {} MiB on the heap)",
@@ -119,7 +119,7 @@ fn benches(c: &mut Criterion) {
         );
     }
     eprintln!("  {:<34} {:>6.1} B/actor", "total", total as f64 / n);
-    drop(dir);
+    drop(mapped);
 
     let mut g = c.benchmark_group("demarrage_france");
     g.sample_size(10);

@@ -233,7 +233,7 @@ fn sections(bytes: &[u8]) -> Result<Vec<Range<usize>>, String> {
     for i in 0..count {
         let at = HEADER + i * ENTRY;
         let (start, len) = (u64_at(at) as usize, u64_at(at + 8) as usize);
-        let end = start.checked_add(len).unwrap_or(usize::MAX);
+        let end = start.saturating_add(len);
         if end > bytes.len() {
             return Err(truncated(&format!("section {i}")));
         }
