@@ -154,3 +154,42 @@ fn the_density_map_names_the_main_communes() {
         std::fs::copy(&png, kept).unwrap();
     }
 }
+
+/// `maillage diagnostic --base` counts the CPTS's own partners, as `maillage servir --base`
+/// shows them: the template's SSIAD in Gaillac adds one to Gaillac's SSIAD count.
+#[test]
+fn diagnostic_with_base_counts_the_partners() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("b.sqlite");
+    let o = Command::new(BIN)
+        .args(["partenaires", "importer"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/partenaires-modele.csv"
+        ))
+        .arg("--base")
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let gaillac_ssiad = |base: &Path, name: &str| -> u64 {
+        let out = tmp.path().join(name);
+        let args = ["--territoire", "81", "--types", "ssiad", "--base"];
+        let mut all: Vec<&str> = args.to_vec();
+        all.push(base.to_str().unwrap());
+        let (code, _, stderr) = diagnostic(&all, &out);
+        assert_eq!(code, 0, "{stderr}");
+        let gj: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("communes.geojson")).unwrap()).unwrap();
+        let gaillac = gj["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["code_insee"] == "81099")
+            .unwrap();
+        gaillac["properties"]["ssiad_effectif"].as_u64().unwrap()
+    };
+    let without = gaillac_ssiad(&tmp.path().join("absente.sqlite"), "sans");
+    let with = gaillac_ssiad(&base, "avec");
+    assert_eq!(with, without + 1);
+}
