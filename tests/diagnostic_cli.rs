@@ -2,10 +2,12 @@
 //! says to add `--source bpe` instead of reporting 0; an unknown `--territoire` lists the
 //! loaded CPTS territories; with only one département loaded, the région is said not loaded.
 
+mod server_support;
+
 use std::path::Path;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_maillage");
+use server_support::{import_template, BIN};
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 
 /// (exit code, stdout, stderr).
@@ -161,17 +163,7 @@ fn the_density_map_names_the_main_communes() {
 fn diagnostic_with_base_counts_the_partners() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("b.sqlite");
-    let o = Command::new(BIN)
-        .args(["partenaires", "importer"])
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/partenaires-modele.csv"
-        ))
-        .arg("--base")
-        .arg(&base)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    import_template(&base);
     let gaillac_ssiad = |base: &Path, name: &str| -> u64 {
         let out = tmp.path().join(name);
         let args = ["--territoire", "81", "--types", "ssiad", "--base"];

@@ -398,8 +398,10 @@ pub fn map_spec(dir: &Directory, c: &Computed, k: usize, ind: Indicator, date: &
         &ind.label_for(t),
         &sources_line(c),
         &format!(
-            "Carte produite le {date} par maillage ; {} ; {}",
-            t.couverture_definition, c.diagnostic.parametres.modele_trajet_libelle
+            "Carte produite le {} par maillage ; {} ; {}",
+            crate::util::date::french(date),
+            t.couverture_definition,
+            c.diagnostic.parametres.modele_trajet_libelle
         ),
         areas,
     );
