@@ -3,6 +3,7 @@
 pub mod areas;
 pub mod communes;
 pub mod directory;
+mod local;
 pub mod spatial;
 pub mod text;
 
