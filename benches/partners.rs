@@ -110,7 +110,10 @@ fn create(svc: &PartnerService, who: &Author, i: usize, republish_all: bool) {
 fn percentiles(mut v: Vec<Duration>) -> (f64, f64) {
     v.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    (ms(v[v.len() / 2]), ms(v[(v.len() * 99 / 100).min(v.len() - 1)]))
+    (
+        ms(v[v.len() / 2]),
+        ms(v[(v.len() * 99 / 100).min(v.len() - 1)]),
+    )
 }
 
 fn bench(c: &mut Criterion) {
@@ -145,7 +148,9 @@ fn bench(c: &mut Criterion) {
     let (p50, p99) = timed(20, true);
     println!("écriture + republication de tous les partenaires (avant) : p50 {p50:.1} ms, p99 {p99:.1} ms (20 écritures)");
     let (p50, p99) = timed(1000, false);
-    println!("écriture publiée en O(changement) : p50 {p50:.2} ms, p99 {p99:.2} ms (1000 écritures)");
+    println!(
+        "écriture publiée en O(changement) : p50 {p50:.2} ms, p99 {p99:.2} ms (1000 écritures)"
+    );
     assert_eq!(swap.load().local_actors().count(), next);
 
     let mut g = c.benchmark_group("partenaires");

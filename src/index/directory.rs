@@ -509,7 +509,8 @@ impl Directory {
             .flat_map(|s| s.by_commune.get(&code).into_iter().flatten().copied())
             .filter(|&i| self.local.is_live(i))
             .collect();
-        self.local.order_by_id(&mut out, |&i| i, |i| self.actor(i).id());
+        self.local
+            .order_by_id(&mut out, |&i| i, |i| self.actor(i).id());
         out
     }
 
@@ -660,7 +661,8 @@ impl Directory {
         for seg in self.segments() {
             out.extend(self.filter_segment(seg, f));
         }
-        self.local.order_by_id(&mut out, |&i| i, |i| self.actor(i).id());
+        self.local
+            .order_by_id(&mut out, |&i| i, |i| self.actor(i).id());
         out
     }
 

@@ -218,17 +218,31 @@ mod tests {
 
     /// One partner as drawn: kind, commune, offset from the commune's centre (none: no
     /// coordinates), name words, zone.
-    type Draw = (usize, usize, Option<(i8, i8)>, (usize, usize), Option<usize>);
+    type Draw = (
+        usize,
+        usize,
+        Option<(i8, i8)>,
+        (usize, usize),
+        Option<usize>,
+    );
 
     fn record(id: &str, (k, c, off, (w1, w2), zone): Draw) -> ActorRecord {
         let dir = demo();
         let kind = dir.kinds().by_id(KINDS[k]).unwrap();
         let commune = &dir.communes().all()[c * 7 % dir.communes().len()];
-        let mut r = ActorRecord::new(id, format!("{} {}", WORDS[w1], WORDS[w2]), kind, SourceId(0));
+        let mut r = ActorRecord::new(
+            id,
+            format!("{} {}", WORDS[w1], WORDS[w2]),
+            kind,
+            SourceId(0),
+        );
         r.commune = Some(commune.code);
         if let (Some((dx, dy)), Some(p)) = (off, commune.centroid()) {
             // Small steps: co-located actors (ties) are frequent.
-            r.position = Some(LonLat::new(p.lon + dx as f64 * 1e-3, p.lat + dy as f64 * 1e-3));
+            r.position = Some(LonLat::new(
+                p.lon + dx as f64 * 1e-3,
+                p.lat + dy as f64 * 1e-3,
+            ));
             r.precision = Precision::Address;
         }
         if let Some(z) = zone {
@@ -290,59 +304,103 @@ mod tests {
         prop_assert_eq!(all(got), all(want));
         prop_assert_eq!(got.actors().len(), want.actors().len());
         let local = |d: &Directory| -> Vec<String> {
-            d.local_actors().map(|a| format!("{:?}", a.to_record())).collect()
+            d.local_actors()
+                .map(|a| format!("{:?}", a.to_record()))
+                .collect()
         };
         prop_assert_eq!(local(got), local(want));
         for i in 0u8..40 {
             let f = |d: &Directory| d.find(&id(i)).map(|x| d.actor(x).id().to_string());
             prop_assert_eq!(f(got), f(want));
         }
-        let kinds: Vec<KindId> = KINDS.iter().map(|k| demo().kinds().by_id(k).unwrap()).collect();
+        let kinds: Vec<KindId> = KINDS
+            .iter()
+            .map(|k| demo().kinds().by_id(k).unwrap())
+            .collect();
         for k in &kinds {
             prop_assert_eq!(got.kind_count(*k), want.kind_count(*k));
         }
-        let sets: [Option<Vec<KindId>>; 3] = [None, Some(vec![kinds[0]]), Some(vec![kinds[1], kinds[3]])];
+        let sets: [Option<Vec<KindId>>; 3] =
+            [None, Some(vec![kinds[0]]), Some(vec![kinds[1], kinds[3]])];
         let communes: Vec<InseeCode> = (0..12)
             .map(|c| demo().communes().all()[c * 7 % demo().communes().len()].code)
             .collect();
         for (n, c) in communes.iter().enumerate() {
-            prop_assert_eq!(ids(got, got.actors_in_commune(*c)), ids(want, want.actors_in_commune(*c)));
+            prop_assert_eq!(
+                ids(got, got.actors_in_commune(*c)),
+                ids(want, want.actors_in_commune(*c))
+            );
             let at = demo().commune(*c).unwrap().centroid().unwrap();
             for ks in &sets {
                 let ks = ks.as_deref();
-                prop_assert_eq!(dist(got, got.nearest(at, 1 + n, ks)), dist(want, want.nearest(at, 1 + n, ks)));
-                prop_assert_eq!(dist(got, got.within(at, 5_000.0, ks)), dist(want, want.within(at, 5_000.0, ks)));
+                prop_assert_eq!(
+                    dist(got, got.nearest(at, 1 + n, ks)),
+                    dist(want, want.nearest(at, 1 + n, ks))
+                );
+                prop_assert_eq!(
+                    dist(got, got.within(at, 5_000.0, ks)),
+                    dist(want, want.within(at, 5_000.0, ks))
+                );
                 let g = got.competent(Some(at), None, ks);
                 let w = want.competent(Some(at), None, ks);
                 let named = |d: &Directory, v: Vec<(u32, String)>| -> Vec<(String, String)> {
-                    v.into_iter().map(|(i, why)| (d.actor(i).id().to_string(), why)).collect()
+                    v.into_iter()
+                        .map(|(i, why)| (d.actor(i).id().to_string(), why))
+                        .collect()
                 };
                 prop_assert_eq!(named(got, g), named(want, w));
             }
             let geometry = &demo().commune(*c).unwrap().geometry;
-            prop_assert_eq!(ids(got, got.in_polygon(geometry, None)), ids(want, want.in_polygon(geometry, None)));
+            prop_assert_eq!(
+                ids(got, got.in_polygon(geometry, None)),
+                ids(want, want.in_polygon(geometry, None))
+            );
         }
         let filters = [
             ActorFilter::default(),
-            ActorFilter { kinds: Some(vec![kinds[0], kinds[2]]), ..Default::default() },
-            ActorFilter { text: Some("maison".into()), ..Default::default() },
-            ActorFilter { text: Some("sante".into()), kinds: Some(vec![kinds[1]]), ..Default::default() },
-            ActorFilter { communes: Some(communes[..5].iter().copied().collect()), ..Default::default() },
-            ActorFilter { bbox: Some((LonLat::new(1.5, 43.5), LonLat::new(2.2, 44.0))), ..Default::default() },
+            ActorFilter {
+                kinds: Some(vec![kinds[0], kinds[2]]),
+                ..Default::default()
+            },
+            ActorFilter {
+                text: Some("maison".into()),
+                ..Default::default()
+            },
+            ActorFilter {
+                text: Some("sante".into()),
+                kinds: Some(vec![kinds[1]]),
+                ..Default::default()
+            },
+            ActorFilter {
+                communes: Some(communes[..5].iter().copied().collect()),
+                ..Default::default()
+            },
+            ActorFilter {
+                bbox: Some((LonLat::new(1.5, 43.5), LonLat::new(2.2, 44.0))),
+                ..Default::default()
+            },
         ];
         for f in &filters {
             prop_assert_eq!(ids(got, got.filter(f)), ids(want, want.filter(f)));
         }
         for q in ["maison", "sante tarn", "soi", "aide albi", "81000 maison"] {
             let hits = |d: &Directory| -> Vec<String> {
-                d.search(q, 12).into_iter().map(|h| format!("{:?} {} {} {}", h.category, h.id, h.label, h.score)).collect()
+                d.search(q, 12)
+                    .into_iter()
+                    .map(|h| format!("{:?} {} {} {}", h.category, h.id, h.label, h.score))
+                    .collect()
             };
             prop_assert_eq!(hits(got), hits(want));
         }
         for a in want.local_actors() {
             let area = |d: &Directory| -> Option<Vec<(String, Vec<InseeCode>)>> {
                 let i = d.find(a.id())?;
-                d.service_area(i).map(|x| x.parts.iter().map(|p| (p.label.clone(), p.communes.clone())).collect())
+                d.service_area(i).map(|x| {
+                    x.parts
+                        .iter()
+                        .map(|p| (p.label.clone(), p.communes.clone()))
+                        .collect()
+                })
             };
             prop_assert_eq!(area(got), area(want));
         }

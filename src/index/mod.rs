@@ -8,3 +8,4 @@ pub mod spatial;
 pub mod text;
 
 pub use directory::{ActorFilter, Directory, HitCategory, SearchHit, TerritoryEntry};
+pub use local::RECENT_LIMIT;

@@ -436,8 +436,7 @@ pub async fn import(ed: Editor, RawQuery(q): RawQuery, body: Body) -> ApiResult 
     let preview = matches!(p.get("apercu"), Some("1" | "oui" | "true"));
     let file = p.get("fichier").unwrap_or("import.csv").to_string();
     let bytes = read_body(body, MAX_CSV_BYTES).await?;
-    let report =
-        blocking(move || Ok(svc.import(&bytes, &file, !preview, &author)?)).await?;
+    let report = blocking(move || Ok(svc.import(&bytes, &file, !preview, &author)?)).await?;
     Ok(no_store(json(&report)))
 }
 
