@@ -17,6 +17,7 @@ use maillage::index::Directory;
 use maillage::store::partner::RawPartner;
 use maillage::store::{Author, PartnerService, Store};
 
+#[allow(dead_code)] // only its generator serves here
 mod common;
 use common::Rng;
 
