@@ -10,17 +10,19 @@
 //!   the library) in the table `http_bench_acteurs` with a GiST index on `geography`; reloaded
 //!   only when `$MAILLAGE_FRANCE` changed (size and date of its files, in `http_bench_meta`).
 //! - Same answers first: for the first 100 query points, the ids of both sides are compared
-//!   (ties at the 10th place and points on the 5 km circle, within 0.1 m, excepted).
+//!   (ties at the 10th place and points on the 5 km circle, within 0.1 m, excepted), the whole
+//!   radius answer read page after page by `suivant`.
 //! - Load: 4 connections kept alive (one thread each, plain `TcpStream`, no client library),
 //!   each sending its next request when the previous answer is read in full, for
 //!   `MAILLAGE_BENCH_SECONDS` (10 by default) after 1 s of warm-up; every latency is kept.
 //!   Two answers per route: `champs=id,distance_m`, what the PostGIS query returns, and the
-//!   full feature. `/api/within` is asked with `limit=10000` (the maximum page): the whole
-//!   answer at every query point of the set, like PostGIS.
+//!   full feature. `/api/within` answers its default page: the first 1,000 actors by
+//!   (distance, id) with the total (the whole answer at most points; up to 15,000 actors lie
+//!   within 5 km of the densest ones).
 //! - PostGIS: `pgbench -n -c 4 -j 2 -T <same duration>` with a script drawing one of the same
-//!   points per transaction: `ORDER BY geog <-> point LIMIT 10` with the distance, and
-//!   `ST_DWithin(geog, point, 5000, false)` ordered by (distance, id); latencies from its
-//!   per-transaction log.
+//!   points per transaction, the same answers as maillage: `ORDER BY geog <-> point, id
+//!   LIMIT 10` with the distance, and `ST_DWithin(geog, point, 5000, false)` ordered by
+//!   (distance, id), `LIMIT 1000`; latencies from its per-transaction log.
 //!
 //! Run: `bash benches/postgis.sh` once, then
 //! `MAILLAGE_FRANCE=/work/france/france.idx MAILLAGE_PG=dbname=maillage_bench cargo bench --bench http`.
@@ -83,7 +85,8 @@ fn main() {
         c.get(&within_path(*q, "")).unwrap();
     }
 
-    let cases: [(&str, fn(LonLat, &str) -> String, &str); 4] = [
+    type Path = fn(LonLat, &str) -> String;
+    let cases: [(&str, Path, &str); 4] = [
         (
             "nearest k=10, champs=id,distance_m",
             nearest_path,
@@ -91,11 +94,15 @@ fn main() {
         ),
         ("nearest k=10, entités complètes", nearest_path, ""),
         (
-            "within 5 km, champs=id,distance_m",
+            "within 5 km (page de 1 000), champs=id,distance_m",
             within_path,
             "&champs=id,distance_m",
         ),
-        ("within 5 km, entités complètes", within_path, ""),
+        (
+            "within 5 km (page de 1 000), entités complètes",
+            within_path,
+            "",
+        ),
     ];
     let mut rows: Vec<(String, Measure)> = Vec::new();
     for (name, path, extra) in cases {
@@ -110,7 +117,7 @@ fn main() {
         "knn",
         "SELECT x.id, x.d FROM http_bench_q q CROSS JOIN LATERAL (SELECT a.id, \
          ST_Distance(a.geog, q.geog, false) AS d FROM http_bench_acteurs a \
-         ORDER BY a.geog <-> q.geog LIMIT 10) x WHERE q.qid = :q;",
+         ORDER BY a.geog <-> q.geog, a.id LIMIT 10) x WHERE q.qid = :q;",
         secs,
     );
     let within = pgbench(
@@ -119,11 +126,14 @@ fn main() {
         "within",
         "SELECT a.id, ST_Distance(a.geog, q.geog, false) AS d FROM http_bench_q q \
          JOIN http_bench_acteurs a ON ST_DWithin(a.geog, q.geog, 5000, false) \
-         WHERE q.qid = :q ORDER BY d, a.id;",
+         WHERE q.qid = :q ORDER BY d, a.id LIMIT 1000;",
         secs,
     );
     rows.push(("PostGIS k=10 (id, distance), pgbench".into(), knn));
-    rows.push(("PostGIS 5 km (id, distance), pgbench".into(), within));
+    rows.push((
+        "PostGIS 5 km (id, distance, LIMIT 1000), pgbench".into(),
+        within,
+    ));
     let load_after = loadavg();
 
     println!();
@@ -166,7 +176,7 @@ fn nearest_path(q: LonLat, extra: &str) -> String {
 
 fn within_path(q: LonLat, extra: &str) -> String {
     format!(
-        "/api/within?lat={}&lon={}&radius_m={RADIUS_M}&limit=10000{extra}",
+        "/api/within?lat={}&lon={}&radius_m={RADIUS_M}{extra}",
         q.lat, q.lon
     )
 }
@@ -576,6 +586,16 @@ fn features(v: &serde_json::Value) -> BTreeMap<String, f64> {
         .collect()
 }
 
+/// The ids found on one side only are all at `metres` (within 0.1 m) from the query point.
+fn differ_only_at(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>, metres: f64) -> bool {
+    let alone = |m: &BTreeMap<String, f64>, other: &BTreeMap<String, f64>| {
+        m.iter()
+            .filter(|(k, _)| !other.contains_key(*k))
+            .all(|(_, d)| (d - metres).abs() <= 0.1)
+    };
+    alone(a, b) && alone(b, a)
+}
+
 /// The ids of both sides for the first `CHECKED` points: the same, but for ties at the 10th
 /// place and points on the circle (within 0.1 m: maillage rounds distances to 0.1 m).
 fn check_answers(conn: &str, queries: &[LonLat]) {
@@ -584,7 +604,7 @@ fn check_answers(conn: &str, queries: &[LonLat]) {
         &[format!(
             "SELECT q.qid, x.id, x.d FROM http_bench_q q CROSS JOIN LATERAL (SELECT a.id, \
              ST_Distance(a.geog, q.geog, false) AS d FROM http_bench_acteurs a \
-             ORDER BY a.geog <-> q.geog LIMIT 10) x WHERE q.qid < {CHECKED}"
+             ORDER BY a.geog <-> q.geog, a.id LIMIT 10) x WHERE q.qid < {CHECKED}"
         )],
     ));
     let mut c = Client::connect();
@@ -596,13 +616,8 @@ fn check_answers(conn: &str, queries: &[LonLat]) {
             continue;
         }
         let tenth = ours.values().fold(0.0f64, |a, b| a.max(*b));
-        let tied = |m: &BTreeMap<String, f64>, other: &BTreeMap<String, f64>| {
-            m.iter()
-                .filter(|(k, _)| !other.contains_key(*k))
-                .all(|(_, d)| (d - tenth).abs() <= 0.1)
-        };
         assert!(
-            tied(&ours, theirs) && tied(theirs, &ours),
+            differ_only_at(&ours, theirs, tenth),
             "point {qi} : maillage {ours:?}, PostGIS {theirs:?}"
         );
         ties += 1;
@@ -621,22 +636,24 @@ fn check_answers(conn: &str, queries: &[LonLat]) {
     ));
     let (mut same, mut found, mut most) = (0, 0, 0);
     for (qi, theirs) in pg.iter().enumerate() {
-        let v = c.json(&within_path(queries[qi], "&champs=id,distance_m"));
-        let ours = features(&v);
-        assert_eq!(
-            v["total"].as_u64(),
-            Some(ours.len() as u64),
-            "point {qi} : la réponse entière tient dans une page"
-        );
+        // Every page, following `suivant`.
+        let mut ours = BTreeMap::new();
+        let mut next = Some(within_path(
+            queries[qi],
+            "&champs=id,distance_m&limit=10000",
+        ));
+        let mut total = None;
+        while let Some(path) = next {
+            let v = c.json(&path);
+            ours.extend(features(&v));
+            total = v["total"].as_u64();
+            next = v["suivant"].as_str().map(str::to_string);
+        }
+        assert_eq!(total, Some(ours.len() as u64), "point {qi} : pages");
         found += ours.len();
         most = most.max(ours.len());
-        let on_edge = |m: &BTreeMap<String, f64>, other: &BTreeMap<String, f64>| {
-            m.iter()
-                .filter(|(k, _)| !other.contains_key(*k))
-                .all(|(_, d)| (d - RADIUS_M).abs() <= 0.1)
-        };
         assert!(
-            on_edge(&ours, theirs) && on_edge(theirs, &ours),
+            differ_only_at(&ours, theirs, RADIUS_M),
             "point {qi} : les réponses dans le rayon diffèrent"
         );
         same += usize::from(ours.keys().eq(theirs.keys()));

@@ -13,104 +13,60 @@ use serde::{Serialize, Serializer};
 use crate::index::{Directory, TerritoryEntry};
 use crate::model::Commune;
 
-/// One property of an actor feature. The order of [`ActorField::ALL`] is the order written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActorField {
-    Id,
-    Nom,
-    Type,
-    TypeLibelle,
-    Secteur,
-    Adresse,
-    Numero,
-    Voie,
-    CodePostal,
-    Ville,
-    Commune,
-    CommuneNom,
-    Telephone,
-    Email,
-    Site,
-    Horaires,
-    Capacite,
-    Precision,
-    PrecisionLibelle,
-    Source,
-    SourceDate,
-    Exemple,
-    CodeSource,
-    LibelleSource,
-    Tags,
-    DistanceM,
+/// Declares [`ActorField`], its order and its names from one list.
+macro_rules! actor_fields {
+    ($($variant:ident => $name:literal,)*) => {
+        /// One property of an actor feature. The order of [`ActorField::ALL`] is the order
+        /// written.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ActorField {
+            $($variant,)*
+        }
+
+        impl ActorField {
+            /// Every property, in the order written.
+            pub const ALL: [ActorField; [$($name),*].len()] = [$(ActorField::$variant,)*];
+
+            /// The property's name in the JSON.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(ActorField::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+actor_fields! {
+    Id => "id",
+    Nom => "nom",
+    Type => "type",
+    TypeLibelle => "type_libelle",
+    Secteur => "secteur",
+    Adresse => "adresse",
+    Numero => "numero",
+    Voie => "voie",
+    CodePostal => "code_postal",
+    Ville => "ville",
+    Commune => "commune",
+    CommuneNom => "commune_nom",
+    Telephone => "telephone",
+    Email => "email",
+    Site => "site",
+    Horaires => "horaires",
+    Capacite => "capacite",
+    Precision => "precision",
+    PrecisionLibelle => "precision_libelle",
+    Source => "source",
+    SourceDate => "source_date",
+    Exemple => "exemple",
+    CodeSource => "code_source",
+    LibelleSource => "libelle_source",
+    Tags => "tags",
+    DistanceM => "distance_m",
 }
 
 impl ActorField {
-    /// Every property, in the order written.
-    pub const ALL: [ActorField; 26] = {
-        use ActorField::*;
-        [
-            Id,
-            Nom,
-            Type,
-            TypeLibelle,
-            Secteur,
-            Adresse,
-            Numero,
-            Voie,
-            CodePostal,
-            Ville,
-            Commune,
-            CommuneNom,
-            Telephone,
-            Email,
-            Site,
-            Horaires,
-            Capacite,
-            Precision,
-            PrecisionLibelle,
-            Source,
-            SourceDate,
-            Exemple,
-            CodeSource,
-            LibelleSource,
-            Tags,
-            DistanceM,
-        ]
-    };
-
-    /// The property's name in the JSON.
-    pub const fn name(self) -> &'static str {
-        use ActorField::*;
-        match self {
-            Id => "id",
-            Nom => "nom",
-            Type => "type",
-            TypeLibelle => "type_libelle",
-            Secteur => "secteur",
-            Adresse => "adresse",
-            Numero => "numero",
-            Voie => "voie",
-            CodePostal => "code_postal",
-            Ville => "ville",
-            Commune => "commune",
-            CommuneNom => "commune_nom",
-            Telephone => "telephone",
-            Email => "email",
-            Site => "site",
-            Horaires => "horaires",
-            Capacite => "capacite",
-            Precision => "precision",
-            PrecisionLibelle => "precision_libelle",
-            Source => "source",
-            SourceDate => "source_date",
-            Exemple => "exemple",
-            CodeSource => "code_source",
-            LibelleSource => "libelle_source",
-            Tags => "tags",
-            DistanceM => "distance_m",
-        }
-    }
-
     const fn bit(self) -> u32 {
         1 << self as u32
     }
