@@ -746,19 +746,22 @@ mod tests {
         v
     }
 
+    /// Point `i`, its coordinates rounded to 0.1° when `i` is a multiple of 7, so that some
+    /// points coincide (ties).
+    fn with_ties(i: usize, lon: f64, lat: f64) -> (u32, LonLat) {
+        let (lon, lat) = if i.is_multiple_of(7) {
+            ((lon * 10.0).round() / 10.0, (lat * 10.0).round() / 10.0)
+        } else {
+            (lon, lat)
+        };
+        (i as u32, LonLat::new(lon, lat))
+    }
+
     fn pts_strategy() -> impl Strategy<Value = Vec<(u32, LonLat)>> {
         proptest::collection::vec((-5.0f64..9.0, 41.0f64..51.5), 1..300).prop_map(|v| {
             v.into_iter()
                 .enumerate()
-                // Round some coordinates to create exact duplicates (ties).
-                .map(|(i, (lon, lat))| {
-                    let (lon, lat) = if i % 7 == 0 {
-                        ((lon * 10.0).round() / 10.0, (lat * 10.0).round() / 10.0)
-                    } else {
-                        (lon, lat)
-                    };
-                    (i as u32, LonLat::new(lon, lat))
-                })
+                .map(|(i, (lon, lat))| with_ties(i, lon, lat))
                 .collect()
         })
     }
@@ -893,8 +896,8 @@ mod tests {
         }
     }
 
-    /// `n` points spread over metropolitan France (a low-discrepancy sequence), every 7th
-    /// rounded to 0.1° so that some coincide.
+    /// `n` points spread over metropolitan France (a low-discrepancy sequence), some
+    /// coinciding ([`with_ties`]).
     fn spread(n: usize) -> Vec<(u32, LonLat)> {
         (0..n)
             .map(|i| {
@@ -903,12 +906,7 @@ mod tests {
                     -5.0 + 14.0 * f(0.618_033_988_7),
                     41.0 + 10.5 * f(0.754_877_666_2),
                 );
-                let (lon, lat) = if i % 7 == 0 {
-                    ((lon * 10.0).round() / 10.0, (lat * 10.0).round() / 10.0)
-                } else {
-                    (lon, lat)
-                };
-                (i as u32, LonLat::new(lon, lat))
+                with_ties(i, lon, lat)
             })
             .collect()
     }
