@@ -45,6 +45,7 @@ use rustc_hash::FxHasher;
 /// Hash maps keyed by ids and names, with a fast non-cryptographic hasher (loading millions
 /// of records spends much of its time hashing).
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
+type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
 use serde::Serialize;
 
@@ -139,10 +140,11 @@ fn distance(a: &ActorRecord, b: &ActorRecord) -> Option<f64> {
 }
 
 /// Place key: commune code, else postcode.
-fn place(r: &ActorRecord) -> Option<String> {
+fn place(r: &ActorRecord) -> Option<&str> {
     r.commune
-        .map(|c| c.to_string())
-        .or_else(|| r.address.postcode.clone())
+        .as_ref()
+        .map(|c| c.as_str())
+        .or(r.address.postcode.as_deref())
         .filter(|s| !s.is_empty())
 }
 
@@ -183,22 +185,31 @@ pub fn find_links(actors: &[ActorRecord]) -> DedupReport {
 }
 
 /// What records are matched on.
-struct Keys {
+struct Keys<'a> {
     idents: Vec<String>,
-    place: Option<String>,
+    place: Option<&'a str>,
     name: String,
     address: String,
 }
 
-/// `f` over every record, split across the available cores; results in record order.
-fn par_map<T: Send>(actors: &[ActorRecord], f: impl Fn(&ActorRecord) -> T + Sync) -> Vec<T> {
+/// `f` over every record, split across the available cores, each with its own `S` (reused
+/// buffers); results in record order.
+fn par_map<'a, S: Default, T: Send>(
+    actors: &'a [ActorRecord],
+    f: impl Fn(&mut S, &'a ActorRecord) -> T + Sync,
+) -> Vec<T> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = actors.len().div_ceil(workers).max(1);
     std::thread::scope(|s| {
         let f = &f;
         let handles: Vec<_> = actors
             .chunks(chunk)
-            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<T>>()))
+            .map(|c| {
+                s.spawn(move || {
+                    let mut state = S::default();
+                    c.iter().map(|r| f(&mut state, r)).collect::<Vec<T>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -240,11 +251,18 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
     let mut linked: std::collections::HashSet<(usize, usize)> = Default::default();
 
     // Per-record keys, computed on every core (the costly part at national scale).
-    let keys: Vec<Keys> = par_map(actors, |r| Keys {
-        idents: identifiers(r),
-        place: place(r),
-        name: normalise::name_key(&r.name),
-        address: normalise::address_key(r.address.number.as_deref(), r.address.street.as_deref()),
+    let keys: Vec<Keys> = par_map(actors, |scratch: &mut normalise::Scratch, r| {
+        let mut name = String::with_capacity(r.name.len());
+        normalise::name_key_into(&r.name, scratch, &mut name);
+        let mut address = String::new();
+        let (number, street) = (r.address.number.as_deref(), r.address.street.as_deref());
+        normalise::address_key_into(number, street, scratch, &mut address);
+        Keys {
+            idents: identifiers(r),
+            place: place(r),
+            name,
+            address,
+        }
     });
 
     tracing::debug!("clés de doublons calculées");
@@ -282,12 +300,12 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
     // in one city) would otherwise cost every pair of the city's records.
     let by_name = if with_near_misses {
         shared_keys(keys.iter().enumerate().filter_map(|(i, k)| {
-            let p = k.place.as_deref()?;
+            let p = k.place?;
             (!k.name.is_empty()).then_some((i, (p, k.name.as_str(), "")))
         }))
     } else {
         shared_keys(keys.iter().enumerate().filter_map(|(i, k)| {
-            let p = k.place.as_deref()?;
+            let p = k.place?;
             (!k.name.is_empty() && !k.address.is_empty())
                 .then_some((i, (p, k.name.as_str(), k.address.as_str())))
         }))
@@ -332,7 +350,7 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
     let mut groups: Vec<Vec<usize>> = if with_near_misses {
         // Only addresses with a number: a bare street is shared by many.
         shared_keys(keys.iter().enumerate().filter_map(|(i, k)| {
-            let p = k.place.as_deref()?;
+            let p = k.place?;
             let a = k.address.as_str();
             a.starts_with(|c: char| c.is_ascii_digit())
                 .then_some((i, (p, a)))
@@ -443,7 +461,7 @@ pub fn merge(ds: &mut Dataset) -> DedupReport {
     let report = find_links(&ds.actors);
     tracing::debug!("liens trouvés en {:.2} s", t.elapsed().as_secs_f64());
     // Positions of the linked records only (a few among millions).
-    let wanted: std::collections::HashSet<&str> = report
+    let wanted: HashSet<&str> = report
         .links
         .iter()
         .filter(|l| l.merged)
@@ -458,12 +476,12 @@ pub fn merge(ds: &mut Dataset) -> DedupReport {
         .collect();
     // primary index → merged indexes
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::default();
-    let mut absorbed = std::collections::HashSet::new();
+    let mut absorbed = vec![false; ds.actors.len()];
     for l in report.links.iter().filter(|l| l.merged) {
         let (Some(&p), Some(&o)) = (index.get(&l.primary), index.get(&l.other)) else {
             continue;
         };
-        if absorbed.insert(o) {
+        if !std::mem::replace(&mut absorbed[o], true) {
             groups.entry(p).or_default().push(o);
         }
     }
@@ -502,7 +520,7 @@ pub fn merge(ds: &mut Dataset) -> DedupReport {
     }
     let mut i = 0;
     ds.actors.retain(|_| {
-        let keep = !absorbed.contains(&i);
+        let keep = !absorbed[i];
         i += 1;
         keep
     });

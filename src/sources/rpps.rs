@@ -35,7 +35,6 @@ use std::hash::BuildHasherDefault;
 
 use rustc_hash::FxHasher;
 
-type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
 use super::table::HeaderIndex;
@@ -209,7 +208,8 @@ fn read_in_blocks(
     let mut without_commune = 0usize;
     let mut doctors_without_skill = 0usize;
     let mut other_professions: BTreeMap<String, (String, usize)> = BTreeMap::new();
-    let mut kind_cache: HashMap<(String, String), KindId> = HashMap::default();
+    // Few (profession, class) pairs: a short list, searched without allocating a key per line.
+    let mut kind_cache: Vec<(String, &'static str, KindId)> = Vec::new();
     let mut line_no = 1;
 
     // A Windows-1252 file is decoded a block of lines at a time, never whole.
@@ -305,12 +305,15 @@ fn read_in_blocks(
             if profession == "10" && skill.is_empty() {
                 doctors_without_skill += 1;
             }
-            let cache_key = kind_cache_key(profession, skill, &section);
-            let kind = match kind_cache.get(&cache_key) {
-                Some(k) => *k,
+            let class = kind_class(profession, skill, &section);
+            let kind = match kind_cache
+                .iter()
+                .find(|(p, c, _)| p == profession && *c == class)
+            {
+                Some((_, _, k)) => *k,
                 None => {
                     let k = kind_for(kinds, profession, skill, &section, prof_label);
-                    kind_cache.insert(cache_key, k);
+                    kind_cache.push((profession.to_string(), class, k));
                     k
                 }
             };
@@ -421,25 +424,14 @@ fn is_mapped_profession(code: &str) -> bool {
     )
 }
 
-/// The part of a line that decides its kind.
-fn kind_cache_key(profession: &str, skill: &str, section: &str) -> (String, String) {
+/// What, besides the profession code, decides a line's kind.
+fn kind_class(profession: &str, skill: &str, section: &str) -> &'static str {
     match profession {
-        "10" => (
-            "10".into(),
-            if is_gp(skill) {
-                "g"
-            } else if skill.is_empty() {
-                ""
-            } else {
-                "s"
-            }
-            .into(),
-        ),
-        "21" => (
-            "21".into(),
-            if is_officine(section) { "o" } else { "" }.into(),
-        ),
-        p => (p.to_string(), String::new()),
+        "10" if is_gp(skill) => "g",
+        "10" if skill.is_empty() => "",
+        "10" => "s",
+        "21" if is_officine(section) => "o",
+        _ => "",
     }
 }
 
