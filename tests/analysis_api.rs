@@ -145,3 +145,29 @@ async fn bad_parameters_get_french_400s() {
         assert!(v["erreur"].as_str().unwrap().contains(param), "{uri}: {v}");
     }
 }
+
+/// French users type decimal commas: `5:1 ; 12:0,5` is the same 2SFCA as `5:1,12:0.5`.
+#[tokio::test]
+async fn steps_accept_a_decimal_comma() {
+    let apl = |b: &[u8]| -> Vec<Value> {
+        json(b)["communes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["indicateurs"][0]["apl_10000"].clone())
+            .collect()
+    };
+    let (s, _, point) =
+        get("/api/diagnostic?territory=81&kinds=ehpad&paliers=5:1,12:0.5&unite=km").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, comma) =
+        get("/api/diagnostic?territory=81&kinds=ehpad&paliers=5:1%20;%2012:0,5&unite=km").await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&comma));
+    assert_eq!(apl(&point), apl(&comma));
+    assert_eq!(
+        json(&point)["parametres"]["decroissance_2sfca"],
+        json(&comma)["parametres"]["decroissance_2sfca"]
+    );
+    let (_, _, default) = get("/api/diagnostic?territory=81&kinds=ehpad&unite=km").await;
+    assert_ne!(apl(&point), apl(&default), "the steps change the result");
+}

@@ -2,10 +2,12 @@
 //! says to add `--source bpe` instead of reporting 0; an unknown `--territoire` lists the
 //! loaded CPTS territories; with only one département loaded, the région is said not loaded.
 
+mod server_support;
+
 use std::path::Path;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_maillage");
+use server_support::{import_template, BIN};
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 
 /// (exit code, stdout, stderr).
@@ -153,4 +155,33 @@ fn the_density_map_names_the_main_communes() {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img/carte-diagnostic-ehpad.png");
         std::fs::copy(&png, kept).unwrap();
     }
+}
+
+/// `maillage diagnostic --base` counts the CPTS's own partners, as `maillage servir --base`
+/// shows them: the template's SSIAD in Gaillac adds one to Gaillac's SSIAD count.
+#[test]
+fn diagnostic_with_base_counts_the_partners() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("b.sqlite");
+    import_template(&base);
+    let gaillac_ssiad = |base: &Path, name: &str| -> u64 {
+        let out = tmp.path().join(name);
+        let args = ["--territoire", "81", "--types", "ssiad", "--base"];
+        let mut all: Vec<&str> = args.to_vec();
+        all.push(base.to_str().unwrap());
+        let (code, _, stderr) = diagnostic(&all, &out);
+        assert_eq!(code, 0, "{stderr}");
+        let gj: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("communes.geojson")).unwrap()).unwrap();
+        let gaillac = gj["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["code_insee"] == "81099")
+            .unwrap();
+        gaillac["properties"]["ssiad_effectif"].as_u64().unwrap()
+    };
+    let without = gaillac_ssiad(&tmp.path().join("absente.sqlite"), "sans");
+    let with = gaillac_ssiad(&base, "avec");
+    assert_eq!(with, without + 1);
 }

@@ -4,9 +4,10 @@
 //! INSEE codes String. The diagnostic `communes.csv` comes with a `communes.csvt` giving GDAL
 //! the same types.
 //!
-//! GeoJSON carries no schema: GDAL types a column from its values, and a column null in every
-//! feature comes out String. We keep such columns (null, not left out, so the column exists);
-//! the cases below have at least one value in each numeric column they check.
+//! GeoJSON carries no schema: GDAL (3.6 here, up to 3.10) types a column from its values, and
+//! a column null in every feature comes out String whatever the file says. The diagnostic
+//! writes a `communes.vrt` beside its GeoJSON declaring every type, checked here on a kind with
+//! no supply at all; masked small counts leave their columns numeric (null + a flag column).
 
 mod server_support;
 
@@ -266,4 +267,131 @@ fn tags_are_one_text_split_on_the_bar_and_points_have_7_decimals() {
             .any(|t| t == "zone:Gaillac, Brens, Lisle-sur-Tarn, Montans")),
         "{tags:?}"
     );
+}
+
+/// `maillage diagnostic` in `dir/name` with `args` (demo data); panics on failure.
+fn diagnose_demo(dir: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let out = dir.join(name);
+    let o = Command::new(BIN)
+        .args(["diagnostic", "--territoire", "81", "--sortie"])
+        .arg(&out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+/// A kind with no supply anywhere leaves its distance, time and APL null in every commune:
+/// GeoJSON cannot type such a column, the `communes.vrt` written beside it does, and the
+/// GeoPackage made from it keeps every number a number.
+#[test]
+#[ignore = "needs gdal (bash .ci/run installs it)"]
+fn empty_numeric_columns_are_typed_through_the_vrt() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The demo has no general practitioner: every distance to one is null.
+    let out = diagnose_demo(
+        tmp.path(),
+        "vide",
+        &["--types", "medecin-generaliste,ehpad"],
+    );
+    let gj: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("communes.geojson")).unwrap()).unwrap();
+    let features = gj["features"].as_array().unwrap();
+    assert!(features
+        .iter()
+        .all(|f| f["properties"]["medecin-generaliste_distance_km"].is_null()));
+    let dst = tmp.path().join("vide.gpkg");
+    let o = Command::new("ogr2ogr")
+        .args(["-f", "GPKG"])
+        .arg(&dst)
+        .arg(out.join("communes.vrt"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let types = field_types(&dst);
+    assert_types(
+        "communes.vrt",
+        &types,
+        &[
+            ("code_insee", "String"),
+            ("population", "Integer"),
+            ("localisee", "Integer(Boolean)"),
+            ("medecin-generaliste_effectif", "Integer"),
+            ("medecin-generaliste_distance_km", "Real"),
+            ("medecin-generaliste_temps_estime_min", "Integer"),
+            ("medecin-generaliste_apl_10000_hab", "Real"),
+            ("ehpad_distance_km", "Real"),
+            ("ehpad_offre_la_plus_proche", "String"),
+        ],
+    );
+    // Every property of the GeoJSON is a field of the VRT, geometry included.
+    let props = features[0]["properties"].as_object().unwrap();
+    assert_eq!(types.len(), props.len(), "{types:?}");
+    let info = Command::new("ogrinfo")
+        .args(["-so", "-al"])
+        .arg(&dst)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains(&format!("Feature Count: {}", features.len())),
+        "{info}"
+    );
+    assert!(
+        info.contains("Geometry: Multi Polygon") || info.contains("Geometry: Polygon"),
+        "{info}"
+    );
+}
+
+/// Masked small counts (« < 5 ») leave the count and density columns numeric, in the GeoJSON
+/// and in the CSV with its `.csvt`: the value is empty and `<type>_effectif_masque` says so.
+#[test]
+#[ignore = "needs gdal (bash .ci/run installs it)"]
+fn masked_counts_keep_their_columns_numeric() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = diagnose_demo(
+        tmp.path(),
+        "masque",
+        &["--types", "ehpad", "--masquer-petits-effectifs"],
+    );
+    let written = std::fs::read(out.join("communes.geojson")).unwrap();
+    let gj: serde_json::Value = serde_json::from_slice(&written).unwrap();
+    let masked: Vec<&serde_json::Value> = gj["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["properties"])
+        .filter(|p| p["ehpad_effectif_masque"] == true)
+        .collect();
+    assert!(!masked.is_empty(), "no masked commune in the demo");
+    for p in &masked {
+        assert!(p["ehpad_effectif"].is_null(), "{p}");
+        assert!(p["ehpad_densite_10000_hab"].is_null(), "{p}");
+    }
+    let expected = [
+        ("ehpad_effectif", "Integer"),
+        ("ehpad_densite_10000_hab", "Real"),
+        ("ehpad_effectif_masque", "Integer(Boolean)"),
+    ];
+    assert_types(
+        "communes.geojson (masqué)",
+        &convert(tmp.path(), "masque", &written),
+        &expected,
+    );
+    // The CSV: empty cells, « oui » in the flag column, numbers typed by the `.csvt`.
+    let csv = out.join("communes.csv");
+    let types = field_types(&csv);
+    assert_eq!(types["ehpad_effectif"], "Integer", "{types:?}");
+    assert_eq!(types["ehpad_densite_10000_hab"], "Real", "{types:?}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (count, flag) = (col("ehpad_effectif"), col("ehpad_effectif_masque"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
+    let flagged: Vec<&Vec<&str>> = rows.iter().filter(|r| r[flag] == "oui").collect();
+    assert_eq!(flagged.len(), masked.len());
+    assert!(flagged.iter().all(|r| r[count].is_empty()), "{flagged:?}");
+    assert!(!text.contains("< 5"), "no « < 5 » text in a number column");
 }

@@ -79,6 +79,24 @@ fn import_preview_apply_export_round_trip() {
     assert_eq!(o.status.code(), Some(1));
     let text = stdout(&o);
     assert!(text.contains("mauvais.csv:2: telephone"), "{text}");
+
+    // An unknown type names the closest types, not the whole table (as the page does).
+    std::fs::write(&bad, "nom;type;code_insee\nB;ssiad domicile;81004\n").unwrap();
+    let o = run(&["partenaires", "importer", bad.to_str().unwrap()], &base);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    let line = text
+        .lines()
+        .find(|l| l.contains("mauvais.csv:2: type"))
+        .unwrap();
+    assert!(
+        line.contains("types proches : ") && line.contains("(ssiad)"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("(ehpad)") && line.chars().count() < 300,
+        "{line}"
+    );
 }
 
 #[test]

@@ -145,7 +145,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
         el('p', {
           id: 'diagnostic-paliers-aide',
           class: 'note',
-          text: 'Ex. 10:1,15:0.667,20:0.333 : poids 1 jusqu’à 10, 2/3 jusqu’à 15, 1/3 jusqu’à 20.',
+          text: 'Ex. 10:1 ; 15:0,667 ; 20:0,333 (ou 10:1,15:0.667,20:0.333) : poids 1 jusqu’à 10, 2/3 jusqu’à 15, 1/3 jusqu’à 20.',
         })
       ),
       el('div', { class: 'champ' }, el('label', { for: 'diagnostic-unite', text: 'Unité des paliers' }), unit),
@@ -165,8 +165,10 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
 
   /** The 2SFCA steps as typed, spaces removed; the server checks them (bounds increasing,
    *  weights in ]0, 1]) and its French error is shown next to the form. */
+  /** The steps as typed (the server reads `10:1,15:0.667` and `10:1 ; 15:0,667`). */
   function normaliseSteps(text) {
-    return String(text || '').replace(/\s+/g, '') || DEFAULT_STEPS;
+    const t = String(text || '').trim();
+    return t.replace(/\s+/g, '') === DEFAULT_STEPS ? DEFAULT_STEPS : t || DEFAULT_STEPS;
   }
 
   /** Says what is wrong next to the form that was used (the tool form or the result's). */

@@ -100,6 +100,43 @@ impl StepDecay {
         Ok(StepDecay { unit, steps })
     }
 
+    /// What [`StepDecay::parse`] reads, for messages.
+    pub const EXPECTED: &'static str = "des paliers « borne:poids » séparés par des virgules (ex. 10:1,15:0.667,20:0.333) ou par des points-virgules avec la virgule décimale (ex. 10:1 ; 15:0,667 ; 20:0,333)";
+
+    /// Steps as typed: `10:1,15:0.667,20:0.333`, or with French decimal commas
+    /// `10:1 ; 15:0,667 ; 20:0,333` (steps then separated by `;` or spaces); `None` when the text
+    /// is not a list of `bound:weight`. The values are then checked by [`StepDecay::new`].
+    ///
+    /// ```
+    /// use maillage::analysis::{DecayUnit, StepDecay};
+    /// let fr = StepDecay::parse(DecayUnit::Minutes, "7,5:1 ; 15:0,5").unwrap().unwrap();
+    /// let en = StepDecay::parse(DecayUnit::Minutes, "7.5:1,15:0.5").unwrap().unwrap();
+    /// assert_eq!(fr, en);
+    /// assert_eq!(StepDecay::parse(DecayUnit::Minutes, "7,5:1 15:0,5").unwrap().unwrap(), en);
+    /// assert!(StepDecay::parse(DecayUnit::Minutes, "7,5").is_none());
+    /// ```
+    pub fn parse(unit: DecayUnit, text: &str) -> Option<Result<StepDecay, AnalysisError>> {
+        let text = text.trim();
+        let by_comma = !text.contains(';') && text.split(',').all(|p| p.contains(':'));
+        let tight = text.split(':').map(str::trim).collect::<Vec<_>>().join(":");
+        let parts: Vec<&str> = if by_comma {
+            text.split(',').collect()
+        } else if text.contains(';') {
+            text.split(';').collect()
+        } else {
+            tight.split_whitespace().collect()
+        };
+        let number = |s: &str| s.trim().replace(',', ".").parse::<f64>().ok();
+        let steps = parts
+            .iter()
+            .map(|p| {
+                let (b, w) = p.split_once(':')?;
+                Some((number(b)?, number(w)?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(StepDecay::new(unit, steps))
+    }
+
     /// The catchment threshold (last bound) as a reach.
     pub fn reach(&self) -> Reach {
         let last = self.steps.last().map_or(0.0, |s| s.0);

@@ -364,6 +364,28 @@ pub const MEAN_APL: Meta = Meta {
     estimation: false,
 };
 
+/// A count masked as « < 5 » (statistical secrecy): yes when the kind's count in the commune
+/// is between 1 and 4 and masking is on; the density derived from it is masked too.
+pub const MASKED: Meta = Meta {
+    id: "masque",
+    field: "effectif",
+    column: "effectif_masque",
+    label: "Effectif masqué (de 1 à 4 : « < 5 », secret statistique)",
+    header: "Effectif masqué",
+    unit: "",
+    decimals: 0,
+    scale: 1.0,
+    per_kind: true,
+    genre: Genre::Flag,
+    estimation: false,
+};
+
+/// The file column of [`MASKED`]. CSV and GeoJSON leave a masked value empty (null) in its
+/// numeric column, which stays numeric for QGIS and spreadsheets, and say « masqué » here;
+/// tables and maps show « < 5 » in place.
+pub static MASKED_COLUMN: CommuneIndicator =
+    Descriptor::table(MASKED, |_, c| Val::Flag(Some(c.effectif == Masked::Small)));
+
 /// Per-commune indicators, in column order.
 pub const COMMUNE_INDICATORS: &[CommuneIndicator] = &[
     Descriptor::mapped(POPULATION, |r, _| Val::num(r.population.map(|p| p as f64))),

@@ -10,12 +10,14 @@ use clap::Args;
 use maillage::analysis::TravelModel;
 use maillage::export::diagnostic_cli as lib;
 
-use super::DataArg;
+use super::{BaseArg, DataArg};
 
 #[derive(Debug, Args)]
 pub struct DiagnosticArgs {
     #[command(flatten)]
     data: DataArg,
+    #[command(flatten)]
+    base: BaseArg,
     /// Territoire : code de département (81), SIREN d'EPCI ou identifiant (dep:81, epci:…, cpts:…).
     #[arg(long = "territoire", value_name = "TERRITOIRE")]
     territory: String,
@@ -64,7 +66,7 @@ pub struct DiagnosticArgs {
 }
 
 pub fn run(a: DiagnosticArgs) -> Result<ExitCode> {
-    let dir = a.data.load()?;
+    let dir = a.data.load_served(&a.base)?;
     let engine = a.routage.engine()?;
     let options = lib::DiagnosticArgs {
         territory: a.territory,

@@ -87,7 +87,7 @@ pub fn run(args: InterrogerArgs) -> Result<ExitCode> {
             args.separator
         )
     })?;
-    let dir = maillage::pipeline::with_partner_base(args.data.load()?, &args.base.base)?;
+    let dir = args.data.load_served(&args.base)?;
     query_cmd(&dir, args.query, args.format, csv)?;
     Ok(ExitCode::SUCCESS)
 }

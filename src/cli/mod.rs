@@ -54,6 +54,16 @@ impl DataArg {
             &mut std::io::stderr(),
         )?)
     }
+
+    /// Loads `--data` with the partners of `base` published into it: the directory `maillage
+    /// servir` serves with the same `--data` and `--base`, for every command that answers
+    /// about actors.
+    pub fn load_served(&self, base: &BaseArg) -> Result<Directory> {
+        Ok(maillage::pipeline::with_partner_base(
+            self.load()?,
+            &base.base,
+        )?)
+    }
 }
 
 /// `--base`, the SQLite base of the local partner directory (declared once, flattened).

@@ -9,7 +9,7 @@ use clap::Args;
 
 use maillage::orientation::cli as lib;
 
-use super::DataArg;
+use super::{BaseArg, DataArg};
 
 #[derive(Debug, Args)]
 pub struct OrientationArgs {
@@ -34,6 +34,8 @@ pub struct OrientationArgs {
     procedures: Option<PathBuf>,
     #[command(flatten)]
     data: DataArg,
+    #[command(flatten)]
+    base: BaseArg,
     /// Adresse du serveur pour le lien et le QR code vers la version en ligne.
     #[arg(long, default_value = "http://localhost:8080")]
     url: String,
@@ -43,7 +45,7 @@ pub struct OrientationArgs {
 }
 
 pub fn run(args: OrientationArgs) -> Result<ExitCode> {
-    let dir = args.data.load()?;
+    let dir = args.data.load_served(&args.base)?;
     let options = lib::OrientationArgs {
         procedure: args.procedure,
         commune: args.commune,

@@ -8,16 +8,18 @@ use clap::Args;
 
 use maillage::index::Directory;
 
-use super::DataArg;
+use super::{BaseArg, DataArg};
 
 #[derive(Debug, Args)]
 pub struct StatistiquesArgs {
     #[command(flatten)]
     data: DataArg,
+    #[command(flatten)]
+    base: BaseArg,
 }
 
 pub fn run(args: StatistiquesArgs) -> Result<ExitCode> {
-    let dir = args.data.load()?;
+    let dir = args.data.load_served(&args.base)?;
     stats(&dir);
     Ok(ExitCode::SUCCESS)
 }
@@ -26,10 +28,10 @@ fn stats(dir: &Directory) {
     println!("Sources :");
     for r in dir.reports() {
         println!(
-            "  {} — {} ; données du {} ; {} acceptée(s), {} rejetée(s){}",
+            "  {} — {} ; données : {} ; {} acceptée(s), {} rejetée(s){}",
             r.file,
             r.source_name,
-            r.source_date.as_deref().unwrap_or("date inconnue"),
+            maillage::util::date::source_date_text(r.source_date.as_deref()),
             r.accepted,
             r.rejected,
             if r.sample { " ; EXEMPLE" } else { "" }

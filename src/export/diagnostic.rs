@@ -12,7 +12,7 @@ use super::map::{
     choropleth_svg, fr_fixed, svg_to_png, Category, MapArea, MapError, MapSpec, PALETTE, WHITE_ZONE,
 };
 use crate::analysis::indicators::{
-    commune_indicator, CommuneIndicator, Genre, Val, COMMUNE_INDICATORS,
+    commune_indicator, CommuneIndicator, Genre, Val, COMMUNE_INDICATORS, MASKED_COLUMN,
 };
 use crate::analysis::masking::Masked;
 use crate::analysis::{diagnose, AnalysisError, Computed, DiagnosticParams};
@@ -94,15 +94,17 @@ fn num(v: f64, decimals: usize, comma: bool) -> String {
     dialect.number(v, decimals)
 }
 
-/// A value as CSV text: numbers with the table's decimals (decimal comma with `;`), « < 5 »
-/// when masked, `oui`/`non`, empty when missing.
+/// A value as CSV text: numbers with the table's decimals (decimal comma with `;`),
+/// `oui`/`non`, empty when missing or masked (the `<type>_effectif_masque` column says which:
+/// a number column holds numbers only).
 pub fn csv_text(v: Val<'_>, decimals: usize, comma: bool) -> String {
     match v {
         Val::Num(Some(Masked::Value(x))) => num(x, decimals, comma),
-        Val::Num(Some(Masked::Small)) => "< 5".into(),
         Val::Flag(Some(b)) => if b { "oui" } else { "non" }.into(),
         Val::Text(Some(t)) => t.to_string(),
-        Val::Num(None) | Val::Flag(None) | Val::Text(None) => String::new(),
+        Val::Num(Some(Masked::Small)) | Val::Num(None) | Val::Flag(None) | Val::Text(None) => {
+            String::new()
+        }
     }
 }
 
@@ -111,20 +113,24 @@ pub fn csv_text(v: Val<'_>, decimals: usize, comma: bool) -> String {
 pub fn display_text(v: Val<'_>, decimals: usize) -> String {
     match v {
         Val::Num(Some(Masked::Value(x))) => fr_fixed(x, decimals),
+        Val::Num(Some(Masked::Small)) => "< 5".into(),
         Val::Num(None) | Val::Flag(None) | Val::Text(None) => "–".into(),
         other => csv_text(other, decimals, true),
     }
 }
 
-/// A value as JSON (GeoJSON properties): whole numbers for 0 decimals, `"< 5"` when masked.
+/// A value as JSON (GeoJSON properties): whole numbers (rounded, as in the CSV) for 0
+/// decimals, null when missing or masked (the `<type>_effectif_masque` property says which),
+/// so that GDAL and QGIS type the column as a number.
 pub fn json_value(v: Val<'_>, decimals: usize) -> Value {
     match v {
-        Val::Num(Some(Masked::Value(x))) if decimals == 0 && x.fract() == 0.0 => json!(x as i64),
+        Val::Num(Some(Masked::Value(x))) if decimals == 0 && x.is_finite() => {
+            json!(x.round() as i64)
+        }
         Val::Num(Some(Masked::Value(x))) => json!(x),
-        Val::Num(Some(Masked::Small)) => json!("< 5"),
         Val::Flag(b) => json!(b),
         Val::Text(t) => json!(t),
-        Val::Num(None) => Value::Null,
+        Val::Num(Some(Masked::Small)) | Val::Num(None) => Value::Null,
     }
 }
 
@@ -139,8 +145,10 @@ struct Column {
     kind: usize,
 }
 
-/// Indicator columns: per-commune ones, then every per-kind one for each kind.
+/// Indicator columns: per-commune ones, then every per-kind one for each kind, followed by
+/// its [`MASKED_COLUMN`] when small counts are masked.
 fn columns(c: &Computed) -> Vec<Column> {
+    let masking = c.diagnostic.parametres.masquage_petits_effectifs;
     let types = &c.diagnostic.types;
     let mut out = Vec::new();
     if let Some(first) = types.first() {
@@ -153,7 +161,12 @@ fn columns(c: &Computed) -> Vec<Column> {
         }
     }
     for (k, t) in types.iter().enumerate() {
-        for ind in COMMUNE_INDICATORS.iter().filter(|d| d.per_kind) {
+        let masked = masking.then_some(&MASKED_COLUMN);
+        for ind in COMMUNE_INDICATORS
+            .iter()
+            .filter(|d| d.per_kind)
+            .chain(masked)
+        {
             out.push(Column {
                 name: ind.column_for(t),
                 ind,
@@ -211,10 +224,22 @@ pub fn write_csv<W: Write>(c: &Computed, opts: CsvOptions, out: W) -> std::io::R
     Ok(())
 }
 
+/// GDAL's type for a column: whole numbers `Integer`, other numbers `Real` (a masked value is
+/// left empty, so its column stays a number), texts `String`; yes/no is `oui`/`non` text in
+/// the CSV, a boolean (`Integer`, subtype `Boolean`) in the GeoJSON.
+fn gdal_type(ind: Indicator, csv: bool) -> (&'static str, Option<&'static str>) {
+    match ind.genre {
+        Genre::Number if ind.decimals == 0 => ("Integer", None),
+        Genre::Number => ("Real", None),
+        Genre::Flag if !csv => ("Integer", Some("Boolean")),
+        Genre::Flag | Genre::Text => ("String", None),
+    }
+}
+
 /// The GDAL `.csvt` of [`write_csv`]'s file (one line, a quoted type per column): `code_insee`
-/// and the other texts `String`, whole numbers `Integer`, the others `Real`, a number column
-/// holding a masked « < 5 » `String`; `oui`/`non` stay `String`. GDAL (and QGIS) read the
-/// `communes.csv` beside it with these types, decimal comma included.
+/// and the other texts `String`, numbers `Integer` or `Real` ([`gdal_type`]), `oui`/`non`
+/// `String`. GDAL (and QGIS) read the `communes.csv` beside it with these types, decimal comma
+/// included.
 ///
 /// ```
 /// use maillage::analysis::{diagnose, DiagnosticParams};
@@ -226,24 +251,54 @@ pub fn write_csv<W: Write>(c: &Computed, opts: CsvOptions, out: W) -> std::io::R
 pub fn csvt(c: &Computed) -> String {
     let cols = columns(c);
     let split = cols.iter().take_while(|col| !col.ind.per_kind).count();
-    let kind = |col: &Column| {
-        let masked = c.diagnostic.communes.iter().any(|r| {
-            r.indicateurs
-                .get(col.kind)
-                .is_some_and(|cell| matches!(col.ind.value(r, cell), Val::Num(Some(Masked::Small))))
-        });
-        match col.ind.genre {
-            Genre::Number if !masked && col.ind.decimals == 0 => "Integer",
-            Genre::Number if !masked => "Real",
-            _ => "String",
-        }
-    };
+    let kind = |col: &Column| gdal_type(col.ind, true).0;
     let mut types: Vec<&str> = vec!["String"; IDENTITY.len()];
     types.extend(cols[..split].iter().map(kind));
     types.push("String");
     types.extend(cols[split..].iter().map(kind));
     let quoted: Vec<String> = types.iter().map(|t| format!("\"{t}\"")).collect();
     quoted.join(",") + "\n"
+}
+
+/// An OGR VRT (`communes.vrt`) over the GeoJSON file `geojson` written beside it, declaring
+/// the type of every column. GeoJSON carries no schema: GDAL 3.6 to 3.10 (and QGIS on them)
+/// type a property from its values, and a property null in every feature (the distances of a
+/// kind with no supply, a count masked everywhere) comes out `String`. Opened in QGIS, or
+/// converted with `ogr2ogr`, the VRT gives every column its type, empty ones included.
+///
+/// ```
+/// use maillage::analysis::{diagnose, DiagnosticParams};
+/// use maillage::export::diagnostic::vrt;
+/// let dir = maillage::index::Directory::build(maillage::sources::demo::dataset().unwrap());
+/// let c = diagnose(&dir, "81", &DiagnosticParams { kinds: vec!["ehpad".into()], ..Default::default() }).unwrap();
+/// let v = vrt(&c, "communes.geojson");
+/// assert!(v.contains(r#"<Field name="ehpad_distance_km" type="Real"/>"#));
+/// assert!(v.contains(r#"<Field name="localisee" type="Integer" subtype="Boolean"/>"#));
+/// ```
+pub fn vrt(c: &Computed, geojson: &str) -> String {
+    use crate::util::escape::html as x;
+    let layer = geojson.strip_suffix(".geojson").unwrap_or(geojson);
+    let field = |name: &str, (kind, subtype): (&str, Option<&str>)| {
+        let sub = subtype
+            .map(|s| format!(" subtype=\"{s}\""))
+            .unwrap_or_default();
+        format!("    <Field name=\"{}\" type=\"{kind}\"{sub}/>\n", x(name))
+    };
+    let mut v = format!(
+        "<OGRVRTDataSource>\n  <OGRVRTLayer name=\"{}\">\n    <SrcDataSource relativeToVRT=\"1\">{}</SrcDataSource>\n    <SrcLayer>{}</SrcLayer>\n    <LayerSRS>EPSG:4326</LayerSRS>\n",
+        x(layer),
+        x(geojson),
+        x(layer)
+    );
+    for name in IDENTITY {
+        v.push_str(&field(name, ("String", None)));
+    }
+    v.push_str(&field("localisee", ("Integer", Some("Boolean"))));
+    for col in columns(c) {
+        v.push_str(&field(&col.name, gdal_type(col.ind, false)));
+    }
+    v.push_str("  </OGRVRTLayer>\n</OGRVRTDataSource>\n");
+    v
 }
 
 /// The territory's communes as a GeoJSON FeatureCollection (WGS84) with every indicator as a
@@ -289,14 +344,16 @@ pub fn geojson(dir: &Directory, c: &Computed) -> Value {
     })
 }
 
-/// Source line for maps and reports (distinct source names with their dates).
+/// Source line for maps and reports: every distinct source with its date (« date inconnue »
+/// when its files state none).
 pub fn sources_line(c: &Computed) -> String {
     let mut seen: Vec<String> = Vec::new();
     for s in &c.diagnostic.sources {
-        let item = match &s.date {
-            Some(d) => format!("{} ({})", s.source, d),
-            None => s.source.clone(),
-        };
+        let item = format!(
+            "{} ({})",
+            s.source,
+            crate::util::date::source_date_text(s.date.as_deref())
+        );
         if !seen.contains(&item) {
             seen.push(item);
         }
@@ -341,8 +398,10 @@ pub fn map_spec(dir: &Directory, c: &Computed, k: usize, ind: Indicator, date: &
         &ind.label_for(t),
         &sources_line(c),
         &format!(
-            "Carte produite le {date} par maillage ; {} ; {}",
-            t.couverture_definition, c.diagnostic.parametres.modele_trajet_libelle
+            "Carte produite le {} par maillage ; {} ; {}",
+            crate::util::date::french(date),
+            t.couverture_definition,
+            c.diagnostic.parametres.modele_trajet_libelle
         ),
         areas,
     );
@@ -447,6 +506,7 @@ pub fn write_report(
     put("communes.csvt", csvt(&c).as_bytes())?;
     let gj = serde_json::to_vec(&geojson(dir, &c)).unwrap_or_default();
     put("communes.geojson", &gj)?;
+    put("communes.vrt", vrt(&c, "communes.geojson").as_bytes())?;
     let maps = report_maps(dir, &c, &date)?;
     for (k, ind, svg) in &maps {
         let stem = format!("carte-{}-{}", c.diagnostic.types[*k].id, ind.id);

@@ -80,23 +80,8 @@ impl DiagnosticArgs {
                 unit,
                 vec![(10.0, 1.0), (15.0, 2.0 / 3.0), (20.0, 1.0 / 3.0)],
             )?,
-            Some(s) => {
-                let mut steps = Vec::new();
-                for part in s.split(',') {
-                    let parsed = part.split_once(':').and_then(|(b, w)| {
-                        Some((b.trim().parse::<f64>().ok()?, w.trim().parse::<f64>().ok()?))
-                    });
-                    match parsed {
-                        Some(p) => steps.push(p),
-                        None => return Err(bad(
-                            "paliers",
-                            "« borne:poids » séparés par des virgules (ex. 10:1,15:0.667,20:0.333)",
-                            s,
-                        )),
-                    }
-                }
-                StepDecay::new(unit, steps)?
-            }
+            Some(s) => StepDecay::parse(unit, s)
+                .ok_or_else(|| bad("paliers", StepDecay::EXPECTED, s))??,
         };
         let csv = CsvOptions::parse(&self.separator)
             .ok_or_else(|| bad("separateur", CsvOptions::EXPECTED, &self.separator))?;

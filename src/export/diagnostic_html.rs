@@ -194,7 +194,7 @@ pub fn report_html(c: &Computed, maps: &[(usize, Indicator, String)], date: &str
             } else {
                 ""
             },
-            e(s.date.as_deref().unwrap_or("inconnue"))
+            e(&crate::util::date::source_date_text(s.date.as_deref()))
         );
     }
     let _ = write!(

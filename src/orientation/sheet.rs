@@ -261,10 +261,11 @@ fn render_orientation(dir: &Directory, p: &Procedure, o: &Orientation, url: &str
         for a in &r.acteurs {
             if let Some(i) = dir.find(&a.id) {
                 if let Some(rep) = dir.reports().get(dir.actor(i).source().0 as usize) {
-                    sources.insert(match &rep.source_date {
-                        Some(d) => format!("{} ({})", rep.source_name, date::french(d)),
-                        None => rep.source_name.clone(),
-                    });
+                    sources.insert(format!(
+                        "{} ({})",
+                        rep.source_name,
+                        date::source_date_text(rep.source_date.as_deref())
+                    ));
                 }
             }
         }

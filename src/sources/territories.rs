@@ -68,6 +68,9 @@ impl super::Importer for Territories {
     fn read(&self, i: super::Input) -> super::ReadResult {
         read(i.bytes, i.file)
     }
+    fn dated_by_modification(&self) -> bool {
+        true
+    }
 }
 
 /// Reads a territory CSV and groups its lines into [`Territory`]s.

@@ -64,6 +64,9 @@ impl super::Importer for ZonesCsv {
     fn read(&self, i: super::Input) -> super::ReadResult {
         read_csv(i.bytes, i.file)
     }
+    fn dated_by_modification(&self) -> bool {
+        true
+    }
 }
 
 /// Service areas keyed by actor id, GeoJSON.
@@ -85,6 +88,9 @@ impl super::Importer for ZonesGeojson {
     }
     fn read(&self, i: super::Input) -> super::ReadResult {
         read_geojson(i.bytes, i.file)
+    }
+    fn dated_by_modification(&self) -> bool {
+        true
     }
 }
 

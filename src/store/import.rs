@@ -100,14 +100,29 @@ impl std::ops::Deref for RejectedRow {
     }
 }
 
+/// The rejection, then the hint; an expected value too long to read on one line (the whole
+/// table of types) is left to the hint (the closest types), as the page shows it.
 impl std::fmt::Display for RejectedRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.rejection;
+        if r.expected.chars().count() <= HINT_EXPECTED_MAX {
+            write!(f, "{r}")?;
+        } else {
+            write!(
+                f,
+                "{}:{}: {}: trouvé « {} »",
+                r.file, r.line, r.field, r.found
+            )?;
+        }
         match &self.name {
-            Some(n) => write!(f, "{} (« {n} ») – {}", self.rejection, self.hint),
-            None => write!(f, "{} – {}", self.rejection, self.hint),
+            Some(n) => write!(f, " (« {n} ») – {}", self.hint),
+            None => write!(f, " – {}", self.hint),
         }
     }
 }
+
+/// Longest expected value said in full (longer ones are left to the hint).
+const HINT_EXPECTED_MAX: usize = 80;
 
 /// Rejections with French keys (see [`ImportReport::rejected`]).
 fn french_rejections<S: serde::Serializer>(r: &[RejectedRow], s: S) -> Result<S::Ok, S::Error> {
@@ -152,7 +167,7 @@ fn hint(v: &Validator, r: &Rejection) -> String {
     if r.found.is_empty() {
         return format!("{} manquant", field.map_or(r.field.as_str(), |f| f.label));
     }
-    if r.expected.chars().count() <= 80 {
+    if r.expected.chars().count() <= HINT_EXPECTED_MAX {
         return format!("attendu {}", r.expected);
     }
     match field.and_then(|f| f.help) {

@@ -104,6 +104,69 @@ pub fn today_french() -> String {
     french(&today())
 }
 
+/// The date a file name states as its last run of 8 or 12 digits, `YYYYMMDD` or
+/// `YYYYMMDDhhmm`, as `YYYY-MM-DD` (the Annuaire Santé extract
+/// `PS_LibreAcces_Personne_activite_202501150900.txt`); `None` when there is none or it is
+/// not a calendar date.
+///
+/// ```
+/// use maillage::util::date::from_file_name;
+/// assert_eq!(from_file_name("PS_LibreAcces_Personne_activite_202501150900.txt").as_deref(), Some("2025-01-15"));
+/// assert_eq!(from_file_name("dossier/extrait_20240229.csv").as_deref(), Some("2024-02-29"));
+/// assert_eq!(from_file_name("PS_LibreAcces_202513010900.txt"), None);
+/// assert_eq!(from_file_name("sae2021_ID_occitanie.csv"), None);
+/// ```
+pub fn from_file_name(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let digits = base
+        .split(|c: char| !c.is_ascii_digit())
+        .rfind(|run| run.len() == 8 || run.len() == 12)?;
+    let num = |r: std::ops::Range<usize>| digits[r].parse::<u32>().ok();
+    let (y, m, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let valid_time = digits.len() == 8 || (num(8..10)? < 24 && num(10..12)? < 60);
+    ((1900..2200).contains(&y)
+        && (1..=12).contains(&m)
+        && d >= 1
+        && d <= days[m as usize - 1]
+        && valid_time)
+        .then(|| format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// The date (UTC) a file was last modified, as `YYYY-MM-DD`.
+pub fn modified(path: &std::path::Path) -> Option<String> {
+    let t = std::fs::metadata(path).ok()?.modified().ok()?;
+    let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
+    Some(iso_date(secs))
+}
+
+/// A source's date as maps, reports and the command line show it: an ISO date in French form,
+/// a millésime or package version as stated (« COG 2026 »), else « date inconnue ».
+///
+/// ```
+/// use maillage::util::date::source_date_text;
+/// assert_eq!(source_date_text(Some("2026-05-12")), "12/05/2026");
+/// assert_eq!(source_date_text(Some("COG 2026")), "COG 2026");
+/// assert_eq!(source_date_text(None), "date inconnue");
+/// ```
+pub fn source_date_text(date: Option<&str>) -> String {
+    date.map_or_else(|| "date inconnue".to_string(), french)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
