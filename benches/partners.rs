@@ -23,7 +23,7 @@ use common::Rng;
 
 const KINDS: [&str; 10] = [
     "partenaire",
-    "social",
+    "pmi",
     "dac",
     "ccas",
     "saad",
