@@ -37,10 +37,10 @@ fn check(files: &[PathBuf], max: usize) -> Result<ExitCode> {
                     r.format.source_name(),
                     r.accepted,
                     r.rejected,
-                    r.source_date
-                        .as_ref()
-                        .map(|d| format!(" ; données du {d}"))
-                        .unwrap_or_default()
+                    format!(
+                        " ; données : {}",
+                        maillage::util::date::source_date_text(r.source_date.as_deref())
+                    )
                 );
                 if r.ignored > 0 {
                     println!(
