@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::areas::{self, ActorArea, AreaIndex};
 use super::communes::CommuneIndex;
+use super::local::{local_id, segment_areas, LocalPart};
 use super::spatial::PointIndex;
 use super::text::{TextIndex, TextIndexBuilder};
 use crate::model::place::{PlaceResolver, Why};
@@ -81,10 +82,10 @@ pub struct SearchHit {
 /// Actors of one segment with their indexes. Keys in the indexes are directory-wide indexes
 /// (`offset + position in the segment`).
 #[derive(Debug, Default)]
-struct Segment {
-    offset: u32,
+pub(super) struct Segment {
+    pub(super) offset: u32,
     /// Sorted by id.
-    actors: Vec<Actor>,
+    pub(super) actors: Vec<Actor>,
     points: PointIndex,
     /// Trees of the kinds holding at most 1/[`KIND_TREE_SHARE`] of the segment's located
     /// actors; a more common kind is queried through `points` with a filter, which then
@@ -99,7 +100,7 @@ struct Segment {
 }
 
 impl Segment {
-    fn build(
+    pub(super) fn build(
         offset: u32,
         actors: Vec<Actor>,
         kinds: &KindTable,
@@ -163,11 +164,11 @@ impl Segment {
         }
     }
 
-    fn end(&self) -> u32 {
+    pub(super) fn end(&self) -> u32 {
         self.offset + self.actors.len() as u32
     }
 
-    fn heap_bytes(&self) -> usize {
+    pub(super) fn heap_bytes(&self) -> usize {
         self.actors.capacity() * std::mem::size_of::<Actor>()
             + self.actors.iter().map(Actor::heap_bytes).sum::<usize>()
             + self.points.heap_bytes()
@@ -184,33 +185,34 @@ impl Segment {
 
 /// What does not change when local actors are edited.
 #[derive(Debug)]
-struct Shared {
-    kinds: KindTable,
-    communes: CommuneIndex,
+pub(super) struct Shared {
+    pub(super) kinds: KindTable,
+    pub(super) communes: CommuneIndex,
     /// Commune lookups by code, former code, name and postcode.
-    places: PlaceResolver,
-    territories: Vec<TerritoryEntry>,
+    pub(super) places: PlaceResolver,
+    pub(super) territories: Vec<TerritoryEntry>,
     place_text: TextIndex,
     equipment_counts: Vec<EquipmentCount>,
     reports: Vec<FileReport>,
     /// Zone records of known actors, kept to re-index local actors' areas after an edit.
-    zones: Vec<crate::sources::zones::ServiceAreaRecord>,
+    pub(super) zones: Vec<crate::sources::zones::ServiceAreaRecord>,
 }
 
 /// Every loaded actor, commune and territory, with their indexes.
 ///
-/// Actors live in two segments: the official one (every id not starting with `local:`), shared
-/// between versions of the directory, and the local one (the CPTS's own partners), rebuilt alone
-/// by [`Directory::with_local_actors`] after an edit. Actor indexes (`u32`) run over both
-/// segments: official actors first, each segment sorted by id.
+/// Actors live in two parts: the official segment (every id not starting with `local:`),
+/// shared between versions of the directory, and the local actors (the CPTS's own partners),
+/// replaced by [`Directory::with_local_actors`] or changed in O(change) by
+/// [`Directory::with_local_changes`] (see [`super::local`]). Actor indexes (`u32`) run over
+/// both: official actors first; answers in index order list official actors by id, then local
+/// ones by id.
 #[derive(Debug)]
 pub struct Directory {
     shared: Arc<Shared>,
     base: Arc<Segment>,
-    local: Segment,
-    /// Service areas of official actors, then of local ones.
+    /// Service areas of official actors.
     areas: Arc<AreaIndex>,
-    local_areas: AreaIndex,
+    local: LocalPart,
 }
 
 /// A kind gets a tree of its own when it holds at most 1/`KIND_TREE_SHARE` of the located
@@ -235,7 +237,7 @@ pub struct Actors<'a> {
 
 impl<'a> Actors<'a> {
     pub fn len(&self) -> usize {
-        self.dir.base.actors.len() + self.dir.local.actors.len()
+        self.dir.base.actors.len() + self.dir.local.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -243,23 +245,15 @@ impl<'a> Actors<'a> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &'a Actor> + 'a {
-        self.dir
-            .base
-            .actors
-            .iter()
-            .chain(self.dir.local.actors.iter())
+        self.dir.base.actors.iter().chain(self.dir.local.iter())
     }
 }
 
 impl<'a> IntoIterator for Actors<'a> {
     type Item = &'a Actor;
-    type IntoIter = std::iter::Chain<std::slice::Iter<'a, Actor>, std::slice::Iter<'a, Actor>>;
+    type IntoIter = Box<dyn Iterator<Item = &'a Actor> + 'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.dir
-            .base
-            .actors
-            .iter()
-            .chain(self.dir.local.actors.iter())
+        Box::new(self.iter())
     }
 }
 
@@ -359,9 +353,8 @@ impl Directory {
                 zones,
             }),
             base: Arc::new(base),
-            local,
             areas: Arc::new(area_index),
-            local_areas,
+            local: LocalPart::new(local, local_areas),
         }
     }
 
@@ -372,37 +365,46 @@ impl Directory {
         let actors: Vec<Actor> = actors
             .into_iter()
             .map(|mut r| {
-                if !r.id.starts_with(LOCAL_PREFIX) {
-                    r.id = format!("{LOCAL_PREFIX}{}", r.id);
-                }
+                r.id = local_id(std::mem::take(&mut r.id));
                 Actor::from(r)
             })
             .collect();
         let mut actors = sort_by_id(actors);
         actors.dedup_by(|b, a| a.id() == b.id());
-        let local = Segment::build(
-            self.base.end(),
-            actors,
-            &self.shared.kinds,
-            &self.shared.communes,
-        );
         let sh = &self.shared;
-        let local_areas = areas::index_segment(
-            &local.actors,
-            local.offset,
-            &sh.kinds,
-            &sh.communes,
-            &sh.places,
-            &sh.territories,
-            &sh.zones,
-            None,
-        );
+        let local = Segment::build(self.base.end(), actors, &sh.kinds, &sh.communes);
+        let local_areas = segment_areas(&local, sh, None);
+        self.with_local(LocalPart::new(local, local_areas))
+    }
+
+    /// A new directory with `changes` to its local actors: `(id, Some(record))` adds or
+    /// replaces the local actor `id`, `(id, None)` removes it (ids lacking `local:` get it).
+    /// Costs the size of the change and of the actors changed since the last compaction, not
+    /// of all local actors; answers are those of [`Directory::with_local_actors`] with the
+    /// same actors.
+    pub fn with_local_changes(
+        &self,
+        changes: impl IntoIterator<Item = (String, Option<ActorRecord>)>,
+    ) -> Directory {
+        self.with_local(self.local.with_changes(changes, &self.shared))
+    }
+
+    /// True when enough local changes piled up that [`Directory::compacted`] should run.
+    pub fn needs_compaction(&self) -> bool {
+        self.local.needs_compaction()
+    }
+
+    /// The same directory with its local actors rebuilt as one segment (same answers).
+    pub fn compacted(&self) -> Directory {
+        self.with_local_actors(self.local.records())
+    }
+
+    fn with_local(&self, local: LocalPart) -> Directory {
         Directory {
             shared: Arc::clone(&self.shared),
             base: Arc::clone(&self.base),
-            local,
             areas: Arc::clone(&self.areas),
-            local_areas,
+            local,
         }
     }
 
@@ -419,17 +421,23 @@ impl Directory {
         let commune = commune.or_else(|| at.and_then(|p| self.communes().at(p)).map(|c| c.code));
         let keep = |i: u32| kinds.is_none_or(|ks| ks.contains(&self.actor(i).kind()));
         let mut out = self.areas.competent(at, commune, keep);
-        out.extend(self.local_areas.competent(at, commune, keep));
+        let local_keep = |i: u32| self.local.is_live(i) && keep(i);
+        out.extend(self.local.stable_areas.competent(at, commune, local_keep));
+        out.extend(self.local.recent_areas.competent(at, commune, keep));
+        self.local
+            .order_by_id(&mut out, |x| x.0, |i| self.actor(i).id());
         out
     }
 
     /// The service area of an actor, if it has one (declared, or implicit for a town hall or
     /// CCAS).
     pub fn service_area(&self, idx: u32) -> Option<&ActorArea> {
-        if idx < self.local.offset {
+        if idx < self.local.stable.offset {
             self.areas.get(idx)
+        } else if idx < self.local.recent.offset {
+            self.local.stable_areas.get(idx)
         } else {
-            self.local_areas.get(idx)
+            self.local.recent_areas.get(idx)
         }
     }
 
@@ -442,56 +450,68 @@ impl Directory {
         Actors { dir: self }
     }
 
-    /// The local actors (the CPTS's own partners).
-    pub fn local_actors(&self) -> &[Actor] {
-        &self.local.actors
+    /// The local actors (the CPTS's own partners), sorted by id.
+    pub fn local_actors(&self) -> impl Iterator<Item = &Actor> + '_ {
+        self.local.iter()
     }
 
-    fn segments(&self) -> [&Segment; 2] {
-        [&self.base, &self.local]
+    fn segments(&self) -> [&Segment; 3] {
+        [&self.base, &self.local.stable, &self.local.recent]
     }
 
     /// The actor at a directory index. Panics on an index not from this directory.
     pub fn actor(&self, idx: u32) -> &Actor {
-        if idx < self.local.offset {
+        let (stable, recent) = (&self.local.stable, &self.local.recent);
+        if idx < stable.offset {
             &self.base.actors[idx as usize]
+        } else if idx < recent.offset {
+            &stable.actors[(idx - stable.offset) as usize]
         } else {
-            &self.local.actors[(idx - self.local.offset) as usize]
+            &recent.actors[(idx - recent.offset) as usize]
         }
     }
 
     /// Index of the actor with this id, or of the actor it was merged into (its alias).
     pub fn find(&self, id: &str) -> Option<u32> {
-        let seg: &Segment = if id.starts_with(LOCAL_PREFIX) {
-            &self.local
+        let found = if id.starts_with(LOCAL_PREFIX) {
+            self.local.find(id)
         } else {
-            &self.base
+            let seg = &self.base;
+            seg.actors
+                .binary_search_by(|a| a.id().cmp(id))
+                .ok()
+                .map(|i| seg.offset + i as u32)
         };
-        seg.actors
-            .binary_search_by(|a| a.id().cmp(id))
-            .ok()
-            .map(|i| seg.offset + i as u32)
-            .or_else(|| {
-                self.segments()
-                    .iter()
-                    .find_map(|s| s.aliases.get(id).copied())
-            })
+        found.or_else(|| {
+            self.segments()
+                .iter()
+                .filter_map(|s| s.aliases.get(id).copied())
+                .find(|&i| self.local.is_live(i))
+        })
     }
 
     /// Number of actors of a kind (located or not).
     pub fn kind_count(&self, kind: KindId) -> usize {
-        self.segments()
+        let all: usize = self
+            .segments()
             .iter()
             .map(|s| s.kind_members.get(kind.0 as usize).map_or(0, Vec::len))
-            .sum()
+            .sum();
+        let dead = self.local.dead.iter();
+        all - dead.filter(|&&i| self.actor(i).kind() == kind).count()
     }
 
     /// Actors whose commune is `code`, in index order.
     pub fn actors_in_commune(&self, code: InseeCode) -> Vec<u32> {
-        self.segments()
+        let mut out: Vec<u32> = self
+            .segments()
             .iter()
             .flat_map(|s| s.by_commune.get(&code).into_iter().flatten().copied())
-            .collect()
+            .filter(|&i| self.local.is_live(i))
+            .collect();
+        self.local
+            .order_by_id(&mut out, |&i| i, |i| self.actor(i).id());
+        out
     }
 
     pub fn communes(&self) -> &CommuneIndex {
@@ -570,12 +590,17 @@ impl Directory {
         let mut all: Vec<(u32, f64)> = Vec::new();
         for seg in self.segments() {
             let plan = self.plan(seg, kinds);
+            let dead = self.local.dead_in(seg);
+            let live = |i: u32| dead.is_none_or(|d| !d.contains(&i));
             for t in &plan.trees {
-                all.extend(t.nearest(at, k, |_, _| true));
+                all.extend(t.nearest(at, k, |i, _| live(i)));
             }
             match &plan.common {
-                Some(c) if c.is_empty() => all.extend(seg.points.nearest(at, k, |_, _| true)),
-                Some(c) => all.extend(seg.points.nearest(at, k, |_, t| c.contains(&KindId(t)))),
+                Some(c) if c.is_empty() => all.extend(seg.points.nearest(at, k, |i, _| live(i))),
+                Some(c) => all.extend(
+                    seg.points
+                        .nearest(at, k, |i, t| live(i) && c.contains(&KindId(t))),
+                ),
                 None => {}
             }
         }
@@ -589,17 +614,18 @@ impl Directory {
         let mut all: Vec<(u32, f64)> = Vec::new();
         for seg in self.segments() {
             let plan = self.plan(seg, kinds);
+            let dead = self.local.dead_in(seg);
+            let live = |i: u32| dead.is_none_or(|d| !d.contains(&i));
             for t in &plan.trees {
-                all.extend(t.within(at, radius_m, self.pos(), |_, _| true));
+                all.extend(t.within(at, radius_m, self.pos(), |i, _| live(i)));
             }
             match &plan.common {
                 Some(c) if c.is_empty() => {
-                    all.extend(seg.points.within(at, radius_m, self.pos(), |_, _| true))
+                    all.extend(seg.points.within(at, radius_m, self.pos(), |i, _| live(i)))
                 }
-                Some(c) => all.extend(
-                    seg.points
-                        .within(at, radius_m, self.pos(), |_, t| c.contains(&KindId(t))),
-                ),
+                Some(c) => all.extend(seg.points.within(at, radius_m, self.pos(), |i, t| {
+                    live(i) && c.contains(&KindId(t))
+                })),
                 None => {}
             }
         }
@@ -635,6 +661,8 @@ impl Directory {
         for seg in self.segments() {
             out.extend(self.filter_segment(seg, f));
         }
+        self.local
+            .order_by_id(&mut out, |&i| i, |i| self.actor(i).id());
         out
     }
 
@@ -698,6 +726,9 @@ impl Directory {
         ) {
             let m = text_matches(q);
             cands.retain(|i| m.binary_search(i).is_ok());
+        }
+        if let Some(dead) = self.local.dead_in(seg) {
+            cands.retain(|i| !dead.contains(i));
         }
         cands
     }
@@ -826,15 +857,24 @@ impl Directory {
         } else {
             &actor_query
         };
+        // Local hits of both local segments, ranked as one segment would rank them.
+        let mut local_hits: Vec<SearchHit> = Vec::new();
         for seg in self.segments() {
             if actor_query.trim().is_empty() {
                 break;
             }
+            let dead = self.local.dead_in(seg);
             let keep = |d: u32| {
-                postcodes.is_empty()
-                    || seg.actors[d as usize]
-                        .commune()
-                        .is_some_and(|c| in_postcodes.contains(&c))
+                dead.is_none_or(|dead| !dead.contains(&(seg.offset + d)))
+                    && (postcodes.is_empty()
+                        || seg.actors[d as usize]
+                            .commune()
+                            .is_some_and(|c| in_postcodes.contains(&c)))
+            };
+            let out = if seg.offset < self.local.stable.offset {
+                &mut hits
+            } else {
+                &mut local_hits
             };
             for h in seg.text.search(actor_query, limit, keep) {
                 let a = &seg.actors[h.doc as usize];
@@ -845,7 +885,7 @@ impl Directory {
                     .map(|c| c.name.as_str())
                     .or(a.city())
                     .unwrap_or("");
-                hits.push(SearchHit {
+                out.push(SearchHit {
                     category: HitCategory::Actor,
                     id: a.id().to_string(),
                     label: a.name().to_string(),
@@ -861,6 +901,9 @@ impl Directory {
                 });
             }
         }
+        local_hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        local_hits.truncate(limit);
+        hits.extend(local_hits);
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits.truncate(limit);
         hits

@@ -3,7 +3,9 @@
 pub mod areas;
 pub mod communes;
 pub mod directory;
+mod local;
 pub mod spatial;
 pub mod text;
 
 pub use directory::{ActorFilter, Directory, HitCategory, SearchHit, TerritoryEntry};
+pub use local::RECENT_LIMIT;

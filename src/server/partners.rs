@@ -436,30 +436,7 @@ pub async fn import(ed: Editor, RawQuery(q): RawQuery, body: Body) -> ApiResult 
     let preview = matches!(p.get("apercu"), Some("1" | "oui" | "true"));
     let file = p.get("fichier").unwrap_or("import.csv").to_string();
     let bytes = read_body(body, MAX_CSV_BYTES).await?;
-    let report = blocking(move || {
-        let run = |store: &crate::store::Store| {
-            store.import_partners(svc.validator(), &bytes, &file, !preview, &author)
-        };
-        if preview {
-            return Ok(run(&svc.store)?);
-        }
-        // A whole-file refusal is not a store error: the write commits nothing then.
-        let mut refused = None;
-        let report = svc.write(|store| match run(store) {
-            Ok(r) => Ok(Some(r)),
-            Err(crate::store::import::ImportError::Store(e)) => Err(e),
-            Err(e) => {
-                refused = Some(e);
-                Ok(None)
-            }
-        })?;
-        match (report, refused) {
-            (Some(r), _) => Ok(r),
-            (None, Some(e)) => Err(e.into()),
-            (None, None) => Err(ApiError::bad_request("fichier refusé", "import interrompu")),
-        }
-    })
-    .await?;
+    let report = blocking(move || Ok(svc.import(&bytes, &file, !preview, &author)?)).await?;
     Ok(no_store(json(&report)))
 }
 
