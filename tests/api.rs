@@ -201,6 +201,225 @@ async fn nearest_and_within_are_sorted_by_distance() {
     assert_eq!(ids(&v), ["finess:810000001", "finess:810000002"]);
 }
 
+/// Status, headers and raw body of a GET with these request headers.
+async fn get_raw(
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let app = router(AppState::new(directory(), ServerConfig::default()));
+    let mut req = Request::builder().uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+    (parts.status, parts.headers, bytes)
+}
+
+/// The property names of each feature, in the order written.
+fn property_names(body: &[u8]) -> Vec<Vec<String>> {
+    // serde_json's Map may sort keys: read the order from the text itself.
+    #[derive(serde::Deserialize)]
+    struct Fc {
+        features: Vec<F>,
+    }
+    #[derive(serde::Deserialize)]
+    struct F {
+        properties: Box<serde_json::value::RawValue>,
+    }
+    let fc: Fc = serde_json::from_slice(body).unwrap();
+    fc.features
+        .iter()
+        .map(|f| {
+            let mut names = Vec::new();
+            let mut de = serde_json::Deserializer::from_str(f.properties.get());
+            let map: serde_json::Map<String, Value> =
+                serde::Deserialize::deserialize(&mut de).unwrap();
+            let text = f.properties.get();
+            for k in map.keys() {
+                names.push((text.find(&format!("\"{k}\":")).unwrap(), k.clone()));
+            }
+            names.sort();
+            names.into_iter().map(|(_, k)| k).collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn champs_chooses_the_properties_in_the_documented_order() {
+    use maillage::export::features::ActorField;
+    let all: Vec<&str> = ActorField::ALL.iter().map(|f| f.name()).collect();
+    // Every property by default, in the documented order; no distance off distance answers.
+    let (s, _, body) = get_raw("/api/nearest?lat=43.9&lon=1.89&k=3", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    for names in property_names(&body) {
+        assert_eq!(names, all);
+    }
+    let full: Value = serde_json::from_slice(&body).unwrap();
+    let (_, _, body) = get_raw("/api/actors", &[]).await;
+    for names in property_names(&body) {
+        assert_eq!(names, all[..all.len() - 1]);
+    }
+    // A choice: the same values, in the documented order whatever the order asked.
+    let (s, _, body) = get_raw(
+        "/api/nearest?lat=43.9&lon=1.89&k=3&champs=distance_m,%20nom,id",
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let some: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(ids(&some), ids(&full));
+    for (names, (a, b)) in property_names(&body).iter().zip(
+        some["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(full["features"].as_array().unwrap()),
+    ) {
+        assert_eq!(names, &["id", "nom", "distance_m"]);
+        assert_eq!(a["geometry"], b["geometry"]);
+        for k in names {
+            assert_eq!(a["properties"][k], b["properties"][k], "{k}");
+        }
+    }
+    // Every actor list route reads `champs`.
+    let body = r#"{"type":"Polygon","coordinates":[[[1.85,43.85],[1.95,43.85],[1.95,43.95],[1.85,43.95],[1.85,43.85]]]}"#;
+    let (_, v) = call("POST", "/api/within?champs=type", Some(body)).await;
+    assert_eq!(
+        v["features"][0]["properties"],
+        serde_json::json!({"type": "ehpad"})
+    );
+    for uri in [
+        "/api/actors?commune=81004&champs=nom",
+        "/api/actors?territory=cpts:cpts-test&champs=nom",
+        "/api/within?lat=43.9&lon=1.9&radius_m=1000&champs=nom",
+    ] {
+        let (s, v) = call("GET", uri, None).await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+        for f in v["features"].as_array().unwrap() {
+            assert_eq!(f["properties"].as_object().unwrap().len(), 1, "{uri}");
+            assert!(f["properties"]["nom"].is_string(), "{uri}");
+        }
+    }
+    // An unknown name: 400 naming the parameter and every accepted name.
+    for uri in [
+        "/api/nearest?lat=43.9&lon=1.89&champs=id,name",
+        "/api/within?lat=43.9&lon=1.9&radius_m=1000&champs=name",
+        "/api/actors?champs=name",
+    ] {
+        let (s, v) = call("GET", uri, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(v["erreur"], "paramètre « champs » invalide");
+        let detail = v["detail"].as_str().unwrap();
+        assert!(detail.contains("« name »"), "{detail}");
+        for name in &all {
+            assert!(detail.contains(name), "{name} in {detail}");
+        }
+    }
+    let (s, _) = call("POST", "/api/within?champs=x", Some(body)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+/// Follows `suivant` from `uri`; the ids of every page, and the totals seen.
+async fn all_pages(uri: &str) -> (Vec<String>, Vec<u64>) {
+    let (mut seen, mut totals) = (Vec::new(), Vec::new());
+    let mut next = Some(uri.to_string());
+    while let Some(u) = next {
+        let (s, v) = call("GET", &u, None).await;
+        assert_eq!(s, StatusCode::OK, "{u}: {v}");
+        seen.extend(ids(&v));
+        totals.push(v["total"].as_u64().unwrap());
+        assert!(v["features"].as_array().unwrap().len() <= v["limit"].as_u64().unwrap() as usize);
+        next = v["suivant"].as_str().map(str::to_string);
+        assert!(totals.len() <= 10, "no end to the pages of {uri}");
+    }
+    (seen, totals)
+}
+
+#[tokio::test]
+async fn radius_answers_are_paged_exactly() {
+    let whole = "/api/within?lat=43.9&lon=1.9&radius_m=30000";
+    let (_, v) = call("GET", whole, None).await;
+    let all = ids(&v);
+    assert_eq!(all.len(), 4);
+    assert_eq!(
+        (
+            v["total"].as_u64(),
+            v["limit"].as_u64(),
+            v["offset"].as_u64()
+        ),
+        (Some(4), Some(1000), Some(0))
+    );
+    assert!(v.get("suivant").is_none(), "{v}");
+    // Pages of 1 and of 3, followed by `suivant`: the same actors in the same order.
+    for limit in [1, 3] {
+        let (seen, totals) = all_pages(&format!("{whole}&limit={limit}&champs=id")).await;
+        assert_eq!(seen, all, "limit {limit}");
+        assert!(totals.iter().all(|&t| t == 4));
+    }
+    let (_, v) = call(
+        "GET",
+        &format!("{whole}&limit=2&offset=1&kind=ehpad,pharmacie,mairie"),
+        None,
+    )
+    .await;
+    assert_eq!(ids(&v), all[1..3]);
+    let next = v["suivant"].as_str().unwrap();
+    assert!(
+        next.starts_with("/api/within?")
+            && next.contains("offset=3")
+            && next.contains("kind=ehpad%2Cpharmacie%2Cmairie"),
+        "{next}"
+    );
+    // Past the end: an empty page that still counts them.
+    let (s, v) = call("GET", &format!("{whole}&offset=10"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((ids(&v).len(), v["total"].as_u64()), (0, Some(4)));
+    let (seen, _) = all_pages("/api/actors?limit=3").await;
+    assert_eq!(seen.len(), 4);
+    for bad in ["limit=0", "limit=10001", "offset=-1"] {
+        let (s, v) = call("GET", &format!("{whole}&{bad}"), None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(
+            v["erreur"]
+                .as_str()
+                .unwrap()
+                .contains(&bad[..bad.find('=').unwrap()]),
+            "{v}"
+        );
+    }
+    // The polygon route too (same body for the next page).
+    let body = r#"{"type":"Polygon","coordinates":[[[1.85,43.85],[1.95,43.85],[1.95,43.95],[1.85,43.95],[1.85,43.85]]]}"#;
+    let (_, v) = call("POST", "/api/within?limit=1&offset=1", Some(body)).await;
+    assert_eq!(ids(&v), ["finess:810000003"]);
+    assert_eq!(v["total"], 2);
+    assert!(v.get("suivant").is_none(), "{v}");
+}
+
+#[tokio::test]
+async fn answers_are_compressed_only_when_asked_and_worth_it() {
+    let gzip = [("accept-encoding", "gzip")];
+    // Asked, and large enough: gzip, smaller.
+    let (_, h, plain) = get_raw("/api/actors", &[]).await;
+    assert!(
+        plain.len() > maillage::server::COMPRESS_ABOVE as usize,
+        "{}",
+        plain.len()
+    );
+    assert!(h.get("content-encoding").is_none());
+    assert_eq!(h["content-length"], plain.len().to_string().as_str());
+    let (s, h, packed) = get_raw("/api/actors", &gzip).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["content-encoding"], "gzip");
+    assert!(packed.starts_with(&[0x1f, 0x8b]) && packed.len() < plain.len() / 2);
+    // Asked, but small: as is.
+    let (_, h, small) = get_raw("/api/actors?limit=1&champs=id", &gzip).await;
+    assert!(small.len() < maillage::server::COMPRESS_ABOVE as usize);
+    assert!(h.get("content-encoding").is_none(), "{h:?}");
+    serde_json::from_slice::<Value>(&small).unwrap();
+}
+
 #[tokio::test]
 async fn within_polygon() {
     let body = r#"{"type":"Polygon","coordinates":[[[1.85,43.85],[1.95,43.85],[1.95,43.95],[1.85,43.95],[1.85,43.85]]]}"#;
@@ -335,6 +554,8 @@ async fn bad_requests_are_400_in_french() {
         ("/api/within?lat=43&lon=1", "radius_m"),
         ("/api/within?lat=43&lon=1&radius_m=100001", "radius_m"),
         ("/api/within?lat=43&lon=1&radius_m=-1", "radius_m"),
+        ("/api/within?lat=43&lon=1&radius_m=10&limit=0", "limit"),
+        ("/api/nearest?lat=43&lon=1&champs=nom,inconnu", "champs"),
         ("/api/actors?limit=10001", "limit"),
         ("/api/actors?limit=0", "limit"),
         ("/api/actors?offset=-3", "offset"),

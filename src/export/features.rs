@@ -1,149 +1,414 @@
 //! GeoJSON (RFC 7946) features of actors, communes and territories, for the API and the
-//! command line. Actor features borrow from the directory and serialise straight into the
-//! output buffer (no intermediate JSON tree).
+//! command line. Actor features are written straight into the output buffer from the
+//! directory (no intermediate JSON tree, nothing computed for a property not asked for):
+//! [`ActorFeature`] and [`FeatureCollection`] implement `Serialize` by hand, property by
+//! property in the order of [`ActorField::ALL`], keeping those of the chosen [`Fields`]
+//! (`champs=` of the API). [`ActorFeatureSchema`] and its siblings describe that JSON for the
+//! OpenAPI document; a test checks that both name the same properties in the same order.
 
 use geo::MultiPolygon;
-use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
 
 use crate::index::{Directory, TerritoryEntry};
-use crate::model::{Actor, Commune};
+use crate::model::Commune;
+
+/// Declares [`ActorField`], its order and its names from one list.
+macro_rules! actor_fields {
+    ($($variant:ident => $name:literal,)*) => {
+        /// One property of an actor feature. The order of [`ActorField::ALL`] is the order
+        /// written.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ActorField {
+            $($variant,)*
+        }
+
+        impl ActorField {
+            /// Every property, in the order written.
+            pub const ALL: [ActorField; [$($name),*].len()] = [$(ActorField::$variant,)*];
+
+            /// The property's name in the JSON.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(ActorField::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+actor_fields! {
+    Id => "id",
+    Nom => "nom",
+    Type => "type",
+    TypeLibelle => "type_libelle",
+    Secteur => "secteur",
+    Adresse => "adresse",
+    Numero => "numero",
+    Voie => "voie",
+    CodePostal => "code_postal",
+    Ville => "ville",
+    Commune => "commune",
+    CommuneNom => "commune_nom",
+    Telephone => "telephone",
+    Email => "email",
+    Site => "site",
+    Horaires => "horaires",
+    Capacite => "capacite",
+    Precision => "precision",
+    PrecisionLibelle => "precision_libelle",
+    Source => "source",
+    SourceDate => "source_date",
+    Exemple => "exemple",
+    CodeSource => "code_source",
+    LibelleSource => "libelle_source",
+    Tags => "tags",
+    DistanceM => "distance_m",
+}
+
+impl ActorField {
+    const fn bit(self) -> u32 {
+        1 << self as u32
+    }
+}
+
+/// The properties written for each actor (`champs=id,nom,distance_m`); every one by default.
+/// `distance_m` is written only on answers sorted by distance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields(u32);
+
+/// A name in a list of properties that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "propriété inconnue « {found} » ; propriétés acceptées : {}",
+    accepted_fields()
+)]
+pub struct UnknownField {
+    pub found: String,
+}
+
+/// The accepted property names, comma-separated, in the order written.
+pub fn accepted_fields() -> String {
+    ActorField::ALL.map(ActorField::name).join(", ")
+}
+
+impl Fields {
+    /// Every property.
+    pub const ALL: Fields = Fields((1 << ActorField::ALL.len()) - 1);
+
+    /// Reads a comma-separated list of property names (spaces and empty items ignored; an
+    /// empty list is every property).
+    ///
+    /// ```
+    /// use maillage::export::features::{ActorField, Fields};
+    /// let f = Fields::parse("id, distance_m").unwrap();
+    /// assert!(f.has(ActorField::Id) && f.has(ActorField::DistanceM) && !f.has(ActorField::Nom));
+    /// assert_eq!(Fields::parse("").unwrap(), Fields::ALL);
+    /// assert!(Fields::parse("id,name").unwrap_err().to_string().contains("« name »"));
+    /// ```
+    pub fn parse(list: &str) -> Result<Fields, UnknownField> {
+        let mut bits = 0;
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let f = ActorField::ALL
+                .into_iter()
+                .find(|f| f.name() == name)
+                .ok_or_else(|| UnknownField {
+                    found: name.to_string(),
+                })?;
+            bits |= f.bit();
+        }
+        Ok(if bits == 0 { Fields::ALL } else { Fields(bits) })
+    }
+
+    pub fn has(self, f: ActorField) -> bool {
+        self.0 & f.bit() != 0
+    }
+}
+
+/// A GeoJSON Point of an actor: `[lon, lat]` in WGS84 degrees, 7 decimals.
+struct Point(crate::model::LonLat);
+
+impl Serialize for Point {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("Point", 2)?;
+        m.serialize_field("type", "Point")?;
+        m.serialize_field("coordinates", &self.0.position())?;
+        m.end()
+    }
+}
+
+/// The GeoJSON Feature of one actor (directory index), with its distance when given,
+/// written with the chosen properties.
+#[derive(Clone, Copy)]
+pub struct ActorFeature<'a> {
+    dir: &'a Directory,
+    index: u32,
+    distance_m: Option<f64>,
+    fields: Fields,
+}
+
+/// The feature of the actor at directory index `index`, every property, with its distance
+/// when given.
+pub fn actor_feature(dir: &Directory, index: u32, distance_m: Option<f64>) -> ActorFeature<'_> {
+    ActorFeature {
+        dir,
+        index,
+        distance_m,
+        fields: Fields::ALL,
+    }
+}
+
+impl ActorFeature<'_> {
+    /// The same feature with these properties only.
+    pub fn with_fields(self, fields: Fields) -> Self {
+        ActorFeature { fields, ..self }
+    }
+}
+
+impl Serialize for ActorFeature<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.dir.actor(self.index);
+        let mut m = s.serialize_struct("Feature", 4)?;
+        m.serialize_field("type", "Feature")?;
+        m.serialize_field("id", a.id())?;
+        m.serialize_field("geometry", &a.position().map(Point))?;
+        m.serialize_field("properties", &Properties(self))?;
+        m.end()
+    }
+}
+
+/// The `properties` member of an [`ActorFeature`].
+struct Properties<'f, 'a>(&'f ActorFeature<'a>);
+
+impl Serialize for Properties<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use ActorField as F;
+        let ActorFeature {
+            dir,
+            index,
+            distance_m,
+            fields,
+        } = *self.0;
+        let a = dir.actor(index);
+        let kind = dir.kinds().get(a.kind());
+        let report = || dir.reports().get(a.source().0 as usize);
+        let mut m = s.serialize_map(None)?;
+        // Each value is computed only when its property is written.
+        macro_rules! put {
+            ($field:expr, $value:expr) => {
+                if fields.has($field) {
+                    m.serialize_entry($field.name(), &$value)?;
+                }
+            };
+        }
+        put!(F::Id, a.id());
+        put!(F::Nom, a.name());
+        put!(F::Type, kind.id);
+        put!(F::TypeLibelle, kind.label);
+        put!(F::Secteur, kind.sector.id());
+        put!(F::Adresse, a.address_line());
+        put!(F::Numero, a.number());
+        put!(F::Voie, a.street());
+        put!(F::CodePostal, a.postcode());
+        put!(F::Ville, a.city());
+        put!(F::Commune, a.commune());
+        put!(
+            F::CommuneNom,
+            a.commune()
+                .and_then(|c| dir.commune(c))
+                .map(|c| c.name.as_str())
+        );
+        put!(F::Telephone, a.phone());
+        put!(F::Email, a.email());
+        put!(F::Site, a.website());
+        put!(F::Horaires, a.hours());
+        put!(F::Capacite, a.capacity());
+        put!(F::Precision, a.precision().id());
+        put!(F::PrecisionLibelle, a.precision().label());
+        put!(F::Source, report().map_or("", |r| r.source_name.as_str()));
+        put!(
+            F::SourceDate,
+            report().and_then(|r| r.source_date.as_deref())
+        );
+        put!(F::Exemple, report().is_some_and(|r| r.sample));
+        put!(F::CodeSource, a.source_code());
+        put!(F::LibelleSource, a.source_label());
+        put!(F::Tags, crate::model::partner_field::join_tags(a.tags()));
+        if let Some(d) = distance_m {
+            put!(F::DistanceM, (d * 10.0).round() / 10.0);
+        }
+        m.end()
+    }
+}
+
+/// Where a page of a longer list sits: the count before paging, the page's size and offset,
+/// and the address of the next page when there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    /// The address (path and query) of the next page, `suivant` in the JSON.
+    pub next: Option<String>,
+}
+
+/// A GeoJSON FeatureCollection of actors (directory index and distance), with `total`,
+/// `limit`, `offset` and `suivant` on a page of a longer list.
+pub struct FeatureCollection<'a> {
+    dir: &'a Directory,
+    items: Vec<(u32, Option<f64>)>,
+    fields: Fields,
+    page: Option<Page>,
+}
+
+/// A collection of actor features with every property; `page` on paged lists.
+pub fn collection(
+    dir: &Directory,
+    items: impl Iterator<Item = (u32, Option<f64>)>,
+    page: Option<Page>,
+) -> FeatureCollection<'_> {
+    FeatureCollection {
+        dir,
+        items: items.collect(),
+        fields: Fields::ALL,
+        page,
+    }
+}
+
+impl FeatureCollection<'_> {
+    /// The same collection with these properties only.
+    pub fn with_fields(self, fields: Fields) -> Self {
+        FeatureCollection { fields, ..self }
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+impl Serialize for FeatureCollection<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("FeatureCollection", 6)?;
+        m.serialize_field("type", "FeatureCollection")?;
+        m.serialize_field("features", &Features(self))?;
+        if let Some(p) = &self.page {
+            m.serialize_field("total", &p.total)?;
+            m.serialize_field("limit", &p.limit)?;
+            m.serialize_field("offset", &p.offset)?;
+            if let Some(next) = &p.next {
+                m.serialize_field("suivant", next)?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// The `features` array of a [`FeatureCollection`], written one feature at a time.
+struct Features<'c, 'a>(&'c FeatureCollection<'a>);
+
+impl Serialize for Features<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut seq = s.serialize_seq(Some(c.items.len()))?;
+        for &(index, distance_m) in &c.items {
+            seq.serialize_element(&ActorFeature {
+                dir: c.dir,
+                index,
+                distance_m,
+                fields: c.fields,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+// The JSON written above, described for the OpenAPI document (never built; `Serialize` only
+// for the serde attributes that utoipa reads, and for types that flatten them).
 
 /// A GeoJSON Point: `[lon, lat]` in WGS84 degrees, 7 decimals.
 #[derive(Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
 pub struct PointGeometry {
     /// `Point`
     #[serde(rename = "type")]
-    kind: &'static str,
+    kind: String,
     coordinates: [f64; 2],
 }
 
-/// Properties of an actor feature (French names, see docs/api.md).
+/// Properties of an actor feature (French names, see docs/api.md), all of them unless
+/// `champs` chose some.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ActorProperties<'a> {
-    pub id: &'a str,
-    pub nom: &'a str,
+#[allow(dead_code)]
+pub struct ActorProperties {
+    id: String,
+    nom: String,
     #[serde(rename = "type")]
-    pub kind: &'a str,
-    pub type_libelle: &'a str,
-    pub secteur: &'static str,
-    pub adresse: String,
-    pub numero: Option<&'a str>,
-    pub voie: Option<&'a str>,
-    pub code_postal: Option<&'a str>,
-    pub ville: Option<&'a str>,
-    #[schema(value_type = Option<String>)]
-    pub commune: Option<crate::model::InseeCode>,
-    pub commune_nom: Option<&'a str>,
-    pub telephone: Option<&'a str>,
-    pub email: Option<&'a str>,
-    pub site: Option<&'a str>,
-    pub horaires: Option<&'a str>,
-    pub capacite: Option<u32>,
-    pub precision: &'static str,
-    pub precision_libelle: &'static str,
-    pub source: &'a str,
-    pub source_date: Option<&'a str>,
-    pub exemple: bool,
-    pub code_source: Option<&'a str>,
-    pub libelle_source: Option<&'a str>,
+    kind: String,
+    type_libelle: String,
+    secteur: String,
+    adresse: String,
+    numero: Option<String>,
+    voie: Option<String>,
+    code_postal: Option<String>,
+    ville: Option<String>,
+    commune: Option<String>,
+    commune_nom: Option<String>,
+    telephone: Option<String>,
+    email: Option<String>,
+    site: Option<String>,
+    horaires: Option<String>,
+    capacite: Option<u32>,
+    precision: String,
+    precision_libelle: String,
+    source: String,
+    source_date: Option<String>,
+    exemple: bool,
+    code_source: Option<String>,
+    libelle_source: Option<String>,
     /// Tags as one text, joined with `|` (`model::partner_field::TAG_LIST_SEP`): one String
     /// column in GDAL/QGIS, never an ambiguous StringList.
-    pub tags: String,
+    tags: String,
+    /// On answers sorted by distance only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub distance_m: Option<f64>,
+    distance_m: Option<f64>,
 }
 
 /// A GeoJSON Feature of one actor.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ActorFeature<'a> {
+#[schema(as = ActorFeature)]
+#[allow(dead_code)]
+pub struct ActorFeatureSchema {
     /// `Feature`
     #[serde(rename = "type")]
-    kind: &'static str,
-    id: &'a str,
+    kind: String,
+    id: String,
     geometry: Option<PointGeometry>,
-    properties: ActorProperties<'a>,
+    properties: ActorProperties,
 }
 
-/// Builds the feature of one actor, with its distance when given.
-pub fn actor_feature<'a>(
-    dir: &'a Directory,
-    a: &'a Actor,
-    distance_m: Option<f64>,
-) -> ActorFeature<'a> {
-    let kind = dir.kinds().get(a.kind());
-    let report = dir.reports().get(a.source().0 as usize);
-    let commune = a.commune();
-    let commune_nom = commune
-        .and_then(|c| dir.commune(c))
-        .map(|c| c.name.as_str());
-    ActorFeature {
-        kind: "Feature",
-        id: a.id(),
-        geometry: a.position().map(|p| PointGeometry {
-            kind: "Point",
-            coordinates: p.position(),
-        }),
-        properties: ActorProperties {
-            id: a.id(),
-            nom: a.name(),
-            kind: &kind.id,
-            type_libelle: &kind.label,
-            secteur: kind.sector.id(),
-            adresse: a.address_line(),
-            numero: a.number(),
-            voie: a.street(),
-            code_postal: a.postcode(),
-            ville: a.city(),
-            commune,
-            commune_nom,
-            telephone: a.phone(),
-            email: a.email(),
-            site: a.website(),
-            horaires: a.hours(),
-            capacite: a.capacity(),
-            precision: a.precision().id(),
-            precision_libelle: a.precision().label(),
-            source: report.map_or("", |r| r.source_name.as_str()),
-            source_date: report.and_then(|r| r.source_date.as_deref()),
-            exemple: report.is_some_and(|r| r.sample),
-            code_source: a.source_code(),
-            libelle_source: a.source_label(),
-            tags: crate::model::partner_field::join_tags(a.tags()),
-            distance_m: distance_m.map(|d| (d * 10.0).round() / 10.0),
-        },
-    }
-}
-
-/// A GeoJSON FeatureCollection of actors; `total`, `limit` and `offset` on paged lists.
+/// A GeoJSON FeatureCollection of actors; `total`, `limit`, `offset` and `suivant` (the next
+/// page's address, when there is one) on paged lists.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct FeatureCollection<'a> {
+#[schema(as = FeatureCollection)]
+#[allow(dead_code)]
+pub struct FeatureCollectionSchema {
     /// `FeatureCollection`
     #[serde(rename = "type")]
-    kind: &'static str,
-    features: Vec<ActorFeature<'a>>,
+    kind: String,
+    features: Vec<ActorFeatureSchema>,
     #[serde(skip_serializing_if = "Option::is_none")]
     total: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     limit: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     offset: Option<usize>,
-}
-
-/// A collection of actor features; `paging` is `(total, limit, offset)` for paged lists.
-pub fn collection<'a>(
-    dir: &'a Directory,
-    items: impl Iterator<Item = (u32, Option<f64>)>,
-    paging: Option<(usize, usize, usize)>,
-) -> FeatureCollection<'a> {
-    FeatureCollection {
-        kind: "FeatureCollection",
-        features: items
-            .map(|(i, d)| actor_feature(dir, dir.actor(i), d))
-            .collect(),
-        total: paging.map(|p| p.0),
-        limit: paging.map(|p| p.1),
-        offset: paging.map(|p| p.2),
-    }
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suivant: Option<String>,
 }
 
 /// A commune as a GeoJSON feature with its outline.
@@ -198,4 +463,42 @@ fn geometry(g: &MultiPolygon<f64>) -> serde_json::Value {
         return serde_json::Value::Null;
     }
     serde_json::to_value(geojson::Geometry::from(g)).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The OpenAPI schema and the writer name the same properties (the writer's order is
+    /// checked through the API in tests/api.rs).
+    #[test]
+    fn the_schema_describes_the_properties_written() {
+        let schema =
+            serde_json::to_value(<ActorProperties as utoipa::PartialSchema>::schema()).unwrap();
+        let mut described: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut written: Vec<&str> = ActorField::ALL.iter().map(|f| f.name()).collect();
+        described.sort_unstable();
+        written.sort_unstable();
+        assert_eq!(described, written);
+    }
+
+    #[test]
+    fn fields_are_read_from_a_list() {
+        let f = Fields::parse(" nom,,distance_m ").unwrap();
+        let chosen: Vec<&str> = ActorField::ALL
+            .iter()
+            .filter(|x| f.has(**x))
+            .map(|x| x.name())
+            .collect();
+        assert_eq!(chosen, ["nom", "distance_m"]);
+        assert!(ActorField::ALL.iter().all(|x| Fields::ALL.has(*x)));
+        let e = Fields::parse("nom,Nom").unwrap_err();
+        assert_eq!(e.found, "Nom");
+        assert!(e.to_string().ends_with(&accepted_fields()), "{e}");
+    }
 }

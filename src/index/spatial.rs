@@ -3,15 +3,27 @@
 //! Points are indexed as unit vectors on the sphere in a 3-D R-tree: the chord between two unit
 //! vectors is a monotone function of their great-circle distance, so the tree's own nearest-first
 //! order *is* the great-circle order, with no degree-box approximation. Every answer is then
-//! measured with the haversine formula and sorted by (distance, key) so that ties between
-//! co-located actors are deterministic.
+//! measured from the chord and sorted by (distance, key) so that ties between co-located actors
+//! are deterministic; a point lying on a radius within a micrometre is settled by the haversine
+//! formula.
 //!
-//! Memory and speed: a leaf keeps its exact `f64` unit vector, its key and a caller-defined
-//! 16-bit tag (the actor kind), so that queries never look outside the tree to measure or
-//! filter a point. Boxes of inner nodes are `f32`; box tests widen them by the largest rounding
-//! gap, so that they can only let an extra node through, never lose a point. The
-//! k-nearest search is a best-first branch-and-bound walk that prunes with the current k-th
-//! distance instead of queueing every visited point.
+//! Layout: a packed static R-tree in two flat arrays of plain values, so that a snapshot can
+//! hold them as they are and a server use them in place in the mapped file, without building
+//! anything ([`PointIndex::parts`], [`PointIndex::from_parts`]):
+//! - [`Entry`] (32 bytes): the exact `f64` unit vector, the caller's key and a 16-bit tag (the
+//!   actor kind), so that queries never look outside the tree to measure or filter a point.
+//!   Entries are ordered leaf after leaf: leaf `i` holds entries `FANOUT·i ..`.
+//! - [`Node`] (24 bytes): an `f32` bounding box, level after level from the root. Every node
+//!   but the last of its level is full, so node `i` of a level has children `FANOUT·i ..` in the
+//!   next level (or in the entries below the last level): no child pointers, and the shape
+//!   follows from the number of points alone, which is all [`PointIndex::from_parts`] checks.
+//!
+//! The build sorts the points into subtrees by recursive median splits along the longest side
+//! of their box (a k-d partition packed into full nodes), the two halves of the first split in
+//! parallel. Box tests widen the `f32` boxes by the largest rounding gap, so that they can only
+//! let an extra node through, never lose a point. The k-nearest search is a best-first
+//! branch-and-bound walk that prunes with the current k-th distance instead of queueing every
+//! visited point.
 //!
 //! ```
 //! use maillage::index::spatial::PointIndex;
@@ -27,18 +39,28 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::ops::Range;
 
-use rstar::{ParentNode, RStarInsertionStrategy, RTree, RTreeNode, RTreeObject, RTreeParams, AABB};
+use bytemuck::{Pod, Zeroable};
 
 use crate::model::geodesy::{chord2_for_distance, distance_for_chord2, haversine_m};
 use crate::model::LonLat;
+use crate::util::slab::Slab;
 
-/// One indexed point: its exact unit vector, the caller's key and tag.
-#[derive(Debug, Clone, Copy)]
+/// Children per node (entries per leaf): a k-nearest query then reads fewer points than with
+/// wider nodes (measured by `benches/index.rs`). Changing it changes the layout of the arrays.
+pub const FANOUT: usize = 8;
+
+/// One indexed point: its exact unit vector (in the tree's frame, see [`ROTATION`]), the
+/// caller's key and tag.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct Entry {
     v: [f64; 3],
     key: u32,
     tag: u16,
+    /// Always 0: makes the padding explicit, so that every byte of the array is defined.
+    pad: u16,
 }
 
 impl Entry {
@@ -51,11 +73,44 @@ impl Entry {
     }
 }
 
+/// The bounding box of a node's points, in `f32` (see [`BOX_MARGIN`]).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct Node {
+    lo: [f32; 3],
+    hi: [f32; 3],
+}
+
+impl Node {
+    const EMPTY: Node = Node {
+        lo: [f32::INFINITY; 3],
+        hi: [f32::NEG_INFINITY; 3],
+    };
+
+    fn grow(&mut self, other: &Node) {
+        for i in 0..3 {
+            self.lo[i] = self.lo[i].min(other.lo[i]);
+            self.hi[i] = self.hi[i].max(other.hi[i]);
+        }
+    }
+
+    fn of_point(v: &[f64; 3]) -> Node {
+        let p = rounded(*v);
+        Node { lo: p, hi: p }
+    }
+
+    fn intersects(&self, other: &Node) -> bool {
+        (0..3).all(|i| self.lo[i] <= other.hi[i] && self.hi[i] >= other.lo[i])
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 32 && std::mem::size_of::<Node>() == 24);
+
 /// The rotation applied to every unit vector before it enters the tree (distances do not
 /// change): it turns the vertical at the centre of metropolitan France into the diagonal
 /// (1, 1, 1)/√3, so that the three axes cut the French surface in three directions 120° apart.
-/// Without it the x and z axes both run north–south there, and the bulk loader's slabs make
-/// leaves long and thin, which costs the k-nearest search extra nodes.
+/// Without it the x and z axes both run north–south there, and boxes aligned on them are long
+/// and thin, which costs the k-nearest search extra nodes.
 static ROTATION: std::sync::LazyLock<[[f64; 3]; 3]> = std::sync::LazyLock::new(|| {
     let n = LonLat::new(2.5, 46.5).to_unit_vector();
     let d = [1.0 / 3f64.sqrt(); 3];
@@ -100,26 +155,6 @@ fn rounded(v: [f64; 3]) -> [f32; 3] {
     [v[0] as f32, v[1] as f32, v[2] as f32]
 }
 
-impl RTreeObject for Entry {
-    type Envelope = AABB<[f32; 3]>;
-
-    fn envelope(&self) -> Self::Envelope {
-        AABB::from_point(rounded(self.v))
-    }
-}
-
-/// Nodes of at most 8 children: the bulk loader then splits each node 2 × 2 × 2, and a
-/// k-nearest query reads fewer points than with wider nodes (measured by `benches/index.rs`).
-#[derive(Debug, Clone, Copy)]
-pub struct Params;
-
-impl RTreeParams for Params {
-    const MIN_SIZE: usize = 3;
-    const MAX_SIZE: usize = 8;
-    const REINSERTION_COUNT: usize = 4;
-    type DefaultInsertionStrategy = RStarInsertionStrategy;
-}
-
 /// Below this gap (metres) between a chord-derived distance and a radius, the haversine
 /// formula on the stored position decides, so that the boundary agrees with [`haversine_m`].
 const BOUNDARY_M: f64 = 1e-6;
@@ -130,15 +165,15 @@ fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
 }
 
 /// Squared distance from `q` to the nearest point of a box (0 inside).
-fn box_chord2(q: &[f64; 3], env: &AABB<[f32; 3]>) -> f64 {
-    let (lo, hi) = (env.lower(), env.upper());
+#[inline]
+fn box_chord2(q: &[f64; 3], b: &Node) -> f64 {
     let mut s = 0.0;
-    for i in 0..3 {
-        let (l, h) = (lo[i] as f64 - BOX_MARGIN, hi[i] as f64 + BOX_MARGIN);
-        let d = if q[i] < l {
-            l - q[i]
-        } else if q[i] > h {
-            q[i] - h
+    for (i, &c) in q.iter().enumerate() {
+        let (l, h) = (b.lo[i] as f64 - BOX_MARGIN, b.hi[i] as f64 + BOX_MARGIN);
+        let d = if c < l {
+            l - c
+        } else if c > h {
+            c - h
         } else {
             0.0
         };
@@ -147,19 +182,22 @@ fn box_chord2(q: &[f64; 3], env: &AABB<[f32; 3]>) -> f64 {
     s
 }
 
-/// Asks the processor to start loading a node's children, which a query will likely read next.
+/// Asks the processor to start loading `items`, which a query will likely read next.
 #[inline]
-fn prefetch(children: &[RTreeNode<Entry>]) {
+fn prefetch<T>(items: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let p = children.as_ptr() as *const i8;
-        // SAFETY: a prefetch is only a hint: it never faults and reads nothing into the program,
-        // and SSE is part of the x86-64 baseline.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
+        let bytes = std::mem::size_of_val(items);
+        let p = items.as_ptr() as *const i8;
+        for line in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch is only a hint: it never faults and reads nothing into the
+            // program, and SSE is part of the x86-64 baseline. `line` stays inside `items`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(line)) };
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = children;
+    let _ = items;
 }
 
 /// Relative slack on squared chords so that float rounding never loses a point on the boundary
@@ -167,25 +205,116 @@ fn prefetch(children: &[RTreeNode<Entry>]) {
 const SLACK: f64 = 1e-9;
 
 /// A node waiting in the best-first queue, smallest distance first.
-struct Queued<'a> {
+struct Queued {
     d2: f64,
-    node: &'a ParentNode<Entry>,
+    level: u32,
+    node: u32,
 }
 
-impl PartialEq for Queued<'_> {
+impl PartialEq for Queued {
     fn eq(&self, other: &Self) -> bool {
         self.d2 == other.d2
     }
 }
-impl Eq for Queued<'_> {}
-impl PartialOrd for Queued<'_> {
+impl Eq for Queued {}
+impl PartialOrd for Queued {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Queued<'_> {
+impl Ord for Queued {
     fn cmp(&self, other: &Self) -> Ordering {
         other.d2.total_cmp(&self.d2)
+    }
+}
+
+/// Why arrays read back from a file cannot form a [`PointIndex`].
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PointIndexError {
+    #[error("index des positions : {found} nœuds pour {entries} points, {expected} attendus")]
+    NodeCount {
+        entries: usize,
+        found: usize,
+        expected: usize,
+    },
+    #[error("index des positions : {entries} points, au plus {max} possibles")]
+    TooManyPoints { entries: usize, max: usize },
+    #[error("index des positions : la clé {key} n'est pas sous {bound}")]
+    KeyOutOfRange { key: u32, bound: u32 },
+}
+
+/// The arrays of a [`PointIndex`], to be written as they are (see [`PointIndex::from_parts`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PointIndexParts<'a> {
+    /// Boxes, level after level from the root.
+    pub nodes: &'a [Node],
+    /// Points, leaf after leaf.
+    pub entries: &'a [Entry],
+}
+
+impl PointIndexParts<'_> {
+    pub fn node_bytes(&self) -> &[u8] {
+        bytemuck::cast_slice(self.nodes)
+    }
+
+    pub fn entry_bytes(&self) -> &[u8] {
+        bytemuck::cast_slice(self.entries)
+    }
+}
+
+/// Start of each level of nodes in the node array, from the root, then the array's length.
+/// A function of the number of points only.
+fn level_starts(entries: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    let mut n = entries;
+    while n > 0 {
+        n = n.div_ceil(FANOUT);
+        sizes.push(n);
+        if n == 1 {
+            break;
+        }
+    }
+    let mut starts = vec![0];
+    for s in sizes.iter().rev() {
+        starts.push(starts.last().unwrap() + s);
+    }
+    starts
+}
+
+/// Orders `e` so that each run of `cap` entries (the last one shorter) is one spatially compact
+/// subtree, recursively down to leaves of [`FANOUT`] entries. `threads` > 1 sorts the two
+/// halves of a large split in parallel.
+fn order(e: &mut [Entry], cap: usize, threads: usize) {
+    if cap <= 1 || e.len() <= 1 {
+        return;
+    }
+    let groups = e.len().div_ceil(cap);
+    if groups == 1 {
+        return order(e, cap / FANOUT, threads);
+    }
+    // Median split along the longest side, between whole groups.
+    let mid = groups.div_ceil(2) * cap;
+    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+    for x in e.iter() {
+        for i in 0..3 {
+            lo[i] = lo[i].min(x.v[i]);
+            hi[i] = hi[i].max(x.v[i]);
+        }
+    }
+    let axis = (0..3)
+        .max_by(|a, b| (hi[*a] - lo[*a]).total_cmp(&(hi[*b] - lo[*b])))
+        .unwrap_or(0);
+    e.select_nth_unstable_by(mid, |a, b| a.v[axis].total_cmp(&b.v[axis]));
+    let parallel = threads > 1 && e.len() > 50_000;
+    let (left, right) = e.split_at_mut(mid);
+    if parallel {
+        std::thread::scope(|s| {
+            s.spawn(|| order(left, cap, threads / 2));
+            order(right, cap, threads - threads / 2);
+        });
+    } else {
+        order(left, cap, 1);
+        order(right, cap, 1);
     }
 }
 
@@ -196,51 +325,152 @@ impl Ord for Queued<'_> {
 /// filter.
 #[derive(Debug, Clone, Default)]
 pub struct PointIndex {
-    tree: RTree<Entry, Params>,
+    nodes: Slab<Node>,
+    entries: Slab<Entry>,
+    /// [`level_starts`] of the number of entries.
+    levels: Vec<usize>,
 }
 
 impl PointIndex {
     /// Bulk-loads `(key, position)` pairs, all with tag 0. Keys are caller-defined (actor
     /// indexes); ties in distance are broken by key.
     pub fn new(points: &[(u32, LonLat)]) -> PointIndex {
-        Self::from_entries(
-            points
-                .iter()
-                .map(|(k, p)| Entry {
-                    v: tree_vector(*p),
-                    key: *k,
-                    tag: 0,
-                })
-                .collect(),
-        )
+        Self::build(points, |(k, p)| (*k, 0, *p))
     }
 
     /// Bulk-loads `(key, tag, position)` triples; the tag is handed to query filters.
     pub fn with_tags(points: &[(u32, u16, LonLat)]) -> PointIndex {
-        Self::from_entries(
-            points
-                .iter()
-                .map(|(k, t, p)| Entry {
-                    v: tree_vector(*p),
-                    key: *k,
-                    tag: *t,
-                })
-                .collect(),
-        )
+        Self::build(points, |t| *t)
     }
 
-    fn from_entries(entries: Vec<Entry>) -> PointIndex {
+    fn build<P: Sync>(points: &[P], get: impl Fn(&P) -> (u32, u16, LonLat) + Sync) -> PointIndex {
+        let threads = if points.len() > 50_000 {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+        } else {
+            1
+        };
+        let entry = |p: &P| {
+            let (key, tag, at) = get(p);
+            Entry {
+                v: tree_vector(at),
+                key,
+                tag,
+                pad: 0,
+            }
+        };
+        let mut entries: Vec<Entry> = if threads > 1 {
+            let (a, b) = points.split_at(points.len() / 2);
+            let (mut a, b) = std::thread::scope(|s| {
+                let b = s.spawn(|| b.iter().map(entry).collect::<Vec<_>>());
+                let a: Vec<Entry> = a.iter().map(entry).collect();
+                (a, b.join().expect("point index thread"))
+            });
+            a.reserve_exact(b.len());
+            a.extend(b);
+            a
+        } else {
+            points.iter().map(entry).collect()
+        };
+        let levels = level_starts(entries.len());
+        let height = levels.len() - 1;
+        order(&mut entries, FANOUT.saturating_pow(height as u32), threads);
+        // Boxes from the bottom level up.
+        let mut nodes = vec![Node::EMPTY; *levels.last().unwrap_or(&0)];
+        for l in (0..height).rev() {
+            let (upper, lower) = nodes.split_at_mut(levels[l + 1]);
+            for (i, n) in upper[levels[l]..].iter_mut().enumerate() {
+                let children = i * FANOUT..;
+                if l + 1 == height {
+                    for e in entries[children].iter().take(FANOUT) {
+                        n.grow(&Node::of_point(&e.v));
+                    }
+                } else {
+                    let below = &lower[..levels[l + 2] - levels[l + 1]];
+                    for c in below[children].iter().take(FANOUT) {
+                        n.grow(c);
+                    }
+                }
+            }
+        }
         PointIndex {
-            tree: RTree::bulk_load_with_params(entries),
+            nodes: Slab::from(nodes),
+            entries: Slab::from(entries),
+            levels,
+        }
+    }
+
+    /// The arrays to write in a snapshot; [`PointIndex::from_parts`] takes them back.
+    pub fn parts(&self) -> PointIndexParts<'_> {
+        PointIndexParts {
+            nodes: &self.nodes,
+            entries: &self.entries,
+        }
+    }
+
+    /// The index over arrays written from [`PointIndex::parts`] (typically viewed in place in
+    /// a mapped file), in constant time: their sizes must agree, as the shape of the tree
+    /// follows from the number of points. Their content is the file checksum's business:
+    /// whatever it is, queries neither panic nor loop, and [`PointIndex::check_keys`] bounds
+    /// the keys a caller will use as indexes.
+    pub fn from_parts(
+        nodes: Slab<Node>,
+        entries: Slab<Entry>,
+    ) -> Result<PointIndex, PointIndexError> {
+        let max = u32::MAX as usize;
+        if entries.len() > max {
+            return Err(PointIndexError::TooManyPoints {
+                entries: entries.len(),
+                max,
+            });
+        }
+        let levels = level_starts(entries.len());
+        let expected = *levels.last().unwrap_or(&0);
+        if nodes.len() != expected {
+            return Err(PointIndexError::NodeCount {
+                entries: entries.len(),
+                found: nodes.len(),
+                expected,
+            });
+        }
+        Ok(PointIndex {
+            nodes,
+            entries,
+            levels,
+        })
+    }
+
+    /// Checks that every key is below `bound` (one pass over the points).
+    pub fn check_keys(&self, bound: u32) -> Result<(), PointIndexError> {
+        match self.entries.iter().find(|e| e.key >= bound) {
+            Some(e) => Err(PointIndexError::KeyOutOfRange { key: e.key, bound }),
+            None => Ok(()),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.tree.size()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tree.size() == 0
+        self.entries.is_empty()
+    }
+
+    /// Number of node levels (0 when empty).
+    fn height(&self) -> usize {
+        self.levels.len() - 1
+    }
+
+    /// Where the children of node `node` of level `level` lie: in the node array (relative to
+    /// it), or in the entries below the last level.
+    #[inline]
+    fn children(&self, level: usize, node: usize) -> Range<usize> {
+        let (first, end) = if level + 1 == self.height() {
+            (0, self.entries.len())
+        } else {
+            (self.levels[level + 1], self.levels[level + 2])
+        };
+        let start = first + node * FANOUT;
+        start.min(end)..(start + FANOUT).min(end)
     }
 
     /// The `k` nearest keys accepted by `keep(key, tag)`, as `(key, metres)` sorted by
@@ -254,9 +484,11 @@ impl PointIndex {
         k: usize,
         keep: impl Fn(u32, u16) -> bool,
     ) -> Vec<(u32, f64)> {
-        if k == 0 || self.tree.size() == 0 {
+        if k == 0 || self.is_empty() {
             return Vec::new();
         }
+        let (nodes, entries): (&[Node], &[Entry]) = (&self.nodes, &self.entries);
+        let bottom = self.height() - 1;
         let q = tree_vector(at);
         // Candidates as (squared chord, key), kept sorted; ties at the k-th distance stay.
         let mut found: Vec<(f64, u32)> = Vec::with_capacity(k + 8);
@@ -264,35 +496,47 @@ impl PointIndex {
         let mut queue: BinaryHeap<Queued> = BinaryHeap::with_capacity(64);
         queue.push(Queued {
             d2: 0.0,
-            node: self.tree.root(),
+            level: 0,
+            node: 0,
         });
-        while let Some(Queued { d2, node }) = queue.pop() {
+        while let Some(Queued { d2, level, node }) = queue.pop() {
             if d2 > bound {
                 break;
             }
-            for child in node.children() {
-                match child {
-                    RTreeNode::Leaf(e) => {
-                        let d2 = chord2(&e.v, &q);
-                        if d2 > bound || !keep(e.key, e.tag) {
-                            continue;
-                        }
-                        let at = found.partition_point(|c| c.0 <= d2);
-                        found.insert(at, (d2, e.key));
-                        if found.len() >= k {
-                            let kth = found[k - 1].0;
-                            bound = kth * (1.0 + SLACK) + f64::EPSILON;
-                            while found.last().is_some_and(|c| c.0 > bound) {
-                                found.pop();
-                            }
+            let (level, node) = (level as usize, node as usize);
+            let children = self.children(level, node);
+            if level == bottom {
+                for e in &entries[children] {
+                    let d2 = chord2(&e.v, &q);
+                    if d2 > bound || !keep(e.key, e.tag) {
+                        continue;
+                    }
+                    let at = found.partition_point(|c| c.0 <= d2);
+                    found.insert(at, (d2, e.key));
+                    if found.len() >= k {
+                        let kth = found[k - 1].0;
+                        bound = kth * (1.0 + SLACK) + f64::EPSILON;
+                        while found.last().is_some_and(|c| c.0 > bound) {
+                            found.pop();
                         }
                     }
-                    RTreeNode::Parent(p) => {
-                        let d2 = box_chord2(&q, &p.envelope());
-                        if d2 <= bound {
-                            prefetch(p.children());
-                            queue.push(Queued { d2, node: p });
+                }
+            } else {
+                let first = self.levels[level + 1];
+                for c in children {
+                    let d2 = box_chord2(&q, &nodes[c]);
+                    if d2 <= bound {
+                        let grand = self.children(level + 1, c - first);
+                        if level + 1 == bottom {
+                            prefetch(&entries[grand]);
+                        } else {
+                            prefetch(&nodes[grand]);
                         }
+                        queue.push(Queued {
+                            d2,
+                            level: (level + 1) as u32,
+                            node: (c - first) as u32,
+                        });
                     }
                 }
             }
@@ -315,30 +559,38 @@ impl PointIndex {
         pos: impl Fn(u32) -> LonLat,
         keep: impl Fn(u32, u16) -> bool,
     ) -> Vec<(u32, f64)> {
-        if self.tree.size() == 0 {
+        if self.is_empty() {
             return Vec::new();
         }
+        let (nodes, entries): (&[Node], &[Entry]) = (&self.nodes, &self.entries);
+        let bottom = self.height() - 1;
         let q = tree_vector(at);
         let r2 = chord2_for_distance(radius_m) * (1.0 + SLACK) + f64::EPSILON;
         let mut hits: Vec<(f64, u32)> = Vec::new();
-        let mut stack: Vec<&ParentNode<Entry>> = Vec::with_capacity(32);
-        let take = |e: &Entry, hits: &mut Vec<(f64, u32)>| {
-            let d2 = chord2(&e.v, &q);
-            if d2 <= r2 && keep(e.key, e.tag) {
-                hits.push((d2, e.key));
-            }
-        };
-        stack.push(self.tree.root());
-        while let Some(node) = stack.pop() {
-            for child in node.children() {
-                match child {
-                    RTreeNode::Leaf(e) => take(e, &mut hits),
-                    RTreeNode::Parent(p) => {
-                        let env = p.envelope();
-                        if box_chord2(&q, &env) <= r2 {
-                            prefetch(p.children());
-                            stack.push(p);
+        let mut stack: Vec<(usize, usize)> = Vec::with_capacity(32);
+        if box_chord2(&q, &nodes[0]) <= r2 {
+            stack.push((0, 0));
+        }
+        while let Some((level, node)) = stack.pop() {
+            let children = self.children(level, node);
+            if level == bottom {
+                for e in &entries[children] {
+                    let d2 = chord2(&e.v, &q);
+                    if d2 <= r2 && keep(e.key, e.tag) {
+                        hits.push((d2, e.key));
+                    }
+                }
+            } else {
+                let first = self.levels[level + 1];
+                for c in children {
+                    if box_chord2(&q, &nodes[c]) <= r2 {
+                        let grand = self.children(level + 1, c - first);
+                        if level + 1 == bottom {
+                            prefetch(&entries[grand]);
+                        } else {
+                            prefetch(&nodes[grand]);
                         }
+                        stack.push((level + 1, c - first));
                     }
                 }
             }
@@ -361,45 +613,69 @@ impl PointIndex {
 
     /// Keys inside a longitude/latitude rectangle (edges included), in key order.
     pub fn in_bbox(&self, min: LonLat, max: LonLat, pos: impl Fn(u32) -> LonLat) -> Vec<u32> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let (nodes, entries): (&[Node], &[Entry]) = (&self.nodes, &self.entries);
+        let bottom = self.height() - 1;
         let env = sphere_patch_envelope(min, max);
-        let mut out: Vec<u32> = self
-            .tree
-            .locate_in_envelope_intersecting(&env)
-            .filter(|e| {
+        let inside = |p: LonLat| {
+            p.lon >= min.lon && p.lon <= max.lon && p.lat >= min.lat && p.lat <= max.lat
+        };
+        let mut out: Vec<u32> = Vec::new();
+        let mut stack: Vec<(usize, usize)> = Vec::with_capacity(32);
+        if nodes[0].intersects(&env) {
+            stack.push((0, 0));
+        }
+        while let Some((level, node)) = stack.pop() {
+            let children = self.children(level, node);
+            if level < bottom {
+                let first = self.levels[level + 1];
+                stack.extend(
+                    children
+                        .filter(|c| nodes[*c].intersects(&env))
+                        .map(|c| (level + 1, c - first)),
+                );
+                continue;
+            }
+            for e in &entries[children] {
+                if !Node::of_point(&e.v).intersects(&env) {
+                    continue;
+                }
                 let [x, y, z] = unrotate(&e.v);
                 let p = LonLat::new(
                     y.atan2(x).to_degrees(),
                     z.clamp(-1.0, 1.0).asin().to_degrees(),
                 );
                 let margin = 1e-9;
-                let inside = |p: LonLat| {
-                    p.lon >= min.lon && p.lon <= max.lon && p.lat >= min.lat && p.lat <= max.lat
-                };
                 let near_edge = (p.lon - min.lon).abs() < margin
                     || (p.lon - max.lon).abs() < margin
                     || (p.lat - min.lat).abs() < margin
                     || (p.lat - max.lat).abs() < margin;
-                if near_edge {
+                let keep = if near_edge {
                     inside(pos(e.key))
                 } else {
                     inside(p)
+                };
+                if keep {
+                    out.push(e.key);
                 }
-            })
-            .map(|e| e.key)
-            .collect();
+            }
+        }
         out.sort_unstable();
         out
     }
 
-    /// Approximate heap bytes used by the tree (leaves plus inner nodes).
+    /// Heap bytes used by the tree (none for arrays lying in a mapped file).
     pub fn heap_bytes(&self) -> usize {
-        let leaf = std::mem::size_of::<RTreeNode<Entry>>();
-        self.tree.size() * leaf * 17 / 16
+        self.nodes.heap_bytes()
+            + self.entries.heap_bytes()
+            + self.levels.capacity() * std::mem::size_of::<usize>()
     }
 }
 
 /// A 3-D box enclosing every unit vector of a longitude/latitude rectangle.
-fn sphere_patch_envelope(min: LonLat, max: LonLat) -> AABB<[f32; 3]> {
+fn sphere_patch_envelope(min: LonLat, max: LonLat) -> Node {
     let (lat0, lat1) = (min.lat.to_radians(), max.lat.to_radians());
     let (lon0, lon1) = (min.lon.to_radians(), max.lon.to_radians());
     let range = |vals: &[f64]| {
@@ -450,7 +726,10 @@ fn sphere_patch_envelope(min: LonLat, max: LonLat) -> AABB<[f32; 3]> {
         }
     }
     let e = 1e-12 + BOX_MARGIN;
-    AABB::from_corners(rounded(lo.map(|c| c - e)), rounded(hi.map(|c| c + e)))
+    Node {
+        lo: rounded(lo.map(|c| c - e)),
+        hi: rounded(hi.map(|c| c + e)),
+    }
 }
 
 #[cfg(test)]
@@ -467,19 +746,22 @@ mod tests {
         v
     }
 
+    /// Point `i`, its coordinates rounded to 0.1° when `i` is a multiple of 7, so that some
+    /// points coincide (ties).
+    fn with_ties(i: usize, lon: f64, lat: f64) -> (u32, LonLat) {
+        let (lon, lat) = if i.is_multiple_of(7) {
+            ((lon * 10.0).round() / 10.0, (lat * 10.0).round() / 10.0)
+        } else {
+            (lon, lat)
+        };
+        (i as u32, LonLat::new(lon, lat))
+    }
+
     fn pts_strategy() -> impl Strategy<Value = Vec<(u32, LonLat)>> {
         proptest::collection::vec((-5.0f64..9.0, 41.0f64..51.5), 1..300).prop_map(|v| {
             v.into_iter()
                 .enumerate()
-                // Round some coordinates to create exact duplicates (ties).
-                .map(|(i, (lon, lat))| {
-                    let (lon, lat) = if i % 7 == 0 {
-                        ((lon * 10.0).round() / 10.0, (lat * 10.0).round() / 10.0)
-                    } else {
-                        (lon, lat)
-                    };
-                    (i as u32, LonLat::new(lon, lat))
-                })
+                .map(|(i, (lon, lat))| with_ties(i, lon, lat))
                 .collect()
         })
     }
@@ -612,6 +894,190 @@ mod tests {
         fn bbox_equals_brute_force(points in pts_strategy(), a in -5.0f64..9.0, b in -5.0f64..9.0, c in 41.0f64..51.5, d in 41.0f64..51.5) {
             bbox_agrees_with_brute_force(&points, (a, b), (c, d))?;
         }
+    }
+
+    /// `n` points spread over metropolitan France (a low-discrepancy sequence), some
+    /// coinciding ([`with_ties`]).
+    fn spread(n: usize) -> Vec<(u32, LonLat)> {
+        (0..n)
+            .map(|i| {
+                let f = |a: f64| (i as f64 * a).fract();
+                let (lon, lat) = (
+                    -5.0 + 14.0 * f(0.618_033_988_7),
+                    41.0 + 10.5 * f(0.754_877_666_2),
+                );
+                with_ties(i, lon, lat)
+            })
+            .collect()
+    }
+
+    /// Every node's box holds the boxes of its children and the points of its leaves.
+    fn assert_boxes_enclose(idx: &PointIndex) {
+        let (nodes, entries) = (idx.parts().nodes, idx.parts().entries);
+        let holds = |outer: &Node, inner: &Node| {
+            (0..3).all(|i| outer.lo[i] <= inner.lo[i] && inner.hi[i] <= outer.hi[i])
+        };
+        for level in 0..idx.height() {
+            for node in 0..idx.levels[level + 1] - idx.levels[level] {
+                let b = &nodes[idx.levels[level] + node];
+                let children = idx.children(level, node);
+                assert!(
+                    !children.is_empty(),
+                    "level {level} node {node} has no children"
+                );
+                if level + 1 == idx.height() {
+                    for e in &entries[children] {
+                        assert!(holds(b, &Node::of_point(&e.v)));
+                    }
+                } else {
+                    for c in children {
+                        assert!(holds(b, &nodes[c]));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_index_answers_nothing() {
+        let idx = PointIndex::new(&[]);
+        let at = LonLat::new(2.0, 45.0);
+        assert!(idx.is_empty());
+        assert!(idx.nearest(at, 5, |_, _| true).is_empty());
+        assert!(idx
+            .within(at, 1e7, |_| unreachable!(), |_, _| true)
+            .is_empty());
+        assert!(idx
+            .in_bbox(LonLat::new(-180.0, -90.0), LonLat::new(180.0, 90.0), |_| at)
+            .is_empty());
+        assert!(PointIndex::default().nearest(at, 1, |_, _| true).is_empty());
+    }
+
+    #[test]
+    fn one_point_is_found_by_every_query() {
+        let p = LonLat::new(-61.53, 16.25); // Guadeloupe
+        let idx = PointIndex::with_tags(&[(42, 3, p)]);
+        let got = idx.nearest(LonLat::new(2.35, 48.85), 3, |_, tag| tag == 3);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, 42);
+        assert!((got[0].1 - haversine_m(LonLat::new(2.35, 48.85), p)).abs() < 1e-3);
+        assert!(idx.nearest(p, 1, |_, tag| tag != 3).is_empty());
+        assert_eq!(idx.within(p, 0.0, |_| p, |_, _| true), vec![(42, 0.0)]);
+        assert_eq!(idx.in_bbox(p, p, |_| p), vec![42]);
+    }
+
+    #[test]
+    fn many_points_at_one_coordinate_come_out_by_key() {
+        // 100 practitioners at one address, keys in scrambled order, spread over many leaves.
+        let p = LonLat::new(1.9, 43.9);
+        let mut pts: Vec<(u32, LonLat)> = (0..100u32).map(|i| ((i * 37) % 100, p)).collect();
+        pts.extend((0..50u32).map(|i| (100 + i, LonLat::new(1.9 + 0.01 * (i + 1) as f64, 43.9))));
+        let idx = PointIndex::new(&pts);
+        let got = idx.nearest(LonLat::new(1.8, 43.9), 37, |_, _| true);
+        assert_eq!(
+            got.iter().map(|g| g.0).collect::<Vec<_>>(),
+            (0..37).collect::<Vec<_>>()
+        );
+        let all = idx.within(p, 1.0, |_| p, |_, _| true);
+        assert_eq!(
+            all.iter().map(|g| g.0).collect::<Vec<_>>(),
+            (0..100).collect::<Vec<_>>()
+        );
+        let odd = idx.nearest(p, 3, |key, _| key % 2 == 1);
+        assert_eq!(odd.iter().map(|g| g.0).collect::<Vec<_>>(), vec![1, 3, 5]);
+    }
+
+    #[test]
+    fn the_antimeridian_does_not_separate_neighbours() {
+        // Wallis-et-Futuna lies near 180°: a point across the line is the nearer one.
+        let across = LonLat::new(179.98, -14.3);
+        let same_side = LonLat::new(-179.5, -14.3);
+        let pts = [(0, across), (1, same_side), (2, LonLat::new(-176.2, -13.3))];
+        let idx = PointIndex::new(&pts);
+        let at = LonLat::new(-179.99, -14.3);
+        let got = idx.nearest(at, 2, |_, _| true);
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![0, 1]);
+        assert!((got[0].1 - haversine_m(at, across)).abs() < 1e-3);
+        let pos = |k: u32| pts[k as usize].1;
+        assert_eq!(idx.within(at, 5_000.0, pos, |_, _| true).len(), 1);
+    }
+
+    #[test]
+    fn sizes_around_full_levels_agree_with_brute_force() {
+        for n in [1, 7, 8, 9, 63, 64, 65, 511, 512, 513, 4097] {
+            let points = spread(n);
+            let idx = PointIndex::new(&points);
+            assert_eq!(idx.len(), n);
+            assert_boxes_enclose(&idx);
+            for q in spread(20).iter().skip(1) {
+                agrees_with_brute_force(&points, q.1, 12, 40_000.0).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn the_parts_mapped_from_a_file_answer_like_the_tree_in_memory() {
+        use crate::util::slab::{Mapped, ALIGN};
+        use std::sync::Arc;
+        let points = spread(20_000);
+        let pos = |k: u32| points[k as usize].1;
+        let owned = PointIndex::new(&points);
+        let parts = owned.parts();
+        // Nodes, padding to the alignment, entries; as a snapshot lays out its sections.
+        let mut bytes = parts.node_bytes().to_vec();
+        bytes.resize(bytes.len().next_multiple_of(ALIGN), 0);
+        let entries_at = bytes.len();
+        bytes.extend_from_slice(parts.entry_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("points.bin");
+        std::fs::write(&path, &bytes).unwrap();
+        let map = Arc::new(Mapped::open(&path).unwrap());
+        let nodes = Slab::mapped(&map, 0..parts.node_bytes().len()).unwrap();
+        let entries = Slab::mapped(&map, entries_at..bytes.len()).unwrap();
+        let mapped = PointIndex::from_parts(nodes, entries).unwrap();
+        assert!(mapped.heap_bytes() < 1_000, "{} bytes", mapped.heap_bytes());
+        assert_eq!(mapped.check_keys(points.len() as u32), Ok(()));
+        for (i, (_, q)) in spread(300).iter().enumerate() {
+            let keep = |key: u32, _| key % 5 != (i % 5) as u32;
+            assert_eq!(mapped.nearest(*q, 10, keep), owned.nearest(*q, 10, keep));
+            assert_eq!(
+                mapped.within(*q, 5_000.0, pos, |_, _| true),
+                owned.within(*q, 5_000.0, pos, |_, _| true)
+            );
+            let (min, max) = (
+                LonLat::new(q.lon - 0.1, q.lat - 0.1),
+                LonLat::new(q.lon + 0.1, q.lat + 0.05),
+            );
+            assert_eq!(mapped.in_bbox(min, max, pos), owned.in_bbox(min, max, pos));
+        }
+    }
+
+    #[test]
+    fn arrays_of_inconsistent_sizes_or_keys_are_refused() {
+        let points = spread(100);
+        let idx = PointIndex::new(&points);
+        let parts = idx.parts();
+        let entries = Slab::from(parts.entries.to_vec());
+        let short = Slab::from(parts.nodes[1..].to_vec());
+        assert_eq!(
+            PointIndex::from_parts(short, entries.clone()).unwrap_err(),
+            PointIndexError::NodeCount {
+                entries: 100,
+                found: parts.nodes.len() - 1,
+                expected: parts.nodes.len()
+            }
+        );
+        // A file cut inside the entries: the nodes no longer match.
+        let cut = Slab::from(parts.entries[..92].to_vec());
+        assert!(PointIndex::from_parts(Slab::from(parts.nodes.to_vec()), cut).is_err());
+        let back = PointIndex::from_parts(Slab::from(parts.nodes.to_vec()), entries).unwrap();
+        assert_eq!(
+            back.check_keys(99),
+            Err(PointIndexError::KeyOutOfRange { key: 99, bound: 99 })
+        );
+        assert!(PointIndex::from_parts(Slab::default(), Slab::default())
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

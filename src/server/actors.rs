@@ -2,6 +2,7 @@
 //! autocompletion search (see docs/api.md).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -12,11 +13,13 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::openapi::{tags, JsonObject};
-use super::params::{KindQuery, Params, PointQuery, DEFAULT_LIMIT, MAX_K, MAX_LIMIT, MAX_RADIUS_M};
+use super::params::{FieldsQuery, KindQuery, PageQuery, Params, PointQuery, MAX_K, MAX_RADIUS_M};
 use super::places::find_commune;
 use super::respond::{geojson, json, read_body, ApiResult, GEOJSON};
 use super::AppState;
-use crate::export::features::{actor_feature, collection, ActorFeature, FeatureCollection};
+use crate::export::features::{
+    actor_feature, collection, ActorFeatureSchema, FeatureCollectionSchema, Fields, Page,
+};
 use crate::index::{ActorFilter, Directory};
 use crate::model::{InseeCode, LonLat, Sector};
 
@@ -51,27 +54,21 @@ pub struct ActorsQuery {
     pub territory: Option<String>,
     /// Texte (nom, type, commune)
     pub q: Option<String>,
-    /// Nombre maximal de résultats (1 000 par défaut)
-    #[param(minimum = 1, maximum = 10000)]
-    pub limit: Option<u32>,
-    /// Décalage de pagination
-    #[param(minimum = 0)]
-    pub offset: Option<u64>,
 }
 
 const FC: &str = "FeatureCollection GeoJSON (RFC 7946) d'acteurs";
 
 /// `GET /api/actors`
 #[utoipa::path(get, path = "/api/actors", tag = tags::ACTORS,
-    summary = "Liste filtrée et paginée des acteurs", params(ActorsQuery),
+    summary = "Liste filtrée et paginée des acteurs", params(ActorsQuery, PageQuery, FieldsQuery),
     responses(
-        (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
+        (status = 200, description = FC, body = FeatureCollectionSchema, content_type = GEOJSON),
         (status = 400, description = "Paramètre invalide", body = ApiError)))]
 pub async fn actors(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
-    let limit = p.usize("limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
-    let offset = p.usize("offset", 0, usize::MAX)?.unwrap_or(0);
+    let (limit, offset) = p.page()?;
+    let fields = p.fields()?;
     let mut filter = ActorFilter {
         kinds: p.kinds(&dir)?,
         sector: p.sector()?,
@@ -101,13 +98,64 @@ pub async fn actors(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
         });
     }
     let all = dir.filter(&filter);
+    let (page, shown) = page_of(&all, "/api/actors", q.as_deref(), limit, offset);
+    let items = shown.iter().map(|&i| (i, None)).collect();
+    Ok(features(dir, items, Some(page), fields).await)
+}
+
+/// Answers above this many features are written off the async threads, so that a long
+/// answer does not hold up the short ones queued behind it on the same thread.
+pub const BLOCKING_ABOVE: usize = 500;
+
+/// The GeoJSON answer of an actor list: written in place when short, on the blocking pool
+/// when long ([`BLOCKING_ABOVE`]).
+pub async fn features(
+    dir: Arc<Directory>,
+    items: Vec<(u32, Option<f64>)>,
+    page: Option<Page>,
+    fields: Fields,
+) -> axum::response::Response {
+    let long = items.len() > BLOCKING_ABOVE;
+    let write = move || geojson(&collection(&dir, items.into_iter(), page).with_fields(fields));
+    if !long {
+        return write();
+    }
+    match tokio::task::spawn_blocking(write).await {
+        Ok(r) => r,
+        Err(e) => {
+            axum::response::IntoResponse::into_response(ApiError::internal("erreur interne", e))
+        }
+    }
+}
+
+/// The page `(limit, offset)` of the list `all`: where it sits, with the address of the next
+/// page (the same query, `offset` moved on) when there is one, and its items.
+fn page_of<'a, T>(
+    all: &'a [T],
+    path: &str,
+    query: Option<&str>,
+    limit: usize,
+    offset: usize,
+) -> (Page, &'a [T]) {
     let total = all.len();
-    let page = all.into_iter().skip(offset).take(limit).map(|i| (i, None));
-    Ok(geojson(&collection(
-        &dir,
-        page,
-        Some((total, limit, offset)),
-    )))
+    let shown = &all[offset.min(total)..offset.saturating_add(limit).min(total)];
+    let next = (offset.saturating_add(limit) < total).then(|| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            if k != "offset" {
+                q.append_pair(&k, &v);
+            }
+        }
+        q.append_pair("offset", &(offset + limit).to_string());
+        format!("{path}?{}", q.finish())
+    });
+    let page = Page {
+        total,
+        limit,
+        offset,
+        next,
+    };
+    (page, shown)
 }
 
 /// The index of the actor `id` (404 naming it otherwise).
@@ -124,22 +172,22 @@ pub fn find(dir: &Directory, id: &str) -> Result<u32, ApiError> {
 #[utoipa::path(get, path = "/api/actors/{id}", tag = tags::ACTORS, summary = "Un acteur",
     params(("id" = String, Path, description = "Identifiant (ex. finess:810000505)")),
     responses(
-        (status = 200, description = "Feature GeoJSON", body = ActorFeature, content_type = GEOJSON),
+        (status = 200, description = "Feature GeoJSON", body = ActorFeatureSchema, content_type = GEOJSON),
         (status = 404, description = "Acteur inconnu", body = ApiError)))]
 pub async fn actor(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let dir = st.directory();
     let i = find(&dir, &id)?;
-    Ok(geojson(&actor_feature(&dir, dir.actor(i), None)))
+    Ok(geojson(&actor_feature(&dir, i, None)))
 }
 
 /// `GET /api/nearest`
 #[utoipa::path(get, path = "/api/nearest", tag = tags::ACTORS,
     summary = "Les k acteurs les plus proches, triés par (distance, id)",
-    params(PointQuery, KindQuery,
+    params(PointQuery, KindQuery, FieldsQuery,
         ("k" = Option<u32>, Query, description = "Nombre de résultats (10 par défaut)", minimum = 1, maximum = 1000),
         ("par" = Option<String>, Query, description = "Classement : distance (à vol d'oiseau, défaut) ou temps (temps de trajet par la route avec « servir --routage », sinon estimation)", pattern = "^(distance|temps)$")),
     responses(
-        (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
+        (status = 200, description = FC, body = FeatureCollectionSchema, content_type = GEOJSON),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 503, description = "Moteur de routage injoignable (par=temps)", body = ApiError)))]
 pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
@@ -148,6 +196,7 @@ pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRe
     let at = p.point()?;
     let k = p.usize("k", 1, MAX_K)?.unwrap_or(10);
     let kinds = p.kinds(&dir)?;
+    let fields = p.fields()?;
     match p.get("par").unwrap_or("distance") {
         "distance" => {}
         "temps" => {
@@ -157,6 +206,7 @@ pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRe
                 at,
                 k,
                 kinds.as_deref(),
+                fields,
             )?))
         }
         other => {
@@ -167,20 +217,18 @@ pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRe
         }
     }
     let found = dir.nearest(at, k, kinds.as_deref());
-    Ok(geojson(&collection(
-        &dir,
-        found.into_iter().map(|(i, d)| (i, Some(d))),
-        None,
-    )))
+    let items = found.into_iter().map(|(i, d)| (i, Some(d))).collect();
+    Ok(features(dir, items, None, fields).await)
 }
 
 /// `GET /api/within`
 #[utoipa::path(get, path = "/api/within", tag = tags::ACTORS,
-    summary = "Acteurs dans un rayon, triés par distance",
+    summary = "Acteurs dans un rayon, triés par (distance, id), par pages",
     params(PointQuery, KindQuery,
-        ("radius_m" = f64, Query, description = "Rayon en mètres", minimum = 0, maximum = 100000)),
+        ("radius_m" = f64, Query, description = "Rayon en mètres", minimum = 0, maximum = 100000),
+        PageQuery, FieldsQuery),
     responses(
-        (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
+        (status = 200, description = FC, body = FeatureCollectionSchema, content_type = GEOJSON),
         (status = 400, description = "Paramètre invalide", body = ApiError)))]
 pub async fn within(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -193,21 +241,21 @@ pub async fn within(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
         )
     })?;
     let kinds = p.kinds(&dir)?;
+    let (limit, offset) = p.page()?;
+    let fields = p.fields()?;
     let found = dir.within(at, radius, kinds.as_deref());
-    Ok(geojson(&collection(
-        &dir,
-        found.into_iter().map(|(i, d)| (i, Some(d))),
-        None,
-    )))
+    let (page, shown) = page_of(&found, "/api/within", q.as_deref(), limit, offset);
+    let items = shown.iter().map(|&(i, d)| (i, Some(d))).collect();
+    Ok(features(dir, items, Some(page), fields).await)
 }
 
 /// `POST /api/within` with a GeoJSON polygon.
 #[utoipa::path(post, path = "/api/within", tag = tags::ACTORS,
     summary = "Acteurs dans un polygone (corps GeoJSON Polygon, MultiPolygon, Feature ou FeatureCollection)",
-    params(KindQuery),
+    params(KindQuery, PageQuery, FieldsQuery),
     request_body(content = JsonObject, content_type = GEOJSON, description = "Géométrie GeoJSON (1 Mio au plus)"),
     responses(
-        (status = 200, description = FC, body = FeatureCollection, content_type = GEOJSON),
+        (status = 200, description = FC, body = FeatureCollectionSchema, content_type = GEOJSON),
         (status = 400, description = "Géométrie invalide", body = ApiError),
         (status = 413, description = "Corps trop volumineux (1 Mio au plus)", body = ApiError),
         (status = 415, description = "Corps qui n'est pas du JSON (Content-Type)", body = ApiError)))]
@@ -222,14 +270,14 @@ pub async fn within_polygon(
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
     let kinds = p.kinds(&dir)?;
+    let (limit, offset) = p.page()?;
+    let fields = p.fields()?;
     let area = parse_area(&bytes)?;
     let found = dir.in_polygon(&area, kinds.as_deref());
-    let total = found.len();
-    Ok(geojson(&collection(
-        &dir,
-        found.into_iter().map(|i| (i, None)),
-        Some((total, total, 0)),
-    )))
+    // The next page is asked with the same body.
+    let (page, shown) = page_of(&found, "/api/within", q.as_deref(), limit, offset);
+    let items = shown.iter().map(|&i| (i, None)).collect();
+    Ok(features(dir, items, Some(page), fields).await)
 }
 
 /// Reads a Polygon/MultiPolygon from a GeoJSON geometry, Feature or FeatureCollection body.

@@ -31,12 +31,17 @@ use std::time::Duration;
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 /// Default raster tiles (OpenStreetMap); the page works without them.
 pub const DEFAULT_TILES: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+
+/// Bodies larger than this are compressed when the client asks (`Accept-Encoding`); smaller
+/// ones gain too little to pay for it.
+pub const COMPRESS_ABOVE: u16 = 2048;
 
 /// Requests served at once; more wait their turn.
 pub const MAX_CONCURRENT_REQUESTS: usize = 512;
@@ -116,7 +121,7 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(axum::middleware::from_fn(error::french_errors))
-        .layer(CompressionLayer::new())
+        .layer(compression())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -129,6 +134,20 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(web::CSP),
         ))
+}
+
+/// Compression: only when the client asks (`Accept-Encoding`, gzip) and the body is larger
+/// than [`COMPRESS_ABOVE`], at the fastest level (a long answer costs a fraction of a
+/// millisecond instead of several); never images or event streams.
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .quality(CompressionLevel::Fastest)
+        .compress_when(
+            SizeAbove::new(COMPRESS_ABOVE)
+                .and(NotForContentType::GRPC)
+                .and(NotForContentType::IMAGES)
+                .and(NotForContentType::SSE),
+        )
 }
 
 /// Errors of the server itself (not of a request).

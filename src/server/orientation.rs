@@ -101,7 +101,7 @@ pub async fn competents(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
     for (i, why) in found {
         let a = dir.actor(i);
         let d = point.and_then(|x| a.position().map(|y| haversine_m(x, y)));
-        let mut f = serde_json::to_value(actor_feature(&dir, a, d)).unwrap_or(Value::Null);
+        let mut f = serde_json::to_value(actor_feature(&dir, i, d)).unwrap_or(Value::Null);
         f["properties"]["raison"] = Value::String(why);
         features.push(f);
     }
@@ -535,7 +535,7 @@ pub fn spawn_sighup_reload(st: AppState) {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ActeurCompetent {
     #[serde(flatten)]
-    pub acteur: crate::export::features::ActorProperties<'static>,
+    pub acteur: crate::export::features::ActorProperties,
     /// Why its service area covers the place.
     pub raison: String,
 }

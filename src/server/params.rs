@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::export::features::Fields;
 use crate::index::Directory;
 use crate::model::{KindId, LonLat, Sector};
 
@@ -35,6 +36,26 @@ pub struct PointQuery {
 pub struct KindQuery {
     /// Types d'acteurs séparés par des virgules (voir /api/kinds)
     pub kind: Option<String>,
+}
+
+/// A page of a list: `limit` and `offset`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Nombre maximal de résultats de la page (1 000 par défaut) ; `total` dit combien il y en a en tout et `suivant` donne l'adresse de la page suivante
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<u32>,
+    /// Décalage de pagination (nombre de résultats sautés)
+    #[param(minimum = 0)]
+    pub offset: Option<u64>,
+}
+
+/// The properties returned for each actor.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FieldsQuery {
+    /// Propriétés renvoyées pour chaque acteur, séparées par des virgules (toutes par défaut), par exemple `id,nom,type,distance_m` ; voir le schéma ActorProperties
+    pub champs: Option<String>,
 }
 
 /// Decoded query string; the last value wins for a repeated key.
@@ -132,6 +153,21 @@ impl Params {
             }
         }
         Ok(if out.is_empty() { None } else { Some(out) })
+    }
+
+    /// `limit` (1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent) and `offset`.
+    pub fn page(&self) -> Result<(usize, usize), ApiError> {
+        let limit = self.usize("limit", 1, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+        let offset = self.usize("offset", 0, usize::MAX)?.unwrap_or(0);
+        Ok((limit, offset))
+    }
+
+    /// `champs=id,nom`: the actor properties returned (every one when absent).
+    pub fn fields(&self) -> Result<Fields, ApiError> {
+        match self.get("champs") {
+            None => Ok(Fields::ALL),
+            Some(v) => Fields::parse(v).map_err(|e| ApiError::bad_param("champs", e.to_string())),
+        }
     }
 
     pub fn sector(&self) -> Result<Option<Sector>, ApiError> {

@@ -14,7 +14,7 @@ use super::params::{Params, PointQuery};
 use super::respond::{geojson, ApiResult, GEOJSON};
 use super::AppState;
 use crate::analysis::rerank_by_road;
-use crate::export::features::collection;
+use crate::export::features::{collection, Fields};
 use crate::index::Directory;
 use crate::model::{KindId, LonLat};
 use crate::routing::{Engine, ESTIMATE_LABEL};
@@ -89,14 +89,13 @@ pub fn nearest_by_time(
     at: LonLat,
     k: usize,
     kinds: Option<&[KindId]>,
+    fields: Fields,
 ) -> Result<Value, ApiError> {
     let Some(e) = st.config.routing.as_deref() else {
         let found = dir.nearest(at, k, kinds);
-        let mut v = serde_json::to_value(collection(
-            dir,
-            found.into_iter().map(|(i, d)| (i, Some(d))),
-            None,
-        ))
+        let mut v = serde_json::to_value(
+            collection(dir, found.into_iter().map(|(i, d)| (i, Some(d))), None).with_fields(fields),
+        )
         .expect("features JSON");
         v["modele_trajet"] = ESTIMATE_LABEL.into();
         return Ok(v);
@@ -129,11 +128,14 @@ pub fn nearest_by_time(
         r
     })
     .map_err(unavailable)?;
-    let mut v = serde_json::to_value(collection(
-        dir,
-        ranking.found.iter().map(|&(i, _, d)| (i as u32, Some(d))),
-        None,
-    ))
+    let mut v = serde_json::to_value(
+        collection(
+            dir,
+            ranking.found.iter().map(|&(i, _, d)| (i as u32, Some(d))),
+            None,
+        )
+        .with_fields(fields),
+    )
     .expect("features JSON");
     if let Some(features) = v["features"].as_array_mut() {
         for (f, (_, leg, _)) in features.iter_mut().zip(&ranking.found) {

@@ -321,14 +321,13 @@ impl Dataset {
     /// gained (`finess-…`, `rpps-…`) are added here too, and the actors' kinds renumbered.
     /// `base` is the length of the table the worker's copy was cloned from: kinds past it are
     /// the file's own (the dataset's table may have grown since, with other files' kinds).
-    /// The file's actors are handed back, for the caller to append (see [`concat`]).
     fn add_parsed(
         &mut self,
         worker_kinds: &KindTable,
         base: usize,
         mut imported: Imported,
         report: FileReport,
-    ) -> Vec<ActorRecord> {
+    ) {
         let mut map: HashMap<KindId, KindId> = HashMap::new();
         for (id, k) in worker_kinds.iter().skip(base) {
             let Some((source, code)) = k.source_codes.first().and_then(|c| c.split_once(':'))
@@ -358,9 +357,7 @@ impl Dataset {
                 }
             }
         }
-        let actors = std::mem::take(&mut imported.actors);
         self.add(imported, report);
-        actors
     }
 }
 
@@ -799,11 +796,6 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
     // merged one by one in load order: the result is the same as a sequential load.
     let base = ds.kinds.clone();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    // Largest files first, so that the last one to finish is a small one (the national
-    // Annuaire Santé file alone takes as long as all the others).
-    let mut order: Vec<usize> = (0..found.len()).collect();
-    order
-        .sort_by_key(|&i| std::cmp::Reverse(std::fs::metadata(&found[i].0).map_or(0, |m| m.len())));
     let next = std::sync::atomic::AtomicUsize::new(0);
     type Parsed = Result<(Imported, FileReport, KindTable), SourceError>;
     let mut results: Vec<Option<Parsed>> = (0..found.len()).map(|_| None).collect();
@@ -811,11 +803,10 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
     std::thread::scope(|s| {
         for _ in 0..workers.min(found.len()) {
             s.spawn(|| loop {
-                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&i) = order.get(n) else {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((path, format)) = found.get(i) else {
                     break;
                 };
-                let (path, format) = &found[i];
                 let name = path.display().to_string();
                 let started = std::time::Instant::now();
                 let mut kinds = base.clone();
@@ -831,12 +822,18 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
         }
     });
     let t = std::time::Instant::now();
-    let mut actors = Vec::with_capacity(results.len());
+    // One allocation for every actor, so merging copies each record once.
+    let total: usize = results
+        .iter()
+        .flatten()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|(imported, _, _)| imported.actors.len())
+        .sum();
+    ds.actors.reserve(total);
     for parsed in results.into_iter().flatten() {
         let (imported, report, kinds) = parsed?;
-        actors.push(ds.add_parsed(&kinds, base.len(), imported, report));
+        ds.add_parsed(&kinds, base.len(), imported, report);
     }
-    ds.actors = concat(actors);
     tracing::debug!("fichiers fusionnés en {:.2} s", t.elapsed().as_secs_f64());
     ds.place_unlocated_actors();
     tracing::debug!(
@@ -846,76 +843,9 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
     Ok(ds)
 }
 
-/// The parts one after the other in one new vector, copied on every core: the records of all
-/// of France weigh hundreds of megabytes, and writing that much fresh memory is slow on one core.
-fn concat<T: Send + Sync>(mut parts: Vec<Vec<T>>) -> Vec<T> {
-    use std::mem::MaybeUninit;
-    const CHUNK: usize = 16 * 1024;
-    let total: usize = parts.iter().map(Vec::len).sum();
-    let mut out: Vec<T> = Vec::with_capacity(total);
-    {
-        // Every part cut in chunks, each paired with where it goes.
-        let mut rest: &mut [MaybeUninit<T>] = &mut out.spare_capacity_mut()[..total];
-        let mut jobs: Vec<(&[T], &mut [MaybeUninit<T>])> = Vec::new();
-        for part in &parts {
-            let (dst, tail) = rest.split_at_mut(part.len());
-            rest = tail;
-            jobs.extend(part.chunks(CHUNK).zip(dst.chunks_mut(CHUNK)));
-        }
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per = jobs.len().div_ceil(workers).max(1);
-        std::thread::scope(|s| {
-            for batch in jobs.chunks_mut(per) {
-                s.spawn(move || {
-                    for (src, dst) in batch.iter_mut() {
-                        // SAFETY: `dst` is uninitialised memory of `out` of the same length as
-                        // `src`, and no two jobs share a destination. The records are moved
-                        // bit for bit: their parts forget them below, so each is dropped once.
-                        unsafe {
-                            std::ptr::copy_nonoverlapping(
-                                src.as_ptr(),
-                                dst.as_mut_ptr().cast::<T>(),
-                                src.len(),
-                            )
-                        };
-                    }
-                });
-            }
-        });
-    }
-    for part in &mut parts {
-        // SAFETY: every element was moved into `out` above; the part keeps only its buffer.
-        unsafe { part.set_len(0) };
-    }
-    // SAFETY: the first `total` elements of `out` were all written above.
-    unsafe { out.set_len(total) };
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Cut at any chunk boundary or none, the parallel concatenation is the sequential one, and
-    /// every record is dropped once (a double drop of a `String` would corrupt the heap).
-    #[test]
-    fn concat_moves_every_record_once_in_order() {
-        for sizes in [
-            vec![],
-            vec![0, 0],
-            vec![3],
-            vec![1, 0, 40_000, 5, 16 * 1024],
-            vec![100_000, 1],
-        ] {
-            let parts: Vec<Vec<String>> = sizes
-                .iter()
-                .enumerate()
-                .map(|(p, &n)| (0..n).map(|i| format!("{p}:{i}")).collect())
-                .collect();
-            let want: Vec<String> = parts.concat();
-            assert_eq!(concat(parts), want);
-        }
-    }
 
     /// Every file says its date: the Annuaire Santé extract by its name, the CPTS's own
     /// territory file by its last modification, FINESS by its header; a file stating none

@@ -93,7 +93,8 @@ async function runRadius(nearest, opts) {
   }
   try {
     const fc = await api(`api/${nearest ? 'nearest' : 'within'}?${params}`);
-    showResults({ title, tool, features: fc.features || [], distance: true, reveal: !!(opts && opts.reveal), rerun });
+    // A radius answer is a page (the nearest 1 000): `total` says how many there are.
+    showResults({ title, tool, features: fc.features || [], distance: true, total: fc.total, reveal: !!(opts && opts.reveal), rerun });
   } catch (e) {
     fail(e);
   }
@@ -265,7 +266,7 @@ async function listZone(opts) {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(geometry),
     });
-    showResults({ title, tool: 'zone', features: fc.features || [], distance: false, reveal: !(opts && opts.quiet), rerun });
+    showResults({ title, tool: 'zone', features: fc.features || [], distance: false, total: fc.total, reveal: !(opts && opts.quiet), rerun });
   } catch (e) {
     fail(e);
   }
