@@ -32,15 +32,12 @@ fn check(files: &[PathBuf], max: usize) -> Result<ExitCode> {
             Ok(()) => {
                 let r = ds.reports.last().expect("one report per loaded file");
                 println!(
-                    "{} : format {} ; {} acceptée(s), {} rejetée(s){}",
+                    "{} : format {} ; {} acceptée(s), {} rejetée(s) ; données : {}",
                     path.display(),
                     r.format.source_name(),
                     r.accepted,
                     r.rejected,
-                    r.source_date
-                        .as_ref()
-                        .map(|d| format!(" ; données du {d}"))
-                        .unwrap_or_default()
+                    maillage::util::date::source_date_text(r.source_date.as_deref())
                 );
                 if r.ignored > 0 {
                     println!(

@@ -454,7 +454,7 @@ pub fn read_ensemble(
             .push(format!("{no_value} lignes sans valeur (_Z ou _U) ignorées"));
     }
     if let Some(y) = counts.iter().filter_map(|c| c.year).max() {
-        report.source_date = Some(format!("{y}-01-01"));
+        report.source_date = Some(y.to_string());
     }
     let imported = Imported {
         equipment_counts: counts,
@@ -797,7 +797,7 @@ pub fn read_xy(
         ));
     }
     if let Some(y) = max_year {
-        report.source_date = Some(format!("{y}-01-01"));
+        report.source_date = Some(y.to_string());
     }
     Ok((imported, report))
 }
@@ -866,7 +866,7 @@ mod tests {
             .find(|c| c.typequ == "D502")
             .unwrap();
         assert_eq!(unknown.kind, None);
-        assert_eq!(rep.source_date.as_deref(), Some("2018-01-01"));
+        assert_eq!(rep.source_date.as_deref(), Some("2018"));
     }
 
     #[test]
@@ -996,7 +996,7 @@ mod tests {
         );
         let nameless = by_id("bpe:2025:81004:D279:1");
         assert_eq!(nameless.name, "Masseur-kinésithérapeute (Albi)");
-        assert_eq!(rep.source_date.as_deref(), Some("2025-01-01"));
+        assert_eq!(rep.source_date.as_deref(), Some("2025"));
     }
 
     #[test]

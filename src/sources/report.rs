@@ -61,7 +61,10 @@ pub struct FileReport {
     pub format: Format,
     /// Human-readable source name (`FINESS – extraction Etalab cs1100507`).
     pub source_name: String,
-    /// Date of the data as stated by the file itself (manifest, metadata), ISO `YYYY-MM-DD`.
+    /// Date of the data as stated by the file itself: ISO `YYYY-MM-DD` when it gives a day
+    /// (FINESS header, Annuaire Santé file name, last modification of the CPTS's own files),
+    /// else the millésime or version it comes from (`2018` for the BPE, `COG 2026`). Shown
+    /// through [`crate::util::date::source_date_text`].
     pub source_date: Option<String>,
     /// True for sample data written for the demo (`exemple`).
     pub sample: bool,

@@ -249,8 +249,8 @@ pub fn read(
         }
     }
     if let [year] = years.as_slice() {
-        // The SAE year (`AN`), as the BPE states its own.
-        report.source_date = Some(format!("{year}-01-01"));
+        // The SAE's millésime (`AN`), as the BPE states its own.
+        report.source_date = Some(year.clone());
     }
     if !years.is_empty() {
         report

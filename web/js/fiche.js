@@ -33,7 +33,7 @@ export function precisionLabel(p) {
 
 export function sourceText(p) {
   if (!p.source) return '';
-  return p.source_date ? `${p.source} (données du ${formatDate(p.source_date)})` : p.source;
+  return p.source_date ? `${p.source} (données : ${formatDate(p.source_date)})` : p.source;
 }
 
 export function openActor(feature, opts) {
