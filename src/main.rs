@@ -43,7 +43,7 @@ enum Command {
     #[command(name = "statistiques", alias = "stats")]
     Stats(statistiques::StatistiquesArgs),
     /// Lit un dossier de données une fois (fichiers, géocodage, doublons) et écrit un
-    /// instantané binaire que « servir --data FICHIER » charge en quelques secondes.
+    /// instantané binaire que « servir --data FICHIER » projette en mémoire et sert en une seconde environ.
     #[command(name = "instantane", alias = "build-index")]
     BuildIndex(instantane::InstantaneArgs),
     /// Procédures d'orientation : vérifier les fichiers.
