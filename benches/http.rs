@@ -41,7 +41,7 @@ use std::time::{Duration, Instant, SystemTime};
 use maillage::model::LonLat;
 
 mod common;
-use common::france_points;
+use common::{france_points, psql};
 
 const BIN: &str = env!("CARGO_BIN_EXE_maillage");
 const PORT: u16 = 18_433;
@@ -437,24 +437,6 @@ fn http_load(paths: &[String], duration: Duration) -> Measure {
         elapsed: last - t0,
         bytes: Some(bytes),
     }
-}
-
-/// Runs psql commands; stdout, panics with psql's message on error.
-fn psql(conn: &str, commands: &[String]) -> String {
-    let mut cmd = Command::new("psql");
-    cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conn]);
-    for c in commands {
-        cmd.arg("-c").arg(c);
-    }
-    let out = cmd
-        .output()
-        .expect("psql est nécessaire (bash benches/postgis.sh)");
-    assert!(
-        out.status.success(),
-        "psql : {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Size and date of the file, or of every file of the directory: changes when the data does.

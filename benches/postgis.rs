@@ -14,7 +14,6 @@
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::io::Write;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -23,29 +22,11 @@ use maillage::index::spatial::PointIndex;
 use maillage::model::LonLat;
 
 mod common;
-use common::france_points;
+use common::{france_points, psql};
 
 const N: usize = 2_000_000;
 const QUERIES: usize = 1000;
 const CHECKED: usize = 300;
-
-/// Runs psql commands; returns stdout, panics with psql's message on error.
-fn psql(conn: &str, commands: &[String]) -> String {
-    let mut cmd = Command::new("psql");
-    cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conn]);
-    for c in commands {
-        cmd.arg("-c").arg(c);
-    }
-    let out = cmd
-        .output()
-        .expect("psql is required (bash benches/postgis.sh)");
-    assert!(
-        out.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// Milliseconds of the last `Time: … ms` line printed by psql's `\timing`.
 fn timed_ms(output: &str) -> f64 {

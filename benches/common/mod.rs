@@ -1,4 +1,7 @@
-//! The synthetic France-wide point set shared by the index and PostGIS benches.
+//! The synthetic France-wide point set shared by the index and PostGIS benches, and the one
+//! way the benches talk to PostGIS ([`psql`]).
+
+use std::process::Command;
 
 use maillage::model::LonLat;
 
@@ -35,4 +38,24 @@ pub fn france_points(n: usize, seed: u64) -> Vec<LonLat> {
             LonLat::new(cx + dx, cy + dy)
         })
         .collect()
+}
+
+/// Runs psql commands; returns stdout, panics with psql's message on error. Not every bench
+/// talks to PostGIS, hence the `allow`.
+#[allow(dead_code)]
+pub fn psql(conn: &str, commands: &[String]) -> String {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conn]);
+    for c in commands {
+        cmd.arg("-c").arg(c);
+    }
+    let out = cmd
+        .output()
+        .expect("psql est nécessaire (bash benches/postgis.sh)");
+    assert!(
+        out.status.success(),
+        "psql : {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
