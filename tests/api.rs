@@ -515,6 +515,7 @@ async fn sources_health_config_openapi() {
     let (_, v) = call("GET", "/api/health", None).await;
     assert_eq!(v["etat"], "ok");
     assert_eq!(v["acteurs"], 4);
+    assert!(v["en_preparation"].is_array(), "{v}");
     let (_, v) = call("GET", "/api/config", None).await;
     assert_eq!(v["emprise"], serde_json::json!([1.7, 43.8, 2.3, 44.0]));
     let (_, v) = call("GET", "/api/openapi.json", None).await;

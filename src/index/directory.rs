@@ -96,10 +96,54 @@ pub(super) struct Segment {
     by_kind: Vec<Option<PointIndex>>,
     kind_members: Vec<Vec<u32>>,
     by_commune: HashMap<InseeCode, Vec<u32>>,
-    /// Docs are positions in the segment.
-    text: TextIndex,
+    /// Docs are positions in the segment. Built after the directory is served when it was
+    /// loaded from files (see [`Deferred`]).
+    text: Deferred<TextIndex>,
     /// Other ids of merged actors (`alias:<id>` tags, see [`crate::dedup`]) → directory index.
     aliases: HashMap<Box<str>, u32>,
+}
+
+/// A part of the directory built on another thread while the directory is already served (the
+/// text index of the actors loaded from files): reading it waits until it is ready, so that
+/// every answer is the one of a directory built at once.
+#[derive(Debug)]
+pub(super) struct Deferred<T>(OnceLock<T>);
+
+/// Ready with the empty value (an empty segment's index).
+impl<T: Default> Default for Deferred<T> {
+    fn default() -> Deferred<T> {
+        Deferred::ready(T::default())
+    }
+}
+
+impl<T> Deferred<T> {
+    fn ready(value: T) -> Deferred<T> {
+        Deferred(OnceLock::from(value))
+    }
+
+    /// To be set once built (by [`Directory::build_deferred_text`]).
+    fn pending() -> Deferred<T> {
+        Deferred(OnceLock::new())
+    }
+
+    fn is_ready(&self) -> bool {
+        self.0.get().is_some()
+    }
+}
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0.wait()
+    }
+}
+
+/// The text index of a segment being built: given (a snapshot), built with the segment, or
+/// later by [`Directory::build_deferred_text`].
+enum TextPlan {
+    Given(TextIndex),
+    Build,
+    Later,
 }
 
 impl Segment {
@@ -110,11 +154,25 @@ impl Segment {
         kinds: &KindTable,
         communes: &CommuneIndex,
     ) -> Segment {
+        let plan = text.map_or(TextPlan::Build, TextPlan::Given);
+        Segment::build_with(offset, actors, plan, kinds, communes)
+    }
+
+    fn build_with(
+        offset: u32,
+        actors: ActorTable,
+        text: TextPlan,
+        kinds: &KindTable,
+        communes: &CommuneIndex,
+    ) -> Segment {
         let actors_ref = &actors;
         let (points, by_kind, kind_members, by_commune, text) = std::thread::scope(|s| {
             let actors = actors_ref;
-            let text =
-                s.spawn(move || text.unwrap_or_else(|| actor_text_index(actors, kinds, communes)));
+            let text = s.spawn(move || match text {
+                TextPlan::Given(t) => Deferred::ready(t),
+                TextPlan::Build => Deferred::ready(actor_text_index(actors, kinds, communes)),
+                TextPlan::Later => Deferred::pending(),
+            });
             let mut located: Vec<(u32, u16, LonLat)> = Vec::with_capacity(actors.len());
             let mut per_kind: Vec<Vec<(u32, LonLat)>> = vec![Vec::new(); kinds.len()];
             let mut kind_members: Vec<Vec<u32>> = vec![Vec::new(); kinds.len()];
@@ -321,18 +379,17 @@ impl Directory {
         let mut parts = Parts::from_dataset(ds);
         let reports = &mut parts.reports;
         let t = std::time::Instant::now();
-        let table = ActorTable::from_records(actors);
-        tracing::debug!("acteurs compactés en {:.2} s", t.elapsed().as_secs_f64());
-        let mut order = sort_by_id(&table);
-        tracing::debug!("acteurs triés à {:.2} s", t.elapsed().as_secs_f64());
+        // The records are sorted and split, then packed once, each segment in its order.
+        let id = |i: u32| ActorRecord::packed_id(&actors[i as usize]);
+        let mut order = sort_by_id(actors.iter().map(ActorRecord::packed_id));
+        tracing::debug!("acteurs triés en {:.2} s", t.elapsed().as_secs_f64());
         let mut duplicates: HashMap<u16, (usize, String)> = HashMap::new();
         order.dedup_by(|b, a| {
-            let (a, b) = (table.get(*a as usize), table.get(*b as usize));
-            let dup = a.id() == b.id();
+            let dup = id(*a) == id(*b);
             if dup {
                 let e = duplicates
-                    .entry(b.source().0)
-                    .or_insert_with(|| (0, b.id().to_string()));
+                    .entry(actors[*b as usize].source.0)
+                    .or_insert_with(|| (0, id(*b).to_string()));
                 e.0 += 1;
             }
             dup
@@ -346,11 +403,48 @@ impl Directory {
         }
         let (local, official): (Vec<u32>, Vec<u32>) = order
             .into_iter()
-            .partition(|&i| table.get(i as usize).id().starts_with(LOCAL_PREFIX));
-        let (local, official) = (table.select(&local), table.select(&official));
-        drop(table);
-        tracing::debug!("acteurs répartis à {:.2} s", t.elapsed().as_secs_f64());
-        Directory::assemble(parts, official, None, local, true)
+            .partition(|&i| id(i).starts_with(LOCAL_PREFIX));
+        let official = ActorTable::from_records_in_order(&actors, &official);
+        let local = ActorTable::from_records_in_order(&actors, &local);
+        drop(actors);
+        tracing::debug!("acteurs compactés à {:.2} s", t.elapsed().as_secs_f64());
+        let dir = Directory::assemble(parts, official, None, local, true);
+        dir.build_deferred_text();
+        dir
+    }
+
+    /// Builds the text index of the official actors on a thread of its own when it is not
+    /// built yet: spatial queries are answered meanwhile, and a text search waits for it.
+    fn build_deferred_text(&self) {
+        if self.base.text.is_ready() {
+            return;
+        }
+        let (seg, shared) = (Arc::clone(&self.base), Arc::clone(&self.shared));
+        let build = move || {
+            let t = std::time::Instant::now();
+            let text = actor_text_index(&seg.actors, &shared.kinds, &shared.communes);
+            let _ = seg.text.0.set(text);
+            tracing::info!(
+                "index de recherche texte construit en {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+        };
+        let spawned = std::thread::Builder::new()
+            .name("index-texte".into())
+            .spawn(build.clone());
+        if spawned.is_err() {
+            build();
+        }
+    }
+
+    /// What is still being prepared after the directory started serving (named in French
+    /// for `/api/health`); empty once everything is ready.
+    pub fn in_preparation(&self) -> Vec<&'static str> {
+        if self.base.text.is_ready() {
+            Vec::new()
+        } else {
+            vec!["index de recherche texte des acteurs"]
+        }
     }
 
     /// A directory from its parts and its two segments' actors (each sorted by id, without
@@ -392,7 +486,10 @@ impl Directory {
             .collect();
         let place_text = place_text_index(&communes, &territories, &kinds);
         tracing::debug!("lieux indexés à {:.2} s", t.elapsed().as_secs_f64());
-        let base = Segment::build(0, official, official_text, &kinds, &communes);
+        // A directory built from files is served before the text index of its official actors
+        // is ready (see `Directory::build_deferred_text`).
+        let plan = official_text.map_or(TextPlan::Later, TextPlan::Given);
+        let base = Segment::build_with(0, official, plan, &kinds, &communes);
         tracing::debug!("acteurs indexés à {:.2} s", t.elapsed().as_secs_f64());
         let local = Segment::build(base.end(), local, None, &kinds, &communes);
         let known = |id: &str| [&base, &local].iter().any(|s| s.actors.find(id).is_some());
@@ -445,7 +542,7 @@ impl Directory {
             r.id = local_id(std::mem::take(&mut r.id));
             r
         }));
-        let mut order = sort_by_id(&table);
+        let mut order = sort_by_id(table.iter().map(|a| a.id()));
         order.dedup_by(|b, a| table.get(*a as usize).id() == table.get(*b as usize).id());
         let actors = table.select(&order);
         let sh = &self.shared;
@@ -1170,16 +1267,12 @@ fn territory_entry(t: Territory, communes: &CommuneIndex) -> TerritoryEntry {
     }
 }
 
-/// Positions of the actors in id order; among equal ids the first loaded stays first (a
-/// stable order). The two halves are sorted on two threads and merged: at national scale this
-/// is a noticeable part of start-up.
-fn sort_by_id(actors: &ActorTable) -> Vec<u32> {
+/// Positions of the actors of these ids in id order; among equal ids the first loaded stays
+/// first (a stable order). The two halves are sorted on two threads and merged: at national
+/// scale this is a noticeable part of start-up.
+fn sort_by_id<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<u32> {
     // (id, position) pairs: unique keys, so an unstable sort gives the stable order.
-    let mut keys: Vec<(&str, u32)> = actors
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id(), i as u32))
-        .collect();
+    let mut keys: Vec<(&str, u32)> = ids.enumerate().map(|(i, id)| (id, i as u32)).collect();
     let mid = keys.len() / 2;
     let (left, right) = keys.split_at_mut(mid);
     std::thread::scope(|s| {
@@ -1254,6 +1347,46 @@ mod tests {
         r.position = Some(LonLat::new(lon, lat));
         r.precision = Precision::Address;
         r
+    }
+
+    /// The text index of actors loaded from files is built after the directory: a search made
+    /// before it is ready waits for it, and finds what the index built at once finds; then
+    /// nothing is left in preparation.
+    #[test]
+    fn deferred_text_index_answers_as_one_built_at_once() {
+        let mut ds = Dataset::new();
+        let k = ds.kinds.by_id("pharmacie").unwrap();
+        let actors = (0..5000)
+            .map(|i| {
+                let mut r = rec(&format!("finess:{i:05}"), k, 2.0, 44.0);
+                r.name = format!("Pharmacie {} du Marché", ["Lune", "Soleil", "Gare"][i % 3]);
+                r
+            })
+            .collect();
+        let imported = Imported {
+            actors,
+            ..Default::default()
+        };
+        ds.add(
+            imported,
+            FileReport::new("f.csv", crate::sources::finess::FORMAT),
+        );
+        let dir = Directory::build(ds);
+        let f = ActorFilter {
+            text: Some("soleil marche".into()),
+            ..Default::default()
+        };
+        let found = dir.filter(&f);
+        let at_once = actor_text_index(&dir.base.actors, dir.kinds(), &dir.shared.communes);
+        let mut expected = at_once.matching("soleil marche");
+        expected.sort_unstable();
+        assert_eq!(found, expected);
+        assert_eq!(found.len(), 1667);
+        let t = std::time::Instant::now();
+        while !dir.in_preparation().is_empty() {
+            assert!(t.elapsed().as_secs() < 30, "{:?}", dir.in_preparation());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     #[test]

@@ -153,6 +153,9 @@ pub struct Health {
     pub acteurs: usize,
     pub communes: usize,
     pub territoires: usize,
+    /// What is still being prepared: the service already answers, and a request that needs
+    /// it waits until it is ready (empty once everything is ready).
+    pub en_preparation: Vec<&'static str>,
 }
 
 /// `GET /api/health`
@@ -165,6 +168,7 @@ pub async fn health(State(st): State<AppState>) -> ApiResult {
         acteurs: dir.actors().len(),
         communes: dir.communes().len(),
         territoires: dir.territories().len(),
+        en_preparation: dir.in_preparation(),
     }))
 }
 
