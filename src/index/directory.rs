@@ -1016,21 +1016,15 @@ impl Directory {
             };
             for h in found {
                 let a = seg.actors.get(h.doc as usize);
-                let kind = self.kinds().get(a.kind());
-                let commune = a
-                    .commune()
-                    .and_then(|c| communes.get(c))
-                    .map(|c| c.name.as_str())
-                    .or(a.city())
-                    .unwrap_or("");
+                let [_, kind, commune] = actor_texts(a, self.kinds(), communes);
                 out.push(SearchHit {
                     category: HitCategory::Actor,
                     id: a.id().to_string(),
                     label: a.name().to_string(),
                     detail: if commune.is_empty() {
-                        kind.label.clone()
+                        kind.to_string()
                     } else {
-                        format!("{} – {}", kind.label, commune)
+                        format!("{kind} – {commune}")
                     },
                     lon: a.position().map(|p| p.lon),
                     lat: a.position().map(|p| p.lat),

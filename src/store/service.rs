@@ -234,6 +234,19 @@ mod tests {
     use crate::index::RECENT_LIMIT;
     use crate::store::partner::RawPartner;
 
+    /// The ids of the store's active partners, sorted.
+    fn stored_ids(svc: &PartnerService) -> Vec<String> {
+        let mut v: Vec<String> = svc
+            .store
+            .partners(false)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        v.sort();
+        v
+    }
+
     /// Two writers at once: each one's partners are all in the served directory, and the
     /// directory shows exactly the store's partners (no write lost by publication).
     #[test]
@@ -275,14 +288,7 @@ mod tests {
             .local_actors()
             .map(|a| a.id().to_string())
             .collect();
-        let mut stored: Vec<String> = svc
-            .store
-            .partners(false)
-            .unwrap()
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
-        stored.sort();
+        let stored = stored_ids(&svc);
         assert_eq!(stored.len(), 2 * (per_writer - per_writer.div_ceil(3)));
         assert_eq!(shown, stored);
     }
@@ -350,14 +356,7 @@ mod tests {
         let ids = |d: &Directory| -> Vec<String> {
             d.local_actors().map(|a| a.id().to_string()).collect()
         };
-        let mut stored: Vec<String> = svc
-            .store
-            .partners(false)
-            .unwrap()
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
-        stored.sort();
+        let stored = stored_ids(&svc);
         let n = RECENT_LIMIT + 60;
         assert_eq!(stored.len(), 3000 + 2 * (n - n.div_ceil(4) - n.div_ceil(5)));
         assert_eq!(ids(&served), stored);
