@@ -957,7 +957,9 @@ fn assert_gpkg(path: &std::path::Path, layer: &str, count: usize) {
         .unwrap();
     assert_eq!((name.as_str(), srs), (layer, 4326));
     let n: i64 = db
-        .query_row(&format!("SELECT count(*) FROM \"{layer}\""), [], |r| r.get(0))
+        .query_row(&format!("SELECT count(*) FROM \"{layer}\""), [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(n as usize, count, "{path:?}");
 }

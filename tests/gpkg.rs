@@ -490,9 +490,9 @@ fn every_geopackage_we_write_opens_in_gdal_with_its_types() {
         "30000",
     ];
     let said = cli(
-        &["interroger", "--format", "gpkg", "--sortie"],
+        &["interroger", "--format", "gpkg"],
         &base,
-        &[&[file.to_str().unwrap()][..], &around[..]].concat(),
+        &[&["--sortie", file.to_str().unwrap()][..], &around[..]].concat(),
     );
     assert!(
         String::from_utf8_lossy(&said).contains("acteur(s) écrit(s)"),
@@ -519,7 +519,10 @@ fn every_geopackage_we_write_opens_in_gdal_with_its_types() {
     );
     assert_types("communes.gpkg", &d.types, &diagnostic);
     // Every property of the GeoJSON is a column, in the same number.
-    assert_eq!(d.types.len(), features[0]["properties"].as_object().unwrap().len());
+    assert_eq!(
+        d.types.len(),
+        features[0]["properties"].as_object().unwrap().len()
+    );
     assert_eq!(d.features, features.len());
     assert_eq!(d.geometry, "Multi Polygon");
     assert!(d.srs_4326);
@@ -618,7 +621,9 @@ fn every_geopackage_we_write_opens_in_gdal_with_its_types() {
     );
     // An unknown format is refused, naming the accepted ones.
     let r = agent()
-        .get(&format!("http://127.0.0.1:{port}/api/within?lat=43.9&lon=2.1&radius_m=10&format=shp"))
+        .get(&format!(
+            "http://127.0.0.1:{port}/api/within?lat=43.9&lon=2.1&radius_m=10&format=shp"
+        ))
         .call()
         .unwrap();
     assert_eq!(r.status(), 400);

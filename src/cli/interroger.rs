@@ -216,8 +216,8 @@ fn query_cmd(
         Format::Gpkg => {
             let path = file.expect("checked by run");
             let n = rows.len();
-            let bytes =
-                maillage::export::features::collection(dir, rows.into_iter(), None).gpkg("Acteurs")?;
+            let bytes = maillage::export::features::collection(dir, rows.into_iter(), None)
+                .gpkg("Acteurs")?;
             maillage::util::fs::write_atomic(path, &bytes).map_err(|e| {
                 anyhow::anyhow!(
                     "{} : écriture impossible : {}",

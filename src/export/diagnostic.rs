@@ -12,11 +12,11 @@ use super::gpkg::{Cell, Column, FieldType, Geometry, GeometryType, Layer};
 use super::map::{
     choropleth_svg, fr_fixed, svg_to_png, Category, MapArea, MapError, MapSpec, PALETTE, WHITE_ZONE,
 };
+use crate::analysis::diagnostic::CommuneRow;
 use crate::analysis::indicators::{
     commune_indicator, CommuneIndicator, Genre, Val, COMMUNE_INDICATORS, MASKED_COLUMN,
 };
 use crate::analysis::masking::Masked;
-use crate::analysis::diagnostic::CommuneRow;
 use crate::analysis::{diagnose, AnalysisError, Computed, DiagnosticParams};
 use crate::index::Directory;
 
@@ -450,7 +450,10 @@ pub fn uncovered_gpkg(dir: &Directory, c: &Computed) -> Result<Vec<u8>, ExportEr
         description: format!(
             "Zones blanches de {} : {}",
             c.diagnostic.territoire.nom,
-            c.diagnostic.types.first().map_or("", |t| t.libelle.as_str())
+            c.diagnostic
+                .types
+                .first()
+                .map_or("", |t| t.libelle.as_str())
         ),
         geometry: GeometryType::MultiPolygon,
         columns: UNCOVERED_COLUMNS

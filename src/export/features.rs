@@ -206,7 +206,9 @@ impl<'a> ActorFeature<'a> {
             F::Voie => a.street().into(),
             F::CodePostal => a.postcode().into(),
             F::Ville => a.city().into(),
-            F::Commune => a.commune().map_or(Cell::Null, |c| c.as_str().to_string().into()),
+            F::Commune => a
+                .commune()
+                .map_or(Cell::Null, |c| c.as_str().to_string().into()),
             F::CommuneNom => a
                 .commune()
                 .and_then(|c| dir.commune(c))

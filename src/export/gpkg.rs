@@ -405,14 +405,20 @@ mod tests {
                     Cell::Bool(true),
                 ],
             ),
-            (None, vec![Cell::from("81001"), Cell::Null, Cell::Null, Cell::Null]),
+            (
+                None,
+                vec![Cell::from("81001"), Cell::Null, Cell::Null, Cell::Null],
+            ),
         ];
         let bytes = write(&layer(GeometryType::MultiPolygon), rows).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("essai.gpkg");
         std::fs::write(&path, &bytes).unwrap();
         let db = Connection::open(&path).unwrap();
-        let pragma = |p: &str| -> i64 { db.query_row(&format!("PRAGMA {p}"), [], |r| r.get(0)).unwrap() };
+        let pragma = |p: &str| -> i64 {
+            db.query_row(&format!("PRAGMA {p}"), [], |r| r.get(0))
+                .unwrap()
+        };
         assert_eq!(pragma("application_id"), 0x4750_4B47);
         assert_eq!(pragma("user_version"), 10300);
         let types: Vec<(String, String)> = db
@@ -422,7 +428,10 @@ mod tests {
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        let types: Vec<(&str, &str)> = types.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let types: Vec<(&str, &str)> = types
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         assert_eq!(
             types,
             [
@@ -454,9 +463,11 @@ mod tests {
         assert_eq!(&blob[40..45], &[1, 6, 0, 0, 0]);
         assert_eq!(blob.len(), 40 + 9 + 9 + 4 + 5 * 16);
         let second: (Option<Vec<u8>>, Option<i64>) = db
-            .query_row("SELECT geom, population FROM essai WHERE fid = 2", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT geom, population FROM essai WHERE fid = 2",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
         assert_eq!(second, (None, None));
     }
