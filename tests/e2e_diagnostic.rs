@@ -173,10 +173,10 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
     let bytes = std::fs::read(&gpkg).unwrap();
     assert!(bytes.starts_with(b"SQLite format 3\0"));
     let db = rusqlite::Connection::open(&gpkg).unwrap();
-    let n: usize = db
+    let n: i64 = db
         .query_row("SELECT count(*) FROM communes", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(n, table_rows(&page).await.len());
+    assert_eq!(n as usize, table_rows(&page).await.len());
     let population: String = db
         .query_row(
             "SELECT type FROM pragma_table_info('communes') WHERE name = 'population'",

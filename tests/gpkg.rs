@@ -96,18 +96,29 @@ fn cli(command: &[&str], base: &Path, rest: &[&str]) -> Vec<u8> {
     o.stdout
 }
 
+/// `maillage interroger` arguments: 30 km around Albi.
+const AROUND_ALBI: [&str; 7] = [
+    "rayon",
+    "--lat",
+    "43.9289",
+    "--lon",
+    "2.1486",
+    "--rayon-m",
+    "30000",
+];
+
+/// The types of the actor properties, in every actor export.
+const ACTOR_TYPES: [(&str, &str); 5] = [
+    ("tags", "String"),
+    ("capacite", "Integer"),
+    ("distance_m", "Real"),
+    ("commune", "String"),
+    ("exemple", "Integer(Boolean)"),
+];
+
 /// `maillage interroger` GeoJSON: 30 km around Albi, the template's partners included.
 fn query(base: &Path) -> Vec<u8> {
-    let around_albi = [
-        "rayon",
-        "--lat",
-        "43.9289",
-        "--lon",
-        "2.1486",
-        "--rayon-m",
-        "30000",
-    ];
-    cli(&["interroger", "--format", "geojson"], base, &around_albi)
+    cli(&["interroger", "--format", "geojson"], base, &AROUND_ALBI)
 }
 
 #[test]
@@ -117,13 +128,7 @@ fn every_geojson_export_types_right_in_a_geopackage() {
     let base = tmp.path().join("b.sqlite");
     // The partner template: a capacity (45) and tags, some holding a comma.
     import_template(&base);
-    let actors = [
-        ("tags", "String"),
-        ("capacite", "Integer"),
-        ("distance_m", "Real"),
-        ("commune", "String"),
-        ("exemple", "Integer(Boolean)"),
-    ];
+    let actors = ACTOR_TYPES;
 
     // Command line: query, partner directory, diagnostic.
     let query = query(&base);
@@ -456,14 +461,7 @@ fn every_geopackage_we_write_opens_in_gdal_with_its_types() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("b.sqlite");
     import_template(&base);
-    let actors = [
-        ("id", "String"),
-        ("tags", "String"),
-        ("capacite", "Integer"),
-        ("distance_m", "Real"),
-        ("commune", "String"),
-        ("exemple", "Integer(Boolean)"),
-    ];
+    let actors = [&[("id", "String")][..], &ACTOR_TYPES[..]].concat();
     // The demo has no general practitioner: every distance to one is null.
     let kinds = "medecin-generaliste,ehpad";
     let diagnostic = [
@@ -480,19 +478,10 @@ fn every_geopackage_we_write_opens_in_gdal_with_its_types() {
 
     // Command line: `interroger --format gpkg --sortie`, and the diagnostic folder.
     let file = tmp.path().join("interroger.gpkg");
-    let around = [
-        "rayon",
-        "--lat",
-        "43.9289",
-        "--lon",
-        "2.1486",
-        "--rayon-m",
-        "30000",
-    ];
     let said = cli(
         &["interroger", "--format", "gpkg"],
         &base,
-        &[&["--sortie", file.to_str().unwrap()][..], &around[..]].concat(),
+        &[&["--sortie", file.to_str().unwrap()][..], &AROUND_ALBI[..]].concat(),
     );
     assert!(
         String::from_utf8_lossy(&said).contains("acteur(s) écrit(s)"),
