@@ -116,6 +116,20 @@ const ACTOR_TYPES: [(&str, &str); 5] = [
     ("exemple", "Integer(Boolean)"),
 ];
 
+/// The types of the partner directory's columns in its GeoPackage (as `model::partner_field`
+/// declares them), whether a value is given or not.
+const PARTNER_TYPES: [(&str, &str); 9] = [
+    ("id", "String"),
+    ("etiquettes", "String"),
+    ("capacite", "Integer"),
+    ("code_insee", "String"),
+    ("code_postal", "String"),
+    ("latitude", "Real"),
+    ("membre_cpts", "Integer(Boolean)"),
+    ("version", "Integer"),
+    ("archive", "Integer(Boolean)"),
+];
+
 /// `maillage interroger` GeoJSON: 30 km around Albi, the template's partners included.
 fn query(base: &Path) -> Vec<u8> {
     cli(&["interroger", "--format", "geojson"], base, &AROUND_ALBI)
@@ -450,8 +464,8 @@ fn feature_count(geojson: &[u8]) -> usize {
     v["features"].as_array().unwrap().len()
 }
 
-/// Every GeoPackage we write (command line and HTTP: actor lists, diagnostic, « zones
-/// blanches ») opens in GDAL with its declared types, numbers staying numbers in columns null
+/// Every GeoPackage we write (command line and HTTP: actor lists, partner directory,
+/// diagnostic, « zones blanches ») opens in GDAL with its declared types, numbers staying numbers in columns null
 /// in every feature (a kind with no supply: its distances; `capacite` of actors without one),
 /// points or multipolygons in EPSG:4326, and as many features as the GeoJSON of the same
 /// answer.
@@ -493,6 +507,42 @@ fn every_geopackage_we_write_opens_in_gdal_with_its_types() {
     assert_eq!(q.features, feature_count(&query(&base)));
     assert_eq!(q.geometry, "Point");
     assert!(q.srs_4326);
+
+    // The partner directory: `partenaires exporter --format gpkg --sortie`, typed as
+    // `model::partner_field` declares, one column per property of its GeoJSON.
+    let partners_json = cli(
+        &["partenaires", "exporter", "--format", "geojson"],
+        &base,
+        &[],
+    );
+    let partner_props = serde_json::from_slice::<serde_json::Value>(&partners_json).unwrap()
+        ["features"][0]["properties"]
+        .as_object()
+        .unwrap()
+        .len();
+    let file = tmp.path().join("partenaires.gpkg");
+    cli(
+        &["partenaires", "exporter", "--format", "gpkg"],
+        &base,
+        &["--sortie", file.to_str().unwrap()],
+    );
+    let p = open_gpkg(
+        tmp.path(),
+        "partenaires-cli",
+        &std::fs::read(&file).unwrap(),
+    );
+    assert_types("partenaires --format gpkg", &p.types, &PARTNER_TYPES);
+    assert_eq!(p.types.len(), partner_props, "{:?}", p.types);
+    assert_eq!(p.features, feature_count(&partners_json));
+    assert_eq!((p.geometry.as_str(), p.srs_4326), ("Point", true));
+    // A GeoPackage is a file, never the standard output.
+    let o = Command::new(BIN)
+        .args(["partenaires", "exporter", "--format", "gpkg", "--base"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--sortie"));
 
     let out = diagnose_demo(tmp.path(), "diag", &["--types", kinds]);
     let written = std::fs::read(out.join("communes.geojson")).unwrap();
@@ -608,6 +658,12 @@ fn every_geopackage_we_write_opens_in_gdal_with_its_types() {
             ("temps_route_min", "Real"),
         ],
     );
+    // The partner directory over HTTP, next to its GeoJSON.
+    let (_, partners_json) = get("/api/partenaires?format=geojson");
+    let ph = gpkg("/api/partenaires", '?');
+    assert_types("/api/partenaires?format=gpkg", &ph.types, &PARTNER_TYPES);
+    assert_eq!(ph.types, p.types);
+    assert_eq!(ph.features, feature_count(&partners_json));
     // An unknown format is refused, naming the accepted ones.
     let r = agent()
         .get(&format!(

@@ -7,5 +7,6 @@ pub mod diagnostic_html;
 pub mod features;
 pub mod gpkg;
 pub mod map;
+pub mod partners;
 
 pub use csv_actors::{write_actors_csv, CsvOptions};
