@@ -103,17 +103,6 @@ pub fn run(args: PartenairesArgs) -> Result<ExitCode> {
             data: data.data,
         },
         PartenairesCmd::Exporter {
-            format: Format::Gpkg,
-            sortie,
-            prive,
-            archives,
-            base,
-            data,
-        } => {
-            export_gpkg(sortie, prive, archives, &base.base, data.data.as_deref())?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        PartenairesCmd::Exporter {
             format,
             sortie,
             prive,
@@ -125,7 +114,10 @@ pub fn run(args: PartenairesArgs) -> Result<ExitCode> {
                 Format::Csv => ExportFormat::Csv,
                 Format::Geojson => ExportFormat::Geojson,
                 Format::Hsds => ExportFormat::Hsds,
-                Format::Gpkg => unreachable!("written above"),
+                Format::Gpkg => {
+                    export_gpkg(sortie, prive, archives, &base.base, data.data.as_deref())?;
+                    return Ok(ExitCode::SUCCESS);
+                }
             },
             sortie,
             prive,
