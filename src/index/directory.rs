@@ -141,7 +141,7 @@ impl<T> std::ops::Deref for Deferred<T> {
 /// The text index of a segment being built: given (a snapshot), built with the segment, or
 /// later by [`Directory::build_deferred_text`].
 enum TextPlan {
-    Given(TextIndex),
+    Given(Box<TextIndex>),
     Build,
     Later,
 }
@@ -154,7 +154,7 @@ impl Segment {
         kinds: &KindTable,
         communes: &CommuneIndex,
     ) -> Segment {
-        let plan = text.map_or(TextPlan::Build, TextPlan::Given);
+        let plan = text.map_or(TextPlan::Build, |t| TextPlan::Given(Box::new(t)));
         Segment::build_with(offset, actors, plan, kinds, communes)
     }
 
@@ -169,7 +169,7 @@ impl Segment {
         let (points, by_kind, kind_members, by_commune, text) = std::thread::scope(|s| {
             let actors = actors_ref;
             let text = s.spawn(move || match text {
-                TextPlan::Given(t) => Deferred::ready(t),
+                TextPlan::Given(t) => Deferred::ready(*t),
                 TextPlan::Build => Deferred::ready(actor_text_index(actors, kinds, communes)),
                 TextPlan::Later => Deferred::pending(),
             });
@@ -498,7 +498,7 @@ impl Directory {
         tracing::debug!("lieux indexés à {:.2} s", t.elapsed().as_secs_f64());
         // A directory built from files is served before the text index of its official actors
         // is ready (see `Directory::build_deferred_text`).
-        let plan = official_text.map_or(TextPlan::Later, TextPlan::Given);
+        let plan = official_text.map_or(TextPlan::Later, |t| TextPlan::Given(Box::new(t)));
         let base = Segment::build_with(0, official, plan, &kinds, &communes);
         tracing::debug!("acteurs indexés à {:.2} s", t.elapsed().as_secs_f64());
         let local = Segment::build(base.end(), local, None, &kinds, &communes);
