@@ -201,6 +201,101 @@ async fn nearest_and_within_are_sorted_by_distance() {
     assert_eq!(ids(&v), ["finess:810000001", "finess:810000002"]);
 }
 
+/// The page forms « de » + a name through the server's rule (`model::text::de`), the one
+/// definition: elision before a vowel, contraction of « le » and « les ».
+#[tokio::test]
+async fn de_before_a_name_is_formed_by_the_server() {
+    for (name, expected) in [
+        ("Albi", "d'Albi"),
+        ("Éauze", "d'Éauze"),
+        ("Le Garric", "du Garric"),
+        ("Les Cabannes", "des Cabannes"),
+        ("La Bastide", "de La Bastide"),
+        ("  Gaillac ", "de Gaillac"),
+        ("Hôpital de Lavaur", "de Hôpital de Lavaur"),
+    ] {
+        let uri = format!("/api/texte/de?nom={}", urlencode(name));
+        let (s, v) = call("GET", &uri, None).await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {v}");
+        assert_eq!(v["texte"], expected, "{name}");
+        assert_eq!(v["texte"], maillage::model::text::de(name));
+        assert_eq!(v["nom"], name.trim());
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A list answer with `format=gpkg` is a GeoPackage download of the same features, its
+/// columns those of `champs` (typed), `distance_m` only on a distance answer.
+#[tokio::test]
+async fn actor_lists_answer_a_geopackage_with_format_gpkg() {
+    let (s, h, bytes) = get_raw(
+        "/api/nearest?lat=43.93&lon=2.15&k=2&champs=id,nom,capacite,distance_m&format=gpkg",
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["content-type"], "application/geopackage+sqlite3");
+    assert!(h["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("acteurs-proches.gpkg"));
+    assert!(bytes.starts_with(b"SQLite format 3\0"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.gpkg");
+    std::fs::write(&path, &bytes).unwrap();
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let columns: Vec<(String, String)> = db
+        .prepare("SELECT name, type FROM pragma_table_info('acteurs')")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let columns: Vec<(&str, &str)> = columns
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("fid", "INTEGER"),
+            ("geom", "POINT"),
+            ("id", "TEXT"),
+            ("nom", "TEXT"),
+            ("capacite", "MEDIUMINT"),
+            ("distance_m", "REAL")
+        ]
+    );
+    let (_, json) = call(
+        "GET",
+        "/api/nearest?lat=43.93&lon=2.15&k=2&champs=id,distance_m",
+        None,
+    )
+    .await;
+    let rows: Vec<(String, f64)> = db
+        .prepare("SELECT id, distance_m FROM acteurs ORDER BY fid")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let expected: Vec<(String, f64)> = json["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["properties"]["distance_m"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, expected);
+}
+
 /// Status, headers and raw body of a GET with these request headers.
 async fn get_raw(
     uri: &str,
@@ -568,6 +663,10 @@ async fn bad_requests_are_400_in_french() {
         ("/api/search", "q"),
         ("/api/communes?at=abc", "at"),
         ("/api/communes/ABCDE", "code"),
+        ("/api/texte/de", "nom"),
+        ("/api/texte/de?nom=%20", "nom"),
+        ("/api/within?lat=43&lon=1&radius_m=10&format=shp", "format"),
+        ("/api/nearest?lat=43&lon=1&par=temps&format=gpkg", "format"),
     ];
     for (uri, param) in cases {
         let (s, v) = call("GET", uri, None).await;

@@ -150,11 +150,12 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
     assert!(desc.windows(2).all(|w| w[0] >= w[1]), "not descending");
     assert_eq!(desc.first(), asc.last());
 
-    // Download links: CSV ; (BOM), CSV ,, GeoJSON, SVG, PNG.
+    // Download links: CSV ; (BOM), CSV ,, GeoJSON, GeoPackage, SVG, PNG.
     for id in [
         "diagnostic-csv",
         "diagnostic-csv-virgule",
         "diagnostic-geojson",
+        "diagnostic-gpkg",
         "diagnostic-svg",
         "diagnostic-png",
     ] {
@@ -162,6 +163,28 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
         let (status, _) = page.http("GET", &href, None);
         assert_eq!(status, 200, "{id}: {href}");
     }
+    assert_eq!(
+        page.visible_text("#diagnostic-gpkg").await,
+        "GeoPackage (QGIS)"
+    );
+    // The GeoPackage link: one commune per row of the table, typed columns.
+    page.click("#diagnostic-gpkg").await;
+    let gpkg = page.downloaded("gpkg").await;
+    let bytes = std::fs::read(&gpkg).unwrap();
+    assert!(bytes.starts_with(b"SQLite format 3\0"));
+    let db = rusqlite::Connection::open(&gpkg).unwrap();
+    let n: i64 = db
+        .query_row("SELECT count(*) FROM communes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n as usize, table_rows(&page).await.len());
+    let population: String = db
+        .query_row(
+            "SELECT type FROM pragma_table_info('communes') WHERE name = 'population'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(population, "MEDIUMINT");
     page.click("#diagnostic-csv").await;
     let csv_path = page.downloaded("csv").await;
     let bytes = std::fs::read(&csv_path).unwrap();

@@ -96,6 +96,23 @@ async fn ehpad_within_15_km_of_gaillac_open_one_and_export_csv() {
     )
     .await;
     assert!(page.visible_text("#statut").await.contains("Gaillac"));
+    // « de » before a name is formed by the server's rule (`/api/texte/de`), the page's titles
+    // included.
+    page.until(
+        "commune button",
+        "document.getElementById('zone-commune').textContent === 'Acteurs de Gaillac'",
+    )
+    .await;
+    let formed = page
+        .js(
+            "return import(new URL('js/api.js', document.baseURI).href) \
+             .then((m) => Promise.all(['Albi', 'Le Garric', 'Les Cabannes', 'Gaillac'].map(m.de)));",
+        )
+        .await;
+    assert_eq!(
+        formed,
+        serde_json::json!(["d'Albi", "du Garric", "des Cabannes", "de Gaillac"])
+    );
     page.shot("1-commune").await;
 
     // Choose the kind "EHPAD" from the search box: it sets the kind filter.
@@ -317,6 +334,10 @@ async fn drawn_polygon_lists_actors_inside() {
     let fc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     assert_eq!(fc["type"], "FeatureCollection");
     assert_eq!(fc["features"].as_array().unwrap().len(), rows.len());
+    // GeoPackage of the same list: the zone asked again of the server (POST, format=gpkg).
+    page.click("#export-gpkg").await;
+    let gpkg = page.downloaded("gpkg").await;
+    assert_gpkg(&gpkg, "acteurs", rows.len());
     page.shot("zone").await;
 
     // PNG of the map, drawn by the page itself.
@@ -920,4 +941,25 @@ async fn small_things_of_the_page() {
     }
     page.doc_shot("diagnostic-telephone").await;
     page.close().await;
+}
+
+/// A downloaded GeoPackage: SQLite with the GeoPackage application id, one feature table
+/// `layer` of `count` rows registered in `gpkg_contents` in EPSG:4326.
+fn assert_gpkg(path: &std::path::Path, layer: &str, count: usize) {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.starts_with(b"SQLite format 3\0"), "{path:?}");
+    assert_eq!(&bytes[68..72], b"GPKG", "application_id");
+    let db = rusqlite::Connection::open(path).unwrap();
+    let (name, srs): (String, i64) = db
+        .query_row("SELECT table_name, srs_id FROM gpkg_contents", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((name.as_str(), srs), (layer, 4326));
+    let n: i64 = db
+        .query_row(&format!("SELECT count(*) FROM \"{layer}\""), [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n as usize, count, "{path:?}");
 }

@@ -227,6 +227,21 @@ async fn editor_adds_a_partner_on_the_map_corrects_its_phone_and_manages_it() {
     assert_eq!(&rows[0][name_col], NAME);
     assert_eq!(&rows[0][phone_col], "05 63 99 99 99");
 
+    // The same directory as a GeoPackage for QGIS: one typed layer `partenaires`.
+    page.click("#partenaires-export-gpkg").await;
+    let gpkg_path = page.downloaded("gpkg").await;
+    let db = rusqlite::Connection::open(&gpkg_path).unwrap();
+    let (nom, telephone, capacite_type): (String, String, String) = db
+        .query_row(
+            "SELECT nom, telephone, (SELECT type FROM pragma_table_info('partenaires') \
+             WHERE name = 'capacite') FROM partenaires",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((nom.as_str(), telephone.as_str()), (NAME, "05 63 99 99 99"));
+    assert_eq!(capacite_type, "MEDIUMINT");
+
     // Archive: gone from the map's lists; restore from the archived list.
     page.click("#partenaire-archiver").await;
     assert_eq!(

@@ -96,18 +96,43 @@ fn cli(command: &[&str], base: &Path, rest: &[&str]) -> Vec<u8> {
     o.stdout
 }
 
+/// `maillage interroger` arguments: 30 km around Albi.
+const AROUND_ALBI: [&str; 7] = [
+    "rayon",
+    "--lat",
+    "43.9289",
+    "--lon",
+    "2.1486",
+    "--rayon-m",
+    "30000",
+];
+
+/// The types of the actor properties, in every actor export.
+const ACTOR_TYPES: [(&str, &str); 5] = [
+    ("tags", "String"),
+    ("capacite", "Integer"),
+    ("distance_m", "Real"),
+    ("commune", "String"),
+    ("exemple", "Integer(Boolean)"),
+];
+
+/// The types of the partner directory's columns in its GeoPackage (as `model::partner_field`
+/// declares them), whether a value is given or not.
+const PARTNER_TYPES: [(&str, &str); 9] = [
+    ("id", "String"),
+    ("etiquettes", "String"),
+    ("capacite", "Integer"),
+    ("code_insee", "String"),
+    ("code_postal", "String"),
+    ("latitude", "Real"),
+    ("membre_cpts", "Integer(Boolean)"),
+    ("version", "Integer"),
+    ("archive", "Integer(Boolean)"),
+];
+
 /// `maillage interroger` GeoJSON: 30 km around Albi, the template's partners included.
 fn query(base: &Path) -> Vec<u8> {
-    let around_albi = [
-        "rayon",
-        "--lat",
-        "43.9289",
-        "--lon",
-        "2.1486",
-        "--rayon-m",
-        "30000",
-    ];
-    cli(&["interroger", "--format", "geojson"], base, &around_albi)
+    cli(&["interroger", "--format", "geojson"], base, &AROUND_ALBI)
 }
 
 #[test]
@@ -117,13 +142,7 @@ fn every_geojson_export_types_right_in_a_geopackage() {
     let base = tmp.path().join("b.sqlite");
     // The partner template: a capacity (45) and tags, some holding a comma.
     import_template(&base);
-    let actors = [
-        ("tags", "String"),
-        ("capacite", "Integer"),
-        ("distance_m", "Real"),
-        ("commune", "String"),
-        ("exemple", "Integer(Boolean)"),
-    ];
+    let actors = ACTOR_TYPES;
 
     // Command line: query, partner directory, diagnostic.
     let query = query(&base);
@@ -394,4 +413,263 @@ fn masked_counts_keep_their_columns_numeric() {
     assert_eq!(flagged.len(), masked.len());
     assert!(flagged.iter().all(|r| r[count].is_empty()), "{flagged:?}");
     assert!(!text.contains("< 5"), "no « < 5 » text in a number column");
+}
+
+/// What `ogrinfo -so -al` says of the single layer of a GeoPackage we wrote.
+struct Opened {
+    types: BTreeMap<String, String>,
+    geometry: String,
+    features: usize,
+    srs_4326: bool,
+}
+
+/// Opens `bytes` (written to `dir/name.gpkg`) with GDAL, as QGIS does.
+fn open_gpkg(dir: &Path, name: &str, bytes: &[u8]) -> Opened {
+    assert!(
+        bytes.starts_with(b"SQLite format 3\0"),
+        "{name}: not SQLite: {}",
+        String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+    );
+    let path = dir.join(format!("{name}.gpkg"));
+    std::fs::write(&path, bytes).unwrap();
+    let o = Command::new("ogrinfo")
+        .args(["-so", "-al"])
+        .arg(&path)
+        .output()
+        .expect("ogrinfo (gdal-bin)");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{name}: {err}");
+    // GDAL warns on anything it finds odd in a GeoPackage (bad header, missing table…).
+    assert!(!err.contains("Warning"), "{name}: {err}");
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("using driver `GPKG'"), "{name}: {text}");
+    let line = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("{name}: no « {prefix} » in {text}"))
+            .trim()
+            .to_string()
+    };
+    Opened {
+        types: field_types(&path),
+        geometry: line("Geometry: "),
+        features: line("Feature Count: ").parse().unwrap(),
+        srs_4326: text.contains(r#"ID["EPSG",4326]"#),
+    }
+}
+
+/// Number of features of a GeoJSON answer.
+fn feature_count(geojson: &[u8]) -> usize {
+    let v: serde_json::Value = serde_json::from_slice(geojson).unwrap();
+    v["features"].as_array().unwrap().len()
+}
+
+/// Every GeoPackage we write (command line and HTTP: actor lists, partner directory,
+/// diagnostic, « zones blanches ») opens in GDAL with its declared types, numbers staying numbers in columns null
+/// in every feature (a kind with no supply: its distances; `capacite` of actors without one),
+/// points or multipolygons in EPSG:4326, and as many features as the GeoJSON of the same
+/// answer.
+#[test]
+#[ignore = "needs gdal (bash .ci/run installs it)"]
+fn every_geopackage_we_write_opens_in_gdal_with_its_types() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("b.sqlite");
+    import_template(&base);
+    let actors = [&[("id", "String")][..], &ACTOR_TYPES[..]].concat();
+    // The demo has no general practitioner: every distance to one is null.
+    let kinds = "medecin-generaliste,ehpad";
+    let diagnostic = [
+        ("code_insee", "String"),
+        ("population", "Integer"),
+        ("localisee", "Integer(Boolean)"),
+        ("medecin-generaliste_effectif", "Integer"),
+        ("medecin-generaliste_distance_km", "Real"),
+        ("medecin-generaliste_temps_estime_min", "Integer"),
+        ("medecin-generaliste_apl_10000_hab", "Real"),
+        ("ehpad_distance_km", "Real"),
+        ("ehpad_offre_la_plus_proche", "String"),
+    ];
+
+    // Command line: `interroger --format gpkg --sortie`, and the diagnostic folder.
+    let file = tmp.path().join("interroger.gpkg");
+    let said = cli(
+        &["interroger", "--format", "gpkg"],
+        &base,
+        &[&["--sortie", file.to_str().unwrap()][..], &AROUND_ALBI[..]].concat(),
+    );
+    assert!(
+        String::from_utf8_lossy(&said).contains("acteur(s) écrit(s)"),
+        "{}",
+        String::from_utf8_lossy(&said)
+    );
+    let q = open_gpkg(tmp.path(), "interroger-cli", &std::fs::read(&file).unwrap());
+    assert_types("interroger --format gpkg", &q.types, &actors);
+    assert_eq!(q.features, feature_count(&query(&base)));
+    assert_eq!(q.geometry, "Point");
+    assert!(q.srs_4326);
+
+    // The partner directory: `partenaires exporter --format gpkg --sortie`, typed as
+    // `model::partner_field` declares, one column per property of its GeoJSON.
+    let partners_json = cli(
+        &["partenaires", "exporter", "--format", "geojson"],
+        &base,
+        &[],
+    );
+    let partner_props = serde_json::from_slice::<serde_json::Value>(&partners_json).unwrap()
+        ["features"][0]["properties"]
+        .as_object()
+        .unwrap()
+        .len();
+    let file = tmp.path().join("partenaires.gpkg");
+    cli(
+        &["partenaires", "exporter", "--format", "gpkg"],
+        &base,
+        &["--sortie", file.to_str().unwrap()],
+    );
+    let p = open_gpkg(
+        tmp.path(),
+        "partenaires-cli",
+        &std::fs::read(&file).unwrap(),
+    );
+    assert_types("partenaires --format gpkg", &p.types, &PARTNER_TYPES);
+    assert_eq!(p.types.len(), partner_props, "{:?}", p.types);
+    assert_eq!(p.features, feature_count(&partners_json));
+    assert_eq!((p.geometry.as_str(), p.srs_4326), ("Point", true));
+    // A GeoPackage is a file, never the standard output.
+    let o = Command::new(BIN)
+        .args(["partenaires", "exporter", "--format", "gpkg", "--base"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--sortie"));
+
+    let out = diagnose_demo(tmp.path(), "diag", &["--types", kinds]);
+    let written = std::fs::read(out.join("communes.geojson")).unwrap();
+    let gj: serde_json::Value = serde_json::from_slice(&written).unwrap();
+    let features = gj["features"].as_array().unwrap();
+    assert!(features
+        .iter()
+        .all(|f| f["properties"]["medecin-generaliste_distance_km"].is_null()));
+    let d = open_gpkg(
+        tmp.path(),
+        "communes-cli",
+        &std::fs::read(out.join("communes.gpkg")).unwrap(),
+    );
+    assert_types("communes.gpkg", &d.types, &diagnostic);
+    // Every property of the GeoJSON is a column, in the same number.
+    assert_eq!(
+        d.types.len(),
+        features[0]["properties"].as_object().unwrap().len()
+    );
+    assert_eq!(d.features, features.len());
+    assert_eq!(d.geometry, "Multi Polygon");
+    assert!(d.srs_4326);
+
+    // HTTP: the same answers with format=gpkg, next to their GeoJSON.
+    let port = free_port();
+    let _server = start(&base, port);
+    let get = |path: &str| -> (String, Vec<u8>) {
+        let mut r = agent()
+            .get(&format!("http://127.0.0.1:{port}{path}"))
+            .call()
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(r.status(), 200, "{path}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        (ct, r.body_mut().read_to_vec().unwrap())
+    };
+    let gpkg = |path: &str, sep: char| -> Opened {
+        let (ct, bytes) = get(&format!("{path}{sep}format=gpkg"));
+        assert_eq!(ct, "application/geopackage+sqlite3", "{path}");
+        let name: String = path
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        open_gpkg(tmp.path(), &name, &bytes)
+    };
+    let within = "/api/within?lat=43.9289&lon=2.1486&radius_m=30000";
+    let w = gpkg(within, '&');
+    assert_types(within, &w.types, &actors);
+    assert_eq!(w.features, feature_count(&get(within).1));
+    assert_eq!((w.geometry.as_str(), w.srs_4326), ("Point", true));
+    // Pharmacies have no capacity: `capacite` is null in every feature, still Integer; a list
+    // not sorted by distance has no `distance_m`.
+    let list = "/api/actors?kind=pharmacie&limit=50";
+    let (_, list_json) = get(list);
+    let v: serde_json::Value = serde_json::from_slice(&list_json).unwrap();
+    assert!(v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["properties"]["capacite"].is_null()));
+    let a = gpkg(list, '&');
+    assert_eq!(a.types.get("capacite").map(String::as_str), Some("Integer"));
+    assert!(!a.types.contains_key("distance_m"), "{:?}", a.types);
+    assert_eq!(a.features, feature_count(&list_json));
+    let nearest = "/api/nearest?lat=43.9289&lon=2.1486&k=7&champs=id,nom,capacite,distance_m";
+    let n = gpkg(nearest, '&');
+    assert_eq!(n.features, 7);
+    assert_eq!(
+        n.types.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["capacite", "distance_m", "id", "nom"]
+    );
+    // A drawn zone (POST) answers the same way.
+    let zone = serde_json::json!({"type": "Polygon", "coordinates": [[[2.10, 43.90], [2.20, 43.90], [2.20, 43.96], [2.10, 43.96], [2.10, 43.90]]]});
+    let post = |path: &str| -> (String, Vec<u8>) {
+        let mut r = agent()
+            .post(&format!("http://127.0.0.1:{port}{path}"))
+            .header("Content-Type", "application/json")
+            .send(zone.to_string().as_bytes())
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        (ct, r.body_mut().read_to_vec().unwrap())
+    };
+    let (ct, bytes) = post("/api/within?format=gpkg");
+    assert_eq!(ct, "application/geopackage+sqlite3");
+    let z = open_gpkg(tmp.path(), "zone", &bytes);
+    assert_eq!(z.features, feature_count(&post("/api/within").1));
+    assert!(z.features > 0);
+    assert_types("POST /api/within", &z.types, &[("capacite", "Integer")]);
+
+    let diag = format!("/api/diagnostic.geojson?territory=81&kinds={kinds}");
+    let (_, diag_json) = get(&diag);
+    let (ct, bytes) = get(&format!("/api/diagnostic.gpkg?territory=81&kinds={kinds}"));
+    assert_eq!(ct, "application/geopackage+sqlite3");
+    let h = open_gpkg(tmp.path(), "diagnostic-http", &bytes);
+    assert_types("/api/diagnostic.gpkg", &h.types, &diagnostic);
+    assert_eq!(h.features, feature_count(&diag_json));
+    assert_eq!((h.geometry.as_str(), h.srs_4326), ("Multi Polygon", true));
+    let f = gpkg(&format!("/api/diagnostic?territory=81&kinds={kinds}"), '&');
+    assert_eq!(f.types, h.types);
+    // « Zones blanches » of a kind with no supply: every commune, distances all null.
+    let cover = "/api/couverture?territory=81&kind=medecin-generaliste";
+    let (_, cover_json) = get(&format!("{cover}&format=geojson"));
+    let c = gpkg(cover, '&');
+    assert!(c.features > 0);
+    assert_eq!(c.features, feature_count(&cover_json));
+    assert_types(
+        "/api/couverture?format=gpkg",
+        &c.types,
+        &[
+            ("code", "String"),
+            ("population", "Integer"),
+            ("distance_km", "Real"),
+            ("temps_route_min", "Real"),
+        ],
+    );
+    // The partner directory over HTTP, next to its GeoJSON.
+    let (_, partners_json) = get("/api/partenaires?format=geojson");
+    let ph = gpkg("/api/partenaires", '?');
+    assert_types("/api/partenaires?format=gpkg", &ph.types, &PARTNER_TYPES);
+    assert_eq!(ph.types, p.types);
+    assert_eq!(ph.features, feature_count(&partners_json));
+    // An unknown format is refused, naming the accepted ones.
+    let r = agent()
+        .get(&format!(
+            "http://127.0.0.1:{port}/api/within?lat=43.9&lon=2.1&radius_m=10&format=shp"
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 400);
 }

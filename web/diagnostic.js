@@ -437,6 +437,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
       ['CSV (Excel, « ; »)', `api/diagnostic.csv?${base}`, `${stem}.csv`, 'diagnostic-csv'],
       ['CSV (« , »)', `api/diagnostic.csv?${base}&separateur=virgule`, `${stem}-virgule.csv`, 'diagnostic-csv-virgule'],
       ['GeoJSON', `api/diagnostic.geojson?${base}`, `${stem}.geojson`, 'diagnostic-geojson'],
+      ['GeoPackage (QGIS)', `api/diagnostic.gpkg?${base}`, `${stem}.gpkg`, 'diagnostic-gpkg'],
       ['Carte SVG', `api/diagnostic/carte.svg?${maps}`, `carte-${slug}-${view.kind}-${indicator()}.svg`, 'diagnostic-svg'],
       ['Carte PNG', `api/diagnostic/carte.png?${maps}`, `carte-${slug}-${view.kind}-${indicator()}.png`, 'diagnostic-png'],
     ];

@@ -32,6 +32,10 @@ pub struct InterrogerArgs {
         global = true
     )]
     separator: String,
+    /// Fichier écrit (obligatoire avec « --format gpkg » : un GeoPackage ne s'écrit pas sur la
+    /// sortie standard).
+    #[arg(long = "sortie", value_name = "FICHIER", global = true)]
+    out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +81,8 @@ enum Format {
     Json,
     Geojson,
     Csv,
+    /// GeoPackage pour QGIS (colonnes typées, même vides), écrit dans « --sortie ».
+    Gpkg,
 }
 
 pub fn run(args: InterrogerArgs) -> Result<ExitCode> {
@@ -87,8 +93,11 @@ pub fn run(args: InterrogerArgs) -> Result<ExitCode> {
             args.separator
         )
     })?;
+    if args.format == Format::Gpkg && args.out.is_none() {
+        bail!("--format gpkg écrit un fichier : indiquez-le avec « --sortie FICHIER.gpkg »");
+    }
     let dir = args.data.load_served(&args.base)?;
-    query_cmd(&dir, args.query, args.format, csv)?;
+    query_cmd(&dir, args.query, args.format, csv, args.out.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -122,7 +131,13 @@ fn check_point(lat: f64, lon: f64) -> Result<LonLat> {
     Ok(p)
 }
 
-fn query_cmd(dir: &Directory, query: Query, format: Format, csv: CsvOptions) -> Result<()> {
+fn query_cmd(
+    dir: &Directory,
+    query: Query,
+    format: Format,
+    csv: CsvOptions,
+    file: Option<&std::path::Path>,
+) -> Result<()> {
     let rows: Vec<(u32, Option<f64>)> = match query {
         Query::Nearest { lat, lon, kind, k } => {
             if !(1..=1000).contains(&k) {
@@ -198,6 +213,20 @@ fn query_cmd(dir: &Directory, query: Query, format: Format, csv: CsvOptions) -> 
             writeln!(out)?;
         }
         Format::Csv => write_actors_csv(dir, rows.into_iter(), csv, &mut out)?,
+        Format::Gpkg => {
+            let path = file.expect("checked by run");
+            let n = rows.len();
+            let bytes = maillage::export::features::collection(dir, rows.into_iter(), None)
+                .gpkg("Acteurs")?;
+            maillage::util::fs::write_atomic(path, &bytes).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} : écriture impossible : {}",
+                    path.display(),
+                    maillage::util::os_error::describe(&e)
+                )
+            })?;
+            writeln!(out, "{n} acteur(s) écrit(s) dans {}", path.display())?;
+        }
     }
     Ok(())
 }

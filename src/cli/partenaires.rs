@@ -1,13 +1,14 @@
 //! `maillage partenaires` (`partners`): the local partner directory, imported from a CSV file
 //! or exported.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use maillage::store::cli::{self as lib, ExportFormat};
+use maillage::store::Store;
 
 use super::{BaseArg, DataArg};
 
@@ -37,7 +38,8 @@ enum PartenairesCmd {
     Exporter {
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
-        /// Fichier de sortie (par défaut : la sortie standard).
+        /// Fichier de sortie (par défaut : la sortie standard ; obligatoire avec
+        /// « --format gpkg »).
         #[arg(long)]
         sortie: Option<PathBuf>,
         /// Inclut les champs privés (ligne directe, notes internes).
@@ -58,17 +60,33 @@ enum PartenairesCmd {
 enum Format {
     Csv,
     Geojson,
+    /// GeoPackage pour QGIS (colonnes typées, même vides), écrit dans « --sortie ».
+    Gpkg,
     Hsds,
 }
 
-impl From<Format> for ExportFormat {
-    fn from(f: Format) -> ExportFormat {
-        match f {
-            Format::Csv => ExportFormat::Csv,
-            Format::Geojson => ExportFormat::Geojson,
-            Format::Hsds => ExportFormat::Hsds,
-        }
-    }
+/// `partenaires exporter --format gpkg`: the GeoPackage of the directory, written atomically.
+/// It is built by `export` (above the store), hence here rather than in `store::cli`.
+fn export_gpkg(
+    sortie: Option<PathBuf>,
+    prive: bool,
+    archives: bool,
+    base: &Path,
+    data: Option<&Path>,
+) -> Result<()> {
+    let Some(sortie) = sortie else {
+        bail!("--format gpkg écrit un fichier : indiquez-le avec « --sortie FICHIER.gpkg »");
+    };
+    let partners = Store::open(base)?.partners(archives)?;
+    let v = lib::validator(data)?;
+    let bytes = maillage::export::partners::gpkg(&partners, &v, prive)?;
+    lib::deliver_export(
+        Some(&sortie),
+        &bytes,
+        partners.len(),
+        &mut std::io::stdout(),
+    )?;
+    Ok(())
 }
 
 pub fn run(args: PartenairesArgs) -> Result<ExitCode> {
@@ -92,7 +110,15 @@ pub fn run(args: PartenairesArgs) -> Result<ExitCode> {
             base,
             data,
         } => lib::PartnersCmd::Exporter {
-            format: format.into(),
+            format: match format {
+                Format::Csv => ExportFormat::Csv,
+                Format::Geojson => ExportFormat::Geojson,
+                Format::Hsds => ExportFormat::Hsds,
+                Format::Gpkg => {
+                    export_gpkg(sortie, prive, archives, &base.base, data.data.as_deref())?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+            },
             sortie,
             prive,
             archives,

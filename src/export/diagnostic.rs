@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::csv_actors::CsvOptions;
+use super::gpkg::{Cell, Column, FieldType, Geometry, GeometryType, Layer};
 use super::map::{
     choropleth_svg, fr_fixed, svg_to_png, Category, MapArea, MapError, MapSpec, PALETTE, WHITE_ZONE,
 };
+use crate::analysis::diagnostic::CommuneRow;
 use crate::analysis::indicators::{
     commune_indicator, CommuneIndicator, Genre, Val, COMMUNE_INDICATORS, MASKED_COLUMN,
 };
@@ -34,6 +36,8 @@ pub enum ExportError {
     },
     #[error(transparent)]
     Map(#[from] MapError),
+    #[error(transparent)]
+    Gpkg(#[from] super::gpkg::GpkgError),
     #[error("indicateur « {0} » inconnu ; attendu : {ids}", ids = mappable_ids().join(", "))]
     UnknownIndicator(String),
     #[error("type « {0} » absent du diagnostic ; types calculés : {1}")]
@@ -119,26 +123,31 @@ pub fn display_text(v: Val<'_>, decimals: usize) -> String {
     }
 }
 
-/// A value as JSON (GeoJSON properties): whole numbers (rounded, as in the CSV) for 0
-/// decimals, null when missing or masked (the `<type>_effectif_masque` property says which),
-/// so that GDAL and QGIS type the column as a number.
-pub fn json_value(v: Val<'_>, decimals: usize) -> Value {
+/// A value as a cell of the GeoJSON and the GeoPackage: whole numbers (rounded, as in the
+/// CSV) for 0 decimals, null when missing or masked (the `<type>_effectif_masque` property
+/// says which), so that GDAL and QGIS type the column as a number.
+pub fn cell(v: Val<'_>, decimals: usize) -> Cell<'_> {
     match v {
         Val::Num(Some(Masked::Value(x))) if decimals == 0 && x.is_finite() => {
-            json!(x.round() as i64)
+            Cell::Int(x.round() as i64)
         }
-        Val::Num(Some(Masked::Value(x))) => json!(x),
-        Val::Flag(b) => json!(b),
-        Val::Text(t) => json!(t),
-        Val::Num(Some(Masked::Small)) | Val::Num(None) => Value::Null,
+        Val::Num(Some(Masked::Value(x))) => Cell::Real(x),
+        Val::Flag(b) => b.map_or(Cell::Null, Cell::Bool),
+        Val::Text(t) => t.into(),
+        Val::Num(Some(Masked::Small)) | Val::Num(None) => Cell::Null,
     }
+}
+
+/// A value as JSON (GeoJSON properties): its [`cell`].
+pub fn json_value(v: Val<'_>, decimals: usize) -> Value {
+    serde_json::to_value(cell(v, decimals)).unwrap_or(Value::Null)
 }
 
 /// Commune identity columns, before the indicators.
 const IDENTITY: [&str; 3] = ["code_insee", "commune", "departement"];
 
-/// One CSV/GeoJSON column: its name and the value it holds for a commune.
-struct Column {
+/// One indicator column of the CSV/GeoJSON: its name and the value it holds for a commune.
+struct IndicatorColumn {
     name: String,
     ind: Indicator,
     /// Kind index, for per-kind indicators.
@@ -147,13 +156,13 @@ struct Column {
 
 /// Indicator columns: per-commune ones, then every per-kind one for each kind, followed by
 /// its [`MASKED_COLUMN`] when small counts are masked.
-fn columns(c: &Computed) -> Vec<Column> {
+fn columns(c: &Computed) -> Vec<IndicatorColumn> {
     let masking = c.diagnostic.parametres.masquage_petits_effectifs;
     let types = &c.diagnostic.types;
     let mut out = Vec::new();
     if let Some(first) = types.first() {
         for ind in COMMUNE_INDICATORS.iter().filter(|d| !d.per_kind) {
-            out.push(Column {
+            out.push(IndicatorColumn {
                 name: ind.column_for(first),
                 ind,
                 kind: 0,
@@ -167,7 +176,7 @@ fn columns(c: &Computed) -> Vec<Column> {
             .filter(|d| d.per_kind)
             .chain(masked)
         {
-            out.push(Column {
+            out.push(IndicatorColumn {
                 name: ind.column_for(t),
                 ind,
                 kind: k,
@@ -210,7 +219,7 @@ pub fn write_csv<W: Write>(c: &Computed, opts: CsvOptions, out: W) -> std::io::R
     let cols = columns(c);
     let split = cols.iter().take_while(|col| !col.ind.per_kind).count();
     for r in &c.diagnostic.communes {
-        let text = |col: &Column| match r.indicateurs.get(col.kind) {
+        let text = |col: &IndicatorColumn| match r.indicateurs.get(col.kind) {
             Some(cell) => csv_text(col.ind.value(r, cell), col.ind.decimals, comma),
             None => String::new(),
         };
@@ -224,16 +233,33 @@ pub fn write_csv<W: Write>(c: &Computed, opts: CsvOptions, out: W) -> std::io::R
     Ok(())
 }
 
-/// GDAL's type for a column: whole numbers `Integer`, other numbers `Real` (a masked value is
-/// left empty, so its column stays a number), texts `String`; yes/no is `oui`/`non` text in
-/// the CSV, a boolean (`Integer`, subtype `Boolean`) in the GeoJSON.
-fn gdal_type(ind: Indicator, csv: bool) -> (&'static str, Option<&'static str>) {
+/// The type of an indicator's column: whole numbers `Integer`, other numbers `Real` (a masked
+/// value is left empty, so its column stays a number), texts `Text`; yes/no is `oui`/`non`
+/// text in the CSV, a boolean in the GeoJSON and the GeoPackage.
+fn field_type(ind: Indicator, csv: bool) -> FieldType {
     match ind.genre {
-        Genre::Number if ind.decimals == 0 => ("Integer", None),
-        Genre::Number => ("Real", None),
-        Genre::Flag if !csv => ("Integer", Some("Boolean")),
-        Genre::Flag | Genre::Text => ("String", None),
+        Genre::Number if ind.decimals == 0 => FieldType::Integer,
+        Genre::Number => FieldType::Real,
+        Genre::Flag if !csv => FieldType::Boolean,
+        Genre::Flag | Genre::Text => FieldType::Text,
     }
+}
+
+/// The typed columns of the commune table in the GeoJSON and GeoPackage order: the commune's
+/// identity, `localisee`, then every indicator column ([`columns`]). The one schema that the
+/// VRT and the GeoPackage declare.
+pub fn schema(c: &Computed) -> Vec<Column> {
+    let mut out: Vec<Column> = IDENTITY
+        .iter()
+        .map(|n| Column::new(*n, FieldType::Text))
+        .collect();
+    out.push(Column::new("localisee", FieldType::Boolean));
+    out.extend(
+        columns(c)
+            .into_iter()
+            .map(|col| Column::new(col.name, field_type(col.ind, false))),
+    );
+    out
 }
 
 /// The GDAL `.csvt` of [`write_csv`]'s file (one line, a quoted type per column): `code_insee`
@@ -251,7 +277,7 @@ fn gdal_type(ind: Indicator, csv: bool) -> (&'static str, Option<&'static str>) 
 pub fn csvt(c: &Computed) -> String {
     let cols = columns(c);
     let split = cols.iter().take_while(|col| !col.ind.per_kind).count();
-    let kind = |col: &Column| gdal_type(col.ind, true).0;
+    let kind = |col: &IndicatorColumn| field_type(col.ind, true).gdal().0;
     let mut types: Vec<&str> = vec!["String"; IDENTITY.len()];
     types.extend(cols[..split].iter().map(kind));
     types.push("String");
@@ -278,24 +304,21 @@ pub fn csvt(c: &Computed) -> String {
 pub fn vrt(c: &Computed, geojson: &str) -> String {
     use crate::util::escape::html as x;
     let layer = geojson.strip_suffix(".geojson").unwrap_or(geojson);
-    let field = |name: &str, (kind, subtype): (&str, Option<&str>)| {
-        let sub = subtype
-            .map(|s| format!(" subtype=\"{s}\""))
-            .unwrap_or_default();
-        format!("    <Field name=\"{}\" type=\"{kind}\"{sub}/>\n", x(name))
-    };
     let mut v = format!(
         "<OGRVRTDataSource>\n  <OGRVRTLayer name=\"{}\">\n    <SrcDataSource relativeToVRT=\"1\">{}</SrcDataSource>\n    <SrcLayer>{}</SrcLayer>\n    <LayerSRS>EPSG:4326</LayerSRS>\n",
         x(layer),
         x(geojson),
         x(layer)
     );
-    for name in IDENTITY {
-        v.push_str(&field(name, ("String", None)));
-    }
-    v.push_str(&field("localisee", ("Integer", Some("Boolean"))));
-    for col in columns(c) {
-        v.push_str(&field(&col.name, gdal_type(col.ind, false)));
+    for col in schema(c) {
+        let (kind, subtype) = col.kind.gdal();
+        let sub = subtype
+            .map(|s| format!(" subtype=\"{s}\""))
+            .unwrap_or_default();
+        v.push_str(&format!(
+            "    <Field name=\"{}\" type=\"{kind}\"{sub}/>\n",
+            x(&col.name)
+        ));
     }
     v.push_str("  </OGRVRTLayer>\n</OGRVRTDataSource>\n");
     v
@@ -305,31 +328,23 @@ pub fn vrt(c: &Computed, geojson: &str) -> String {
 /// flat property named as the CSV column (`<type>_densite_10000_hab`…); the indicator table
 /// (labels, units) and the kinds with their coverage definition come along.
 pub fn geojson(dir: &Directory, c: &Computed) -> Value {
+    let schema = schema(c);
     let cols = columns(c);
     let features: Vec<Value> = c
         .diagnostic
         .communes
         .iter()
         .map(|r| {
-            let mut props = Map::new();
-            props.insert(IDENTITY[0].into(), json!(r.code));
-            props.insert(IDENTITY[1].into(), json!(r.nom));
-            props.insert(IDENTITY[2].into(), json!(r.departement));
-            props.insert("localisee".into(), json!(r.localisee));
-            for col in &cols {
-                let v = match r.indicateurs.get(col.kind) {
-                    Some(cell) => json_value(col.ind.value(r, cell), col.ind.decimals),
-                    None => Value::Null,
-                };
-                props.insert(col.name.clone(), v);
-            }
-            let geometry = r
-                .code
-                .parse()
-                .ok()
-                .and_then(|code| dir.commune(code))
-                .filter(|cm| !cm.geometry.0.is_empty())
-                .map(|cm| json!(geojson::Geometry::new(geojson::Value::from(&cm.geometry))))
+            let props: Map<String, Value> = schema
+                .iter()
+                .zip(row_cells(&cols, r))
+                .map(|(col, v)| {
+                    let v = serde_json::to_value(v).unwrap_or(Value::Null);
+                    (col.name.to_string(), v)
+                })
+                .collect();
+            let geometry = outline(dir, &r.code)
+                .map(|g| json!(geojson::Geometry::new(geojson::Value::from(g))))
                 .unwrap_or(Value::Null);
             json!({"type": "Feature", "geometry": geometry, "properties": props})
         })
@@ -342,6 +357,115 @@ pub fn geojson(dir: &Directory, c: &Computed) -> Value {
         "types": c.diagnostic.types,
         "descripteurs": c.diagnostic.descripteurs,
     })
+}
+
+/// The outline of a commune by its code, when loaded and not empty.
+fn outline<'d>(dir: &'d Directory, code: &str) -> Option<&'d geo::MultiPolygon<f64>> {
+    dir.commune(code.parse().ok()?)
+        .map(|cm| &cm.geometry)
+        .filter(|g| !g.0.is_empty())
+}
+
+/// The cells of one commune in the order of [`schema`].
+fn row_cells<'r>(cols: &[IndicatorColumn], r: &'r CommuneRow) -> Vec<Cell<'r>> {
+    let mut cells: Vec<Cell<'r>> = vec![
+        r.code.as_str().into(),
+        r.nom.as_str().into(),
+        r.departement.as_str().into(),
+        Cell::Bool(r.localisee),
+    ];
+    cells.extend(cols.iter().map(|col| match r.indicateurs.get(col.kind) {
+        Some(cell_of) => cell(col.ind.value(r, cell_of), col.ind.decimals),
+        None => Cell::Null,
+    }));
+    cells
+}
+
+/// The territory's communes as a GeoPackage: the columns and values of the [`geojson`], each
+/// column typed by [`schema`] (numbers stay numbers when null in every commune), outlines as
+/// multipolygons in EPSG:4326.
+pub fn gpkg(dir: &Directory, c: &Computed) -> Result<Vec<u8>, ExportError> {
+    let layer = Layer {
+        name: "communes".into(),
+        description: format!(
+            "Diagnostic de {} : {}",
+            c.diagnostic.territoire.nom,
+            c.diagnostic
+                .types
+                .iter()
+                .map(|t| t.libelle.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        geometry: GeometryType::MultiPolygon,
+        columns: schema(c),
+    };
+    let cols = columns(c);
+    let rows = c.diagnostic.communes.iter().map(|r| {
+        let g = outline(dir, &r.code).map(Geometry::MultiPolygon);
+        (g, row_cells(&cols, r))
+    });
+    Ok(super::gpkg::write(&layer, rows)?)
+}
+
+/// The columns of the « zones blanches » of a coverage answer (`/api/couverture`, its
+/// GeoJSON and its GeoPackage): the commune and the way to its nearest supply.
+pub const UNCOVERED_COLUMNS: [(&str, FieldType); 6] = [
+    ("code", FieldType::Text),
+    ("nom", FieldType::Text),
+    ("population", FieldType::Integer),
+    ("distance_km", FieldType::Real),
+    ("temps_estime_min", FieldType::Real),
+    ("temps_route_min", FieldType::Real),
+];
+
+/// The uncovered communes of the first kind of the diagnosis: place index and cells in the
+/// order of [`UNCOVERED_COLUMNS`].
+pub fn uncovered(c: &Computed) -> Vec<(usize, Vec<Cell<'_>>)> {
+    let area = &c.diagnostic.comparaisons[0].indicateurs[0];
+    let real = |x: Option<f64>| x.map_or(Cell::Null, Cell::Real);
+    area.couverture
+        .uncovered
+        .iter()
+        .map(|&i| {
+            let pl = c.places.get(i);
+            let n = c.runs[0].nearest[i];
+            let cells = vec![
+                pl.code.as_str().into(),
+                pl.name.as_str().into(),
+                pl.population.map_or(Cell::Null, |p| Cell::Int(p as i64)),
+                real(n.map(|n| n.distance_m / 1000.0)),
+                real(n.map(|n| n.minutes)),
+                real(n.and_then(|n| n.road).map(|l| l.minutes())),
+            ];
+            (i, cells)
+        })
+        .collect()
+}
+
+/// The « zones blanches » of the first kind as a GeoPackage (outlines, typed columns).
+pub fn uncovered_gpkg(dir: &Directory, c: &Computed) -> Result<Vec<u8>, ExportError> {
+    let layer = Layer {
+        name: "zones_blanches".into(),
+        description: format!(
+            "Zones blanches de {} : {}",
+            c.diagnostic.territoire.nom,
+            c.diagnostic
+                .types
+                .first()
+                .map_or("", |t| t.libelle.as_str())
+        ),
+        geometry: GeometryType::MultiPolygon,
+        columns: UNCOVERED_COLUMNS
+            .iter()
+            .map(|(n, k)| Column::new(*n, *k))
+            .collect(),
+    };
+    let rows = uncovered(c).into_iter().map(|(i, cells)| {
+        let g = outline(dir, &c.places.get(i).code).map(Geometry::MultiPolygon);
+        (g, cells)
+    });
+    Ok(super::gpkg::write(&layer, rows)?)
 }
 
 /// Source line for maps and reports: every distinct source with its date (« date inconnue »
@@ -507,6 +631,7 @@ pub fn write_report(
     let gj = serde_json::to_vec(&geojson(dir, &c)).unwrap_or_default();
     put("communes.geojson", &gj)?;
     put("communes.vrt", vrt(&c, "communes.geojson").as_bytes())?;
+    put("communes.gpkg", &gpkg(dir, &c)?)?;
     let maps = report_maps(dir, &c, &date)?;
     for (k, ind, svg) in &maps {
         let stem = format!("carte-{}-{}", c.diagnostic.types[*k].id, ind.id);

@@ -10,12 +10,13 @@ use geo::MultiPolygon;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 
+use super::gpkg::{Cell, Column, FieldType, Geometry, GeometryType, GpkgError, Layer};
 use crate::index::{Directory, TerritoryEntry};
 use crate::model::Commune;
 
 /// Declares [`ActorField`], its order and its names from one list.
 macro_rules! actor_fields {
-    ($($variant:ident => $name:literal,)*) => {
+    ($($variant:ident => $name:literal: $kind:ident,)*) => {
         /// One property of an actor feature. The order of [`ActorField::ALL`] is the order
         /// written.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,37 +34,44 @@ macro_rules! actor_fields {
                     $(ActorField::$variant => $name,)*
                 }
             }
+
+            /// The property's type: its JSON value, its GeoPackage column.
+            pub const fn kind(self) -> FieldType {
+                match self {
+                    $(ActorField::$variant => FieldType::$kind,)*
+                }
+            }
         }
     };
 }
 
 actor_fields! {
-    Id => "id",
-    Nom => "nom",
-    Type => "type",
-    TypeLibelle => "type_libelle",
-    Secteur => "secteur",
-    Adresse => "adresse",
-    Numero => "numero",
-    Voie => "voie",
-    CodePostal => "code_postal",
-    Ville => "ville",
-    Commune => "commune",
-    CommuneNom => "commune_nom",
-    Telephone => "telephone",
-    Email => "email",
-    Site => "site",
-    Horaires => "horaires",
-    Capacite => "capacite",
-    Precision => "precision",
-    PrecisionLibelle => "precision_libelle",
-    Source => "source",
-    SourceDate => "source_date",
-    Exemple => "exemple",
-    CodeSource => "code_source",
-    LibelleSource => "libelle_source",
-    Tags => "tags",
-    DistanceM => "distance_m",
+    Id => "id": Text,
+    Nom => "nom": Text,
+    Type => "type": Text,
+    TypeLibelle => "type_libelle": Text,
+    Secteur => "secteur": Text,
+    Adresse => "adresse": Text,
+    Numero => "numero": Text,
+    Voie => "voie": Text,
+    CodePostal => "code_postal": Text,
+    Ville => "ville": Text,
+    Commune => "commune": Text,
+    CommuneNom => "commune_nom": Text,
+    Telephone => "telephone": Text,
+    Email => "email": Text,
+    Site => "site": Text,
+    Horaires => "horaires": Text,
+    Capacite => "capacite": Integer,
+    Precision => "precision": Text,
+    PrecisionLibelle => "precision_libelle": Text,
+    Source => "source": Text,
+    SourceDate => "source_date": Text,
+    Exemple => "exemple": Boolean,
+    CodeSource => "code_source": Text,
+    LibelleSource => "libelle_source": Text,
+    Tags => "tags": Text,
+    DistanceM => "distance_m": Real,
 }
 
 impl ActorField {
@@ -177,65 +185,71 @@ impl Serialize for ActorFeature<'_> {
     }
 }
 
+impl<'a> ActorFeature<'a> {
+    /// The value of one property, computed only when asked; `None` for `distance_m` when the
+    /// answer is not sorted by distance (the property is then left out). The one reading of an
+    /// actor's properties, for the GeoJSON and the GeoPackage.
+    pub fn cell(&self, field: ActorField) -> Option<Cell<'a>> {
+        use ActorField as F;
+        let dir = self.dir;
+        let a = dir.actor(self.index);
+        let kind = || dir.kinds().get(a.kind());
+        let report = || dir.reports().get(a.source().0 as usize);
+        Some(match field {
+            F::Id => a.id().into(),
+            F::Nom => a.name().into(),
+            F::Type => kind().id.as_str().into(),
+            F::TypeLibelle => kind().label.as_str().into(),
+            F::Secteur => kind().sector.id().into(),
+            F::Adresse => a.address_line().into(),
+            F::Numero => a.number().into(),
+            F::Voie => a.street().into(),
+            F::CodePostal => a.postcode().into(),
+            F::Ville => a.city().into(),
+            F::Commune => a
+                .commune()
+                .map_or(Cell::Null, |c| c.as_str().to_string().into()),
+            F::CommuneNom => a
+                .commune()
+                .and_then(|c| dir.commune(c))
+                .map(|c| c.name.as_str())
+                .into(),
+            F::Telephone => a.phone().into(),
+            F::Email => a.email().into(),
+            F::Site => a.website().into(),
+            F::Horaires => a.hours().into(),
+            F::Capacite => a.capacity().map_or(Cell::Null, |c| Cell::Int(c.into())),
+            F::Precision => a.precision().id().into(),
+            F::PrecisionLibelle => a.precision().label().into(),
+            F::Source => report().map_or("", |r| r.source_name.as_str()).into(),
+            F::SourceDate => report().and_then(|r| r.source_date.as_deref()).into(),
+            F::Exemple => Cell::Bool(report().is_some_and(|r| r.sample)),
+            F::CodeSource => a.source_code().into(),
+            F::LibelleSource => a.source_label().into(),
+            F::Tags => crate::model::partner_field::join_tags(a.tags()).into(),
+            F::DistanceM => Cell::Real((self.distance_m? * 10.0).round() / 10.0),
+        })
+    }
+
+    /// The properties written, in order: those chosen, `distance_m` on distance answers only.
+    pub fn written(&self) -> impl Iterator<Item = ActorField> + '_ {
+        ActorField::ALL.into_iter().filter(|&f| {
+            self.fields.has(f) && (f != ActorField::DistanceM || self.distance_m.is_some())
+        })
+    }
+}
+
 /// The `properties` member of an [`ActorFeature`].
 struct Properties<'f, 'a>(&'f ActorFeature<'a>);
 
 impl Serialize for Properties<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use ActorField as F;
-        let ActorFeature {
-            dir,
-            index,
-            distance_m,
-            fields,
-        } = *self.0;
-        let a = dir.actor(index);
-        let kind = dir.kinds().get(a.kind());
-        let report = || dir.reports().get(a.source().0 as usize);
+        let f = self.0;
         let mut m = s.serialize_map(None)?;
-        // Each value is computed only when its property is written.
-        macro_rules! put {
-            ($field:expr, $value:expr) => {
-                if fields.has($field) {
-                    m.serialize_entry($field.name(), &$value)?;
-                }
-            };
-        }
-        put!(F::Id, a.id());
-        put!(F::Nom, a.name());
-        put!(F::Type, kind.id);
-        put!(F::TypeLibelle, kind.label);
-        put!(F::Secteur, kind.sector.id());
-        put!(F::Adresse, a.address_line());
-        put!(F::Numero, a.number());
-        put!(F::Voie, a.street());
-        put!(F::CodePostal, a.postcode());
-        put!(F::Ville, a.city());
-        put!(F::Commune, a.commune());
-        put!(
-            F::CommuneNom,
-            a.commune()
-                .and_then(|c| dir.commune(c))
-                .map(|c| c.name.as_str())
-        );
-        put!(F::Telephone, a.phone());
-        put!(F::Email, a.email());
-        put!(F::Site, a.website());
-        put!(F::Horaires, a.hours());
-        put!(F::Capacite, a.capacity());
-        put!(F::Precision, a.precision().id());
-        put!(F::PrecisionLibelle, a.precision().label());
-        put!(F::Source, report().map_or("", |r| r.source_name.as_str()));
-        put!(
-            F::SourceDate,
-            report().and_then(|r| r.source_date.as_deref())
-        );
-        put!(F::Exemple, report().is_some_and(|r| r.sample));
-        put!(F::CodeSource, a.source_code());
-        put!(F::LibelleSource, a.source_label());
-        put!(F::Tags, crate::model::partner_field::join_tags(a.tags()));
-        if let Some(d) = distance_m {
-            put!(F::DistanceM, (d * 10.0).round() / 10.0);
+        for field in f.written() {
+            if let Some(v) = f.cell(field) {
+                m.serialize_entry(field.name(), &v)?;
+            }
         }
         m.end()
     }
@@ -288,6 +302,53 @@ impl FeatureCollection<'_> {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// The columns of the collection: the chosen properties, typed by [`ActorField::kind`];
+    /// `distance_m` when the answer is sorted by distance.
+    pub fn columns(&self) -> Vec<ActorField> {
+        let distances = self.items.iter().any(|(_, d)| d.is_some());
+        ActorField::ALL
+            .into_iter()
+            .filter(|&f| self.fields.has(f) && (f != ActorField::DistanceM || distances))
+            .collect()
+    }
+
+    /// The collection as a GeoPackage: one layer `acteurs` of points (EPSG:4326) with the
+    /// properties of the GeoJSON as typed columns (a capacity never given is still Integer).
+    ///
+    /// ```
+    /// use maillage::export::features::collection;
+    /// let dir = maillage::index::Directory::build(maillage::sources::demo::dataset().unwrap());
+    /// let bytes = collection(&dir, (0..3).map(|i| (i, None)), None).gpkg("Essai").unwrap();
+    /// assert!(bytes.starts_with(b"SQLite format 3\0"));
+    /// ```
+    pub fn gpkg(&self, description: &str) -> Result<Vec<u8>, GpkgError> {
+        let fields = self.columns();
+        let layer = Layer {
+            name: "acteurs".into(),
+            description: description.to_string(),
+            geometry: GeometryType::Point,
+            columns: fields
+                .iter()
+                .map(|f| Column::new(f.name(), f.kind()))
+                .collect(),
+        };
+        let rows = self.items.iter().map(|&(index, distance_m)| {
+            let feature = ActorFeature {
+                dir: self.dir,
+                index,
+                distance_m,
+                fields: self.fields,
+            };
+            let geometry = self.dir.actor(index).position().map(Geometry::Point);
+            let cells: Vec<Cell<'_>> = fields
+                .iter()
+                .map(|&f| feature.cell(f).unwrap_or(Cell::Null))
+                .collect();
+            (geometry, cells)
+        });
+        super::gpkg::write(&layer, rows)
     }
 }
 

@@ -196,6 +196,16 @@ impl Segment {
         self.offset + self.actors.len() as u32
     }
 
+    /// The directory index of the actor carrying `alias` (the last in id order when several
+    /// do).
+    pub(super) fn alias(&self, alias: &str) -> Option<u32> {
+        self.aliases.get(alias)
+    }
+
+    pub(super) fn text(&self) -> &TextIndex {
+        &self.text
+    }
+
     pub(super) fn heap_bytes(&self) -> usize {
         self.actors.rows_heap_bytes()
             + self.actors.arena_heap_bytes()
@@ -303,7 +313,7 @@ pub struct Directory {
     base: Arc<Segment>,
     /// Service areas of official actors.
     areas: Arc<AreaIndex>,
-    local: LocalPart,
+    pub(super) local: LocalPart,
 }
 
 /// A kind gets a tree of its own when it holds at most 1/`KIND_TREE_SHARE` of the located
@@ -511,6 +521,30 @@ impl Directory {
         self.with_local_actors(self.local.records())
     }
 
+    /// The directory `self`, from `compacted` (the [`Directory::compacted`] of an earlier
+    /// version `before`, built while `self` took more changes): `compacted` with the local
+    /// changes made since `before` replayed, in O(those changes). Same answers as `self`.
+    /// `None` when `self` does not descend from `before` by local changes only (its local
+    /// actors were replaced or compacted since): `compacted` is then stale.
+    pub fn with_compaction_of(
+        &self,
+        before: &Directory,
+        compacted: Directory,
+    ) -> Option<Directory> {
+        let same_base = Arc::ptr_eq(&self.base, &before.base)
+            && Arc::ptr_eq(&self.base, &compacted.base)
+            && Arc::ptr_eq(&self.shared, &compacted.shared);
+        if !same_base {
+            return None;
+        }
+        let changes = self.local.changes_since(&before.local)?;
+        Some(if changes.is_empty() {
+            compacted
+        } else {
+            compacted.with_local_changes(changes)
+        })
+    }
+
     fn with_local(&self, local: LocalPart) -> Directory {
         Directory {
             shared: Arc::clone(&self.shared),
@@ -591,12 +625,9 @@ impl Directory {
             let seg = &self.base;
             seg.actors.find(id).map(|i| seg.offset + i as u32)
         };
-        found.or_else(|| {
-            self.segments()
-                .iter()
-                .filter_map(|s| s.aliases.get(id))
-                .find(|&i| self.local.is_live(i))
-        })
+        found
+            .or_else(|| self.base.alias(id))
+            .or_else(|| self.local.find_alias(id))
     }
 
     /// Number of actors of a kind (located or not).
@@ -767,23 +798,39 @@ impl Directory {
     /// Actors matching every criterion of the filter, in index order.
     pub fn filter(&self, f: &ActorFilter) -> Vec<u32> {
         let mut out = Vec::new();
-        for seg in self.segments() {
-            out.extend(self.filter_segment(seg, f));
+        let texts = f.text.as_deref().map(|q| self.text_matching(q));
+        for (k, seg) in self.segments().into_iter().enumerate() {
+            out.extend(self.filter_segment(seg, f, texts.as_ref().map(|t| &t[k][..])));
         }
         self.local
             .order_by_id(&mut out, |&i| i, |i| self.actor(i).id());
         out
     }
 
-    fn filter_segment(&self, seg: &Segment, f: &ActorFilter) -> Vec<u32> {
-        let kinds = f.kinds.as_deref().map(unique);
-        let text_matches = |q: &str| -> Vec<u32> {
-            seg.text
-                .matching(q)
-                .into_iter()
-                .map(|d| seg.offset + d)
-                .collect()
+    /// Actors of each segment whose text matches `q`, as directory indexes in order (removed
+    /// ones included); the two local segments are matched as one.
+    fn text_matching(&self, q: &str) -> [Vec<u32>; 3] {
+        let at = |seg: &Segment, docs: Vec<u32>| -> Vec<u32> {
+            docs.into_iter().map(|d| seg.offset + d).collect()
         };
+        let (stable, recent) = (&self.local.stable, &self.local.recent);
+        let (s, r) = if self.local.unchanged() {
+            (stable.text.matching(q), Vec::new())
+        } else {
+            stable
+                .text
+                .matching_with(&recent.text, &self.local.text_delta, q)
+        };
+        [
+            at(&self.base, self.base.text.matching(q)),
+            at(stable, s),
+            at(recent, r),
+        ]
+    }
+
+    /// [`Directory::filter`] in one segment; `text`: its actors matching `f.text`.
+    fn filter_segment(&self, seg: &Segment, f: &ActorFilter, text: Option<&[u32]>) -> Vec<u32> {
+        let kinds = f.kinds.as_deref().map(unique);
         // Candidates from the most selective index available.
         let mut cands: Vec<u32> = if let Some((min, max)) = f.bbox {
             let plan = self.plan(seg, kinds.as_deref());
@@ -806,8 +853,8 @@ impl Directory {
                 .collect();
             v.sort_unstable();
             v
-        } else if let Some(q) = &f.text {
-            text_matches(q)
+        } else if let Some(text) = text {
+            text.to_vec()
         } else if let Some(ks) = &kinds {
             let mut v: Vec<u32> = ks
                 .iter()
@@ -828,11 +875,10 @@ impl Directory {
         if let Some(codes) = &f.communes {
             cands.retain(|&i| self.actor(i).commune().is_some_and(|c| codes.contains(&c)));
         }
-        if let (Some(q), true) = (
-            &f.text,
+        if let (Some(m), true) = (
+            text,
             f.bbox.is_some() || f.communes.is_some() || kinds.is_some(),
         ) {
-            let m = text_matches(q);
             cands.retain(|i| m.binary_search(i).is_ok());
         }
         if let Some(dead) = self.local.dead_in(seg) {
@@ -965,44 +1011,54 @@ impl Directory {
         } else {
             &actor_query
         };
-        // Local hits of both local segments, ranked as one segment would rank them.
-        let mut local_hits: Vec<SearchHit> = Vec::new();
-        for seg in self.segments() {
-            if actor_query.trim().is_empty() {
-                break;
-            }
-            let dead = self.local.dead_in(seg);
-            let keep = |d: u32| {
-                dead.is_none_or(|dead| !dead.contains(&(seg.offset + d)))
-                    && (postcodes.is_empty()
-                        || seg
-                            .actors
-                            .get(d as usize)
-                            .commune()
-                            .is_some_and(|c| in_postcodes.contains(&c)))
+        // Hits of each segment; the two local segments are searched as one.
+        let only = (!postcodes.is_empty()).then_some(&in_postcodes);
+        let (base, stable, recent) = (&*self.base, &*self.local.stable, &self.local.recent);
+        let found = if actor_query.trim().is_empty() {
+            Default::default()
+        } else {
+            let (s, r) = if self.local.unchanged() {
+                (
+                    stable
+                        .text
+                        .search(actor_query, limit, self.search_keep(stable, only)),
+                    Vec::new(),
+                )
+            } else {
+                stable.text.search_with(
+                    &recent.text,
+                    &self.local.text_delta,
+                    actor_query,
+                    limit,
+                    self.search_keep(stable, only),
+                    self.search_keep(recent, only),
+                )
             };
+            [
+                base.text
+                    .search(actor_query, limit, self.search_keep(base, only)),
+                s,
+                r,
+            ]
+        };
+        let mut local_hits: Vec<SearchHit> = Vec::new();
+        for (seg, found) in self.segments().into_iter().zip(found) {
             let out = if seg.offset < self.local.stable.offset {
                 &mut hits
             } else {
                 &mut local_hits
             };
-            for h in seg.text.search(actor_query, limit, keep) {
+            for h in found {
                 let a = seg.actors.get(h.doc as usize);
-                let kind = self.kinds().get(a.kind());
-                let commune = a
-                    .commune()
-                    .and_then(|c| communes.get(c))
-                    .map(|c| c.name.as_str())
-                    .or(a.city())
-                    .unwrap_or("");
+                let [_, kind, commune] = actor_texts(a, self.kinds(), communes);
                 out.push(SearchHit {
                     category: HitCategory::Actor,
                     id: a.id().to_string(),
                     label: a.name().to_string(),
                     detail: if commune.is_empty() {
-                        kind.label.clone()
+                        kind.to_string()
                     } else {
-                        format!("{} – {}", kind.label, commune)
+                        format!("{kind} – {commune}")
                     },
                     lon: a.position().map(|p| p.lon),
                     lat: a.position().map(|p| p.lat),
@@ -1017,6 +1073,25 @@ impl Directory {
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits.truncate(limit);
         hits
+    }
+
+    /// The docs of a segment's text index that a search keeps: live actors, in one of
+    /// `communes` if given.
+    fn search_keep<'a>(
+        &'a self,
+        seg: &'a Segment,
+        communes: Option<&'a HashSet<InseeCode>>,
+    ) -> impl Fn(u32) -> bool + 'a {
+        let dead = self.local.dead_in(seg);
+        move |d: u32| {
+            dead.is_none_or(|dead| !dead.contains(&(seg.offset + d)))
+                && communes.is_none_or(|cs| {
+                    seg.actors
+                        .get(d as usize)
+                        .commune()
+                        .is_some_and(|c| cs.contains(&c))
+                })
+        }
     }
 
     /// The union of a territory's commune outlines, computed once.
@@ -1238,18 +1313,29 @@ fn sort_by_id(actors: &ActorTable) -> Vec<u32> {
 fn actor_text_index(actors: &ActorTable, kinds: &KindTable, communes: &CommuneIndex) -> TextIndex {
     let mut b = TextIndexBuilder::new();
     for (i, a) in actors.iter().enumerate() {
-        let kind = &kinds.get(a.kind()).label;
-        // The commune's official name; the source's city name only when the commune is not
-        // loaded (it is nearly always the same words: indexing both doubles the postings).
-        let commune = a
-            .commune()
-            .and_then(|c| communes.get(c))
-            .map(|c| c.name.as_str())
-            .or(a.city())
-            .unwrap_or("");
-        b.add_with_repeated(i as u32, &[(a.name(), 3)], &[(kind, 1), (commune, 1)]);
+        let [name, kind, commune] = actor_texts(a, kinds, communes);
+        b.add_with_repeated(i as u32, &[(name, 3)], &[(kind, 1), (commune, 1)]);
     }
     b.build()
+}
+
+/// The texts of an actor in the text index: its name (weight 3), its kind's label and its
+/// commune (weight 1 each).
+pub(super) fn actor_texts<'a>(
+    a: Actor<'a>,
+    kinds: &'a KindTable,
+    communes: &'a CommuneIndex,
+) -> [&'a str; 3] {
+    let kind = &kinds.get(a.kind()).label;
+    // The commune's official name; the source's city name only when the commune is not
+    // loaded (it is nearly always the same words: indexing both doubles the postings).
+    let commune = a
+        .commune()
+        .and_then(|c| communes.get(c))
+        .map(|c| c.name.as_str())
+        .or(a.city())
+        .unwrap_or("");
+    [a.name(), kind, commune]
 }
 
 fn place_text_index(

@@ -10,11 +10,12 @@
 //! Queries answer exactly as one segment of the same actors would: tombstoned actors are
 //! skipped, and answers in index order list local actors by id (the order of a full build).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::areas::{self, AreaIndex};
-use super::directory::{Segment, Shared, LOCAL_PREFIX};
+use super::directory::{actor_texts, Segment, Shared, LOCAL_PREFIX};
+use super::text::TermDelta;
 use crate::model::{Actor, ActorRecord, ActorTable};
 
 /// Recent actors plus tombstones above which the local actors are compacted.
@@ -32,6 +33,15 @@ pub(super) struct LocalPart {
     recent_records: BTreeMap<String, ActorRecord>,
     /// Directory indexes of stable actors replaced or removed since.
     pub(super) dead: HashSet<u32>,
+    /// Ids changed since `stable` was built, in the order of the changes (a compaction built
+    /// off the publish lock replays those that came after its snapshot).
+    changed: Vec<String>,
+    /// Term frequencies that `recent` and `dead` change in `stable`'s text index: the two
+    /// segments are searched as one ([`super::text::TextIndex::search_with`]).
+    pub(super) text_delta: TermDelta,
+    /// Aliases carried by several stable actors, with all their indexes in id order (the
+    /// stable segment keeps the last only, which may be tombstoned).
+    shared_aliases: Arc<HashMap<Box<str>, Vec<u32>>>,
 }
 
 /// `local:` added to an id that lacks it.
@@ -48,13 +58,29 @@ impl LocalPart {
     pub(super) fn new(stable: Segment, stable_areas: AreaIndex) -> LocalPart {
         let mut recent = Segment::default();
         recent.offset = stable.end();
+        let mut holders: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+        for (i, a) in stable.actors.iter().enumerate() {
+            for alias in a
+                .tags()
+                .filter_map(|t| t.strip_prefix(crate::dedup::ALIAS_PREFIX))
+            {
+                holders
+                    .entry(alias.into())
+                    .or_default()
+                    .push(stable.offset + i as u32);
+            }
+        }
+        holders.retain(|_, v| v.len() > 1);
         LocalPart {
+            text_delta: TermDelta::default(),
+            shared_aliases: Arc::new(holders),
             recent,
             stable: Arc::new(stable),
             stable_areas: Arc::new(stable_areas),
             recent_areas: AreaIndex::default(),
             recent_records: BTreeMap::new(),
             dead: HashSet::new(),
+            changed: Vec::new(),
         }
     }
 
@@ -68,8 +94,10 @@ impl LocalPart {
     ) -> LocalPart {
         let mut records = self.recent_records.clone();
         let mut dead = self.dead.clone();
+        let mut changed = self.changed.clone();
         for (id, record) in changes {
             let id = local_id(id);
+            changed.push(id.clone());
             if let Some(i) = self.stable_position(&id) {
                 dead.insert(i);
             }
@@ -86,6 +114,11 @@ impl LocalPart {
         let actors = ActorTable::from_records(records.values());
         let recent = Segment::build(self.stable.end(), actors, None, &sh.kinds, &sh.communes);
         let recent_areas = segment_areas(&recent, sh, None);
+        let removed = dead.iter().map(|&i| {
+            let a = self.stable.actors.get((i - self.stable.offset) as usize);
+            actor_texts(a, &sh.kinds, &sh.communes)
+        });
+        let text_delta = TermDelta::new(recent.text(), removed);
         LocalPart {
             stable: Arc::clone(&self.stable),
             stable_areas: Arc::clone(&self.stable_areas),
@@ -93,7 +126,34 @@ impl LocalPart {
             recent_areas,
             recent_records: records,
             dead,
+            changed,
+            text_delta,
+            shared_aliases: Arc::clone(&self.shared_aliases),
         }
+    }
+
+    /// The changes made to `self` since `before` (an earlier version with the same stable
+    /// segment), as `(id, record now or None)`: replayed on a compaction of `before`, they give
+    /// the actors of `self`. `None` when `self` does not descend from `before` (its local
+    /// actors were rebuilt since).
+    pub(super) fn changes_since(
+        &self,
+        before: &LocalPart,
+    ) -> Option<Vec<(String, Option<ActorRecord>)>> {
+        let n = before.changed.len();
+        if !Arc::ptr_eq(&self.stable, &before.stable) || self.changed.get(..n)? != before.changed {
+            return None;
+        }
+        let mut seen = HashSet::new();
+        Some(
+            self.changed[n..]
+                .iter()
+                .filter(|id| seen.insert(id.as_str()))
+                // A changed id is live in the recent segment, or removed (and its stable
+                // version tombstoned).
+                .map(|id| (id.clone(), self.recent_records.get(id).cloned()))
+                .collect(),
+        )
     }
 
     /// The directory index of a stable actor, tombstoned or not.
@@ -126,6 +186,33 @@ impl LocalPart {
             return Some(recent.offset + i as u32);
         }
         self.stable_position(id).filter(|i| !self.dead.contains(i))
+    }
+
+    /// The live local actor carrying `alias`: the last in id order when several do (as in
+    /// one segment).
+    pub(super) fn find_alias(&self, alias: &str) -> Option<u32> {
+        let stable = match self.shared_aliases.get(alias) {
+            Some(all) => all.iter().rev().copied().find(|&i| self.is_live(i)),
+            None => self.stable.alias(alias).filter(|&i| self.is_live(i)),
+        };
+        let recent = self.recent.alias(alias);
+        let id = |i: u32| match i.checked_sub(self.recent.offset) {
+            Some(r) => self.recent.actors.get(r as usize).id(),
+            None => self
+                .stable
+                .actors
+                .get((i - self.stable.offset) as usize)
+                .id(),
+        };
+        match (stable, recent) {
+            (Some(s), Some(r)) => Some(if id(s) > id(r) { s } else { r }),
+            (s, r) => s.or(r),
+        }
+    }
+
+    /// True when the stable segment is searched alone: nothing changed since it was built.
+    pub(super) fn unchanged(&self) -> bool {
+        self.recent.actors.is_empty() && self.dead.is_empty()
     }
 
     /// The tombstones of a segment, when it is the stable one and has any.
@@ -173,7 +260,10 @@ impl LocalPart {
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        self.stable.heap_bytes() + self.recent.heap_bytes() + self.dead.len() * 8
+        self.stable.heap_bytes()
+            + self.recent.heap_bytes()
+            + self.dead.len() * 8
+            + self.text_delta.heap_bytes()
     }
 }
 
@@ -196,9 +286,9 @@ pub(super) fn segment_areas(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-    use std::sync::OnceLock;
+pub(crate) mod tests {
+    use std::collections::{BTreeMap, HashSet};
+    use std::sync::{Arc, OnceLock};
 
     use proptest::prelude::*;
 
@@ -252,17 +342,21 @@ mod tests {
 
     #[derive(Debug, Clone)]
     enum Op {
-        /// A new partner (id number).
-        Create(u8, Draw),
+        /// A new partner (id number; the record's id is set from it).
+        Create(u8, ActorRecord),
         /// A replaced partner (PUT), or a patch of its name only.
-        Replace(u8, Draw),
-        Patch(u8, (usize, usize)),
+        Replace(u8, ActorRecord),
+        Patch(u8, String),
         Archive(u8),
         Restore(u8),
         Compact,
+        /// A compaction built off the publish lock: snapshot and compact now…
+        BeginCompaction,
+        /// …then replay the changes published meanwhile and swap it in.
+        EndCompaction,
     }
 
-    fn draw() -> impl Strategy<Value = Draw> {
+    fn draw() -> impl Strategy<Value = Draw> + Clone {
         (
             0..KINDS.len(),
             0usize..12,
@@ -272,15 +366,29 @@ mod tests {
         )
     }
 
-    fn op() -> impl Strategy<Value = Op> {
+    /// Changes to partners numbered below `n`, records drawn by `rec`, names by `name`.
+    fn op(
+        n: u8,
+        rec: impl Strategy<Value = ActorRecord> + Clone,
+        name: impl Strategy<Value = String>,
+    ) -> impl Strategy<Value = Op> {
         prop_oneof![
-            3 => (0u8..40, draw()).prop_map(|(i, d)| Op::Create(i, d)),
-            2 => (0u8..40, draw()).prop_map(|(i, d)| Op::Replace(i, d)),
-            2 => (0u8..40, (0..WORDS.len(), 0..WORDS.len())).prop_map(|(i, w)| Op::Patch(i, w)),
-            2 => (0u8..40).prop_map(Op::Archive),
-            1 => (0u8..40).prop_map(Op::Restore),
+            3 => (0..n, rec.clone()).prop_map(|(i, r)| Op::Create(i, r)),
+            2 => (0..n, rec).prop_map(|(i, r)| Op::Replace(i, r)),
+            2 => (0..n, name).prop_map(|(i, w)| Op::Patch(i, w)),
+            2 => (0..n).prop_map(Op::Archive),
+            1 => (0..n).prop_map(Op::Restore),
             1 => Just(Op::Compact),
+            1 => Just(Op::BeginCompaction),
+            1 => Just(Op::EndCompaction),
         ]
+    }
+
+    fn words(
+        w: impl Strategy<Value = usize> + Clone,
+        words: &'static [&'static str],
+    ) -> impl Strategy<Value = String> {
+        (w.clone(), w).prop_map(move |(a, b)| format!("{} {}", words[a], words[b]))
     }
 
     fn id(i: u8) -> String {
@@ -288,7 +396,7 @@ mod tests {
     }
 
     /// Every answer of `got` equals that of `want`, actors compared by id.
-    fn same_answers(got: &Directory, want: &Directory) -> Result<(), TestCaseError> {
+    pub(crate) fn same_answers(got: &Directory, want: &Directory) -> Result<(), TestCaseError> {
         let ids = |d: &Directory, v: Vec<u32>| -> Vec<String> {
             v.into_iter().map(|i| d.actor(i).id().to_string()).collect()
         };
@@ -406,6 +514,80 @@ mod tests {
         Ok(())
     }
 
+    /// Applies `first` (one build), then `ops` one by one (and compactions, synchronous or
+    /// built beside later changes), checking after each step that `check` finds the
+    /// directory equal to one built from scratch with the same local actors.
+    fn replay(
+        first: Vec<(u8, ActorRecord)>,
+        ops: Vec<Op>,
+        check: impl Fn(&Directory, &Directory) -> Result<(), TestCaseError>,
+    ) -> Result<(), TestCaseError> {
+        let mut live: BTreeMap<String, ActorRecord> = BTreeMap::new();
+        let mut archived: BTreeMap<String, ActorRecord> = BTreeMap::new();
+        for (i, mut r) in first {
+            r.id = id(i);
+            live.insert(id(i), r);
+        }
+        let mut dir = Arc::new(demo().with_local_actors(live.values().cloned().collect()));
+        // A compaction in progress: the version it started from and its result.
+        let mut pending: Option<(Arc<Directory>, Directory)> = None;
+        for op in ops {
+            let change = match op {
+                Op::Create(i, mut r) | Op::Replace(i, mut r) => {
+                    archived.remove(&id(i));
+                    r.id = id(i);
+                    Some((id(i), Some(r)))
+                }
+                Op::Patch(i, name) => live.get(&id(i)).map(|r| {
+                    let mut r = r.clone();
+                    r.name = name;
+                    (id(i), Some(r))
+                }),
+                Op::Archive(i) => live.remove(&id(i)).map(|r| {
+                    archived.insert(id(i), r);
+                    (id(i), None)
+                }),
+                Op::Restore(i) => archived.remove(&id(i)).map(|r| (id(i), Some(r))),
+                Op::Compact => {
+                    dir = Arc::new(dir.compacted());
+                    None
+                }
+                Op::BeginCompaction => {
+                    pending = Some((Arc::clone(&dir), dir.compacted()));
+                    None
+                }
+                Op::EndCompaction => {
+                    if let Some((before, compacted)) = pending.take() {
+                        // Stale (`None`) only when a compaction ran since `before`.
+                        match dir.with_compaction_of(&before, compacted) {
+                            Some(next) => {
+                                // Only the changes since `before` are in its recent part.
+                                let n = before.local.changed.len();
+                                let since: HashSet<&String> =
+                                    dir.local.changed[n..].iter().collect();
+                                prop_assert_eq!(next.local.changed.len(), since.len());
+                                dir = Arc::new(next);
+                            }
+                            None => {
+                                prop_assert!(!Arc::ptr_eq(&dir.local.stable, &before.local.stable))
+                            }
+                        }
+                    }
+                    None
+                }
+            };
+            if let Some((i, r)) = change {
+                if let Some(r) = &r {
+                    live.insert(i.clone(), r.clone());
+                }
+                dir = Arc::new(dir.with_local_changes([(i, r)]));
+            }
+            let want = demo().with_local_actors(live.values().cloned().collect());
+            check(&dir, &want)?;
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -413,45 +595,123 @@ mod tests {
         /// scratch with the same local actors.
         #[test]
         fn incremental_changes_equal_a_full_build(
-            first in proptest::collection::vec((0u8..40, draw()), 0..20),
-            ops in proptest::collection::vec(op(), 1..40),
+            first in proptest::collection::vec((0u8..40, draw().prop_map(|d| record("", d))), 0..20),
+            ops in proptest::collection::vec(
+                op(40, draw().prop_map(|d| record("", d)), words(0..WORDS.len(), &WORDS)),
+                1..40,
+            ),
         ) {
-            let mut live: BTreeMap<String, ActorRecord> = BTreeMap::new();
-            let mut archived: BTreeMap<String, ActorRecord> = BTreeMap::new();
-            for (i, d) in first {
-                live.insert(id(i), record(&id(i), d));
-            }
-            let mut dir = demo().with_local_actors(live.values().cloned().collect());
-            for op in ops {
-                let change = match op {
-                    Op::Create(i, d) | Op::Replace(i, d) => {
-                        archived.remove(&id(i));
-                        Some((id(i), Some(record(&id(i), d))))
-                    }
-                    Op::Patch(i, (w1, w2)) => live.get(&id(i)).map(|r| {
-                        let mut r = r.clone();
-                        r.name = format!("{} {}", WORDS[w1], WORDS[w2]);
-                        (id(i), Some(r))
-                    }),
-                    Op::Archive(i) => live.remove(&id(i)).map(|r| {
-                        archived.insert(id(i), r);
-                        (id(i), None)
-                    }),
-                    Op::Restore(i) => archived.remove(&id(i)).map(|r| (id(i), Some(r))),
-                    Op::Compact => {
-                        dir = dir.compacted();
-                        None
-                    }
-                };
-                if let Some((i, r)) = change {
-                    if let Some(r) = &r {
-                        live.insert(i.clone(), r.clone());
-                    }
-                    dir = dir.with_local_changes([(i, r)]);
-                }
-                let want = demo().with_local_actors(live.values().cloned().collect());
-                same_answers(&dir, &want)?;
-            }
+            replay(first, ops, same_answers)?;
         }
+
+        /// Prefixes with more completions than a search uses (over 64, or over 16 for one or
+        /// two characters), their completions spread over the stable and the recent segment
+        /// with other frequencies than in one segment: the same completions are chosen, so
+        /// search and text filters answer as a full build.
+        #[test]
+        fn prefixes_with_many_completions_equal_a_full_build(
+            first in proptest::collection::vec((0u8..120, many_completions()), 0..80),
+            ops in proptest::collection::vec(
+                op(120, many_completions(), words(skewed(), many_words())),
+                1..40,
+            ),
+        ) {
+            replay(first, ops, |got, want| {
+                for q in [
+                    "m", "ma", "mai", "maia", "maib", "maiaa", "maibx", "mai mai", "maiaa mai",
+                    "maiab maic", "mou mai", "mai tarn", "albi mai", "maiaa maiab mai", "mairie",
+                    "mouc ma",
+                ] {
+                    for limit in [3, 20, 300] {
+                        prop_assert_eq!(hits(got, q, limit), hits(want, q, limit), "{} {}", q, limit);
+                    }
+                    let f = ActorFilter { text: Some(q.into()), ..Default::default() };
+                    prop_assert_eq!(ids(got, got.filter(&f)), ids(want, want.filter(&f)), "{}", q);
+                }
+                Ok(())
+            })?;
+        }
+
+        /// The same `alias:` on several partners (in both segments, some archived): an alias
+        /// finds the partner a full build finds.
+        #[test]
+        fn an_alias_on_several_partners_equals_a_full_build(
+            first in proptest::collection::vec((0u8..30, with_aliases()), 0..20),
+            ops in proptest::collection::vec(
+                op(30, with_aliases(), words(0..WORDS.len(), &WORDS)),
+                1..40,
+            ),
+        ) {
+            replay(first, ops, |got, want| {
+                for alias in ALIASES {
+                    let f = |d: &Directory| d.find(alias).map(|x| d.actor(x).id().to_string());
+                    prop_assert_eq!(f(got), f(want), "{}", alias);
+                }
+                Ok(())
+            })?;
+        }
+    }
+
+    /// Ids of actors at directory indexes.
+    fn ids(d: &Directory, v: Vec<u32>) -> Vec<String> {
+        v.into_iter().map(|i| d.actor(i).id().to_string()).collect()
+    }
+
+    /// Search hits, everything compared (score included).
+    fn hits(d: &Directory, q: &str, limit: usize) -> Vec<String> {
+        d.search(q, limit)
+            .into_iter()
+            .map(|h| format!("{:?} {} {} {}", h.category, h.id, h.label, h.score))
+            .collect()
+    }
+
+    /// 100 words starting with `mai` (`maiaa` … `maijj`), then 30 with `mou`.
+    fn many_words() -> &'static [&'static str] {
+        static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+        WORDS.get_or_init(|| {
+            let letter = |i: usize| (b'a' + i as u8) as char;
+            (0..130)
+                .map(|i| {
+                    let stem = if i < 100 { "mai" } else { "mou" };
+                    let w = format!("{stem}{}{}", letter(i % 100 / 10), letter(i % 10));
+                    &*Box::leak(w.into_boxed_str())
+                })
+                .collect()
+        })
+    }
+
+    /// A word index, small ones more often (completions of unequal frequencies, some tied).
+    fn skewed() -> impl Strategy<Value = usize> + Clone {
+        (0usize..130).prop_map(|x| x * x / 130)
+    }
+
+    fn many_completions() -> impl Strategy<Value = ActorRecord> + Clone {
+        (draw(), skewed(), skewed(), skewed()).prop_map(|(d, a, b, c)| {
+            let w = many_words();
+            let mut r = record("", d);
+            r.name = format!("{} {} {}", w[a], w[b], w[c]);
+            r
+        })
+    }
+
+    /// Aliases carried by the partners of the alias test (one is also a partner's id).
+    const ALIASES: [&str; 4] = [
+        "finess:810000001",
+        "finess:810000002",
+        "rpps:10001",
+        "local:p03",
+    ];
+
+    fn with_aliases() -> impl Strategy<Value = ActorRecord> + Clone {
+        (draw(), proptest::collection::vec(0..ALIASES.len(), 0..3)).prop_map(|(d, aliases)| {
+            let mut r = record("", d);
+            for a in aliases {
+                let tag = format!("{}{}", crate::dedup::ALIAS_PREFIX, ALIASES[a]);
+                if !r.tags.contains(&tag) {
+                    r.tags.push(tag);
+                }
+            }
+            r
+        })
     }
 }

@@ -9,4 +9,7 @@ pub mod spatial;
 pub mod text;
 
 pub use directory::{ActorFilter, Directory, HitCategory, MemoryUse, SearchHit, TerritoryEntry};
+/// Every answer of one directory equals that of another (tests of incremental publication).
+#[cfg(test)]
+pub(crate) use local::tests::same_answers;
 pub use local::RECENT_LIMIT;

@@ -19,7 +19,7 @@
 //! ```
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use fst::{Automaton, IntoStreamer, Map, Streamer};
@@ -482,6 +482,85 @@ struct TermMatch {
     quality: f32,
 }
 
+/// A candidate completion of a prefix (see [`TextIndex::expand`]).
+struct Completion {
+    /// Documents holding it (in the whole, with changes).
+    df: usize,
+    /// Lexicographic rank: `(term id, u32::MAX)` for a term of this index, `(id of the next
+    /// term of this index, its id in the extra index)` for a term only in the extra one.
+    order: (u32, u32),
+    here: Option<u32>,
+    extra: Option<u32>,
+}
+
+/// Per-token scores are rounded to multiples of 1/`SCORE_SCALE` (a power of two), so that a
+/// doc's score, their sum, is exact in any order: indexes searched as one
+/// ([`TextIndex::search_with`]) add a doc's token scores in different orders.
+const SCORE_SCALE: f32 = 4096.0;
+
+/// The score of a term match of quality `q` in a field of weight `w`.
+fn token_score(q: f32, w: u8) -> f32 {
+    (q * f32::from(w) * SCORE_SCALE).round() / SCORE_SCALE
+}
+
+/// Term frequencies that changes bring to an index searched with them
+/// ([`TextIndex::search_with`]): per term, the docs added (an extra index) minus the docs
+/// removed.
+#[derive(Debug, Clone, Default)]
+pub struct TermDelta(BTreeMap<Box<str>, i32>);
+
+impl TermDelta {
+    /// The changes of `added` (the extra index) and `removed` (the texts of each removed doc,
+    /// as they were given to [`TextIndexBuilder::add_with_repeated`], fields and repeated
+    /// ones together).
+    pub fn new<'a, D: IntoIterator<Item = &'a str>>(
+        added: &TextIndex,
+        removed: impl IntoIterator<Item = D>,
+    ) -> TermDelta {
+        let mut m: BTreeMap<Box<str>, i32> = BTreeMap::new();
+        let mut s = added.dict.stream();
+        while let Some((term, v)) = s.next() {
+            let term = String::from_utf8_lossy(term);
+            *m.entry(term.into()).or_default() += added.doc_freq(v as u32) as i32;
+        }
+        let mut tokenizer = Tokenizer::default();
+        let mut doc: Vec<String> = Vec::new();
+        for texts in removed {
+            doc.clear();
+            for text in texts {
+                doc.extend(tokenizer.run(text).map(str::to_string));
+            }
+            doc.sort_unstable();
+            doc.dedup();
+            for t in &doc {
+                *m.entry(t.as_str().into()).or_default() -= 1;
+            }
+        }
+        m.retain(|_, n| *n != 0);
+        TermDelta(m)
+    }
+
+    fn get(&self, term: &str) -> i64 {
+        self.0.get(term).map_or(0, |&n| i64::from(n))
+    }
+
+    /// The changed terms starting with `prefix`.
+    fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, i32)> + 'a {
+        self.0
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .map(|(k, &n)| (&**k, n))
+    }
+
+    /// Approximate heap bytes.
+    pub fn heap_bytes(&self) -> usize {
+        self.0.keys().map(|k| k.len() + 40).sum()
+    }
+}
+
 /// Matching candidates: internal doc numbers (sorted), score and name-field hits.
 struct Candidates {
     docs: Vec<u32>,
@@ -516,10 +595,68 @@ impl TextIndex {
             return Vec::new();
         }
         let tokens = query_tokens(query);
-        let Some(c) = self.candidates(&tokens) else {
+        let (plan, _) = self.expand_all(None, &tokens);
+        self.rank(self.candidates(plan), tokens.len(), limit, keep)
+    }
+
+    /// [`TextIndex::search`] over this index with changes, as one index of the live docs
+    /// would answer: `extra` holds the docs added, `delta` ([`TermDelta::new`]) the term
+    /// frequencies they change, and `keep` drops the docs removed from this index. Each query
+    /// token matches the terms (completions of a prefix included) that one index would
+    /// choose; the hits of both indexes are returned, to be merged by score then doc.
+    pub fn search_with(
+        &self,
+        extra: &TextIndex,
+        delta: &TermDelta,
+        query: &str,
+        limit: usize,
+        keep: impl Fn(u32) -> bool,
+        keep_extra: impl Fn(u32) -> bool,
+    ) -> (Vec<Hit>, Vec<Hit>) {
+        if limit == 0 {
+            return (Vec::new(), Vec::new());
+        }
+        let tokens = query_tokens(query);
+        let (plan, extra_plan) = self.expand_all(Some((extra, delta)), &tokens);
+        (
+            self.rank(self.candidates(plan), tokens.len(), limit, keep),
+            extra.rank(
+                extra.candidates(extra_plan),
+                tokens.len(),
+                limit,
+                keep_extra,
+            ),
+        )
+    }
+
+    /// [`TextIndex::matching`] over this index with changes (see [`TextIndex::search_with`]):
+    /// the matching docs of this index (removed ones included, for the caller to drop) and of
+    /// `extra`.
+    pub fn matching_with(
+        &self,
+        extra: &TextIndex,
+        delta: &TermDelta,
+        query: &str,
+    ) -> (Vec<u32>, Vec<u32>) {
+        let (plan, extra_plan) = self.expand_all(Some((extra, delta)), &query_tokens(query));
+        (
+            self.docs_of(self.candidates(plan)),
+            extra.docs_of(extra.candidates(extra_plan)),
+        )
+    }
+
+    /// The best `limit` candidates that `keep` accepts, best first.
+    fn rank(
+        &self,
+        c: Option<Candidates>,
+        n_tokens: usize,
+        limit: usize,
+        keep: impl Fn(u32) -> bool,
+    ) -> Vec<Hit> {
+        let Some(c) = c else {
             return Vec::new();
         };
-        let n_tokens = tokens.len().max(1) as f32;
+        let n_tokens = n_tokens.max(1) as f32;
         // Bounded min-heap of the best hits so far; `keep` is only asked about docs that
         // would enter it.
         let mut heap: BinaryHeap<Reverse<Ranked>> =
@@ -547,6 +684,14 @@ impl TextIndex {
         hits
     }
 
+    /// External doc ids of candidates.
+    fn docs_of(&self, c: Option<Candidates>) -> Vec<u32> {
+        match c {
+            Some(c) => c.docs.iter().map(|&d| self.docs[d as usize]).collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// All docs matching (no limit) as a sorted `Vec<u32>` — used to combine `q=` with other
     /// filters. Same matching rules as [`TextIndex::search`].
     ///
@@ -559,10 +704,8 @@ impl TextIndex {
     /// assert_eq!(b.build().matching("pharmacie gaillac"), vec![10, 30]);
     /// ```
     pub fn matching(&self, query: &str) -> Vec<u32> {
-        match self.candidates(&query_tokens(query)) {
-            Some(c) => c.docs.iter().map(|&d| self.docs[d as usize]).collect(),
-            None => Vec::new(),
-        }
+        let (plan, _) = self.expand_all(None, &query_tokens(query));
+        self.docs_of(self.candidates(plan))
     }
 
     /// Number of documents.
@@ -678,29 +821,101 @@ impl TextIndex {
         }
     }
 
-    /// Dictionary terms matching one query token.
-    fn expand(&self, tok: &str, as_prefix: bool) -> Vec<TermMatch> {
-        let mut out = Vec::new();
+    /// The terms each query token matches, in this index and (with changes) in the extra
+    /// one: see [`TextIndex::expand`].
+    fn expand_all(
+        &self,
+        extra: Option<(&TextIndex, &TermDelta)>,
+        tokens: &[String],
+    ) -> (Vec<Vec<TermMatch>>, Vec<Vec<TermMatch>>) {
+        let last = tokens.len().saturating_sub(1);
+        tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| self.expand(extra, t, i == last))
+            .unzip()
+    }
+
+    /// Dictionary terms matching one query token, here and in `extra` (empty without).
+    ///
+    /// The choices that depend on term frequencies (is the token a known word; which
+    /// completions of a prefix) are made over the whole: this index's frequencies changed by
+    /// `delta`, plus the terms found only in `extra`; terms whose docs were all removed are
+    /// no longer words. So this index with its changes matches the terms one index of the
+    /// live docs would.
+    fn expand(
+        &self,
+        extra: Option<(&TextIndex, &TermDelta)>,
+        tok: &str,
+        as_prefix: bool,
+    ) -> (Vec<TermMatch>, Vec<TermMatch>) {
+        let (mut out, mut out_extra) = (Vec::new(), Vec::new());
+        let delta = |term: &str| extra.map_or(0, |(_, d)| d.get(term));
         let exact = self.dict.get(tok).map(|v| v as u32);
-        if let Some(t) = exact {
-            out.push(TermMatch {
-                term: t,
+        let exact_extra = extra.and_then(|(x, _)| x.dict.get(tok).map(|v| v as u32));
+        let exact_df = exact.map_or(0, |t| self.doc_freq(t) as i64) + delta(tok);
+        if exact_df > 0 {
+            out.extend(exact.map(|term| TermMatch {
+                term,
                 quality: QUALITY_EXACT,
-            });
+            }));
+            out_extra.extend(exact_extra.map(|term| TermMatch {
+                term,
+                quality: QUALITY_EXACT,
+            }));
         }
         // Prefix: the contiguous id range of tokens starting with `tok`, exact one excluded.
         let mut prefix_range = 0..0;
-        if as_prefix || exact.is_none() {
-            let lo = self.lower_bound(tok.as_bytes());
+        let mut extra_range = 0..0;
+        if as_prefix || exact_df <= 0 {
             let mut upper = tok.as_bytes().to_vec();
             // Tokens are ASCII alphanumerics: the last byte can be incremented.
             if let Some(last) = upper.last_mut() {
                 *last += 1;
             }
-            let hi = self.lower_bound(&upper);
+            let (lo, hi) = (self.lower_bound(tok.as_bytes()), self.lower_bound(&upper));
             prefix_range = lo..hi;
-            let start = if exact == Some(lo) { lo + 1 } else { lo };
-            let mut completions: Vec<u32> = (start..hi).collect();
+            // Changed frequencies of this index's completions, and the completions found
+            // only in `extra`.
+            let mut changed: HashMap<u32, i64> = HashMap::new();
+            let mut in_extra: HashMap<u32, u32> = HashMap::new();
+            let mut completions: Vec<Completion> = Vec::new();
+            if let Some((x, d)) = extra {
+                for (term, n) in d.with_prefix(tok) {
+                    if let Some(t) = self.dict.get(term) {
+                        changed.insert(t as u32, i64::from(n));
+                    }
+                }
+                extra_range = x.lower_bound(tok.as_bytes())..x.lower_bound(&upper);
+                let mut s = x.dict.range().ge(tok).lt(&upper).into_stream();
+                while let Some((term, v)) = s.next() {
+                    let xt = v as u32;
+                    match self.dict.get(term) {
+                        Some(t) => {
+                            in_extra.insert(t as u32, xt);
+                        }
+                        None if term != tok.as_bytes() => completions.push(Completion {
+                            df: x.doc_freq(xt),
+                            // Just before the first term of this index that follows it.
+                            order: (self.lower_bound(term), xt),
+                            here: None,
+                            extra: Some(xt),
+                        }),
+                        None => {}
+                    }
+                }
+            }
+            for t in lo..hi {
+                let df = self.doc_freq(t) as i64 + changed.get(&t).copied().unwrap_or(0);
+                if Some(t) != exact && df > 0 {
+                    completions.push(Completion {
+                        df: df as usize,
+                        order: (t, u32::MAX),
+                        here: Some(t),
+                        extra: in_extra.get(&t).copied(),
+                    });
+                }
+            }
             let short = tok.len() <= 2;
             let cap = if short {
                 MAX_SHORT_PREFIX_TERMS
@@ -708,16 +923,15 @@ impl TextIndex {
                 MAX_PREFIX_TERMS
             };
             let by_freq =
-                |a: &u32, b: &u32| self.doc_freq(*b).cmp(&self.doc_freq(*a)).then(a.cmp(b));
+                |a: &Completion, b: &Completion| b.df.cmp(&a.df).then(a.order.cmp(&b.order));
             if short {
                 // Most frequent first, skipping those that would overrun the budget.
                 completions.sort_unstable_by(by_freq);
-                let mut spent = exact.map_or(0, |t| self.doc_freq(t));
-                completions.retain(|&t| {
-                    let df = self.doc_freq(t);
-                    let fits = spent + df <= SHORT_PREFIX_BUDGET;
+                let mut spent = exact_df.max(0) as usize;
+                completions.retain(|c| {
+                    let fits = spent + c.df <= SHORT_PREFIX_BUDGET;
                     if fits {
-                        spent += df;
+                        spent += c.df;
                     }
                     fits
                 });
@@ -726,15 +940,40 @@ impl TextIndex {
             }
             completions.truncate(cap);
             let qlen = tok.len() as f32;
-            for t in completions {
-                let tlen = f32::from(self.term_lens[t as usize]).max(qlen + 1.0);
-                out.push(TermMatch {
-                    term: t,
-                    quality: QUALITY_PREFIX + PREFIX_COVERAGE * qlen / tlen,
-                });
+            let quality =
+                |len: u8| QUALITY_PREFIX + PREFIX_COVERAGE * qlen / f32::from(len).max(qlen + 1.0);
+            for c in completions {
+                if let Some(t) = c.here {
+                    out.push(TermMatch {
+                        term: t,
+                        quality: quality(self.term_lens[t as usize]),
+                    });
+                }
+                if let (Some(xt), Some((x, _))) = (c.extra, extra) {
+                    out_extra.push(TermMatch {
+                        term: xt,
+                        quality: quality(x.term_lens[xt as usize]),
+                    });
+                }
             }
         }
         // One edit, for long enough tokens; terms already matched better are skipped.
+        self.typos(tok, exact, &prefix_range, &mut out);
+        if let Some((x, _)) = extra {
+            x.typos(tok, exact_extra, &extra_range, &mut out_extra);
+        }
+        (out, out_extra)
+    }
+
+    /// Terms within one edit of `tok` (of at least [`MIN_TYPO_LEN`] characters), but `exact`
+    /// and the completions range.
+    fn typos(
+        &self,
+        tok: &str,
+        exact: Option<u32>,
+        prefix_range: &std::ops::Range<u32>,
+        out: &mut Vec<TermMatch>,
+    ) {
         let len = tok.chars().count();
         if (MIN_TYPO_LEN..=MAX_TYPO_LEN).contains(&len) {
             if let Some(lev) = OneEdit::new(tok) {
@@ -750,25 +989,20 @@ impl TextIndex {
                 }
             }
         }
-        out
     }
 
-    /// Docs matching every query token, with their scores; `None` for an empty query.
-    fn candidates(&self, tokens: &[String]) -> Option<Candidates> {
-        if tokens.is_empty() {
+    /// Docs matching every query token (`expanded`: the terms of each token), with their
+    /// scores; `None` for an empty query.
+    fn candidates(&self, expanded: Vec<Vec<TermMatch>>) -> Option<Candidates> {
+        if expanded.is_empty() {
             return None;
         }
-        let last = tokens.len() - 1;
-        let mut expanded: Vec<(usize, Vec<TermMatch>)> = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let m = self.expand(t, i == last);
-                let cost = m.iter().map(|m| self.doc_freq(m.term)).sum();
-                (cost, m)
-            })
+        let mut expanded: Vec<(usize, Vec<TermMatch>)> = expanded
+            .into_iter()
+            .map(|m| (m.iter().map(|m| self.doc_freq(m.term)).sum(), m))
             .collect();
-        // Rarest token first: it bounds the candidate set.
+        // Rarest token first: it bounds the candidate set. (Scores are sums of multiples of
+        // a power of two, exact in any order: the order changes no score.)
         expanded.sort_by_key(|(cost, _)| *cost);
 
         let mut it = expanded.into_iter();
@@ -798,7 +1032,7 @@ impl TextIndex {
             let r = self.posting_range(m.term);
             for (&d, &w) in self.postings[r.clone()].iter().zip(&self.weights[r]) {
                 c.docs.push(d);
-                c.scores.push(m.quality * f32::from(w));
+                c.scores.push(token_score(m.quality, w));
                 c.main_hits
                     .push(u8::from(w >= self.meta[d as usize].main_weight));
             }
@@ -809,7 +1043,7 @@ impl TextIndex {
         // carries the name-field flag). The other lists are sorted together, then merged with
         // the largest one, which is already in doc order.
         let key = |d: u32, w: u8, q: f32| -> u64 {
-            let score = (q * f32::from(w)).max(0.0).to_bits() & !1;
+            let score = token_score(q, w).max(0.0).to_bits() & !1;
             let main = u32::from(w >= self.meta[d as usize].main_weight);
             u64::from(d) << 32 | u64::from(score | main)
         };
@@ -874,7 +1108,7 @@ impl TextIndex {
             let (docs, weights) = (&self.postings[r.clone()], &self.weights[r]);
             let mut visit = |ci: usize, pi: usize| {
                 let w = weights[pi];
-                let s = m.quality * f32::from(w);
+                let s = token_score(m.quality, w);
                 if s > best[ci] {
                     best[ci] = s;
                     main[ci] = w >= self.meta[docs[pi] as usize].main_weight;

@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod commune;
 pub mod departements;
+pub mod field_type;
 pub mod geodesy;
 pub mod kinds;
 pub mod partner_field;
@@ -16,6 +17,7 @@ pub use actor::{
     Actor, ActorRecord, ActorRow, ActorTable, ActorTableError, Address, Precision, SourceId,
 };
 pub use commune::{Commune, InseeCode};
+pub use field_type::FieldType;
 pub use geodesy::{haversine_m, LonLat, EARTH_RADIUS_M};
 pub use kinds::{Kind, KindId, KindTable, Sector};
 pub use service_area::ServiceArea;

@@ -17,7 +17,7 @@
 
 use serde::Serialize;
 
-use super::InseeCode;
+use super::{FieldType, InseeCode};
 
 /// A rejected value: the field, what was expected, what was found (all in French).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, utoipa::ToSchema)]
@@ -301,6 +301,32 @@ impl Checked {
 }
 
 impl Check {
+    /// The type of the exported column (GeoPackage, GeoJSON): coordinates Real, a count
+    /// Integer, yes/no Boolean, everything else (codes, phones, joined tags) Text.
+    ///
+    /// ```
+    /// use maillage::model::{partner_field::field, FieldType};
+    /// assert_eq!(field("capacite").unwrap().check.field_type(), FieldType::Integer);
+    /// assert_eq!(field("code_insee").unwrap().check.field_type(), FieldType::Text);
+    /// ```
+    pub const fn field_type(self) -> FieldType {
+        match self {
+            Check::Latitude | Check::Longitude => FieldType::Real,
+            Check::Count => FieldType::Integer,
+            Check::YesNo => FieldType::Boolean,
+            Check::Id
+            | Check::Text
+            | Check::LongText
+            | Check::Kind
+            | Check::Postcode
+            | Check::Insee
+            | Check::Phone
+            | Check::Email
+            | Check::Url
+            | Check::Tags => FieldType::Text,
+        }
+    }
+
     /// The kind of form input for this value (`text`, `tel`, `email`, `checkbox`,
     /// `select`, `textarea`).
     pub fn input(self) -> &'static str {

@@ -12,8 +12,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ApiError;
-use super::openapi::{tags, JsonObject};
-use super::params::{FieldsQuery, KindQuery, PageQuery, Params, PointQuery, MAX_K, MAX_RADIUS_M};
+use super::openapi::{tags, Binary, JsonObject};
+use super::params::{
+    FieldsQuery, KindQuery, ListFormat, ListFormatQuery, PageQuery, Params, PointQuery, MAX_K,
+    MAX_RADIUS_M,
+};
 use super::places::find_commune;
 use super::respond::{geojson, json, read_body, ApiResult, GEOJSON};
 use super::AppState;
@@ -56,19 +59,22 @@ pub struct ActorsQuery {
     pub q: Option<String>,
 }
 
-const FC: &str = "FeatureCollection GeoJSON (RFC 7946) d'acteurs";
+const FC_OR_GPKG: &str =
+    "FeatureCollection GeoJSON (RFC 7946) d'acteurs, ou GeoPackage avec format=gpkg";
 
 /// `GET /api/actors`
 #[utoipa::path(get, path = "/api/actors", tag = tags::ACTORS,
-    summary = "Liste filtrée et paginée des acteurs", params(ActorsQuery, PageQuery, FieldsQuery),
+    summary = "Liste filtrée et paginée des acteurs", params(ActorsQuery, PageQuery, FieldsQuery, ListFormatQuery),
     responses(
-        (status = 200, description = FC, body = FeatureCollectionSchema, content_type = GEOJSON),
+        (status = 200, description = FC_OR_GPKG,
+            content((FeatureCollectionSchema = "application/geo+json"), (Binary = "application/geopackage+sqlite3"))),
         (status = 400, description = "Paramètre invalide", body = ApiError)))]
 pub async fn actors(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
     let (limit, offset) = p.page()?;
     let fields = p.fields()?;
+    let format = p.list_format()?;
     let mut filter = ActorFilter {
         kinds: p.kinds(&dir)?,
         sector: p.sector()?,
@@ -100,23 +106,37 @@ pub async fn actors(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
     let all = dir.filter(&filter);
     let (page, shown) = page_of(&all, "/api/actors", q.as_deref(), limit, offset);
     let items = shown.iter().map(|&i| (i, None)).collect();
-    Ok(features(dir, items, Some(page), fields).await)
+    Ok(features(dir, items, Some(page), fields, (format, "liste")).await)
 }
 
 /// Answers above this many features are written off the async threads, so that a long
 /// answer does not hold up the short ones queued behind it on the same thread.
 pub const BLOCKING_ABOVE: usize = 500;
 
-/// The GeoJSON answer of an actor list: written in place when short, on the blocking pool
-/// when long ([`BLOCKING_ABOVE`]).
+/// The answer of an actor list: GeoJSON written in place when short, on the blocking pool
+/// when long ([`BLOCKING_ABOVE`]); a GeoPackage (`acteurs-<name>.gpkg`) always on the
+/// blocking pool.
 pub async fn features(
     dir: Arc<Directory>,
     items: Vec<(u32, Option<f64>)>,
     page: Option<Page>,
     fields: Fields,
+    format: (ListFormat, &'static str),
 ) -> axum::response::Response {
-    let long = items.len() > BLOCKING_ABOVE;
-    let write = move || geojson(&collection(&dir, items.into_iter(), page).with_fields(fields));
+    let long = items.len() > BLOCKING_ABOVE || format.0 == ListFormat::Gpkg;
+    let write = move || {
+        let c = collection(&dir, items.into_iter(), page).with_fields(fields);
+        match format {
+            (ListFormat::GeoJson, _) => geojson(&c),
+            (ListFormat::Gpkg, name) => match c.gpkg(&format!("Acteurs – {name}")) {
+                Ok(bytes) => super::respond::gpkg(bytes, &format!("acteurs-{name}.gpkg")),
+                Err(e) => axum::response::IntoResponse::into_response(ApiError::internal(
+                    "export impossible",
+                    e,
+                )),
+            },
+        }
+    };
     if !long {
         return write();
     }
@@ -183,11 +203,12 @@ pub async fn actor(State(st): State<AppState>, Path(id): Path<String>) -> ApiRes
 /// `GET /api/nearest`
 #[utoipa::path(get, path = "/api/nearest", tag = tags::ACTORS,
     summary = "Les k acteurs les plus proches, triés par (distance, id)",
-    params(PointQuery, KindQuery, FieldsQuery,
+    params(PointQuery, KindQuery, FieldsQuery, ListFormatQuery,
         ("k" = Option<u32>, Query, description = "Nombre de résultats (10 par défaut)", minimum = 1, maximum = 1000),
         ("par" = Option<String>, Query, description = "Classement : distance (à vol d'oiseau, défaut) ou temps (temps de trajet par la route avec « servir --routage », sinon estimation)", pattern = "^(distance|temps)$")),
     responses(
-        (status = 200, description = FC, body = FeatureCollectionSchema, content_type = GEOJSON),
+        (status = 200, description = FC_OR_GPKG,
+            content((FeatureCollectionSchema = "application/geo+json"), (Binary = "application/geopackage+sqlite3"))),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 503, description = "Moteur de routage injoignable (par=temps)", body = ApiError)))]
 pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
@@ -197,8 +218,15 @@ pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRe
     let k = p.usize("k", 1, MAX_K)?.unwrap_or(10);
     let kinds = p.kinds(&dir)?;
     let fields = p.fields()?;
+    let format = p.list_format()?;
     match p.get("par").unwrap_or("distance") {
         "distance" => {}
+        "temps" if format == ListFormat::Gpkg => {
+            return Err(ApiError::bad_param(
+                "format",
+                "gpkg seulement avec par=distance ; par=temps répond en GeoJSON",
+            ))
+        }
         "temps" => {
             return Ok(geojson(&super::routing::nearest_by_time(
                 &st,
@@ -218,7 +246,7 @@ pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRe
     }
     let found = dir.nearest(at, k, kinds.as_deref());
     let items = found.into_iter().map(|(i, d)| (i, Some(d))).collect();
-    Ok(features(dir, items, None, fields).await)
+    Ok(features(dir, items, None, fields, (format, "proches")).await)
 }
 
 /// `GET /api/within`
@@ -226,9 +254,10 @@ pub async fn nearest(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRe
     summary = "Acteurs dans un rayon, triés par (distance, id), par pages",
     params(PointQuery, KindQuery,
         ("radius_m" = f64, Query, description = "Rayon en mètres", minimum = 0, maximum = 100000),
-        PageQuery, FieldsQuery),
+        PageQuery, FieldsQuery, ListFormatQuery),
     responses(
-        (status = 200, description = FC, body = FeatureCollectionSchema, content_type = GEOJSON),
+        (status = 200, description = FC_OR_GPKG,
+            content((FeatureCollectionSchema = "application/geo+json"), (Binary = "application/geopackage+sqlite3"))),
         (status = 400, description = "Paramètre invalide", body = ApiError)))]
 pub async fn within(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -243,19 +272,21 @@ pub async fn within(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
     let kinds = p.kinds(&dir)?;
     let (limit, offset) = p.page()?;
     let fields = p.fields()?;
+    let format = p.list_format()?;
     let found = dir.within(at, radius, kinds.as_deref());
     let (page, shown) = page_of(&found, "/api/within", q.as_deref(), limit, offset);
     let items = shown.iter().map(|&(i, d)| (i, Some(d))).collect();
-    Ok(features(dir, items, Some(page), fields).await)
+    Ok(features(dir, items, Some(page), fields, (format, "rayon")).await)
 }
 
 /// `POST /api/within` with a GeoJSON polygon.
 #[utoipa::path(post, path = "/api/within", tag = tags::ACTORS,
     summary = "Acteurs dans un polygone (corps GeoJSON Polygon, MultiPolygon, Feature ou FeatureCollection)",
-    params(KindQuery, PageQuery, FieldsQuery),
+    params(KindQuery, PageQuery, FieldsQuery, ListFormatQuery),
     request_body(content = JsonObject, content_type = GEOJSON, description = "Géométrie GeoJSON (1 Mio au plus)"),
     responses(
-        (status = 200, description = FC, body = FeatureCollectionSchema, content_type = GEOJSON),
+        (status = 200, description = FC_OR_GPKG,
+            content((FeatureCollectionSchema = "application/geo+json"), (Binary = "application/geopackage+sqlite3"))),
         (status = 400, description = "Géométrie invalide", body = ApiError),
         (status = 413, description = "Corps trop volumineux (1 Mio au plus)", body = ApiError),
         (status = 415, description = "Corps qui n'est pas du JSON (Content-Type)", body = ApiError)))]
@@ -272,12 +303,13 @@ pub async fn within_polygon(
     let kinds = p.kinds(&dir)?;
     let (limit, offset) = p.page()?;
     let fields = p.fields()?;
+    let format = p.list_format()?;
     let area = parse_area(&bytes)?;
     let found = dir.in_polygon(&area, kinds.as_deref());
     // The next page is asked with the same body.
     let (page, shown) = page_of(&found, "/api/within", q.as_deref(), limit, offset);
     let items = shown.iter().map(|&i| (i, None)).collect();
-    Ok(features(dir, items, Some(page), fields).await)
+    Ok(features(dir, items, Some(page), fields, (format, "zone")).await)
 }
 
 /// Reads a Polygon/MultiPolygon from a GeoJSON geometry, Feature or FeatureCollection body.

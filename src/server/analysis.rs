@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::openapi::{tags, Binary, Collection};
 use super::params::Params;
-use super::respond::{json, typed, ApiResult, GEOJSON, JSON};
+use super::respond::{json, typed, ApiResult, GEOJSON, GPKG, JSON};
 use super::AppState;
 use crate::analysis::diagnostic::zones;
 use crate::analysis::{
@@ -20,8 +20,10 @@ use crate::analysis::{
     StepDecay, SupplySource, Travel, TravelModel,
 };
 use crate::export::diagnostic::{
-    file_name, geojson, kind_index, map_spec, parse_indicator, report_maps, write_csv, ExportError,
+    file_name, geojson, gpkg, kind_index, map_spec, parse_indicator, report_maps, uncovered,
+    uncovered_gpkg, write_csv, ExportError, UNCOVERED_COLUMNS,
 };
+use crate::export::gpkg::Cell;
 use crate::export::map::{choropleth_svg, svg_to_png};
 use crate::export::CsvOptions;
 use crate::index::Directory;
@@ -33,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(indicators))
         .routes(routes!(diagnostic_csv))
         .routes(routes!(diagnostic_geojson))
+        .routes(routes!(diagnostic_gpkg))
         .routes(routes!(map_svg_route))
         .routes(routes!(map_png_route))
         .routes(routes!(report_route))
@@ -321,14 +324,21 @@ fn csv_response(c: &Computed, p: &Params) -> ApiResult {
         .into_response())
 }
 
-/// `GET /api/diagnostic`: the whole diagnosis (`format=json|csv|geojson`).
+/// The communes of the diagnosis as a GeoPackage download (typed columns, outlines).
+fn gpkg_response(dir: &Directory, c: &Computed) -> ApiResult {
+    let bytes = gpkg(dir, c)?;
+    Ok(super::respond::gpkg(bytes, &file_name(c, None, "gpkg")))
+}
+
+/// `GET /api/diagnostic`: the whole diagnosis (`format=json|csv|geojson|gpkg`).
 #[utoipa::path(get, path = "/api/diagnostic", tag = tags::ANALYSIS,
     summary = "Diagnostic territorial : indicateurs par commune, comparaisons département et région, paramètres",
     params(DiagnosticQuery,
-        ("format" = Option<String>, Query, description = "json (défaut), csv ou geojson", pattern = "^(json|csv|geojson)$"),
+        ("format" = Option<String>, Query, description = "json (défaut), csv, geojson ou gpkg (GeoPackage)", pattern = "^(json|csv|geojson|gpkg)$"),
         ("separateur" = Option<String>, Query, description = "CSV : ; (défaut) ou ,", pattern = "^[;,]$")),
     responses(
-        (status = 200, description = "Diagnostic (JSON ; CSV ou GeoJSON selon « format »)", body = DiagnosticAnswer),
+        (status = 200, description = "Diagnostic (JSON ; CSV, GeoJSON ou GeoPackage selon « format »)",
+            content((DiagnosticAnswer = "application/json"), (String = "text/csv"), (Collection<Objet> = "application/geo+json"), (Binary = "application/geopackage+sqlite3"))),
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -338,9 +348,10 @@ pub async fn diagnostic(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
         "json" => Ok(typed(&c.diagnostic, JSON)),
         "csv" => csv_response(&c, &p),
         "geojson" => Ok(typed(&geojson(&dir, &c), GEOJSON)),
+        "gpkg" => gpkg_response(&dir, &c),
         f => Err(ApiError::bad_param(
             "format",
-            format!("json, csv ou geojson attendu, trouvé « {f} »"),
+            format!("json, csv, geojson ou gpkg attendu, trouvé « {f} »"),
         )),
     }
 }
@@ -378,6 +389,20 @@ pub async fn diagnostic_geojson(State(st): State<AppState>, RawQuery(q): RawQuer
     let p = Params::parse(q.as_deref());
     let c = compute(&st, &dir, &p)?;
     Ok(typed(&geojson(&dir, &c), GEOJSON))
+}
+
+/// `GET /api/diagnostic.gpkg`.
+#[utoipa::path(get, path = "/api/diagnostic.gpkg", tag = tags::ANALYSIS,
+    summary = "Diagnostic en GeoPackage pour QGIS (colonnes typées, même vides ; contours en EPSG:4326)",
+    params(DiagnosticQuery),
+    responses(
+        (status = 200, description = "GeoPackage (une couche « communes »)", body = Binary, content_type = GPKG),
+        (status = 400, description = BAD, body = ApiError)))]
+pub async fn diagnostic_gpkg(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
+    let dir = st.directory();
+    let p = Params::parse(q.as_deref());
+    let c = compute(&st, &dir, &p)?;
+    gpkg_response(&dir, &c)
 }
 
 fn map_svg(st: &AppState, dir: &Directory, p: &Params) -> Result<String, ApiError> {
@@ -465,14 +490,15 @@ fn one_kind(p: &Params) -> Result<(), ApiError> {
 }
 
 /// `GET /api/couverture?territory=&kind=&max_km=` (or `max_minutes=`): coverage of the territory
-/// and its « zones blanches » (`format=geojson` for their outlines).
+/// and its « zones blanches » (`format=geojson` or `gpkg` for their outlines).
 #[utoipa::path(get, path = "/api/couverture", tag = tags::ANALYSIS,
-    summary = "Couverture d'un territoire pour un type, zones blanches (format=geojson pour leurs contours)",
+    summary = "Couverture d'un territoire pour un type, zones blanches (format=geojson ou gpkg pour leurs contours)",
     params(DiagnosticQuery,
         ("kind" = String, Query, description = "Un type"),
-        ("format" = Option<String>, Query, description = "json (défaut) ou geojson", pattern = "^(json|geojson)$")),
+        ("format" = Option<String>, Query, description = "json (défaut), geojson ou gpkg (GeoPackage)", pattern = "^(json|geojson|gpkg)$")),
     responses(
-        (status = 200, description = "Couverture", body = CouvertureAnswer),
+        (status = 200, description = "Couverture (JSON ; GeoJSON ou GeoPackage des zones blanches selon « format »)",
+            content((CouvertureAnswer = "application/json"), (Collection<CommuneProche> = "application/geo+json"), (Binary = "application/geopackage+sqlite3"))),
         (status = 400, description = BAD, body = ApiError)))]
 pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
@@ -480,35 +506,44 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
     one_kind(&p)?;
     let c = compute(&st, &dir, &p)?;
     let area = &c.diagnostic.comparaisons[0].indicateurs[0];
-    let uncovered: Vec<Value> = area
-        .couverture
-        .uncovered
-        .iter()
-        .map(|&i| {
-            let pl = c.places.get(i);
-            let n = c.runs[0].nearest[i];
-            json!({"code": pl.code, "nom": pl.name, "population": pl.population,
-                   "distance_km": n.map(|n| n.distance_m / 1000.0), "temps_estime_min": n.map(|n| n.minutes),
-                   "temps_route_min": n.and_then(|n| n.road).map(|l| l.minutes())})
-        })
-        .collect();
-    if p.get("format") == Some("geojson") {
-        let features: Vec<Value> = area
-            .couverture
-            .uncovered
+    let rows = uncovered(&c);
+    let object = |cells: &[Cell<'_>]| -> Value {
+        UNCOVERED_COLUMNS
             .iter()
-            .zip(&uncovered)
-            .filter_map(|(&i, props)| {
-                let cm = dir.commune(c.places.get(i).code.parse().ok()?)?;
-                Some(json!({"type": "Feature", "properties": props,
-                    "geometry": geojson::Geometry::new(geojson::Value::from(&cm.geometry))}))
-            })
-            .collect();
-        return Ok(typed(
-            &json!({"type": "FeatureCollection", "features": features}),
-            GEOJSON,
-        ));
+            .zip(cells)
+            .map(|((name, _), v)| (name.to_string(), json!(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    match p.get("format").unwrap_or("json") {
+        "json" => {}
+        "geojson" => {
+            let features: Vec<Value> = rows
+                .iter()
+                .filter_map(|(i, cells)| {
+                    let cm = dir.commune(c.places.get(*i).code.parse().ok()?)?;
+                    Some(json!({"type": "Feature", "properties": object(cells),
+                        "geometry": geojson::Geometry::new(geojson::Value::from(&cm.geometry))}))
+                })
+                .collect();
+            return Ok(typed(
+                &json!({"type": "FeatureCollection", "features": features}),
+                GEOJSON,
+            ));
+        }
+        "gpkg" => {
+            let bytes = uncovered_gpkg(&dir, &c)?;
+            let name = file_name(&c, Some("zones-blanches"), "gpkg");
+            return Ok(super::respond::gpkg(bytes, &name));
+        }
+        f => {
+            return Err(ApiError::bad_param(
+                "format",
+                format!("json, geojson ou gpkg attendu, trouvé « {f} »"),
+            ))
+        }
     }
+    let uncovered: Vec<Value> = rows.iter().map(|(_, cells)| object(cells)).collect();
     let comparisons: Vec<Value> = c
         .diagnostic
         .comparaisons

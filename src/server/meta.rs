@@ -1,7 +1,7 @@
 //! What the service is: kinds of actors, loaded sources, page configuration, health, and
 //! the OpenAPI document.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -22,6 +22,40 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(config))
         .routes(routes!(health))
         .routes(routes!(openapi))
+        .routes(routes!(de_name))
+}
+
+/// `GET /api/texte/de`: « de » before a place or actor name.
+#[derive(Serialize, ToSchema)]
+pub struct DeName {
+    /// The name given, trimmed.
+    pub nom: String,
+    /// « de » + the name, elided or contracted (`d'Albi`, `du Garric`, `de Gaillac`).
+    pub texte: String,
+}
+
+/// `GET /api/texte/de?nom=`: the French « de » before a name, by `model::text::de` (the page
+/// forms its titles with it: « Acteurs d'Albi », « à moins de 10 km du Garric »).
+#[utoipa::path(get, path = "/api/texte/de", tag = tags::META,
+    summary = "« de » devant un nom (élision et contraction : d'Albi, du Garric, de Gaillac)",
+    params(("nom" = String, Query, description = "Nom de lieu ou d'acteur (200 caractères au plus)", min_length = 1, max_length = 200)),
+    responses(
+        (status = 200, description = "Le nom et sa forme avec « de »", body = DeName),
+        (status = 400, description = "Paramètre invalide", body = ApiError)))]
+pub async fn de_name(RawQuery(q): RawQuery) -> ApiResult {
+    let p = super::params::Params::parse(q.as_deref());
+    let name = p
+        .get("nom")
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::missing("nom", "un nom de lieu ou d'acteur"))?;
+    if name.chars().count() > 200 {
+        return Err(ApiError::bad_param("nom", "200 caractères au plus"));
+    }
+    Ok(json(&DeName {
+        nom: name.to_string(),
+        texte: crate::model::text::de(name),
+    }))
 }
 
 /// A kind of actor with its sector and how many are loaded.

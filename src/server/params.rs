@@ -58,6 +58,22 @@ pub struct FieldsQuery {
     pub champs: Option<String>,
 }
 
+/// The format of an actor list.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListFormatQuery {
+    /// `geojson` (défaut) ou `gpkg` : GeoPackage pour QGIS, une couche « acteurs » aux colonnes typées (même vides), à télécharger
+    #[param(pattern = "^(geojson|gpkg)$")]
+    pub format: Option<String>,
+}
+
+/// The format of an actor list (`format=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    GeoJson,
+    Gpkg,
+}
+
 /// Decoded query string; the last value wins for a repeated key.
 #[derive(Debug, Default)]
 pub struct Params(HashMap<String, String>);
@@ -163,6 +179,18 @@ impl Params {
     }
 
     /// `champs=id,nom`: the actor properties returned (every one when absent).
+    /// `format` of an actor list: `geojson` (default) or `gpkg`.
+    pub fn list_format(&self) -> Result<ListFormat, ApiError> {
+        match self.get("format").unwrap_or("geojson") {
+            "geojson" => Ok(ListFormat::GeoJson),
+            "gpkg" => Ok(ListFormat::Gpkg),
+            f => Err(ApiError::bad_param(
+                "format",
+                format!("geojson ou gpkg attendu, trouvé « {f} »"),
+            )),
+        }
+    }
+
     pub fn fields(&self) -> Result<Fields, ApiError> {
         match self.get("champs") {
             None => Ok(Fields::ALL),

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::auth::{Editor, EditorRefusals, Who};
 use super::error::ApiError;
-use super::openapi::{tags, Collection, JsonObject};
+use super::openapi::{tags, Binary, Collection, JsonObject};
 use super::params::Params;
 use super::respond::{
     blocking, json, json_status, no_store, parse_json, read_body, with_etag, ApiResult, GEOJSON,
@@ -142,15 +142,15 @@ pub async fn fields() -> Response {
     json(&serde_json::json!({ "champs": list }))
 }
 
-/// `GET /api/partenaires?format=json|csv|geojson|hsds[&archives=1]`
+/// `GET /api/partenaires?format=json|csv|geojson|gpkg|hsds[&archives=1]`
 #[utoipa::path(get, path = "/api/partenaires", tag = tags::PARTNERS,
-    summary = "Annuaire local : partenaires (format=json|csv|geojson|hsds ; champs privés pour editeur/admin)",
-    params(("format" = Option<String>, Query, description = "json (défaut), csv, geojson ou hsds", pattern = "^(json|csv|geojson|hsds)$"),
+    summary = "Annuaire local : partenaires (format=json|csv|geojson|gpkg|hsds ; champs privés pour editeur/admin)",
+    params(("format" = Option<String>, Query, description = "json (défaut), csv, geojson, gpkg (GeoPackage) ou hsds", pattern = "^(json|csv|geojson|gpkg|hsds)$"),
         ("archives" = Option<String>, Query, description = "1 pour inclure les archivés (editeur/admin)")),
     security((), ("jeton" = []), ("session" = [])),
     responses(
-        (status = 200, description = "{partenaires: [...]} ; ou CSV, GeoJSON, HSDS selon « format »",
-            content((ListeOuHsds = "application/json"), (String = "text/csv"), (Collection<Partenaire> = "application/geo+json"))),
+        (status = 200, description = "{partenaires: [...]} ; ou CSV, GeoJSON, GeoPackage, HSDS selon « format »",
+            content((ListeOuHsds = "application/json"), (String = "text/csv"), (Collection<Partenaire> = "application/geo+json"), (Binary = "application/geopackage+sqlite3"))),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 503, description = NO_BASE, body = ApiError)))]
 pub async fn list(State(st): State<AppState>, who: Who, RawQuery(q): RawQuery) -> ApiResult {
@@ -159,10 +159,10 @@ pub async fn list(State(st): State<AppState>, who: Who, RawQuery(q): RawQuery) -
     let private = who.private();
     let archived = private && matches!(p.get("archives"), Some("1" | "oui" | "true"));
     let format = p.get("format").unwrap_or("json").to_ascii_lowercase();
-    if !["json", "csv", "geojson", "hsds"].contains(&format.as_str()) {
+    if !["json", "csv", "geojson", "gpkg", "hsds"].contains(&format.as_str()) {
         return Err(ApiError::bad_param(
             "format",
-            format!("json, csv, geojson ou hsds attendu, trouvé « {format} »"),
+            format!("json, csv, geojson, gpkg ou hsds attendu, trouvé « {format} »"),
         ));
     }
     blocking(move || {
@@ -190,6 +190,11 @@ pub async fn list(State(st): State<AppState>, who: Who, RawQuery(q): RawQuery) -
                 export::geojson(&partners, svc.validator(), private).to_string(),
             )
             .into_response(),
+            "gpkg" => super::respond::gpkg(
+                crate::export::partners::gpkg(&partners, svc.validator(), private)
+                    .map_err(|e| ApiError::internal("export impossible", e))?,
+                "partenaires.gpkg",
+            ),
             "hsds" => {
                 typed(JSON, export::hsds(&partners, svc.validator()).to_string()).into_response()
             }

@@ -13,6 +13,7 @@ pub type ApiResult = Result<Response, ApiError>;
 
 pub const JSON: &str = "application/json";
 pub const GEOJSON: &str = "application/geo+json";
+pub const GPKG: &str = crate::export::gpkg::MEDIA_TYPE;
 
 /// Serialises `value` into one buffer with this status and content type.
 pub fn body<T: Serialize + ?Sized>(
@@ -48,6 +49,21 @@ pub fn json_status<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Resp
 /// `200` with a GeoJSON body.
 pub fn geojson<T: Serialize + ?Sized>(value: &T) -> Response {
     typed(value, GEOJSON)
+}
+
+/// `200` with a GeoPackage to download under `file_name` (`application/geopackage+sqlite3`).
+pub fn gpkg(bytes: Vec<u8>, file_name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, GPKG.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// Marks a response as not to be cached (private or changing data).

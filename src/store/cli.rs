@@ -103,7 +103,7 @@ pub enum TokensCmd {
 }
 
 /// The server's validator for the data of `--data` (same kinds, communes and place resolver).
-fn validator(data: Option<&Path>) -> Result<Validator, CliError> {
+pub fn validator(data: Option<&Path>) -> Result<Validator, CliError> {
     let dir = crate::pipeline::directory(data, &mut std::io::sink())?;
     Ok(Validator::for_directory(&dir))
 }
@@ -191,20 +191,28 @@ pub fn run_partners(cmd: PartnersCmd, out: &mut dyn Write) -> Result<u8, CliErro
                         .map_err(|e| CliError::Usage(e.to_string()))?;
                 }
             }
-            match sortie {
-                Some(path) => {
-                    write_atomic(&path, &buf)?;
-                    eprintln!(
-                        "{} partenaire(s) exporté(s) dans {}",
-                        partners.len(),
-                        path.display()
-                    );
-                }
-                None => out.write_all(&buf).map_err(io_err(Path::new("sortie")))?,
-            }
+            deliver_export(sortie.as_deref(), &buf, partners.len(), out)?;
             Ok(0)
         }
     }
+}
+
+/// Writes an export of `count` partners to `sortie` (atomically, with a message on the error
+/// output) or, without a file, to `out`.
+pub fn deliver_export(
+    sortie: Option<&Path>,
+    buf: &[u8],
+    count: usize,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    match sortie {
+        Some(path) => {
+            write_atomic(path, buf)?;
+            eprintln!("{count} partenaire(s) exporté(s) dans {}", path.display());
+        }
+        None => out.write_all(buf).map_err(io_err(Path::new("sortie")))?,
+    }
+    Ok(())
 }
 
 /// Writes a file atomically (see [`crate::util::fs`]).

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use super::partner::Validator;
 use super::partners::Partner;
 use crate::model::partner_field::{Check, PARTNER_FIELDS};
-use crate::model::SourceId;
+use crate::model::{LonLat, SourceId};
 
 /// Writes the partners in the one CSV dialect (`;`, UTF-8 with a BOM so that spreadsheets read
 /// the accents, decimal comma in latitude and longitude) with the columns of the partner template (plus the private columns when
@@ -59,9 +59,13 @@ pub fn write_csv(partners: &[Partner], private: bool, out: impl Write) -> std::i
     Ok(())
 }
 
+/// Where the partner is drawn: its coordinates, else its commune's centroid when loaded.
+pub fn position(p: &Partner, v: &Validator) -> Option<LonLat> {
+    v.actor_record(&p.id, &p.fields, SourceId(0)).position
+}
+
 fn point(p: &Partner, v: &Validator) -> Value {
-    let r = v.actor_record(&p.id, &p.fields, SourceId(0));
-    match r.position {
+    match position(p, v) {
         Some(pos) => json!({"type": "Point", "coordinates": pos.position()}),
         None => Value::Null,
     }

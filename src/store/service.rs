@@ -8,8 +8,9 @@
 //! A write publishes only what it changed: the committed partner row is turned into its actor
 //! and handed to [`Directory::with_local_changes`], which rebuilds only the small segment of
 //! recent changes. Once enough changes piled up, a background thread compacts the local actors
-//! ([`Directory::compacted`]) under the same lock, after the answer. An import publishes once
-//! at the end, whatever its size.
+//! ([`Directory::compacted`]) from a snapshot, outside the lock, then takes the lock only to
+//! replay the changes published meanwhile and swap the result in: writers never wait for a
+//! compaction. An import publishes once at the end, whatever its size.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -112,8 +113,8 @@ impl PartnerService {
         self.publish_locked()
     }
 
-    /// Swaps in the directory with `changes` (the lock held), then queues a compaction when
-    /// the recent changes piled up.
+    /// Swaps in the directory with `changes` (the lock held), then starts a compaction when
+    /// the recent changes piled up and none is running.
     fn publish_changes_locked(&self, changes: Vec<(String, Option<ActorRecord>)>) {
         let next = self.directory.load().with_local_changes(changes);
         let compact = next.needs_compaction();
@@ -126,15 +127,17 @@ impl PartnerService {
             );
             let spawned = std::thread::Builder::new()
                 .name("compaction".into())
-                .spawn(move || {
-                    let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
-                    let next = directory.load().compacted();
-                    directory.store(Arc::new(next));
-                    flag.store(false, Ordering::Release);
-                });
+                .spawn(move || compact_until_done(&lock, &directory, &flag));
             if spawned.is_err() {
                 self.compacting.store(false, Ordering::Release);
             }
+        }
+    }
+
+    /// Waits until no compaction is running (tests and benches).
+    pub fn wait_for_compaction(&self) {
+        while self.compacting.load(Ordering::Acquire) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 
@@ -193,10 +196,56 @@ impl PartnerService {
     }
 }
 
+/// Compacts the served directory without blocking writers: the compacted directory is built
+/// from a snapshot outside the publish lock; under the lock, the changes published meanwhile
+/// are replayed on it ([`Directory::with_compaction_of`], O(those changes)) and it is swapped
+/// in. Repeats while the result still needs compaction (many writes during one), then clears
+/// `flag` under the lock, so a writer that sees the flag set knows this thread will look again.
+fn compact_until_done(lock: &Mutex<()>, directory: &ArcSwap<Directory>, flag: &AtomicBool) {
+    loop {
+        let before = directory.load_full();
+        let compacted = before.compacted();
+        let g = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let now = directory.load_full();
+        // `None`: the local actors were republished whole meanwhile (already compact).
+        let again = match now.with_compaction_of(&before, compacted) {
+            Some(next) => {
+                let again = next.needs_compaction();
+                directory.store(Arc::new(next));
+                again
+            }
+            None => now.needs_compaction(),
+        };
+        if !again {
+            flag.store(false, Ordering::Release);
+        }
+        drop(g);
+        // The replaced segments are freed here, outside the lock.
+        drop((now, before));
+        if !again {
+            return;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::RECENT_LIMIT;
     use crate::store::partner::RawPartner;
+
+    /// The ids of the store's active partners, sorted.
+    fn stored_ids(svc: &PartnerService) -> Vec<String> {
+        let mut v: Vec<String> = svc
+            .store
+            .partners(false)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        v.sort();
+        v
+    }
 
     /// Two writers at once: each one's partners are all in the served directory, and the
     /// directory shows exactly the store's partners (no write lost by publication).
@@ -207,7 +256,7 @@ mod tests {
         let dir = crate::pipeline::directory(None, &mut std::io::sink()).unwrap();
         let swap = Arc::new(ArcSwap::from_pointee(dir));
         let svc = Arc::new(PartnerService::new(store, Arc::clone(&swap)));
-        let per_writer = crate::index::RECENT_LIMIT / 2 + 20;
+        let per_writer = RECENT_LIMIT / 2 + 20;
         std::thread::scope(|s| {
             for w in 0..2 {
                 let svc = Arc::clone(&svc);
@@ -232,21 +281,85 @@ mod tests {
             }
         });
         // Wait for a compaction started by the last writes, then compare with the store.
+        svc.wait_for_compaction();
         let _g = svc.lock();
         let shown: Vec<String> = swap
             .load()
             .local_actors()
             .map(|a| a.id().to_string())
             .collect();
-        let mut stored: Vec<String> = svc
-            .store
-            .partners(false)
-            .unwrap()
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
-        stored.sort();
+        let stored = stored_ids(&svc);
         assert_eq!(stored.len(), 2 * (per_writer - per_writer.div_ceil(3)));
         assert_eq!(shown, stored);
+    }
+
+    /// Writers keep writing while compactions are built beside them: every write lands, and
+    /// the served directory answers as one built from scratch with the store's partners.
+    #[test]
+    fn writes_during_compactions_lose_nothing_and_equal_a_full_build() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("b.sqlite")).unwrap();
+        let dir = crate::pipeline::directory(None, &mut std::io::sink()).unwrap();
+        let swap = Arc::new(ArcSwap::from_pointee(dir));
+        let svc = Arc::new(PartnerService::new(store, Arc::clone(&swap)));
+        let who = Author::new("import");
+        // A base large enough that a compaction takes a while.
+        let words = ["Maison", "Santé", "Tarn", "Soins", "Albi", "Aide"];
+        let communes = ["81004", "81099", "81065", "81060", "81105"];
+        let mut csv = String::from("identifiant;nom;type;code_insee\n");
+        for i in 0..3000 {
+            let (a, b) = (words[i % 6], words[i / 6 % 6]);
+            let c = communes[i / 36 % communes.len()];
+            csv.push_str(&format!("b{i};{a} {b} {i};partenaire;{c}\n"));
+        }
+        let report = svc.import(csv.as_bytes(), "base.csv", true, &who).unwrap();
+        assert_eq!(report.added.len(), 3000);
+        let overlapped = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for w in 0..2 {
+                let (svc, overlapped) = (Arc::clone(&svc), &overlapped);
+                s.spawn(move || {
+                    let who = Author::new(format!("écrivain {w}"));
+                    for i in 0..RECENT_LIMIT + 60 {
+                        let raw = RawPartner::from_json(&serde_json::json!({
+                            "identifiant": format!("w{w}-{i}"),
+                            "nom": format!("{} {} {w} {i}", words[i % 6], words[(i + w) % 6]),
+                            "type": if i % 2 == 0 { "partenaire" } else { "dac" },
+                            "code_insee": communes[i % communes.len()],
+                        }))
+                        .unwrap();
+                        let v = svc.validator().validate(&raw).unwrap();
+                        let p = svc.write(|st| st.create_partner(v, false, &who)).unwrap();
+                        if i % 4 == 0 {
+                            let base = format!("local:b{}", i * 7 + w);
+                            svc.write(|st| st.archive_partner(&base, None, &who))
+                                .unwrap();
+                        }
+                        if i % 5 == 0 {
+                            svc.write(|st| st.archive_partner(&p.id, None, &who))
+                                .unwrap();
+                        }
+                        if svc.compacting.load(Ordering::Acquire) {
+                            overlapped.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert!(
+            overlapped.into_inner() > 0,
+            "no write was published during a compaction"
+        );
+        svc.wait_for_compaction();
+        let served = swap.load_full();
+        let want = served.with_local_actors(svc.local_actors().unwrap());
+        let ids = |d: &Directory| -> Vec<String> {
+            d.local_actors().map(|a| a.id().to_string()).collect()
+        };
+        let stored = stored_ids(&svc);
+        let n = RECENT_LIMIT + 60;
+        assert_eq!(stored.len(), 3000 + 2 * (n - n.div_ceil(4) - n.div_ceil(5)));
+        assert_eq!(ids(&served), stored);
+        crate::index::same_answers(&served, &want).unwrap();
     }
 }

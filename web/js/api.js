@@ -41,6 +41,33 @@ export async function api(path, options) {
   }
 }
 
+/** Fetches a file from the API (a download); throws an Error with the server's French message. */
+export async function apiFile(path, options) {
+  trackPending(1);
+  try {
+    const resp = await fetch(path, options);
+    if (!resp.ok) throw new Error(messageOf(await readJson(resp), resp.status));
+    return await resp.blob();
+  } finally {
+    trackPending(-1);
+  }
+}
+
+const deCache = new Map();
+/**
+ * « de » + a name with French elision and contraction (d'Albi, du Garric, de Gaillac), as the
+ * server forms it (`model::text::de`, through `/api/texte/de`): the rule has one definition.
+ */
+export async function de(name) {
+  const n = String(name || '').trim();
+  if (!deCache.has(n)) {
+    const p = api('api/texte/de?nom=' + encodeURIComponent(n)).then((r) => r.texte);
+    deCache.set(n, p);
+    p.catch(() => deCache.delete(n));
+  }
+  return deCache.get(n);
+}
+
 /**
  * Like `api`, but never throws on an HTTP error: resolves to {ok, status, etag, body} so that
  * callers can read field errors (400), stale versions (412) and ETags.

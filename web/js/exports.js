@@ -1,9 +1,10 @@
-// Exports of what is on screen: the result list as CSV or GeoJSON, the map as a PNG image,
+// Exports of what is on screen: the result list as CSV, GeoJSON or GeoPackage (asked of the
+// server, which types every column), the map as a PNG image,
 // and the link of the view. Each file says which tool and which filters made it, in its name
 // and inside (a first line of the CSV, `titre`/`filtres` members of the GeoJSON, the legend of
 // the PNG).
 import { $, el, plural, formatDate, stamp, slug, download, copyText } from './util.js';
-import { api } from './api.js';
+import { api, apiFile } from './api.js';
 import { status } from './messages.js';
 import { state, LAYERS, kindLabel, SECTOR_BY_ID, shownOnScreen, filterDescription } from './state.js';
 import { map, latLngOf } from './map.js';
@@ -101,8 +102,27 @@ function exportGeojson() {
   status(`Export GeoJSON : ${plural(features.length, 'acteur', 'acteurs')}.`, false, $('export-geojson'));
 }
 
+/**
+ * The result as a GeoPackage for QGIS: the same request asked again with `format=gpkg`, so
+ * that the server writes every column with its type (numbers stay numbers even when empty).
+ */
+async function exportGpkg() {
+  const r = state.results;
+  if (!r || !r.source) return;
+  const button = $('export-gpkg');
+  const sep = r.source.path.includes('?') ? '&' : '?';
+  try {
+    const blob = await apiFile(`${r.source.path}${sep}format=gpkg`, r.source.options);
+    download(blob, resultFileName('gpkg'));
+    status(`Export GeoPackage : ${plural(r.features.length, 'acteur', 'acteurs')}.`, false, button);
+  } catch (e) {
+    status(`Export GeoPackage impossible : ${e.message}`, true, button);
+  }
+}
+
 $('export-csv').addEventListener('click', exportCsv);
 $('export-geojson').addEventListener('click', exportGeojson);
+$('export-gpkg').addEventListener('click', exportGpkg);
 
 // ---------------------------------------------------------------------------------------
 // The map as a PNG image

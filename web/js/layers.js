@@ -2,8 +2,8 @@
 // a card on hover and click), optional raster tiles, the actors in view as markers clustered
 // per layer (one per sector, town halls and CCAS apart), the territory outline, and the
 // controls that choose them (layers, kinds, territory).
-import { $, el, fold, plural, intFormat, debounce, de } from './util.js';
-import { api } from './api.js';
+import { $, el, fold, plural, intFormat, debounce } from './util.js';
+import { api, de } from './api.js';
 import { status, fail } from './messages.js';
 import {
   state,
@@ -91,7 +91,8 @@ async function openCommuneCard(feature, latlng) {
   if (typeof p.population === 'number') fact('Population', `${intFormat.format(p.population)} habitants`);
   const actorsLine = el('dd', { class: 'carte-commune-acteurs', text: '…' });
   facts.append(el('div', { class: 'fiche-ligne' }, el('dt', { text: 'Acteurs' }), actorsLine));
-  const list = el('button', { type: 'button', class: 'bouton', text: `Acteurs ${de(p.nom)}` });
+  const list = el('button', { type: 'button', class: 'bouton', text: 'Acteurs de la commune' });
+  de(p.nom).then((t) => (list.textContent = `Acteurs ${t}`), () => {});
   const diag = el('button', { type: 'button', class: 'bouton carte-commune-diagnostic', text: 'Diagnostic du territoire' });
   diag.disabled = true;
   body.append(title, facts, el('div', { class: 'boutons' }, list, diag));

@@ -1,7 +1,7 @@
 // The search box (ARIA combobox over /api/search) and what a chosen result does: a commune is
 // highlighted, an actor's card opens, a kind becomes the filter, a territory is selected.
-import { $, el, intFormat, plural, debounce, de } from './util.js';
-import { api } from './api.js';
+import { $, el, intFormat, plural, debounce } from './util.js';
+import { api, de } from './api.js';
 import { status, fail } from './messages.js';
 import { state } from './state.js';
 import { map, selectionRenderer, latLngOf } from './map.js';
@@ -190,7 +190,13 @@ export async function selectCommune(code, opts) {
         : null;
   if (center) setSearchPoint({ ...center, label: p.nom || code });
   $('zone-commune').disabled = false;
-  $('zone-commune').textContent = `Acteurs ${de(p.nom || code)}`;
+  $('zone-commune').textContent = 'Acteurs de la commune';
+  de(p.nom || code).then(
+    (t) => {
+      if (state.commune === feature) $('zone-commune').textContent = `Acteurs ${t}`;
+    },
+    () => {}
+  );
   const pop = p.population ? ` – ${intFormat.format(p.population)} habitants` : '';
   const n = typeof p.nombre_acteurs === 'number' ? ` – ${plural(p.nombre_acteurs, 'acteur', 'acteurs')}` : '';
   status(`Commune : ${p.nom || code} (${p.code || code})${pop}${n}`, false, search.input);

@@ -2,8 +2,8 @@
 // polygon, commune, territory) and the result list they fill. A result always follows the
 // layers and kinds on screen: when they change, the tool runs again. In a tool mode every
 // click on the map belongs to the tool (see map.js).
-import { $, el, intFormat, plural, formatKm, debounce, de } from './util.js';
-import { api } from './api.js';
+import { $, el, intFormat, plural, formatKm, debounce } from './util.js';
+import { api, de } from './api.js';
 import { status, fail } from './messages.js';
 import { state, hooks, SECTOR_BY_ID, kindLabel, kindsParam, filterDescription, filterListeners } from './state.js';
 import { map, latLngOf, setToolMode, openPanel, scrollPanelTo } from './map.js';
@@ -77,12 +77,19 @@ async function runRadius(nearest, opts) {
   const { lat, lon, km, label } = state.radius;
   const params = new URLSearchParams({ lat: lat.toFixed(6), lon: lon.toFixed(6) });
   let title;
+  let ofLabel;
+  try {
+    ofLabel = await de(label);
+  } catch (e) {
+    fail(e);
+    return;
+  }
   if (nearest) {
     params.set('k', '10');
-    title = `les plus proches ${de(label)}`;
+    title = `les plus proches ${ofLabel}`;
   } else {
     params.set('radius_m', String(km * 1000));
-    title = `à moins de ${km}\u00a0km ${de(label)}`;
+    title = `à moins de ${km}\u00a0km ${ofLabel}`;
     if (circle && fit) map.fitBounds(circle.getBounds(), { padding: [20, 20] });
   }
   const tool = nearest ? 'proches' : 'rayon';
@@ -92,9 +99,10 @@ async function runRadius(nearest, opts) {
     return;
   }
   try {
-    const fc = await api(`api/${nearest ? 'nearest' : 'within'}?${params}`);
+    const source = { path: `api/${nearest ? 'nearest' : 'within'}?${params}` };
+    const fc = await api(source.path);
     // A radius answer is a page (the nearest 1 000): `total` says how many there are.
-    showResults({ title, tool, features: fc.features || [], distance: true, total: fc.total, reveal: !!(opts && opts.reveal), rerun });
+    showResults({ title, tool, features: fc.features || [], distance: true, total: fc.total, reveal: !!(opts && opts.reveal), rerun, source });
   } catch (e) {
     fail(e);
   }
@@ -261,12 +269,12 @@ async function listZone(opts) {
     return;
   }
   try {
-    const fc = await api('api/within?' + params, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(geometry),
-    });
-    showResults({ title, tool: 'zone', features: fc.features || [], distance: false, total: fc.total, reveal: !(opts && opts.quiet), rerun });
+    const source = {
+      path: 'api/within?' + params,
+      options: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(geometry) },
+    };
+    const fc = await api(source.path, source.options);
+    showResults({ title, tool: 'zone', features: fc.features || [], distance: false, total: fc.total, reveal: !(opts && opts.quiet), rerun, source });
   } catch (e) {
     fail(e);
   }
@@ -281,7 +289,8 @@ async function listActors(extra, title, tool, opts) {
     return;
   }
   try {
-    const fc = await api('api/actors?' + params);
+    const source = { path: 'api/actors?' + params };
+    const fc = await api(source.path);
     showResults({
       title,
       tool,
@@ -290,14 +299,22 @@ async function listActors(extra, title, tool, opts) {
       total: fc.total,
       reveal: !(opts && opts.quiet),
       rerun,
+      source,
     });
   } catch (e) {
     fail(e);
   }
 }
 
-function listCommune(code, name) {
-  return listActors({ commune: code }, `dans la commune ${de(name || code)}`, 'commune');
+async function listCommune(code, name, opts) {
+  let title;
+  try {
+    title = `dans la commune ${await de(name || code)}`;
+  } catch (e) {
+    fail(e);
+    return;
+  }
+  return listActors({ commune: code }, title, 'commune', opts);
 }
 
 function listTerritory() {
@@ -363,7 +380,8 @@ document.addEventListener('keydown', (ev) => {
 
 /**
  * Shows a tool's result. `r`: {title (what the tool did), tool, features, distance, total,
- * rerun (asks again with the filters on screen), reveal}. The filters that made it are
+ * rerun (asks again with the filters on screen), reveal, source (the request that answered:
+ * {path, options}, asked again with `format=gpkg` for the GeoPackage)}. The filters that made it are
  * recorded with it (exports name them).
  */
 export function showResults(r) {
@@ -413,6 +431,7 @@ export function showResults(r) {
       : '';
   $('export-csv').disabled = n === 0;
   $('export-geojson').disabled = n === 0;
+  $('export-gpkg').disabled = n === 0 || !r.source;
   urlstate.save();
   if (r.reveal) {
     openPanel();
@@ -491,7 +510,7 @@ urlstate.register({
     else if (tool === 'zone' && draw.polygon) await listZone({ quiet: true });
     else if (tool === 'commune' && state.commune) {
       const p = state.commune.properties || {};
-      await listActors({ commune: p.code }, `dans la commune ${de(p.nom || p.code)}`, 'commune', { quiet: true });
+      await listCommune(p.code, p.nom, { quiet: true });
     } else if (tool === 'territoire' && state.territory) await listTerritory();
   },
 });

@@ -1,5 +1,5 @@
 // Small helpers of the page: DOM building, French number and date formats, text folding,
-// the French elision of « de » before a name, downloads and the clipboard. No state here.
+// downloads and the clipboard. No state here.
 
 export const $ = (id) => document.getElementById(id);
 
@@ -55,18 +55,6 @@ export function slug(s, max = 60) {
     .replace(/^-+|-+$/g, '')
     .slice(0, max)
     .replace(/-+$/, '');
-}
-
-/**
- * « de » + a place name with French elision and contraction, as `model::text::de` does on
- * the server: de Gaillac, d'Albi, du Garric, des Cabannes, de La Bastide.
- */
-export function de(name) {
-  const n = String(name || '').trim();
-  if (/^le\s/i.test(n)) return 'du ' + n.slice(3);
-  if (/^les\s/i.test(n)) return 'des ' + n.slice(4);
-  if (/^[aeiouyàâäéèêëîïôöùûüœæ]/i.test(n)) return "d'" + n;
-  return 'de ' + n;
 }
 
 export function debounce(fn, ms) {
