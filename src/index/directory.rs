@@ -260,7 +260,7 @@ enum Official {
     /// Actors sorted by id, without duplicates, to index.
     Actors(ActorTable),
     /// A segment with its indexes (read from a snapshot), at offset 0.
-    Indexed(Segment),
+    Indexed(Box<Segment>),
 }
 
 /// What a directory is assembled from besides its actors.
@@ -434,7 +434,7 @@ impl Directory {
         tracing::debug!("lieux indexés à {:.2} s", t.elapsed().as_secs_f64());
         let base = match official {
             Official::Actors(actors) => Segment::build(0, actors, None, &kinds, &communes),
-            Official::Indexed(segment) => segment,
+            Official::Indexed(segment) => *segment,
         };
         tracing::debug!("acteurs indexés à {:.2} s", t.elapsed().as_secs_f64());
         let local = Segment::build(base.end(), local, None, &kinds, &communes);

@@ -121,7 +121,7 @@ impl Directory {
         let parts = Parts::from_dataset(ds);
         Ok(Directory::assemble(
             parts,
-            Official::Indexed(base),
+            Official::Indexed(Box::new(base)),
             local,
             false,
         ))
@@ -444,7 +444,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("d.idx");
         let u32_max = |b: &mut [u8]| b[..4].copy_from_slice(&u32::MAX.to_le_bytes());
-        let cases: [(usize, &dyn Fn(&mut [u8]), &str); 7] = [
+        type Change<'a> = &'a dyn Fn(&mut [u8]);
+        let cases: [(usize, Change, &str); 7] = [
             // The key of the first point, then of the first point of a kind tree.
             (POINT_ENTRIES, &|b| u32_max(&mut b[24..]), "clé"),
             (KIND_ENTRIES, &|b| u32_max(&mut b[24..]), "clé"),
