@@ -15,6 +15,7 @@ use super::lists::{AliasIndex, CommuneLists, Groups};
 use super::local::{local_id, segment_areas, LocalPart};
 use super::spatial::PointIndex;
 use super::text::{TextIndex, TextIndexBuilder};
+use crate::model::geodesy::round_degrees;
 use crate::model::place::{FormerCommune, PlaceResolver, Why};
 use crate::model::{
     departements, Actor, ActorRecord, ActorTable, Commune, InseeCode, KindId, KindTable, LonLat,
@@ -1072,6 +1073,12 @@ impl Directory {
         hits.extend(local_hits);
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits.truncate(limit);
+        // Coordinates as every output writes them: 7 decimals.
+        for h in &mut hits {
+            h.lon = h.lon.map(round_degrees);
+            h.lat = h.lat.map(round_degrees);
+            h.bbox = h.bbox.map(|b| b.map(round_degrees));
+        }
         hits
     }
 
@@ -1372,6 +1379,24 @@ mod tests {
         r.position = Some(LonLat::new(lon, lat));
         r.precision = Precision::Address;
         r
+    }
+
+    /// Search hits (actors, communes, territories) carry coordinates rounded to 7 decimals,
+    /// like the GeoJSON exports.
+    #[test]
+    fn search_hits_carry_coordinates_rounded_to_7_decimals() {
+        let dir = crate::pipeline::directory(None, &mut std::io::sink()).unwrap();
+        let mut seen = 0;
+        for q in ["albi", "ccas", "gaillac", "ehpad", "81600"] {
+            for h in dir.search(q, 20) {
+                let coords = [h.lon, h.lat].into_iter().flatten();
+                for x in coords.chain(h.bbox.into_iter().flatten()) {
+                    assert_eq!(x, round_degrees(x), "{} {}", h.id, x);
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 100, "{seen} coordinates");
     }
 
     #[test]
