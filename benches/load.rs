@@ -31,18 +31,35 @@ fn health_ok() -> bool {
     s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
 
-fn resident_kib(child: &Child) -> u64 {
-    std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+/// Resident memory of a process in KiB: total, private (anonymous: heap, stacks) and pages
+/// of files (the mapped snapshot and the program, shareable between processes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Resident {
+    total: u64,
+    anon: u64,
+    file: u64,
+}
+
+fn resident_kib(child: &Child) -> Resident {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    Resident {
+        total: field("VmRSS:"),
+        anon: field("RssAnon:"),
+        file: field("RssFile:"),
+    }
 }
 
 /// Starts `maillage serve --data <data>`, waits until it answers; returns the time to ready
 /// and the resident size then.
-fn start(data: &Path, base: &Path) -> (Duration, u64) {
+fn start(data: &Path, base: &Path) -> (Duration, Resident) {
     let _ = std::fs::remove_file(base);
     let t = Instant::now();
     let mut child = Command::new(BIN)
@@ -119,6 +136,7 @@ fn benches(c: &mut Criterion) {
         );
     }
     eprintln!("  {:<34} {:>6.1} B/actor", "total", total as f64 / n);
+    let actors = mapped.actors().len().max(1);
     drop(mapped);
 
     let mut g = c.benchmark_group("demarrage_france");
@@ -126,17 +144,22 @@ fn benches(c: &mut Criterion) {
     g.warm_up_time(Duration::from_millis(1));
     for (name, data) in [("dossier", &dir), ("instantane", &snapshot)] {
         let mut rss = Vec::new();
+        let mut times = Vec::new();
         g.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 (0..iters)
                     .map(|_| {
                         let (ready, kib) = start(data, &base);
                         eprintln!(
-                            "{name}: ready in {:.2} s, resident {} MiB",
+                            "{name}: ready in {:.2} s, resident {} MiB ({} MiB private, {} \
+                             MiB of files)",
                             ready.as_secs_f64(),
-                            kib / 1024
+                            kib.total / 1024,
+                            kib.anon / 1024,
+                            kib.file / 1024
                         );
                         rss.push(kib);
+                        times.push(ready.as_secs_f64());
                         ready
                     })
                     .sum()
@@ -144,13 +167,30 @@ fn benches(c: &mut Criterion) {
         });
         // Empty when a filter on the command line skipped this case.
         if !rss.is_empty() {
-            rss.sort_unstable();
+            times.sort_by(f64::total_cmp);
             eprintln!(
-                "{name}: resident size when ready, median {} MiB ({} to {} MiB)",
-                rss[rss.len() / 2] / 1024,
-                rss[0] / 1024,
-                rss[rss.len() - 1] / 1024
+                "{name}: ready in median {:.2} s ({:.2} to {:.2} s, {} starts)",
+                times[times.len() / 2],
+                times[0],
+                times[times.len() - 1],
+                times.len()
             );
+            let n = actors as f64;
+            for (what, get) in [
+                ("resident", (|r: &Resident| r.total) as fn(&Resident) -> u64),
+                ("private", |r| r.anon),
+                ("files", |r| r.file),
+            ] {
+                let mut v: Vec<u64> = rss.iter().map(get).collect();
+                v.sort_unstable();
+                eprintln!(
+                    "{name}: {what} when ready, median {} MiB ({} to {} MiB), {:.0} B/actor",
+                    v[v.len() / 2] / 1024,
+                    v[0] / 1024,
+                    v[v.len() - 1] / 1024,
+                    (v[v.len() / 2] * 1024) as f64 / n
+                );
+            }
         }
     }
     g.finish();

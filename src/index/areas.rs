@@ -294,6 +294,34 @@ pub(crate) fn index_segment(
     places: &PlaceResolver,
     territories: &[TerritoryEntry],
     records: &[ServiceAreaRecord],
+    reports: Option<&mut Vec<FileReport>>,
+) -> AreaIndex {
+    index_segment_at(
+        actors,
+        offset,
+        0..actors.len(),
+        kinds,
+        communes,
+        places,
+        territories,
+        records,
+        reports,
+    )
+}
+
+/// [`index_segment`] visiting only the actors at `positions` (increasing) for `zone:` tags
+/// and communal kinds: the same index when every other actor has neither (a segment read
+/// from a snapshot lists them, so that opening it does not read every actor's text).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn index_segment_at(
+    actors: &ActorTable,
+    offset: u32,
+    positions: impl IntoIterator<Item = usize>,
+    kinds: &KindTable,
+    communes: &CommuneIndex,
+    places: &PlaceResolver,
+    territories: &[TerritoryEntry],
+    records: &[ServiceAreaRecord],
     mut reports: Option<&mut Vec<FileReport>>,
 ) -> AreaIndex {
     let find = |id: &str| actors.find(id).map(|i| offset + i as u32);
@@ -315,7 +343,8 @@ pub(crate) fn index_segment(
         .filter_map(|k| kinds.by_id(k))
         .collect();
     let mut has_area: std::collections::HashSet<u32> = inputs.iter().map(|x| x.actor).collect();
-    for (j, a) in actors.iter().enumerate() {
+    for j in positions {
+        let a = actors.get(j);
         let i = offset + j as u32;
         for tag in a.tags() {
             let Some(text) = tag.strip_prefix(PARTNER_ZONE_TAG) else {

@@ -11,9 +11,11 @@ use serde::Serialize;
 
 use super::areas::{self, ActorArea, AreaIndex};
 use super::communes::CommuneIndex;
+use super::lists::{AliasIndex, CommuneLists, Groups};
 use super::local::{local_id, segment_areas, LocalPart};
 use super::spatial::PointIndex;
 use super::text::{TextIndex, TextIndexBuilder};
+use crate::model::geodesy::round_degrees;
 use crate::model::place::{FormerCommune, PlaceResolver, Why};
 use crate::model::{
     departements, Actor, ActorRecord, ActorTable, Commune, InseeCode, KindId, KindTable, LonLat,
@@ -21,6 +23,7 @@ use crate::model::{
 };
 use crate::sources::zones::ServiceAreaRecord;
 use crate::sources::{Dataset, EquipmentCount, FileReport};
+use crate::util::slab::Slab;
 
 mod snapshot;
 
@@ -94,13 +97,16 @@ pub(super) struct Segment {
     /// actors; a more common kind is queried through `points` with a filter, which then
     /// visits few other actors (this halves the memory of the spatial index).
     by_kind: Vec<Option<PointIndex>>,
-    kind_members: Vec<Vec<u32>>,
-    by_commune: HashMap<InseeCode, Vec<u32>>,
+    /// Directory indexes of the actors of each kind (group = kind number).
+    kind_members: Groups,
+    by_commune: CommuneLists,
     /// Docs are positions in the segment. Built after the directory is served when it was
     /// loaded from files (see [`Deferred`]).
     text: Deferred<TextIndex>,
     /// Other ids of merged actors (`alias:<id>` tags, see [`crate::dedup`]) → directory index.
-    aliases: HashMap<Box<str>, u32>,
+    aliases: AliasIndex,
+    /// Directory indexes of the actors with a `zone:` tag (see [`areas::PARTNER_ZONE_TAG`]).
+    zoned: Slab<u32>,
 }
 
 /// A part of the directory built on another thread while the directory is already served (the
@@ -175,24 +181,25 @@ impl Segment {
             });
             let mut located: Vec<(u32, u16, LonLat)> = Vec::with_capacity(actors.len());
             let mut per_kind: Vec<Vec<(u32, LonLat)>> = vec![Vec::new(); kinds.len()];
-            let mut kind_members: Vec<Vec<u32>> = vec![Vec::new(); kinds.len()];
-            let mut by_commune: HashMap<InseeCode, Vec<u32>> = HashMap::new();
+            let mut kind_of: Vec<(usize, u32)> = Vec::with_capacity(actors.len());
+            let mut in_commune: Vec<(InseeCode, u32)> = Vec::with_capacity(actors.len());
             for (i, a) in actors.iter().enumerate() {
                 let i = offset + i as u32;
                 let k = a.kind().0 as usize;
-                if k >= kind_members.len() {
-                    kind_members.resize(k + 1, Vec::new());
+                if k >= per_kind.len() {
                     per_kind.resize(k + 1, Vec::new());
                 }
-                kind_members[k].push(i);
+                kind_of.push((k, i));
                 if let Some(p) = a.position() {
                     located.push((i, a.kind().0, p));
                     per_kind[k].push((i, p));
                 }
                 if let Some(c) = a.commune() {
-                    by_commune.entry(c).or_default().push(i);
+                    in_commune.push((c, i));
                 }
             }
+            let kind_members = Groups::build(kinds.len(), kind_of);
+            let by_commune = CommuneLists::build(in_commune);
             let total = located.len();
             let by_kind_handle = s.spawn(move || {
                 per_kind
@@ -206,15 +213,18 @@ impl Segment {
             let text = text.join().expect("text index thread");
             (points, by_kind, kind_members, by_commune, text)
         });
-        let aliases = actors
-            .iter()
-            .enumerate()
-            .flat_map(|(i, a)| {
-                a.tags()
-                    .filter_map(|t| t.strip_prefix(crate::dedup::ALIAS_PREFIX))
-                    .map(move |alias| (alias.into(), offset + i as u32))
-            })
-            .collect();
+        let (mut aliases, mut zoned) = (Vec::new(), Vec::new());
+        for (i, a) in actors.iter().enumerate() {
+            let i = offset + i as u32;
+            for tag in a.tags() {
+                if let Some(alias) = tag.strip_prefix(crate::dedup::ALIAS_PREFIX) {
+                    aliases.push((alias.to_string(), i));
+                } else if tag.starts_with(areas::PARTNER_ZONE_TAG) && zoned.last() != Some(&i) {
+                    zoned.push(i);
+                }
+            }
+        }
+        let aliases = AliasIndex::build(aliases);
         Segment {
             offset,
             actors,
@@ -224,7 +234,21 @@ impl Segment {
             by_commune,
             text,
             aliases,
+            zoned: Slab::from(zoned),
         }
+    }
+
+    /// Positions in the segment of the actors that may have a service area of their own (a
+    /// `zone:` tag or a communal kind), increasing: the others need not be read to index the
+    /// areas.
+    fn area_candidates(&self, kinds: &KindTable) -> Vec<usize> {
+        let mut v: Vec<u32> = self.zoned.to_vec();
+        for k in areas::COMMUNAL_KINDS.iter().filter_map(|k| kinds.by_id(k)) {
+            v.extend_from_slice(self.kind_members.get(k.0 as usize));
+        }
+        v.sort_unstable();
+        v.dedup();
+        v.into_iter().map(|i| (i - self.offset) as usize).collect()
     }
 
     pub(super) fn end(&self) -> u32 {
@@ -234,7 +258,7 @@ impl Segment {
     /// The directory index of the actor carrying `alias` (the last in id order when several
     /// do).
     pub(super) fn alias(&self, alias: &str) -> Option<u32> {
-        self.aliases.get(alias).copied()
+        self.aliases.get(alias)
     }
 
     pub(super) fn text(&self) -> &TextIndex {
@@ -255,16 +279,21 @@ impl Segment {
             + self.text.heap_bytes()
     }
 
+    /// Bytes of the members of each kind, the actors of each commune and the aliases, in
+    /// memory or in a mapped file.
+    fn lists_bytes(&self) -> usize {
+        self.kind_members.bytes()
+            + self.by_commune.bytes()
+            + self.aliases.bytes()
+            + self.zoned.as_bytes().len()
+    }
+
     /// Heap bytes of the members of each kind, the actors of each commune and the aliases.
     fn lists_heap_bytes(&self) -> usize {
-        let members: usize = self.kind_members.iter().map(|v| v.capacity() * 4).sum();
-        let communes: usize = self
-            .by_commune
-            .values()
-            .map(|v| v.capacity() * 4 + 5 + 24)
-            .sum();
-        let aliases: usize = self.aliases.keys().map(|k| k.len() + 16 + 4).sum();
-        members + communes + aliases
+        self.kind_members.heap_bytes()
+            + self.by_commune.heap_bytes()
+            + self.aliases.heap_bytes()
+            + self.zoned.heap_bytes()
     }
 }
 
@@ -283,6 +312,14 @@ pub(super) struct Shared {
     pub(super) zones: Vec<ServiceAreaRecord>,
     /// Communes merged into others (kept for snapshots; the place resolver holds their codes).
     former_communes: Vec<FormerCommune>,
+}
+
+/// The official segment a directory is assembled from.
+enum Official {
+    /// Actors sorted by id, without duplicates, to index.
+    Actors(ActorTable),
+    /// A segment with its indexes (read from a snapshot), at offset 0.
+    Indexed(Box<Segment>),
 }
 
 /// What a directory is assembled from besides its actors.
@@ -418,9 +455,7 @@ impl Directory {
         let local = ActorTable::from_records_in_order(&actors, &local);
         drop(actors);
         tracing::debug!("acteurs compactés à {:.2} s", t.elapsed().as_secs_f64());
-        let dir = Directory::assemble(parts, official, None, local, true);
-        dir.build_deferred_text();
-        dir
+        Directory::assemble(parts, Official::Actors(official), local, true)
     }
 
     /// Builds the text index of the official actors on a thread of its own when it is not
@@ -457,17 +492,11 @@ impl Directory {
         }
     }
 
-    /// A directory from its parts and its two segments' actors (each sorted by id, without
-    /// duplicates). The official segment's text index is built unless given. With `report`,
+    /// A directory from its parts, its official segment (built here from its actors, or read
+    /// from a snapshot) and its local actors (each sorted by id, without duplicates). With `report`,
     /// zone lines of unknown actors and unresolvable areas are added to the load reports
     /// (without, the reports are taken as already complete, as a snapshot stores them).
-    fn assemble(
-        parts: Parts,
-        official: ActorTable,
-        official_text: Option<TextIndex>,
-        local: ActorTable,
-        report: bool,
-    ) -> Directory {
+    fn assemble(parts: Parts, official: Official, local: ActorTable, report: bool) -> Directory {
         let t = std::time::Instant::now();
         let Parts {
             kinds,
@@ -498,16 +527,21 @@ impl Directory {
         tracing::debug!("lieux indexés à {:.2} s", t.elapsed().as_secs_f64());
         // A directory built from files is served before the text index of its official actors
         // is ready (see `Directory::build_deferred_text`).
-        let plan = official_text.map_or(TextPlan::Later, |t| TextPlan::Given(Box::new(t)));
-        let base = Segment::build_with(0, official, plan, &kinds, &communes);
+        let base = match official {
+            Official::Actors(actors) => {
+                Segment::build_with(0, actors, TextPlan::Later, &kinds, &communes)
+            }
+            Official::Indexed(segment) => *segment,
+        };
         tracing::debug!("acteurs indexés à {:.2} s", t.elapsed().as_secs_f64());
         let local = Segment::build(base.end(), local, None, &kinds, &communes);
         let known = |id: &str| [&base, &local].iter().any(|s| s.actors.find(id).is_some());
         let zones = areas::known_records(service_areas, known, &mut reports);
         let (k, c, p, t) = (&kinds, &communes, &places, &territories[..]);
-        let area_index = areas::index_segment(
+        let area_index = areas::index_segment_at(
             &base.actors,
             0,
+            base.area_candidates(k),
             k,
             c,
             p,
@@ -516,9 +550,10 @@ impl Directory {
             report.then_some(&mut reports),
         );
         tracing::debug!("zones d'intervention indexées");
-        let local_areas = areas::index_segment(
+        let local_areas = areas::index_segment_at(
             &local.actors,
             local.offset,
+            local.area_candidates(k),
             k,
             c,
             p,
@@ -526,7 +561,7 @@ impl Directory {
             &zones,
             report.then_some(&mut reports),
         );
-        Directory {
+        let dir = Directory {
             shared: Arc::new(Shared {
                 kinds,
                 communes,
@@ -541,7 +576,9 @@ impl Directory {
             base: Arc::new(base),
             areas: Arc::new(area_index),
             local: LocalPart::new(local, local_areas),
-        }
+        };
+        dir.build_deferred_text();
+        dir
     }
 
     /// A new directory whose local actors (ids starting with `local:`) are exactly `actors`,
@@ -697,7 +734,7 @@ impl Directory {
         let all: usize = self
             .segments()
             .iter()
-            .map(|s| s.kind_members.get(kind.0 as usize).map_or(0, Vec::len))
+            .map(|s| s.kind_members.get(kind.0 as usize).len())
             .sum();
         let dead = self.local.dead.iter();
         all - dead.filter(|&&i| self.actor(i).kind() == kind).count()
@@ -708,7 +745,7 @@ impl Directory {
         let mut out: Vec<u32> = self
             .segments()
             .iter()
-            .flat_map(|s| s.by_commune.get(&code).into_iter().flatten().copied())
+            .flat_map(|s| s.by_commune.get(code).iter().copied())
             .filter(|&i| self.local.is_live(i))
             .collect();
         self.local
@@ -911,7 +948,7 @@ impl Directory {
         } else if let Some(codes) = &f.communes {
             let mut v: Vec<u32> = codes
                 .iter()
-                .flat_map(|c| seg.by_commune.get(c).into_iter().flatten().copied())
+                .flat_map(|c| seg.by_commune.get(*c).iter().copied())
                 .collect();
             v.sort_unstable();
             v
@@ -920,8 +957,7 @@ impl Directory {
         } else if let Some(ks) = &kinds {
             let mut v: Vec<u32> = ks
                 .iter()
-                .filter_map(|k| seg.kind_members.get(k.0 as usize))
-                .flatten()
+                .flat_map(|k| seg.kind_members.get(k.0 as usize))
                 .copied()
                 .collect();
             v.sort_unstable();
@@ -1135,6 +1171,12 @@ impl Directory {
         hits.extend(local_hits);
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
         hits.truncate(limit);
+        // Coordinates as every output writes them: 7 decimals.
+        for h in &mut hits {
+            h.lon = h.lon.map(round_degrees);
+            h.lat = h.lat.map(round_degrees);
+            h.bbox = h.bbox.map(|b| b.map(round_degrees));
+        }
         hits
     }
 
@@ -1219,21 +1261,19 @@ impl Directory {
             ),
             use_of(
                 "arbre des positions",
-                sum(&|s| (s.points.heap_bytes(), s.points.heap_bytes())),
+                sum(&|s| (s.points.bytes(), s.points.heap_bytes())),
             ),
             use_of(
                 "arbres par type",
                 sum(&|s| {
-                    let b = s.by_kind.iter().flatten().map(PointIndex::heap_bytes).sum();
-                    (b, b)
+                    let trees = s.by_kind.iter().flatten();
+                    let b = trees.clone().map(PointIndex::bytes).sum();
+                    (b, trees.map(PointIndex::heap_bytes).sum())
                 }),
             ),
             use_of(
                 "listes par type, commune, alias",
-                sum(&|s| {
-                    let b = s.lists_heap_bytes();
-                    (b, b)
-                }),
+                sum(&|s| (s.lists_bytes(), s.lists_heap_bytes())),
             ),
             use_of("contours des communes", (geometry, geometry)),
         ]
@@ -1473,6 +1513,24 @@ mod tests {
             assert!(t.elapsed().as_secs() < 30, "{:?}", dir.in_preparation());
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
+    }
+
+    /// Search hits (actors, communes, territories) carry coordinates rounded to 7 decimals,
+    /// like the GeoJSON exports.
+    #[test]
+    fn search_hits_carry_coordinates_rounded_to_7_decimals() {
+        let dir = crate::pipeline::directory(None, &mut std::io::sink()).unwrap();
+        let mut seen = 0;
+        for q in ["albi", "ccas", "gaillac", "ehpad", "81600"] {
+            for h in dir.search(q, 20) {
+                let coords = [h.lon, h.lat].into_iter().flatten();
+                for x in coords.chain(h.bbox.into_iter().flatten()) {
+                    assert_eq!(x, round_degrees(x), "{} {}", h.id, x);
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 100, "{seen} coordinates");
     }
 
     #[test]

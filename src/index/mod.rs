@@ -3,6 +3,7 @@
 pub mod areas;
 pub mod communes;
 pub mod directory;
+pub mod lists;
 mod local;
 pub mod spatial;
 pub mod text;

@@ -666,6 +666,11 @@ impl PointIndex {
         out
     }
 
+    /// Bytes of the tree's arrays, in memory or in a mapped file.
+    pub fn bytes(&self) -> usize {
+        self.nodes.as_bytes().len() + self.entries.as_bytes().len()
+    }
+
     /// Heap bytes used by the tree (none for arrays lying in a mapped file).
     pub fn heap_bytes(&self) -> usize {
         self.nodes.heap_bytes()

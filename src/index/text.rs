@@ -801,7 +801,7 @@ impl TextIndex {
     /// Whether some document id is `n` or more (a stored index that does not fit its
     /// documents).
     pub fn has_doc_from(&self, n: usize) -> bool {
-        self.docs.last().is_some_and(|&d| d as usize >= n)
+        self.docs.iter().any(|&d| d as usize >= n)
     }
 
     fn posting_range(&self, term: u32) -> std::ops::Range<usize> {

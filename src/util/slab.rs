@@ -134,6 +134,22 @@ impl<T: Pod> Slab<T> {
     pub fn is_mapped(&self) -> bool {
         matches!(self.inner, Inner::Mapped { .. })
     }
+
+    /// The values at `range` (positions, not bytes) as an array of their own: in place in
+    /// the same map when mapped, copied when in memory. Panics when out of range, as slicing.
+    pub fn slice(&self, range: Range<usize>) -> Slab<T> {
+        let count = self[range.clone()].len();
+        match &self.inner {
+            Inner::Owned(v) => Slab::from(v[range].to_vec()),
+            Inner::Mapped { map, start, .. } => Slab {
+                inner: Inner::Mapped {
+                    map: Arc::clone(map),
+                    start: start + range.start * std::mem::size_of::<T>(),
+                    len: count,
+                },
+            },
+        }
+    }
 }
 
 impl<T: Pod> Deref for Slab<T> {
@@ -219,7 +235,12 @@ mod tests {
         let s: Slab<f64> = Slab::mapped(&map, 8..32).unwrap();
         assert_eq!(&s[..], &values[..]);
         assert!(s.is_mapped());
-        assert_eq!(s.clone(), Slab::from(values));
+        assert_eq!(s.clone(), Slab::from(values.clone()));
+        let part = s.slice(1..3);
+        assert!(part.is_mapped());
+        assert_eq!(&part[..], &values[1..3]);
+        assert_eq!(&Slab::from(values.clone()).slice(0..2)[..], &values[..2]);
+        assert!(s.slice(3..3).is_empty());
     }
 
     #[test]
