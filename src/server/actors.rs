@@ -19,6 +19,7 @@ use super::params::{
 };
 use super::places::find_commune;
 use super::respond::{geojson, json, read_body, ApiResult, GEOJSON};
+use super::state;
 use super::AppState;
 use crate::export::features::{
     actor_feature, collection, ActorFeatureSchema, FeatureCollectionSchema, Fields, Page,
@@ -103,7 +104,11 @@ pub async fn actors(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
             None => set,
         });
     }
-    let all = dir.filter(&filter);
+    let all = if filter.text.is_some() {
+        state::with_text_index(Arc::clone(&dir), move |d| d.filter(&filter)).await
+    } else {
+        dir.filter(&filter)
+    };
     let (page, shown) = page_of(&all, "/api/actors", q.as_deref(), limit, offset);
     let items = shown.iter().map(|&i| (i, None)).collect();
     Ok(features(dir, items, Some(page), fields, (format, "liste")).await)
@@ -373,9 +378,9 @@ pub async fn search(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiRes
         return Err(ApiError::bad_param("q", "200 caractères au plus"));
     }
     let limit = p.usize("limit", 1, 100)?.unwrap_or(10);
-    Ok(json(
-        &serde_json::json!({ "resultats": dir.search(text, limit) }),
-    ))
+    let text = text.to_string();
+    let hits = state::with_text_index(dir, move |d| d.search(&text, limit)).await;
+    Ok(json(&serde_json::json!({ "resultats": hits })))
 }
 
 /// `GET /api/search`.

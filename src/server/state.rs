@@ -93,3 +93,20 @@ impl AppState {
         self.directory.store(Arc::new(directory));
     }
 }
+
+/// Runs `f`, which may read the text index, on `dir`: at once when the directory is ready,
+/// else on the blocking pool, since the text index of a directory loaded from files is still
+/// being built then and a search waits for it; the async workers stay free meanwhile for
+/// `/api/health` and the spatial queries.
+pub async fn with_text_index<T: Send + 'static>(
+    dir: Arc<Directory>,
+    f: impl FnOnce(&Directory) -> T + Send + 'static,
+) -> T {
+    if dir.in_preparation().is_empty() {
+        return f(&dir);
+    }
+    match tokio::task::spawn_blocking(move || f(&dir)).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
