@@ -107,6 +107,20 @@ const AROUND_ALBI: [&str; 7] = [
     "30000",
 ];
 
+/// GDAL types of the diagnostic communes for médecin généraliste (no supply in the demo: its
+/// distances are null everywhere) and EHPAD, whichever file declares them (VRT, GeoPackage).
+const DIAGNOSTIC_TYPES: [(&str, &str); 9] = [
+    ("code_insee", "String"),
+    ("population", "Integer"),
+    ("localisee", "Integer(Boolean)"),
+    ("medecin-generaliste_effectif", "Integer"),
+    ("medecin-generaliste_distance_km", "Real"),
+    ("medecin-generaliste_temps_estime_min", "Integer"),
+    ("medecin-generaliste_apl_10000_hab", "Real"),
+    ("ehpad_distance_km", "Real"),
+    ("ehpad_offre_la_plus_proche", "String"),
+];
+
 /// The types of the actor properties, in every actor export.
 const ACTOR_TYPES: [(&str, &str); 5] = [
     ("tags", "String"),
@@ -329,21 +343,7 @@ fn empty_numeric_columns_are_typed_through_the_vrt() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let types = field_types(&dst);
-    assert_types(
-        "communes.vrt",
-        &types,
-        &[
-            ("code_insee", "String"),
-            ("population", "Integer"),
-            ("localisee", "Integer(Boolean)"),
-            ("medecin-generaliste_effectif", "Integer"),
-            ("medecin-generaliste_distance_km", "Real"),
-            ("medecin-generaliste_temps_estime_min", "Integer"),
-            ("medecin-generaliste_apl_10000_hab", "Real"),
-            ("ehpad_distance_km", "Real"),
-            ("ehpad_offre_la_plus_proche", "String"),
-        ],
-    );
+    assert_types("communes.vrt", &types, &DIAGNOSTIC_TYPES);
     // Every property of the GeoJSON is a field of the VRT, geometry included.
     let props = features[0]["properties"].as_object().unwrap();
     assert_eq!(types.len(), props.len(), "{types:?}");
@@ -478,17 +478,7 @@ fn every_geopackage_we_write_opens_in_gdal_with_its_types() {
     let actors = [&[("id", "String")][..], &ACTOR_TYPES[..]].concat();
     // The demo has no general practitioner: every distance to one is null.
     let kinds = "medecin-generaliste,ehpad";
-    let diagnostic = [
-        ("code_insee", "String"),
-        ("population", "Integer"),
-        ("localisee", "Integer(Boolean)"),
-        ("medecin-generaliste_effectif", "Integer"),
-        ("medecin-generaliste_distance_km", "Real"),
-        ("medecin-generaliste_temps_estime_min", "Integer"),
-        ("medecin-generaliste_apl_10000_hab", "Real"),
-        ("ehpad_distance_km", "Real"),
-        ("ehpad_offre_la_plus_proche", "String"),
-    ];
+    let diagnostic = DIAGNOSTIC_TYPES;
 
     // Command line: `interroger --format gpkg --sortie`, and the diagnostic folder.
     let file = tmp.path().join("interroger.gpkg");
