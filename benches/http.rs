@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -43,7 +43,6 @@ use maillage::model::LonLat;
 mod common;
 use common::{france_points, psql};
 
-const BIN: &str = env!("CARGO_BIN_EXE_maillage");
 const PORT: u16 = 18_433;
 const QUERIES: usize = 1000;
 const CONNECTIONS: usize = 4;
@@ -76,7 +75,17 @@ fn main() {
     let work = tempfile::tempdir().unwrap();
 
     postgis_table(&pg, &france, &queries, work.path());
-    let server = Server::start(&france, work.path());
+    let server = common::serve(
+        &france,
+        &work.path().join("bench.sqlite"),
+        PORT,
+        &work.path().join("serve.log"),
+    );
+    eprintln!(
+        "maillage serve prêt en {:.1} s ({})",
+        server.ready.as_secs_f64(),
+        france.display()
+    );
     let load_before = loadavg();
 
     // Same answers, then a first pass over every point (warms the caches of both sides).
@@ -215,54 +224,6 @@ impl Measure {
     fn bytes_per_answer(&self) -> Option<f64> {
         self.bytes
             .map(|b| b as f64 / self.latencies.len().max(1) as f64)
-    }
-}
-
-/// `maillage serve` on `PORT`, stopped when dropped.
-struct Server(Child);
-
-impl Server {
-    fn start(data: &Path, work: &Path) -> Server {
-        let log = work.join("serve.log");
-        let t = Instant::now();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--addr", &format!("127.0.0.1:{PORT}")])
-            .arg("--data")
-            .arg(data)
-            .arg("--base")
-            .arg(work.join("bench.sqlite"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("lancement de maillage serve");
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "maillage serve s'est arrêté ({status}) :\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            if TcpStream::connect(("127.0.0.1", PORT)).is_ok() {
-                let mut c = Client::connect();
-                if matches!(c.get("/api/health"), Ok((200, _))) {
-                    break;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!(
-            "maillage serve prêt en {:.1} s ({})",
-            t.elapsed().as_secs_f64(),
-            data.display()
-        );
-        Server(child)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

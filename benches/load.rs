@@ -6,30 +6,17 @@
 //! as `DIR/communes.csv.xz`; run `MAILLAGE_FRANCE=DIR cargo bench --bench load`. Without
 //! `MAILLAGE_FRANCE` the bench says so and measures nothing.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+#[allow(dead_code)]
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_maillage");
 const PORT: u16 = 18_431;
-
-fn health_ok() -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", PORT)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let req =
-        format!("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\nConnection: close\r\n\r\n");
-    if s.write_all(req.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
-}
 
 /// Resident memory of a process in KiB: total, private (anonymous: heap, stacks) and pages
 /// of files (the mapped snapshot and the program, shareable between processes).
@@ -61,28 +48,8 @@ fn resident_kib(child: &Child) -> Resident {
 /// and the resident size then.
 fn start(data: &Path, base: &Path) -> (Duration, Resident) {
     let _ = std::fs::remove_file(base);
-    let t = Instant::now();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", &format!("127.0.0.1:{PORT}")])
-        .arg("--data")
-        .arg(data)
-        .arg("--base")
-        .arg(base)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start maillage");
-    while !health_ok() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("maillage serve stopped: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let ready = t.elapsed();
-    let rss = resident_kib(&child);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    (ready, rss)
+    let served = common::serve(data, base, PORT, &base.with_extension("log"));
+    (served.ready, resident_kib(&served.child))
 }
 
 fn benches(c: &mut Criterion) {
