@@ -608,12 +608,14 @@ impl Dataset {
     /// [`POSITION_TO_CHECK`] and its file's report a note counting them, with examples. The
     /// position itself is kept: the source is not overruled, only questioned.
     pub fn check_positions(&mut self) {
-        use geo::Intersects;
-        let outlines: HashMap<InseeCode, &geo::MultiPolygon<f64>> = self
+        use geo::{BoundingRect, Intersects};
+        // Each outline with its bounding box, computed once rather than for every actor.
+        type Outline<'a> = (&'a geo::MultiPolygon<f64>, Option<geo::Rect<f64>>);
+        let outlines: HashMap<InseeCode, Outline> = self
             .communes
             .iter()
             .filter(|c| !c.geometry.0.is_empty())
-            .map(|c| (c.code, &c.geometry))
+            .map(|c| (c.code, (&c.geometry, c.geometry.bounding_rect())))
             .collect();
         let outside = |a: &ActorRecord| -> bool {
             let (Some(p), Some(code)) = (a.position, a.commune) else {
@@ -624,9 +626,12 @@ impl Dataset {
             {
                 return false;
             }
-            outlines
-                .get(&code)
-                .is_some_and(|outline| !outline.intersects(&geo::Point::new(p.lon, p.lat)))
+            // What `MultiPolygon::intersects` does for a point, its bounding box known.
+            let point = geo::Point::new(p.lon, p.lat);
+            outlines.get(&code).is_some_and(|(outline, bbox)| {
+                let near = bbox.is_none_or(|b| b.intersects(&point.bounding_rect()));
+                !(near && outline.iter().any(|part| part.intersects(&point)))
+            })
         };
         // Point-in-polygon for millions of actors: split across the cores, read-only.
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
