@@ -464,12 +464,11 @@ async fn get(st: &AppState, uri: &str) -> (StatusCode, Value) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs valhalla (bash .ci/run installs it)"]
-async fn isochrone_and_nearest_by_time_equal_the_engine() {
+/// A running engine, and a server on the test network's data that uses it.
+fn served() -> (Service, Arc<Engine>, AppState, tempfile::TempDir) {
     let svc = start_engine();
     let e = engine(&svc);
-    let (dir, _data) = directory();
+    let (dir, data) = directory();
     let st = AppState::new(
         dir,
         ServerConfig {
@@ -477,6 +476,13 @@ async fn isochrone_and_nearest_by_time_equal_the_engine() {
             ..ServerConfig::default()
         },
     );
+    (svc, e, st, data)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs valhalla (bash .ci/run installs it)"]
+async fn isochrone_and_nearest_by_time_equal_the_engine() {
+    let (svc, _e, st, _data) = served();
 
     // Isochrone: the engine's polygon, labelled.
     let (s, iso) = get(&st, "/api/isochrone?lat=44.0&lon=2.01&minutes=15").await;
@@ -545,6 +551,151 @@ async fn isochrone_and_nearest_by_time_equal_the_engine() {
     );
 }
 
+/// Codes of the communes of an answer's list.
+fn codes(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs valhalla (bash .ci/run installs it)"]
+async fn zones_and_coverage_in_minutes_equal_the_engine() {
+    let (svc, e, st, _data) = served();
+    let road = "réseau routier OpenStreetMap (Valhalla), extrait du 15/11/2026";
+    // The engine's own times from the east village to the communes on the network.
+    let routed = [("81901", WEST), ("81902", EAST)];
+    let pts: Vec<LonLat> = routed.iter().map(|r| r.1).collect();
+    let times = engine_times(&svc.setup.url, &[EAST], &pts)[0].clone();
+    let to_west = times[0].unwrap() / 60.0;
+    let estimate_to_west = TravelModel::default().minutes(haversine_m(EAST, WEST));
+    assert!(
+        to_west > 10.0 && estimate_to_west < 3.0,
+        "{to_west} {estimate_to_west}"
+    );
+    let requests = e.requests();
+    for minutes in [5.0, to_west.ceil(), 40.0] {
+        let (s, v) = get(
+            &st,
+            &format!("/api/zones?lat=44.0&lon=2.01&max_minutes={minutes}"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let mut expected: Vec<(f64, &str)> = routed
+            .iter()
+            .zip(&times)
+            .filter_map(|((code, _), t)| t.map(|t| (t, *code)))
+            .filter(|(t, _)| t / 60.0 <= minutes)
+            .collect();
+        expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let expected: Vec<String> = expected.iter().map(|e| e.1.to_string()).collect();
+        assert_eq!(codes(&v["communes"]), expected, "{minutes} min: {v}");
+        for c in v["communes"].as_array().unwrap() {
+            let i = routed.iter().position(|r| r.0 == c["code"]).unwrap();
+            let t = c["temps_route_min"].as_f64().unwrap();
+            assert!((t - times[i].unwrap() / 60.0).abs() < 0.05, "{c}");
+        }
+        assert_eq!(v["routage"], true);
+        assert_eq!(v["modele_trajet_nom"], road);
+        assert_eq!(
+            v["seuil"],
+            format!("{} min par la route", minutes.to_string().replace('.', ","))
+        );
+        // The hamlet, 40 km from any road, once the time allows its distance at 130 km/h:
+        // listed as off the road, not silently left out.
+        let hamlet_bound = haversine_m(EAST, HAMLET) / (130.0 / 3.6) / 60.0;
+        let off = codes(&v["hors_reseau_routier"]);
+        assert_eq!(
+            off.contains(&"81903".to_string()),
+            minutes >= hamlet_bound,
+            "{v}"
+        );
+    }
+    // The first query: the point and the communes snapped (`/locate`, then cached), one
+    // matrix; the others come from the cache.
+    assert!(e.requests() - requests <= 3, "{}", e.requests() - requests);
+    // Without `max_minutes` but `max_km`: as the crow flies, said so.
+    let (_, v) = get(&st, "/api/zones?lat=44.0&lon=2.01&max_km=5").await;
+    assert_eq!(v["routage"], false);
+    assert_eq!(codes(&v["communes"]), ["81902", "81901"]);
+
+    // Coverage within N road minutes: the « zones blanches » are the communes whose nearest
+    // doctor is more than N minutes away by the engine's own matrix.
+    let doctors = [WEST, EAST_DOCTOR];
+    let m = engine_times(&svc.setup.url, &pts, &doctors);
+    for minutes in [2.0, 10.0] {
+        let (s, cov) = get(
+            &st,
+            &format!("/api/couverture?territory=81&kind=medecin-generaliste&max_minutes={minutes}&couverture=distance"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{cov}");
+        let expected: Vec<String> = routed
+            .iter()
+            .zip(&m)
+            .filter(|(_, row)| {
+                row.iter().flatten().fold(f64::INFINITY, |a, &t| a.min(t)) / 60.0 > minutes
+            })
+            .map(|(r, _)| r.0.to_string())
+            .collect();
+        assert_eq!(codes(&cov["zones_blanches"]), expected, "{cov}");
+        assert_eq!(cov["routage"], true);
+        assert_eq!(cov["modele_trajet_nom"], road);
+        assert!(
+            cov["seuil"].as_str().unwrap().ends_with("min par la route"),
+            "{cov}"
+        );
+        // The hamlet's coverage is undecided (off the road), counted apart.
+        assert_eq!(cov["couverture"]["population_non_localisee"], 50);
+    }
+}
+
+#[tokio::test]
+async fn without_an_engine_minutes_are_estimates_and_said_so() {
+    let dir = Directory::build(maillage::sources::demo::dataset().unwrap());
+    let places = maillage::analysis::build::places(&dir);
+    let st = AppState::new(dir, ServerConfig::default());
+    let at = LonLat::new(1.8966, 43.9016);
+    let (s, v) = get(&st, "/api/zones?lat=43.9016&lon=1.8966&max_minutes=15").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["routage"], false);
+    assert_eq!(v["modele_trajet_nom"], "estimation à vol d'oiseau × détour");
+    assert_eq!(v["seuil"], "15 min de trajet estimé");
+    // The communes whose point lies within the estimate's 15 minutes as the crow flies.
+    let radius = TravelModel::default().metres_for_minutes(15.0);
+    let mut expected: Vec<(f64, String)> = places
+        .all()
+        .iter()
+        .filter_map(|p| p.point.map(|pt| (haversine_m(at, pt), p.code.clone())))
+        .filter(|(d, _)| *d <= radius)
+        .collect();
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let got = codes(&v["communes"]);
+    assert!(got.len() > 5, "{v}");
+    assert_eq!(got, expected.into_iter().map(|e| e.1).collect::<Vec<_>>());
+    for c in v["communes"].as_array().unwrap() {
+        assert!(c.get("temps_route_min").is_none(), "{c}");
+        assert!(
+            c["temps_estime_min"].as_f64().unwrap() <= 15.0 + 1e-9,
+            "{c}"
+        );
+    }
+    let (s, cov) = get(
+        &st,
+        "/api/couverture?territory=81&kind=ehpad&max_minutes=15&couverture=distance",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{cov}");
+    assert_eq!(cov["routage"], false);
+    assert_eq!(
+        cov["modele_trajet_nom"],
+        "estimation à vol d'oiseau × détour"
+    );
+    assert_eq!(cov["seuil"], "15 min de trajet estimé");
+}
+
 #[tokio::test]
 async fn without_an_engine_answers_say_estimate_and_isochrone_is_503() {
     let dir = Directory::build(maillage::sources::demo::dataset().unwrap());
@@ -580,6 +731,10 @@ async fn engine_down_is_a_french_503() {
         v.to_string().contains("moteur de routage injoignable"),
         "{v}"
     );
+    // Communes within N minutes of a point: the same 503 as /api/nearest?par=temps.
+    let (s, v) = get(&st, "/api/zones?lat=43.9016&lon=1.8966&max_minutes=15").await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["erreur"], "moteur de routage indisponible", "{v}");
     // With the fallback chosen, estimates, said so.
     let mut config = ServerConfig {
         routing: st.config.routing.clone(),
@@ -600,4 +755,16 @@ async fn engine_down_is_a_french_503() {
         .as_str()
         .unwrap()
         .contains("repli sur les temps estimés"));
+    let (s, v) = get(&st, "/api/zones?lat=43.9016&lon=1.8966&max_minutes=15").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["routage"], false);
+    assert_eq!(v["modele_trajet_nom"], "estimation à vol d'oiseau × détour");
+    assert!(
+        v["avertissement"]
+            .as_str()
+            .unwrap()
+            .contains("repli sur les temps estimés"),
+        "{v}"
+    );
+    assert!(!v["communes"].as_array().unwrap().is_empty(), "{v}");
 }

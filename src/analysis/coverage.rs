@@ -107,12 +107,7 @@ pub fn nearest_supply_by_road(
             None => out.supplies_off_road.push(j),
         }
     }
-    let located: Vec<(usize, LonLat)> = places
-        .all()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| p.point.map(|pt| (i, pt)))
-        .collect();
+    let located = places.located();
     let pts: Vec<LonLat> = located.iter().map(|l| l.1).collect();
     let place_snaps = engine.snap(&pts)?;
     if supplies.is_empty() {

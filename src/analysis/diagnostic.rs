@@ -85,6 +85,9 @@ pub struct ParamsReport {
     /// « réseau routier OpenStreetMap (Valhalla), extrait du JJ/MM/AAAA » or « estimation à vol
     /// d'oiseau × détour ».
     pub modele_trajet_nom: String,
+    /// True when the times come from the road engine (`servir --routage`), false for the
+    /// estimate: the same flag as `routage` of `/api/config` and of `/api/zones?lat=&lon=`.
+    pub routage: bool,
     #[serde(rename = "seuil_couverture")]
     pub coverage: Reach,
     pub seuil_couverture_libelle: String,
@@ -784,8 +787,9 @@ pub fn diagnose(
         travel: params.travel,
         modele_trajet_libelle: travel_description(params),
         modele_trajet_nom: params.routing.name(),
+        routage: params.routing.engine().is_some(),
         coverage: params.coverage,
-        seuil_couverture_libelle: params.coverage.label(),
+        seuil_couverture_libelle: params.coverage.label_by(&params.routing),
         seuil_couverture_m: threshold,
         couverture_demandee: params.coverage_by,
         couverture_demandee_libelle: params.coverage_by.label().into(),

@@ -19,6 +19,9 @@ use crate::index::Directory;
 use crate::model::{KindId, LonLat};
 use crate::routing::{Engine, ESTIMATE_LABEL};
 
+/// Said when the point asked has no road within the engine's reach.
+pub const ORIGIN_OFF_ROAD: &str = "le point demandé n'a aucune route à portée du moteur de routage";
+
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(isochrone))
@@ -145,8 +148,7 @@ pub fn nearest_by_time(
     }
     v["modele_trajet"] = e.label().into();
     if ranking.origin_off_road {
-        v["avertissement"] =
-            "le point demandé n'a aucune route à portée du moteur de routage".into();
+        v["avertissement"] = ORIGIN_OFF_ROAD.into();
     }
     v["hors_reseau_routier"] = ranking
         .unroutable
