@@ -1,20 +1,18 @@
-//! Road travel times from a real Valhalla engine (issue 16). The test writes a small road
-//! network as OpenStreetMap XML — two villages on either side of a river whose only bridge is
-//! 11 km upstream, and a hamlet 40 km from any road — converts it with osmium, builds the
-//! tiles with `maillage routage preparer`, starts `valhalla_service` on a free loopback port,
-//! and checks that maillage's diagnosis (nearest supply, coverage in minutes, 2SFCA),
-//! isochrone and nearest-by-time answers equal what the engine returns for the same pairs.
+//! Road travel times from a real Valhalla engine (issue 16), started by
+//! `valhalla_support::start_engine` on a small road network — two villages on either side of
+//! a river whose only bridge is 11 km upstream, and a hamlet 40 km from any road — and checks
+//! that maillage's diagnosis (nearest supply, coverage in minutes, 2SFCA),
+//! isochrone, nearest-by-time and communes-within-minutes answers equal what the engine returns for the same pairs.
 //!
 //! Needs the engine: `bash scripts/valhalla.sh` installs it (and `.ci/run` does, then runs
 //! these tests with `--include-ignored`); the binaries are found through
 //! `MAILLAGE_VALHALLA_BIN` or the script's cache.
 
+mod valhalla_support;
+
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -25,80 +23,9 @@ use tower::ServiceExt;
 use maillage::analysis::{diagnose, DiagnosticParams, Reach, Travel, TravelModel};
 use maillage::index::Directory;
 use maillage::model::{haversine_m, LonLat};
-use maillage::routing::{Engine, RoutingSetup};
+use maillage::routing::Engine;
 use maillage::server::{router, AppState, ServerConfig};
-
-/// Village on the west bank, its doctor in the village.
-const WEST: LonLat = LonLat::new(1.99, 44.0);
-/// Village on the east bank, 1.6 km away as the crow flies, 24 km by the bridge.
-const EAST: LonLat = LonLat::new(2.01, 44.0);
-/// A doctor 3.2 km east of the east village, on its side of the river.
-const EAST_DOCTOR: LonLat = LonLat::new(2.05, 44.0);
-/// A hamlet 40 km from any road.
-const HAMLET: LonLat = LonLat::new(2.55, 44.0);
-
-fn valhalla_bin() -> PathBuf {
-    if let Some(d) = std::env::var_os("MAILLAGE_VALHALLA_BIN") {
-        return PathBuf::from(d);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let cache = std::env::var_os("MAILLAGE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.join(".cache/maillage"));
-    let bin = cache.join("valhalla/3.9.1/valhalla/bin");
-    assert!(
-        bin.join("valhalla_service").is_file(),
-        "Valhalla absent : lancez « bash scripts/valhalla.sh » (ou définissez MAILLAGE_VALHALLA_BIN)"
-    );
-    bin
-}
-
-/// The road network as OSM XML: both banks run north–south, joined by one bridge at 44.10° N;
-/// a road east from the east village to its doctor, one west from the west village.
-fn network_osm() -> String {
-    let mut nodes: Vec<(u64, f64, f64)> = Vec::new();
-    let mut ways: Vec<Vec<u64>> = Vec::new();
-    let mut node = |lon: f64, lat: f64| {
-        let id = nodes.len() as u64 + 1;
-        nodes.push((id, lon, lat));
-        id
-    };
-    let west: Vec<u64> = (0..16)
-        .map(|i| node(1.99, 43.95 + i as f64 * 0.01))
-        .collect();
-    let east: Vec<u64> = (0..16)
-        .map(|i| node(2.01, 43.95 + i as f64 * 0.01))
-        .collect();
-    let mut to_east = vec![east[5]];
-    to_east.extend((1..5).map(|i| node(2.01 + 0.01 * i as f64, 44.0)));
-    let mut to_west = vec![west[5]];
-    to_west.extend((1..5).map(|i| node(1.99 - 0.01 * i as f64, 44.0)));
-    ways.push(west.clone());
-    ways.push(east.clone());
-    ways.push(vec![west[15], east[15]]); // the bridge
-    ways.push(to_east);
-    ways.push(to_west);
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<osm version=\"0.6\" generator=\"maillage-test\">\n");
-    for (id, lon, lat) in &nodes {
-        x.push_str(&format!(
-            "<node id=\"{id}\" version=\"1\" timestamp=\"2026-11-15T00:00:00Z\" lat=\"{lat:.7}\" lon=\"{lon:.7}\"/>\n"
-        ));
-    }
-    for (k, w) in ways.iter().enumerate() {
-        x.push_str(&format!(
-            "<way id=\"{}\" version=\"1\" timestamp=\"2026-11-15T00:00:00Z\">",
-            k + 1
-        ));
-        for n in w {
-            x.push_str(&format!("<nd ref=\"{n}\"/>"));
-        }
-        x.push_str("<tag k=\"highway\" v=\"secondary\"/></way>\n");
-    }
-    x.push_str("</osm>\n");
-    x
-}
+use valhalla_support::{free_port, start_engine, Service, EAST, EAST_DOCTOR, HAMLET, WEST};
 
 /// A square commune outline of ±0.004° around `c`.
 fn square(c: LonLat) -> Value {
@@ -155,94 +82,6 @@ fn write_data(dir: &Path) {
         ),
     )
     .unwrap();
-}
-
-/// The running engine, stopped when dropped.
-struct Service {
-    child: Child,
-    setup: RoutingSetup,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Writes the network, converts it with osmium, prepares it with `maillage routage preparer`
-/// and starts `valhalla_service`.
-fn start_engine() -> Service {
-    let bin = valhalla_bin();
-    let dir = tempfile::tempdir().unwrap();
-    let osm = dir.path().join("reseau.osm");
-    std::fs::write(&osm, network_osm()).unwrap();
-    let pbf = dir.path().join("reseau.osm.pbf");
-    let st = Command::new("osmium")
-        .arg("cat")
-        .arg(&osm)
-        .arg("-o")
-        .arg(&pbf)
-        .status()
-        .expect("osmium (apt osmium-tool ; bash scripts/valhalla.sh l'installe)");
-    assert!(st.success());
-    let graph = dir.path().join("graphe");
-    let port = free_port();
-    let out = Command::new(env!("CARGO_BIN_EXE_maillage"))
-        .args(["routage", "preparer", "--osm"])
-        .arg(&pbf)
-        .arg("--dans")
-        .arg(&graph)
-        .arg("--valhalla-bin")
-        .arg(&bin)
-        .args(["--port", &port.to_string()])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("Extrait OpenStreetMap du 15/11/2026"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("valhalla_service"), "{stdout}");
-    let setup = RoutingSetup::load(&graph).unwrap();
-    let child = Command::new(bin.join("valhalla_service"))
-        .arg(&setup.configuration)
-        .arg("1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let svc = Service {
-        child,
-        setup,
-        _dir: dir,
-    };
-    let started = Instant::now();
-    while ureq::get(&format!("{}/status", svc.setup.url))
-        .call()
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "valhalla_service ne répond pas"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    svc
 }
 
 /// The engine's own answer to `POST url/action`, asked directly (not through maillage).

@@ -56,7 +56,7 @@ pub struct IsochroneProps {
     params(PointQuery,
         ("minutes" = Option<f64>, Query, description = "Temps de trajet en minutes (15 par défaut)", minimum = 1, maximum = 120)),
     responses(
-        (status = 200, description = "FeatureCollection GeoJSON (un polygone) ; modele_trajet et titre en tête", body = Collection<IsochroneProps>, content_type = GEOJSON),
+        (status = 200, description = "FeatureCollection GeoJSON (un polygone) ; modele_trajet, routage (toujours vrai : temps en voiture par la route), minutes et titre en tête", body = Collection<IsochroneProps>, content_type = GEOJSON),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 503, description = "Moteur de routage absent ou injoignable", body = ApiError)))]
 pub async fn isochrone(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
@@ -74,6 +74,8 @@ pub async fn isochrone(State(st): State<AppState>, RawQuery(q): RawQuery) -> Api
         }
     }
     v["modele_trajet"] = label.into();
+    v["routage"] = true.into();
+    v["minutes"] = minutes.into();
     v["titre"] = format!(
         "Autour d'un point : {} min en voiture",
         crate::analysis::travel::fr_num(minutes)
