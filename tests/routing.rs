@@ -483,6 +483,13 @@ async fn zones_and_coverage_in_minutes_equal_the_engine() {
         assert_eq!(cov["routage"], true);
         assert_eq!(cov["modele_trajet_nom"], road);
         assert!(
+            cov["definition"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("à moins de {minutes} min par la route")),
+            "{cov}"
+        );
+        assert!(
             cov["seuil"].as_str().unwrap().ends_with("min par la route"),
             "{cov}"
         );

@@ -27,7 +27,7 @@
 use serde::Serialize;
 
 use super::inputs::{PlaceSet, SupplySet};
-use super::travel::{rerank_by_road, Reach, TravelModel};
+use super::travel::{rerank_by_road, Reach, Travel, TravelModel};
 use crate::model::LonLat;
 use crate::routing::{Engine, Leg, RoutingError};
 
@@ -220,21 +220,23 @@ impl CoverageBasis {
     }
 
     /// Short French label for titles and headers (`par zone d'intervention`,
-    /// `à moins de 10 km à vol d'oiseau`).
-    pub fn short_label(self, reach: &Reach) -> String {
+    /// `à moins de 10 km à vol d'oiseau`, `à moins de 15 min par la route`).
+    pub fn short_label(self, reach: &Reach, travel: &Travel) -> String {
         match self {
             CoverageBasis::ServiceArea => "par zone d'intervention".into(),
-            CoverageBasis::Distance => format!("par distance, à moins de {}", reach.label()),
+            CoverageBasis::Distance => {
+                format!("par distance, à moins de {}", reach.label_by(travel))
+            }
         }
     }
 
     /// Full French definition, said wherever coverage is shown.
-    pub fn definition(self, reach: &Reach) -> String {
+    pub fn definition(self, reach: &Reach, travel: &Travel) -> String {
         match self {
             CoverageBasis::ServiceArea => "couverture par zone d'intervention : commune couverte si une structure de ce type est compétente pour elle (zone d'intervention déclarée, même règle que l'orientation)".into(),
             CoverageBasis::Distance => format!(
                 "couverture par distance : commune couverte si une offre de ce type est à moins de {} de son centre",
-                reach.label()
+                reach.label_by(travel)
             ),
         }
     }
