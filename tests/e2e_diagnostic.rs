@@ -99,6 +99,11 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
     let params = page.visible_text("#diagnostic-parametres").await;
     assert!(params.contains("Seuil de couverture"), "{params}");
     assert!(params.contains("10 km"), "{params}");
+    // Without a routing engine the minutes are said to be estimates (`routage: false`).
+    assert!(
+        params.contains("Minutes de trajet\nestimé à vol d'oiseau"),
+        "{params}"
+    );
     assert!(
         !page
             .all("#diagnostic-parametres .badge-estimation")

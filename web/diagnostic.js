@@ -11,7 +11,7 @@
 // /api/diagnostic/rapport.html. The diagnostic (territory, kinds, indicator, parameters) is
 // kept in the URL (keys starting with `d`). Every text from the data is set with
 // textContent. A native ES module: it imports what it needs from js/.
-import { el, plural, intFormat, fold } from './js/util.js';
+import { el, plural, intFormat, fold, minutesWording } from './js/util.js';
 import { request, errorMessage } from './js/api.js';
 import { status } from './js/messages.js';
 import { state, kindLabel } from './js/state.js';
@@ -107,7 +107,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     return el(
       'select',
       { id },
-      el('option', { value: 'minutes', text: 'minutes de trajet estimé' }),
+      el('option', { value: 'minutes', text: `minutes de trajet, ${minutesWording(state.config && state.config.routage)}` }),
       el('option', { value: 'km', text: "km à vol d'oiseau" })
     );
   }
@@ -476,6 +476,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     };
     row('Offre', p.source_libelle);
     row('Trajet', p.modele_trajet_libelle);
+    row('Minutes de trajet', minutesWording(p.routage));
     row('Couverture demandée', p.couverture_demandee_libelle);
     for (const k of view.data.types || []) row(`Couverture – ${k.libelle}`, k.couverture_libelle);
     row('Seuil de couverture (par distance)', p.seuil_couverture_libelle);

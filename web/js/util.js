@@ -29,6 +29,12 @@ export function formatKm(meters) {
   return kmFormat.format(meters / 1000) + '\u00a0km';
 }
 
+/** How the minutes of an answer were obtained, from its `routage` flag (the server's travel
+ *  model, `analysis::Travel`): road times of the Valhalla engine, or the estimate. */
+export function minutesWording(routage) {
+  return routage ? 'en voiture (Valhalla)' : "estimé à vol d'oiseau";
+}
+
 export function plural(n, one, many) {
   return intFormat.format(n) + '\u00a0' + (n > 1 ? many : one);
 }
