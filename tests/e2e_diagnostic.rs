@@ -347,6 +347,22 @@ async fn diagnostic_names_the_coverage_definition() {
 
     // Without a routing engine, a threshold in minutes is offered as an estimate, and the
     // result says so beside the same figures as the API.
+    // The bound follows the unit: 200 is refused in minutes (at most 180), next to the form.
+    page.select("#diagnostic-seuil-unite", "minutes").await;
+    let threshold = page.find("#diagnostic-seuil").await;
+    threshold.clear().await.unwrap();
+    threshold.send_keys("200").await.unwrap();
+    page.click("#diagnostic-lancer").await;
+    let error = page
+        .until(
+            "threshold error",
+            "!document.getElementById('diagnostic-erreur').hidden && document.getElementById('diagnostic-erreur').textContent",
+        )
+        .await;
+    assert_eq!(
+        error,
+        json!("Le seuil de couverture doit être un nombre de minutes entre 1 et 180.")
+    );
     let minutes = run_in_minutes(&page, "15").await;
     assert_eq!(minutes, "min estimées à vol d'oiseau");
     let api = assert_coverage_as_api(

@@ -72,6 +72,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     kind: '', // kind shown on the map and in the table
     sort: { key: 'nom', asc: true },
     seq: 0,
+    form: 'outil', // the form of the last run, where its errors are said (see formError)
   };
 
   /** Sort key of a possibly masked value: masked counts sort between 0 and 5. */
@@ -212,9 +213,10 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     return t.replace(/\s+/g, '') === DEFAULT_STEPS ? DEFAULT_STEPS : t || DEFAULT_STEPS;
   }
 
-  /** Says what is wrong next to the form that was used (the tool form or the result's). */
+  /** Says what is wrong next to the form that was used: the result's (`view.form` is
+   *  `reglages`, while the result is shown) or the tool form. */
   function formError(message) {
-    const inResult = !$('diagnostic').hidden && $('diagnostic-reglages-erreur');
+    const inResult = view.form === 'reglages' && !$('diagnostic').hidden && !!$('diagnostic-reglages-erreur');
     for (const [id, show] of [
       ['diagnostic-erreur', !inResult],
       ['diagnostic-reglages-erreur', inResult],
@@ -226,8 +228,11 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     }
   }
 
-  async function run(ev) {
+  /** Runs the diagnostic of the tool form; `form` says which form was used (`outil`, or
+   *  `reglages` when the result's form filled the tool form), where errors are said. */
+  async function run(ev, form = 'outil') {
     if (ev) ev.preventDefault();
+    view.form = form;
     formError('');
     const territory = $('diagnostic-territoire').value;
     const kinds = chosenKinds();
@@ -552,7 +557,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
         $('diagnostic-unite').value = $('reglages-unite').value;
         $('diagnostic-source').value = $('reglages-source').value;
         $('diagnostic-recalculer').disabled = true;
-        run();
+        run(null, 'reglages');
       });
       $('diagnostic-parametres-bloc').after(form);
     }
