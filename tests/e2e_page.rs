@@ -971,15 +971,7 @@ fn assert_gpkg(path: &std::path::Path, layer: &str, count: usize) {
 #[ignore = "needs chromium, chromedriver and valhalla (installed by .ci/run)"]
 async fn isochrone_button_draws_the_road_polygon_labelled_in_minutes() {
     let engine = valhalla_support::start_engine();
-    let graph = engine.graph.to_str().unwrap().to_string();
-    let page = Page::open_with(
-        "13-10-isochrone",
-        DESKTOP.0,
-        DESKTOP.1,
-        false,
-        &["--routage", &graph],
-    )
-    .await;
+    let page = Page::open_routed("13-10-isochrone", DESKTOP.0, DESKTOP.1, &engine.graph).await;
     // The east village of the test network, chosen as the radius centre.
     page.goto("#c=44,2.01&z=12&r=44,2.01,5&rn=Rive-Est").await;
     page.until(

@@ -1,6 +1,6 @@
 // « Autour d'un point : 15 min en voiture »: the area reachable by road from the chosen
 // centre (GET /api/isochrone), shown when the server has a routing engine (servir --routage).
-import { $, minutesWording } from './util.js';
+import { $, formatMinutes } from './util.js';
 import { api } from './api.js';
 import { status, fail } from './messages.js';
 import { state } from './state.js';
@@ -25,7 +25,7 @@ async function showIsochrone() {
       style: { color: '#8c3b0f', weight: 2, fillColor: '#8c3b0f', fillOpacity: 0.08 },
     }).addTo(layer);
     // The polygon says its minutes and where they come from (`routage` of the answer).
-    const minutes = `${fc.minutes ?? MINUTES}\u00a0min ${minutesWording(fc.routage)}`;
+    const minutes = formatMinutes(fc.minutes ?? MINUTES, fc.routage);
     shape.bindTooltip(minutes, { permanent: true, direction: 'center', className: 'isochrone-etiquette' });
     const b = shape.getBounds();
     if (b.isValid()) map.fitBounds(b, { padding: [20, 20] });
