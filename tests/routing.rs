@@ -1,20 +1,18 @@
-//! Road travel times from a real Valhalla engine (issue 16). The test writes a small road
-//! network as OpenStreetMap XML — two villages on either side of a river whose only bridge is
-//! 11 km upstream, and a hamlet 40 km from any road — converts it with osmium, builds the
-//! tiles with `maillage routage preparer`, starts `valhalla_service` on a free loopback port,
-//! and checks that maillage's diagnosis (nearest supply, coverage in minutes, 2SFCA),
-//! isochrone and nearest-by-time answers equal what the engine returns for the same pairs.
+//! Road travel times from a real Valhalla engine (issue 16), started by
+//! `valhalla_support::start_engine` on a small road network — two villages on either side of
+//! a river whose only bridge is 11 km upstream, and a hamlet 40 km from any road — and checks
+//! that maillage's diagnosis (nearest supply, coverage in minutes, 2SFCA),
+//! isochrone, nearest-by-time and communes-within-minutes answers equal what the engine returns for the same pairs.
 //!
 //! Needs the engine: `bash scripts/valhalla.sh` installs it (and `.ci/run` does, then runs
 //! these tests with `--include-ignored`); the binaries are found through
 //! `MAILLAGE_VALHALLA_BIN` or the script's cache.
 
+mod valhalla_support;
+
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -25,80 +23,9 @@ use tower::ServiceExt;
 use maillage::analysis::{diagnose, DiagnosticParams, Reach, Travel, TravelModel};
 use maillage::index::Directory;
 use maillage::model::{haversine_m, LonLat};
-use maillage::routing::{Engine, RoutingSetup};
+use maillage::routing::Engine;
 use maillage::server::{router, AppState, ServerConfig};
-
-/// Village on the west bank, its doctor in the village.
-const WEST: LonLat = LonLat::new(1.99, 44.0);
-/// Village on the east bank, 1.6 km away as the crow flies, 24 km by the bridge.
-const EAST: LonLat = LonLat::new(2.01, 44.0);
-/// A doctor 3.2 km east of the east village, on its side of the river.
-const EAST_DOCTOR: LonLat = LonLat::new(2.05, 44.0);
-/// A hamlet 40 km from any road.
-const HAMLET: LonLat = LonLat::new(2.55, 44.0);
-
-fn valhalla_bin() -> PathBuf {
-    if let Some(d) = std::env::var_os("MAILLAGE_VALHALLA_BIN") {
-        return PathBuf::from(d);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let cache = std::env::var_os("MAILLAGE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home.join(".cache/maillage"));
-    let bin = cache.join("valhalla/3.9.1/valhalla/bin");
-    assert!(
-        bin.join("valhalla_service").is_file(),
-        "Valhalla absent : lancez « bash scripts/valhalla.sh » (ou définissez MAILLAGE_VALHALLA_BIN)"
-    );
-    bin
-}
-
-/// The road network as OSM XML: both banks run north–south, joined by one bridge at 44.10° N;
-/// a road east from the east village to its doctor, one west from the west village.
-fn network_osm() -> String {
-    let mut nodes: Vec<(u64, f64, f64)> = Vec::new();
-    let mut ways: Vec<Vec<u64>> = Vec::new();
-    let mut node = |lon: f64, lat: f64| {
-        let id = nodes.len() as u64 + 1;
-        nodes.push((id, lon, lat));
-        id
-    };
-    let west: Vec<u64> = (0..16)
-        .map(|i| node(1.99, 43.95 + i as f64 * 0.01))
-        .collect();
-    let east: Vec<u64> = (0..16)
-        .map(|i| node(2.01, 43.95 + i as f64 * 0.01))
-        .collect();
-    let mut to_east = vec![east[5]];
-    to_east.extend((1..5).map(|i| node(2.01 + 0.01 * i as f64, 44.0)));
-    let mut to_west = vec![west[5]];
-    to_west.extend((1..5).map(|i| node(1.99 - 0.01 * i as f64, 44.0)));
-    ways.push(west.clone());
-    ways.push(east.clone());
-    ways.push(vec![west[15], east[15]]); // the bridge
-    ways.push(to_east);
-    ways.push(to_west);
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<osm version=\"0.6\" generator=\"maillage-test\">\n");
-    for (id, lon, lat) in &nodes {
-        x.push_str(&format!(
-            "<node id=\"{id}\" version=\"1\" timestamp=\"2026-11-15T00:00:00Z\" lat=\"{lat:.7}\" lon=\"{lon:.7}\"/>\n"
-        ));
-    }
-    for (k, w) in ways.iter().enumerate() {
-        x.push_str(&format!(
-            "<way id=\"{}\" version=\"1\" timestamp=\"2026-11-15T00:00:00Z\">",
-            k + 1
-        ));
-        for n in w {
-            x.push_str(&format!("<nd ref=\"{n}\"/>"));
-        }
-        x.push_str("<tag k=\"highway\" v=\"secondary\"/></way>\n");
-    }
-    x.push_str("</osm>\n");
-    x
-}
+use valhalla_support::{free_port, start_engine, Service, EAST, EAST_DOCTOR, HAMLET, WEST};
 
 /// A square commune outline of ±0.004° around `c`.
 fn square(c: LonLat) -> Value {
@@ -155,94 +82,6 @@ fn write_data(dir: &Path) {
         ),
     )
     .unwrap();
-}
-
-/// The running engine, stopped when dropped.
-struct Service {
-    child: Child,
-    setup: RoutingSetup,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Writes the network, converts it with osmium, prepares it with `maillage routage preparer`
-/// and starts `valhalla_service`.
-fn start_engine() -> Service {
-    let bin = valhalla_bin();
-    let dir = tempfile::tempdir().unwrap();
-    let osm = dir.path().join("reseau.osm");
-    std::fs::write(&osm, network_osm()).unwrap();
-    let pbf = dir.path().join("reseau.osm.pbf");
-    let st = Command::new("osmium")
-        .arg("cat")
-        .arg(&osm)
-        .arg("-o")
-        .arg(&pbf)
-        .status()
-        .expect("osmium (apt osmium-tool ; bash scripts/valhalla.sh l'installe)");
-    assert!(st.success());
-    let graph = dir.path().join("graphe");
-    let port = free_port();
-    let out = Command::new(env!("CARGO_BIN_EXE_maillage"))
-        .args(["routage", "preparer", "--osm"])
-        .arg(&pbf)
-        .arg("--dans")
-        .arg(&graph)
-        .arg("--valhalla-bin")
-        .arg(&bin)
-        .args(["--port", &port.to_string()])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("Extrait OpenStreetMap du 15/11/2026"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("valhalla_service"), "{stdout}");
-    let setup = RoutingSetup::load(&graph).unwrap();
-    let child = Command::new(bin.join("valhalla_service"))
-        .arg(&setup.configuration)
-        .arg("1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let svc = Service {
-        child,
-        setup,
-        _dir: dir,
-    };
-    let started = Instant::now();
-    while ureq::get(&format!("{}/status", svc.setup.url))
-        .call()
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "valhalla_service ne répond pas"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    svc
 }
 
 /// The engine's own answer to `POST url/action`, asked directly (not through maillage).
@@ -464,12 +303,11 @@ async fn get(st: &AppState, uri: &str) -> (StatusCode, Value) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs valhalla (bash .ci/run installs it)"]
-async fn isochrone_and_nearest_by_time_equal_the_engine() {
+/// A running engine, and a server on the test network's data that uses it.
+fn served() -> (Service, Arc<Engine>, AppState, tempfile::TempDir) {
     let svc = start_engine();
     let e = engine(&svc);
-    let (dir, _data) = directory();
+    let (dir, data) = directory();
     let st = AppState::new(
         dir,
         ServerConfig {
@@ -477,6 +315,13 @@ async fn isochrone_and_nearest_by_time_equal_the_engine() {
             ..ServerConfig::default()
         },
     );
+    (svc, e, st, data)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs valhalla (bash .ci/run installs it)"]
+async fn isochrone_and_nearest_by_time_equal_the_engine() {
+    let (svc, _e, st, _data) = served();
 
     // Isochrone: the engine's polygon, labelled.
     let (s, iso) = get(&st, "/api/isochrone?lat=44.0&lon=2.01&minutes=15").await;
@@ -545,6 +390,158 @@ async fn isochrone_and_nearest_by_time_equal_the_engine() {
     );
 }
 
+/// Codes of the communes of an answer's list.
+fn codes(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs valhalla (bash .ci/run installs it)"]
+async fn zones_and_coverage_in_minutes_equal_the_engine() {
+    let (svc, e, st, _data) = served();
+    let road = "réseau routier OpenStreetMap (Valhalla), extrait du 15/11/2026";
+    // The engine's own times from the east village to the communes on the network.
+    let routed = [("81901", WEST), ("81902", EAST)];
+    let pts: Vec<LonLat> = routed.iter().map(|r| r.1).collect();
+    let times = engine_times(&svc.setup.url, &[EAST], &pts)[0].clone();
+    let to_west = times[0].unwrap() / 60.0;
+    let estimate_to_west = TravelModel::default().minutes(haversine_m(EAST, WEST));
+    assert!(
+        to_west > 10.0 && estimate_to_west < 3.0,
+        "{to_west} {estimate_to_west}"
+    );
+    let requests = e.requests();
+    for minutes in [5.0, to_west.ceil(), 40.0] {
+        let (s, v) = get(
+            &st,
+            &format!("/api/zones?lat=44.0&lon=2.01&max_minutes={minutes}"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let mut expected: Vec<(f64, &str)> = routed
+            .iter()
+            .zip(&times)
+            .filter_map(|((code, _), t)| t.map(|t| (t, *code)))
+            .filter(|(t, _)| t / 60.0 <= minutes)
+            .collect();
+        expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let expected: Vec<String> = expected.iter().map(|e| e.1.to_string()).collect();
+        assert_eq!(codes(&v["communes"]), expected, "{minutes} min: {v}");
+        for c in v["communes"].as_array().unwrap() {
+            let i = routed.iter().position(|r| r.0 == c["code"]).unwrap();
+            let t = c["temps_route_min"].as_f64().unwrap();
+            assert!((t - times[i].unwrap() / 60.0).abs() < 0.05, "{c}");
+        }
+        assert_eq!(v["routage"], true);
+        assert_eq!(v["modele_trajet_nom"], road);
+        assert_eq!(
+            v["seuil"],
+            format!("{} min par la route", minutes.to_string().replace('.', ","))
+        );
+        // The hamlet, 40 km from any road, once the time allows its distance at 130 km/h:
+        // listed as off the road, not silently left out.
+        let hamlet_bound = haversine_m(EAST, HAMLET) / (130.0 / 3.6) / 60.0;
+        let off = codes(&v["hors_reseau_routier"]);
+        assert_eq!(
+            off.contains(&"81903".to_string()),
+            minutes >= hamlet_bound,
+            "{v}"
+        );
+    }
+    // The first query: the point and the communes snapped (`/locate`, then cached), one
+    // matrix; the others come from the cache.
+    assert!(e.requests() - requests <= 3, "{}", e.requests() - requests);
+    // Without `max_minutes` but `max_km`: as the crow flies, said so.
+    let (_, v) = get(&st, "/api/zones?lat=44.0&lon=2.01&max_km=5").await;
+    assert_eq!(v["routage"], false);
+    assert_eq!(codes(&v["communes"]), ["81902", "81901"]);
+
+    // Coverage within N road minutes: the « zones blanches » are the communes whose nearest
+    // doctor is more than N minutes away by the engine's own matrix.
+    let doctors = [WEST, EAST_DOCTOR];
+    let m = engine_times(&svc.setup.url, &pts, &doctors);
+    for minutes in [2.0, 10.0] {
+        let (s, cov) = get(
+            &st,
+            &format!("/api/couverture?territory=81&kind=medecin-generaliste&max_minutes={minutes}&couverture=distance"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{cov}");
+        let expected: Vec<String> = routed
+            .iter()
+            .zip(&m)
+            .filter(|(_, row)| {
+                row.iter().flatten().fold(f64::INFINITY, |a, &t| a.min(t)) / 60.0 > minutes
+            })
+            .map(|(r, _)| r.0.to_string())
+            .collect();
+        assert_eq!(codes(&cov["zones_blanches"]), expected, "{cov}");
+        assert_eq!(cov["routage"], true);
+        assert_eq!(cov["modele_trajet_nom"], road);
+        assert!(
+            cov["definition"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("à moins de {minutes} min par la route")),
+            "{cov}"
+        );
+        assert!(
+            cov["seuil"].as_str().unwrap().ends_with("min par la route"),
+            "{cov}"
+        );
+        // The hamlet's coverage is undecided (off the road), counted apart.
+        assert_eq!(cov["couverture"]["population_non_localisee"], 50);
+    }
+}
+
+#[tokio::test]
+async fn without_an_engine_minutes_are_estimates_and_said_so() {
+    let dir = Directory::build(maillage::sources::demo::dataset().unwrap());
+    let places = maillage::analysis::build::places(&dir);
+    let st = AppState::new(dir, ServerConfig::default());
+    let at = LonLat::new(1.8966, 43.9016);
+    let (s, v) = get(&st, "/api/zones?lat=43.9016&lon=1.8966&max_minutes=15").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["routage"], false);
+    assert_eq!(v["modele_trajet_nom"], "estimation à vol d'oiseau × détour");
+    assert_eq!(v["seuil"], "15 min de trajet estimé");
+    // The communes whose point lies within the estimate's 15 minutes as the crow flies.
+    let radius = TravelModel::default().metres_for_minutes(15.0);
+    let mut expected: Vec<(f64, String)> = places
+        .all()
+        .iter()
+        .filter_map(|p| p.point.map(|pt| (haversine_m(at, pt), p.code.clone())))
+        .filter(|(d, _)| *d <= radius)
+        .collect();
+    expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let got = codes(&v["communes"]);
+    assert!(got.len() > 5, "{v}");
+    assert_eq!(got, expected.into_iter().map(|e| e.1).collect::<Vec<_>>());
+    for c in v["communes"].as_array().unwrap() {
+        assert!(c.get("temps_route_min").is_none(), "{c}");
+        assert!(
+            c["temps_estime_min"].as_f64().unwrap() <= 15.0 + 1e-9,
+            "{c}"
+        );
+    }
+    let (s, cov) = get(
+        &st,
+        "/api/couverture?territory=81&kind=ehpad&max_minutes=15&couverture=distance",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{cov}");
+    assert_eq!(cov["routage"], false);
+    assert_eq!(
+        cov["modele_trajet_nom"],
+        "estimation à vol d'oiseau × détour"
+    );
+    assert_eq!(cov["seuil"], "15 min de trajet estimé");
+}
+
 #[tokio::test]
 async fn without_an_engine_answers_say_estimate_and_isochrone_is_503() {
     let dir = Directory::build(maillage::sources::demo::dataset().unwrap());
@@ -580,6 +577,10 @@ async fn engine_down_is_a_french_503() {
         v.to_string().contains("moteur de routage injoignable"),
         "{v}"
     );
+    // Communes within N minutes of a point: the same 503 as /api/nearest?par=temps.
+    let (s, v) = get(&st, "/api/zones?lat=43.9016&lon=1.8966&max_minutes=15").await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["erreur"], "moteur de routage indisponible", "{v}");
     // With the fallback chosen, estimates, said so.
     let mut config = ServerConfig {
         routing: st.config.routing.clone(),
@@ -600,4 +601,16 @@ async fn engine_down_is_a_french_503() {
         .as_str()
         .unwrap()
         .contains("repli sur les temps estimés"));
+    let (s, v) = get(&st, "/api/zones?lat=43.9016&lon=1.8966&max_minutes=15").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["routage"], false);
+    assert_eq!(v["modele_trajet_nom"], "estimation à vol d'oiseau × détour");
+    assert!(
+        v["avertissement"]
+            .as_str()
+            .unwrap()
+            .contains("repli sur les temps estimés"),
+        "{v}"
+    );
+    assert!(!v["communes"].as_array().unwrap().is_empty(), "{v}");
 }

@@ -6,12 +6,14 @@
 // (CSV `;` with BOM, CSV `,`, GeoJSON, SVG, PNG). Indicator labels, units and decimals come from
 // the server's indicator table (GET /api/diagnostic/indicateurs, and `descripteurs` in every
 // answer); each kind's coverage definition (by service area or by distance) is said beside
-// every coverage figure. The parameters (kinds, coverage threshold, 2SFCA steps, supply) can
-// be changed from the result and recomputed; the full HTML report is served by
+// every coverage figure. The coverage threshold is in km as the crow flies or in minutes (by
+// road with the server's engine, `routage` of /api/config, estimated otherwise). The
+// parameters (kinds, coverage threshold and its unit, 2SFCA steps, supply) can be changed
+// from the result and recomputed; the full HTML report is served by
 // /api/diagnostic/rapport.html. The diagnostic (territory, kinds, indicator, parameters) is
 // kept in the URL (keys starting with `d`). Every text from the data is set with
 // textContent. A native ES module: it imports what it needs from js/.
-import { el, plural, intFormat, fold } from './js/util.js';
+import { el, plural, intFormat, fold, minutesWording, formatMinutes } from './js/util.js';
 import { request, errorMessage } from './js/api.js';
 import { status } from './js/messages.js';
 import { state, kindLabel } from './js/state.js';
@@ -70,6 +72,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     kind: '', // kind shown on the map and in the table
     sort: { key: 'nom', asc: true },
     seq: 0,
+    form: 'outil', // the form of the last run, where its errors are said (see formError)
   };
 
   /** Sort key of a possibly masked value: masked counts sort between 0 and 5. */
@@ -107,9 +110,47 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     return el(
       'select',
       { id },
-      el('option', { value: 'minutes', text: 'minutes de trajet estimé' }),
+      el('option', { value: 'minutes', text: `minutes de trajet, ${minutesWording(state.config && state.config.routage)}` }),
       el('option', { value: 'km', text: "km à vol d'oiseau" })
     );
+  }
+
+  /** The coverage threshold per unit: its query parameter and bounds (the server's,
+   *  `Reach::validate`). */
+  const THRESHOLD = {
+    km: { param: 'max_km', max: 200, name: 'kilomètres' },
+    minutes: { param: 'max_minutes', max: 180, name: 'minutes' },
+  };
+
+  /** The unit of the coverage threshold in a menu (`km` or `minutes`). */
+  function thresholdUnit(select) {
+    return select && select.value === 'minutes' ? 'minutes' : 'km';
+  }
+
+  /** Sets the unit of a threshold menu and the bound of its number field. */
+  function setThresholdUnit(select, input, unit) {
+    select.value = unit === 'minutes' ? 'minutes' : 'km';
+    input.max = String(THRESHOLD[thresholdUnit(select)].max);
+  }
+
+  /** The menu of the unit of the coverage threshold, beside its number field `input`: km as
+   *  the crow flies, or minutes in the page's one wording (by road when the server has a
+   *  routing engine, estimated otherwise). */
+  function thresholdUnitSelect(id, input) {
+    const select = el(
+      'select',
+      { id, 'aria-label': 'Unité du seuil de couverture' },
+      el('option', { value: 'km', text: "km à vol d'oiseau" }),
+      el('option', { value: 'minutes', text: `min ${minutesWording(state.config && state.config.routage)}` })
+    );
+    select.addEventListener('change', () => setThresholdUnit(select, input, select.value));
+    return select;
+  }
+
+  /** The threshold of an answer's parameters, minutes worded as everywhere in the page. */
+  function thresholdText(p) {
+    const minutes = p.seuil_couverture && p.seuil_couverture.minutes;
+    return typeof minutes === 'number' ? formatMinutes(minutes, p.routage) : p.seuil_couverture_libelle;
   }
 
   /** The menu of the supply: the directory's actors or the BPE counts. */
@@ -135,6 +176,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     });
     const unit = unitSelect('diagnostic-unite');
     const source = sourceSelect('diagnostic-source');
+    $('diagnostic-seuil').after(thresholdUnitSelect('diagnostic-seuil-unite', $('diagnostic-seuil')));
     const threshold = $('diagnostic-seuil').closest('.champ');
     threshold.after(
       el(
@@ -171,9 +213,10 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     return t.replace(/\s+/g, '') === DEFAULT_STEPS ? DEFAULT_STEPS : t || DEFAULT_STEPS;
   }
 
-  /** Says what is wrong next to the form that was used (the tool form or the result's). */
+  /** Says what is wrong next to the form that was used: the result's (`view.form` is
+   *  `reglages`, while the result is shown) or the tool form. */
   function formError(message) {
-    const inResult = !$('diagnostic').hidden && $('diagnostic-reglages-erreur');
+    const inResult = view.form === 'reglages' && !$('diagnostic').hidden && !!$('diagnostic-reglages-erreur');
     for (const [id, show] of [
       ['diagnostic-erreur', !inResult],
       ['diagnostic-reglages-erreur', inResult],
@@ -185,8 +228,11 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     }
   }
 
-  async function run(ev) {
+  /** Runs the diagnostic of the tool form; `form` says which form was used (`outil`, or
+   *  `reglages` when the result's form filled the tool form), where errors are said. */
+  async function run(ev, form = 'outil') {
     if (ev) ev.preventDefault();
+    view.form = form;
     formError('');
     const territory = $('diagnostic-territoire').value;
     const kinds = chosenKinds();
@@ -202,13 +248,14 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
       return;
     }
     const params = new URLSearchParams({ territory, kinds: kinds.join(',') });
-    const km = Number($('diagnostic-seuil').value);
-    if (!Number.isFinite(km) || km < 1 || km > 200) {
-      formError('Le seuil de couverture doit être un nombre de kilomètres entre 1 et 200.');
+    const bound = THRESHOLD[thresholdUnit($('diagnostic-seuil-unite'))];
+    const threshold = Number($('diagnostic-seuil').value);
+    if (!Number.isFinite(threshold) || threshold < 1 || threshold > bound.max) {
+      formError(`Le seuil de couverture doit être un nombre de ${bound.name} entre 1 et ${bound.max}.`);
       $('diagnostic-seuil').focus();
       return;
     }
-    params.set('max_km', String(km));
+    params.set(bound.param, String(threshold));
     const steps = normaliseSteps($('diagnostic-paliers').value);
     if (steps !== DEFAULT_STEPS || $('diagnostic-unite').value !== 'minutes') {
       params.set('paliers', steps);
@@ -476,9 +523,10 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     };
     row('Offre', p.source_libelle);
     row('Trajet', p.modele_trajet_libelle);
+    row('Minutes de trajet', minutesWording(p.routage));
     row('Couverture demandée', p.couverture_demandee_libelle);
     for (const k of view.data.types || []) row(`Couverture – ${k.libelle}`, k.couverture_libelle);
-    row('Seuil de couverture (par distance)', p.seuil_couverture_libelle);
+    row('Seuil de couverture (par distance)', thresholdText(p));
     row('Accessibilité 2SFCA', p.decroissance_2sfca_libelle);
     row('Point de la commune', p.point_commune);
     row('Offre pondérée par la capacité', p.offre_ponderee_par_capacite ? 'oui' : 'non');
@@ -504,11 +552,12 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
         // The result's form drives the tool form, then the one computation runs.
         setKinds([...form.querySelectorAll('.reglages-types input:checked')].map((i) => i.value));
         $('diagnostic-seuil').value = $('reglages-seuil').value;
+        setThresholdUnit($('diagnostic-seuil-unite'), $('diagnostic-seuil'), $('reglages-seuil-unite').value);
         $('diagnostic-paliers').value = $('reglages-paliers').value;
         $('diagnostic-unite').value = $('reglages-unite').value;
         $('diagnostic-source').value = $('reglages-source').value;
         $('diagnostic-recalculer').disabled = true;
-        run();
+        run(null, 'reglages');
       });
       $('diagnostic-parametres-bloc').after(form);
     }
@@ -523,14 +572,25 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     unit.value = q.get('unite') || 'minutes';
     const source = sourceSelect('reglages-source');
     source.value = q.get('source') || 'acteurs';
+    const thresholdInput = el('input', {
+      id: 'reglages-seuil',
+      type: 'number',
+      min: '1',
+      step: '1',
+      value: q.get('max_minutes') || q.get('max_km') || '10',
+      inputmode: 'numeric',
+    });
+    const thresholdUnitMenu = thresholdUnitSelect('reglages-seuil-unite', thresholdInput);
+    setThresholdUnit(thresholdUnitMenu, thresholdInput, q.has('max_minutes') ? 'minutes' : 'km');
     form.append(
       el('h3', { text: 'Modifier les paramètres' }),
       el('details', { class: 'reglages-bloc' }, el('summary', { text: 'Types d’offre' }), box),
       el(
         'div',
-        { class: 'champ' },
-        el('label', { for: 'reglages-seuil', text: "Seuil de couverture par distance (km à vol d'oiseau)" }),
-        el('input', { id: 'reglages-seuil', type: 'number', min: '1', max: '200', step: '1', value: q.get('max_km') || '10', inputmode: 'numeric' })
+        { class: 'champ rayon-champ' },
+        el('label', { for: 'reglages-seuil', text: 'Seuil de couverture par distance ou temps de trajet' }),
+        thresholdInput,
+        thresholdUnitMenu
       ),
       el(
         'div',
@@ -630,7 +690,8 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
 
   // ---------------------------------------------------------------------------------------
   // State in the URL: dt (territory), dk (kinds), di (indicator), dv (kind shown), ds
-  // (threshold km), dp (2SFCA steps), du (their unit), do (supply), dm (masking).
+  // (coverage threshold), dsu (its unit when minutes: `minutes`; km otherwise), dp (2SFCA
+  // steps), du (their unit), do (supply), dm (masking), dc (coverage definition).
   // ---------------------------------------------------------------------------------------
 
   function writeUrl(set) {
@@ -640,7 +701,10 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     set('dk', q.get('kinds'));
     set('di', indicator());
     if (view.kind !== (q.get('kinds') || '').split(',')[0]) set('dv', view.kind);
-    if (q.get('max_km') && q.get('max_km') !== '10') set('ds', q.get('max_km'));
+    if (q.get('max_minutes')) {
+      set('ds', q.get('max_minutes'));
+      set('dsu', 'minutes');
+    } else if (q.get('max_km') && q.get('max_km') !== '10') set('ds', q.get('max_km'));
     if (q.get('paliers')) set('dp', q.get('paliers'));
     if (q.get('unite') && q.get('unite') !== 'minutes') set('du', q.get('unite'));
     if (q.get('source')) set('do', q.get('source'));
@@ -653,12 +717,13 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
       if (!$('diagnostic').hidden && !h.dt) close();
       return;
     }
-    const key = [h.dt, h.dk, h.di, h.dv, h.ds, h.dp, h.du, h.do, h.dm, h.dc].join('|');
+    const key = [h.dt, h.dk, h.di, h.dv, h.ds, h.dsu, h.dp, h.du, h.do, h.dm, h.dc].join('|');
     if (key === view.appliedKey && !$('diagnostic').hidden) return;
     view.appliedKey = key;
     $('diagnostic-territoire').value = h.dt;
     setKinds(h.dk.split(','));
     $('diagnostic-seuil').value = h.ds || '10';
+    setThresholdUnit($('diagnostic-seuil-unite'), $('diagnostic-seuil'), h.dsu);
     $('diagnostic-paliers').value = h.dp || DEFAULT_STEPS;
     $('diagnostic-unite').value = h.du === 'km' ? 'km' : 'minutes';
     $('diagnostic-source').value = h.do === 'bpe' ? 'bpe' : 'acteurs';
@@ -712,7 +777,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
   urlstate.register({
     name: 'diagnostic',
     order: 80,
-    keys: ['dt', 'dk', 'di', 'dv', 'ds', 'dp', 'du', 'do', 'dm', 'dc'],
+    keys: ['dt', 'dk', 'di', 'dv', 'ds', 'dsu', 'dp', 'du', 'do', 'dm', 'dc'],
     write: writeUrl,
     apply: async (h) => {
       await started;

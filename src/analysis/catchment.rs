@@ -1,5 +1,6 @@
 //! Catchments: every commune assigned to its nearest supply point (a Voronoi-like partition on
-//! communes), and the communes within a reach of one point.
+//! communes), and the communes within a reach of one point: a great-circle distance
+//! ([`around`]) or a road time from the routing engine ([`around_by_road`]).
 //!
 //! ```
 //! use maillage::analysis::{catchments, nearest_supply, Place, PlaceSet, SupplyPoint, SupplySet, TravelModel};
@@ -23,7 +24,10 @@ use serde::Serialize;
 
 use super::coverage::Nearest;
 use super::inputs::{PlaceSet, SupplySet};
-use crate::model::LonLat;
+use super::travel::road_lower_bound_s;
+use super::AnalysisError;
+use crate::model::{haversine_m, LonLat};
+use crate::routing::{Engine, Leg, Unroutable};
 
 /// One supply point's catchment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,6 +77,92 @@ pub fn around(places: &PlaceSet, at: LonLat, radius_m: f64) -> (Vec<(usize, f64)
     let found = places.within(at, radius_m);
     let pop = found.iter().map(|(i, _)| places.get(*i).pop()).sum();
     (found, pop)
+}
+
+/// Most communes asked to the engine for one [`around_by_road`]: the engine's matrix is sent
+/// in blocks of its `max_matrix_location_pairs` (10 000 for a graph prepared by
+/// `maillage routage preparer`, so one request), and beyond this a shorter time is asked for.
+pub const MAX_ROAD_TARGETS: usize = 10_000;
+
+/// The communes within reach of a point by road time ([`around_by_road`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoadReach {
+    /// `(place, leg, great-circle metres)` within reach, by (road time, index).
+    pub found: Vec<(usize, Leg, f64)>,
+    /// Total population of `found`.
+    pub population: u64,
+    /// Places that could have been within reach but that the road does not reach, with why.
+    pub unroutable: Vec<(usize, Unroutable)>,
+    /// Places asked to the engine.
+    pub examined: usize,
+    /// The point itself has no road within the engine's reach (nothing found).
+    pub origin_off_road: bool,
+}
+
+/// Communes whose point is within `minutes` of `at` **by road** (the engine's time from `at`,
+/// at most `minutes`), exact: only the places that the time bound of
+/// [`road_lower_bound_s`] cannot rule out are asked, in one matrix from `at` to all of them
+/// (the engine cuts it into blocks of its own limit). More than [`MAX_ROAD_TARGETS`]
+/// candidates is refused as a parameter error on `max_minutes`.
+pub fn around_by_road(
+    places: &PlaceSet,
+    engine: &Engine,
+    at: LonLat,
+    minutes: f64,
+) -> Result<RoadReach, AnalysisError> {
+    let mut out = RoadReach {
+        found: Vec::new(),
+        population: 0,
+        unroutable: Vec::new(),
+        examined: 0,
+        origin_off_road: false,
+    };
+    let Some(origin) = engine.snap(&[at])?[0] else {
+        out.origin_off_road = true;
+        return Ok(out);
+    };
+    let located = places.located();
+    let points: Vec<LonLat> = located.iter().map(|l| l.1).collect();
+    let snaps = engine.snap(&points)?;
+    let limit_s = minutes * 60.0;
+    let mut targets: Vec<(usize, LonLat, f64)> = Vec::new();
+    for (&(i, pt), snap) in located.iter().zip(&snaps) {
+        let d = haversine_m(at, pt);
+        let slack = origin.offset_m + snap.map_or(0.0, |s| s.offset_m);
+        if road_lower_bound_s(engine, d, slack) > limit_s {
+            continue;
+        }
+        match snap {
+            Some(_) => targets.push((i, pt, d)),
+            None => out.unroutable.push((i, Unroutable::DestinationOffRoad)),
+        }
+    }
+    if targets.len() > MAX_ROAD_TARGETS {
+        return Err(AnalysisError::Parameter {
+            name: "max_minutes",
+            expected: format!(
+                "un temps plus court : {} communes peuvent être à portée, au plus {} par requête au moteur de routage",
+                targets.len(),
+                MAX_ROAD_TARGETS
+            ),
+            found: minutes.to_string(),
+        });
+    }
+    out.examined = targets.len();
+    let pts: Vec<LonLat> = targets.iter().map(|t| t.1).collect();
+    let row = engine.matrix(&[at], &pts)?.pop().unwrap_or_default();
+    for (&(i, _, d), r) in targets.iter().zip(row) {
+        match r {
+            Ok(leg) if leg.minutes() <= minutes => out.found.push((i, leg, d)),
+            Ok(_) => {}
+            Err(u) => out.unroutable.push((i, u)),
+        }
+    }
+    out.found
+        .sort_by(|a, b| a.1.seconds.total_cmp(&b.1.seconds).then(a.0.cmp(&b.0)));
+    out.unroutable.sort_unstable_by_key(|u| u.0);
+    out.population = out.found.iter().map(|f| places.get(f.0).pop()).sum();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@
 use serde::Serialize;
 
 use super::inputs::{PlaceSet, SupplySet};
-use super::travel::{rerank_by_road, Reach, TravelModel};
+use super::travel::{rerank_by_road, Reach, Travel, TravelModel};
 use crate::model::LonLat;
 use crate::routing::{Engine, Leg, RoutingError};
 
@@ -107,12 +107,7 @@ pub fn nearest_supply_by_road(
             None => out.supplies_off_road.push(j),
         }
     }
-    let located: Vec<(usize, LonLat)> = places
-        .all()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| p.point.map(|pt| (i, pt)))
-        .collect();
+    let located = places.located();
     let pts: Vec<LonLat> = located.iter().map(|l| l.1).collect();
     let place_snaps = engine.snap(&pts)?;
     if supplies.is_empty() {
@@ -225,21 +220,23 @@ impl CoverageBasis {
     }
 
     /// Short French label for titles and headers (`par zone d'intervention`,
-    /// `à moins de 10 km à vol d'oiseau`).
-    pub fn short_label(self, reach: &Reach) -> String {
+    /// `à moins de 10 km à vol d'oiseau`, `à moins de 15 min par la route`).
+    pub fn short_label(self, reach: &Reach, travel: &Travel) -> String {
         match self {
             CoverageBasis::ServiceArea => "par zone d'intervention".into(),
-            CoverageBasis::Distance => format!("par distance, à moins de {}", reach.label()),
+            CoverageBasis::Distance => {
+                format!("par distance, à moins de {}", reach.label_by(travel))
+            }
         }
     }
 
     /// Full French definition, said wherever coverage is shown.
-    pub fn definition(self, reach: &Reach) -> String {
+    pub fn definition(self, reach: &Reach, travel: &Travel) -> String {
         match self {
             CoverageBasis::ServiceArea => "couverture par zone d'intervention : commune couverte si une structure de ce type est compétente pour elle (zone d'intervention déclarée, même règle que l'orientation)".into(),
             CoverageBasis::Distance => format!(
                 "couverture par distance : commune couverte si une offre de ce type est à moins de {} de son centre",
-                reach.label()
+                reach.label_by(travel)
             ),
         }
     }

@@ -85,6 +85,9 @@ pub struct ParamsReport {
     /// « réseau routier OpenStreetMap (Valhalla), extrait du JJ/MM/AAAA » or « estimation à vol
     /// d'oiseau × détour ».
     pub modele_trajet_nom: String,
+    /// True when the times come from the road engine (`servir --routage`), false for the
+    /// estimate: the same flag as `routage` of `/api/config` and of `/api/zones?lat=&lon=`.
+    pub routage: bool,
     #[serde(rename = "seuil_couverture")]
     pub coverage: Reach,
     pub seuil_couverture_libelle: String,
@@ -359,13 +362,6 @@ pub fn run_kind(
         Some(e) => two_step_fca_by_road(places, &supplies, &params.decay, &params.travel, e)?,
         None => two_step_fca(places, &supplies, &params.decay, &params.travel),
     };
-    let by_road = |s: String| {
-        if road.is_some() {
-            s.replace("de trajet estimé", "par la route")
-        } else {
-            s
-        }
-    };
     let counts: Vec<u64> = places
         .all()
         .iter()
@@ -387,8 +383,8 @@ pub fn run_kind(
         capacite_inconnue: unknown_capacity,
         structures_avec_zone: with_area,
         couverture: basis,
-        couverture_libelle: by_road(basis.short_label(&params.coverage)),
-        couverture_definition: by_road(basis.definition(&params.coverage)),
+        couverture_libelle: basis.short_label(&params.coverage, &params.routing),
+        couverture_definition: basis.definition(&params.coverage, &params.routing),
         effectif_bpe_non_utilise: if params.source == SupplySource::Actors && supplies.is_empty() {
             bpe_counts(dir, kind).values().sum()
         } else {
@@ -742,7 +738,7 @@ pub fn diagnose(
                 } else {
                     ""
                 },
-                params.coverage.label()
+                params.coverage.label_by(&params.routing)
             ));
         }
         if r.info.points_offre_nuls > 0 {
@@ -784,8 +780,9 @@ pub fn diagnose(
         travel: params.travel,
         modele_trajet_libelle: travel_description(params),
         modele_trajet_nom: params.routing.name(),
+        routage: params.routing.engine().is_some(),
         coverage: params.coverage,
-        seuil_couverture_libelle: params.coverage.label(),
+        seuil_couverture_libelle: params.coverage.label_by(&params.routing),
         seuil_couverture_m: threshold,
         couverture_demandee: params.coverage_by,
         couverture_demandee_libelle: params.coverage_by.label().into(),
@@ -899,7 +896,7 @@ pub fn method_notes(params: &DiagnosticParams) -> Vec<String> {
         format!("Temps : {}.", travel_description(params)),
         format!(
             "Couverture : part des habitants des communes couvertes ; les autres communes forment les « zones blanches ». Deux définitions, nommées pour chaque type : par zone d'intervention (une structure du type est compétente pour la commune, même règle que l'orientation) ou par distance (une offre à moins de {} du centre de la commune). Demandée : {}.",
-            params.coverage.label(),
+            params.coverage.label_by(&params.routing),
             params.coverage_by.label()
         ),
         format!(

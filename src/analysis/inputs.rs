@@ -102,6 +102,15 @@ impl PlaceSet {
         &self.places[i]
     }
 
+    /// The places that have a point, as `(index, point)` in place order.
+    pub fn located(&self) -> Vec<(usize, LonLat)> {
+        self.places
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.point.map(|pt| (i, pt)))
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.places.len()
     }

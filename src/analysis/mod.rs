@@ -29,7 +29,7 @@ pub mod regions;
 pub mod travel;
 
 pub use build::{resolve_territory, SupplySource};
-pub use catchment::{around, catchments, Catchment};
+pub use catchment::{around, around_by_road, catchments, Catchment, RoadReach};
 pub use coverage::{
     coverage, coverage_of, covered_by_distance, nearest_supply, Coverage, CoverageBasis,
     CoverageChoice, Nearest,

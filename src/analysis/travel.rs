@@ -217,6 +217,15 @@ impl Reach {
         }
     }
 
+    /// French label under a travel model: minutes are « par la route » with an engine
+    /// (`15 min par la route`), an estimate otherwise ([`Reach::label`]).
+    pub fn label_by(&self, travel: &Travel) -> String {
+        match (*self, travel) {
+            (Reach::Minutes(m), Travel::Road(_)) => format!("{} min par la route", fr_num(m)),
+            _ => self.label(),
+        }
+    }
+
     /// Checks the value is finite and within (0, 200] km or (0, 180] minutes.
     pub fn validate(&self) -> Result<(), AnalysisError> {
         let (v, max, name, unit) = match *self {

@@ -63,9 +63,13 @@ fn check_offsets(
 }
 
 /// Checks that every value lies in `bound`.
-fn check_values(what: &'static str, values: &[u32], bound: &Range<u32>) -> Result<(), ListsError> {
-    match values.iter().find(|v| !bound.contains(v)) {
-        Some(v) => Err(inconsistent(
+fn check_values(
+    what: &'static str,
+    values: &Slab<u32>,
+    bound: &Range<u32>,
+) -> Result<(), ListsError> {
+    match values.find(|v| !bound.contains(v)) {
+        Some((_, v)) => Err(inconsistent(
             what,
             format!(
                 "acteur n° {v} hors du segment ({} à {})",

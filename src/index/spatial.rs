@@ -441,8 +441,8 @@ impl PointIndex {
 
     /// Checks that every key is below `bound` (one pass over the points).
     pub fn check_keys(&self, bound: u32) -> Result<(), PointIndexError> {
-        match self.entries.iter().find(|e| e.key >= bound) {
-            Some(e) => Err(PointIndexError::KeyOutOfRange { key: e.key, bound }),
+        match self.entries.find(|e| e.key >= bound) {
+            Some((_, e)) => Err(PointIndexError::KeyOutOfRange { key: e.key, bound }),
             None => Ok(()),
         }
     }

@@ -784,7 +784,8 @@ impl TextIndex {
         {
             return Err(bad("listes de documents"));
         }
-        if p.meta.len() != p.docs.len() || p.postings.iter().any(|&d| d as usize >= p.docs.len()) {
+        let docs = p.docs.len();
+        if p.meta.len() != docs || p.postings.find(|&d| d as usize >= docs).is_some() {
             return Err(bad("documents"));
         }
         Ok(TextIndex {
@@ -801,7 +802,7 @@ impl TextIndex {
     /// Whether some document id is `n` or more (a stored index that does not fit its
     /// documents).
     pub fn has_doc_from(&self, n: usize) -> bool {
-        self.docs.iter().any(|&d| d as usize >= n)
+        self.docs.find(|&d| d as usize >= n).is_some()
     }
 
     fn posting_range(&self, term: u32) -> std::ops::Range<usize> {

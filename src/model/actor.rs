@@ -529,7 +529,7 @@ impl ActorTable {
     /// row's text starts inside the arena.
     pub fn from_parts(rows: Slab<ActorRow>, arena: Slab<u8>) -> Result<Self, ActorTableError> {
         let len = arena.len();
-        if let Some((row, r)) = rows.iter().enumerate().find(|(_, r)| r.text as usize > len) {
+        if let Some((row, r)) = rows.find(|r| r.text as usize > len) {
             return Err(ActorTableError {
                 row,
                 start: r.text as usize,

@@ -15,9 +15,10 @@ use super::params::Params;
 use super::respond::{json, typed, ApiResult, GEOJSON, GPKG, JSON};
 use super::AppState;
 use crate::analysis::diagnostic::zones;
+use crate::analysis::inputs::PlaceSet;
 use crate::analysis::{
-    around, diagnose, AnalysisError, Computed, CoverageChoice, DecayUnit, DiagnosticParams, Reach,
-    StepDecay, SupplySource, Travel, TravelModel,
+    around, around_by_road, diagnose, AnalysisError, Computed, CoverageChoice, DecayUnit,
+    DiagnosticParams, Reach, RoadReach, StepDecay, SupplySource, Travel, TravelModel,
 };
 use crate::export::diagnostic::{
     file_name, geojson, gpkg, kind_index, map_spec, parse_indicator, report_maps, uncovered,
@@ -27,6 +28,8 @@ use crate::export::gpkg::Cell;
 use crate::export::map::{choropleth_svg, svg_to_png};
 use crate::export::CsvOptions;
 use crate::index::Directory;
+use crate::model::LonLat;
+use crate::routing::{Engine, RoutingError};
 
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -100,7 +103,7 @@ pub struct DiagnosticQuery {
     /// Seuil de couverture par distance en km à vol d'oiseau (défaut 10)
     #[param(minimum = 0, maximum = 200)]
     pub max_km: Option<f64>,
-    /// Seuil de couverture en minutes estimées
+    /// Seuil de couverture en minutes : par la route (Valhalla) avec « servir --routage », sinon estimées à vol d'oiseau (« routage » et « modele_trajet_nom » de la réponse le disent)
     #[param(minimum = 0, maximum = 180)]
     pub max_minutes: Option<f64>,
     /// Vitesse moyenne en km/h (défaut 60)
@@ -280,17 +283,19 @@ fn compute(st: &AppState, dir: &Directory, p: &Params) -> Result<Computed, ApiEr
                 ..params
             };
             let mut c = diagnose(dir, territory, &params).map_err(ApiError::from)?;
-            c.diagnostic.avertissements.insert(
-                0,
-                format!(
-                    "{e} : repli sur les temps estimés ({})",
-                    params.routing.name()
-                ),
-            );
+            c.diagnostic.avertissements.insert(0, fallback_warning(&e));
             Ok(c)
         }
         r => r.map_err(ApiError::from),
     }
+}
+
+/// Said when the engine failed and `--routage-repli` answered with the estimate.
+pub fn fallback_warning(e: &RoutingError) -> String {
+    format!(
+        "{e} : repli sur les temps estimés ({})",
+        Travel::Estimate.name()
+    )
 }
 
 fn csv_response(c: &Computed, p: &Params) -> ApiResult {
@@ -499,7 +504,8 @@ fn one_kind(p: &Params) -> Result<(), ApiError> {
     responses(
         (status = 200, description = "Couverture (JSON ; GeoJSON ou GeoPackage des zones blanches selon « format »)",
             content((CouvertureAnswer = "application/json"), (Collection<CommuneProche> = "application/geo+json"), (Binary = "application/geopackage+sqlite3"))),
-        (status = 400, description = BAD, body = ApiError)))]
+        (status = 400, description = BAD, body = ApiError),
+        (status = 503, description = "Moteur de routage injoignable (sans « --routage-repli »)", body = ApiError)))]
 pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -558,6 +564,7 @@ pub async fn couverture(State(st): State<AppState>, RawQuery(q): RawQuery) -> Ap
             "definition": c.diagnostic.types[0].couverture_definition,
             "modele_trajet": c.diagnostic.parametres.modele_trajet_libelle,
             "modele_trajet_nom": c.diagnostic.parametres.modele_trajet_nom,
+            "routage": c.diagnostic.parametres.routage,
             "couverture": area.couverture,
             "comparaisons": comparisons,
             "zones_blanches": uncovered,
@@ -617,16 +624,17 @@ pub async fn accessibilite(State(st): State<AppState>, RawQuery(q): RawQuery) ->
 /// `GET /api/zones?kind=&territory=`: each supply point's catchment (communes nearest to it);
 /// `GET /api/zones?kind=&lat=&lon=&max_km=` (or `max_minutes=`): communes within reach of a point.
 #[utoipa::path(get, path = "/api/zones", tag = tags::ANALYSIS,
-    summary = "Zones d'attraction : communes rattachées à l'offre la plus proche, ou communes à portée d'un point (lat, lon, max_km)",
+    summary = "Zones d'attraction : communes rattachées à l'offre la plus proche, ou communes à portée d'un point (lat, lon, max_km ou max_minutes, par la route avec « servir --routage »)",
     params(("kind" = Option<String>, Query, description = "Un type"),
         ("territory" = Option<String>, Query, description = "Territoire"),
         ("lat" = Option<f64>, Query, description = "Latitude (avec lon et max_km)", minimum = -90, maximum = 90),
         ("lon" = Option<f64>, Query, description = "Longitude", minimum = -180, maximum = 180),
         ("max_km" = Option<f64>, Query, description = "Rayon en km", minimum = 0, maximum = 200),
-        ("max_minutes" = Option<f64>, Query, description = "Rayon en minutes estimées", minimum = 0, maximum = 180)),
+        ("max_minutes" = Option<f64>, Query, description = "Temps de trajet en minutes : en voiture par la route (Valhalla, une matrice de temps depuis le point) avec « servir --routage », sinon estimé à vol d'oiseau × détour ; « routage » et « modele_trajet_nom » de la réponse disent lequel", minimum = 0, maximum = 180)),
     responses(
         (status = 200, description = "Zones", body = Zones),
-        (status = 400, description = BAD, body = ApiError)))]
+        (status = 400, description = BAD, body = ApiError),
+        (status = 503, description = "Moteur de routage injoignable (sans « --routage-repli »)", body = ApiError)))]
 pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
     let dir = st.directory();
     let p = Params::parse(q.as_deref());
@@ -639,23 +647,7 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
                 "un rayon en km (ou max_minutes)",
             ));
         }
-        let places = crate::analysis::build::places(&dir);
-        let radius = params.coverage.crow_metres(&params.travel);
-        let (found, population) = around(&places, at, radius);
-        let communes: Vec<Value> = found
-            .iter()
-            .map(|&(i, d)| {
-                let pl = places.get(i);
-                json!({"code": pl.code, "nom": pl.name, "population": pl.population,
-                       "distance_km": d / 1000.0, "temps_estime_min": params.travel.minutes(d)})
-            })
-            .collect();
-        return Ok(typed(
-            &json!({"point": {"lat": at.lat, "lon": at.lon}, "seuil": params.coverage.label(),
-                    "modele_trajet": params.travel.describe(), "modele_trajet_nom": crate::routing::ESTIMATE_LABEL,
-                    "population": population, "communes": communes}),
-            JSON,
-        ));
+        return within_reach(&st, &dir, at, &params);
     }
     one_kind(&p)?;
     let c = blocking(|| diagnose(&dir, p.get("territory").unwrap_or(""), &params));
@@ -705,6 +697,91 @@ pub async fn zones_route(State(st): State<AppState>, RawQuery(q): RawQuery) -> A
             "modele_trajet_nom": params.routing.name(), "zones": out}),
         JSON,
     ))
+}
+
+/// `/api/zones?lat=&lon=`: the communes within reach of `at`. `max_minutes` under
+/// `servir --routage`: by road time ([`around_by_road`]); an engine failure is a 503, or, under
+/// `--routage-repli`, the estimate that says so. Otherwise within the great-circle distance
+/// (`max_km`, or `max_minutes` turned into metres by the estimate). `routage` and
+/// `modele_trajet_nom` say which.
+fn within_reach(
+    st: &AppState,
+    dir: &Directory,
+    at: LonLat,
+    params: &DiagnosticParams,
+) -> ApiResult {
+    let places = crate::analysis::build::places(dir);
+    let mut warning = None;
+    if let (Travel::Road(e), Reach::Minutes(m)) = (&params.routing, params.coverage) {
+        let r = blocking(|| around_by_road(&places, e, at, m));
+        if let Err(err) = e.save() {
+            tracing::warn!("{err}");
+        }
+        match r {
+            Ok(r) => return Ok(typed(&road_reach_json(&places, at, params, e, &r), JSON)),
+            Err(AnalysisError::Routing(err)) if st.config.routing_fallback => {
+                warning = Some(fallback_warning(&err));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let radius = params.coverage.crow_metres(&params.travel);
+    let (found, population) = around(&places, at, radius);
+    let communes: Vec<Value> = found
+        .iter()
+        .map(|&(i, d)| {
+            let pl = places.get(i);
+            json!({"code": pl.code, "nom": pl.name, "population": pl.population,
+                   "distance_km": d / 1000.0, "temps_estime_min": params.travel.minutes(d)})
+        })
+        .collect();
+    let mut v = json!({"point": {"lat": at.lat, "lon": at.lon}, "seuil": params.coverage.label(),
+            "modele_trajet": params.travel.describe(), "modele_trajet_nom": Travel::Estimate.name(),
+            "routage": false, "population": population, "communes": communes});
+    if let Some(w) = warning {
+        v["avertissement"] = w.into();
+    }
+    Ok(typed(&v, JSON))
+}
+
+/// The answer of [`within_reach`] by road: each commune with its road time and distance (as
+/// `/api/nearest?par=temps`: `temps_route_min`, `distance_route_km`), those the road does not
+/// reach in `hors_reseau_routier`.
+fn road_reach_json(
+    places: &PlaceSet,
+    at: LonLat,
+    params: &DiagnosticParams,
+    e: &Engine,
+    r: &RoadReach,
+) -> Value {
+    let communes: Vec<Value> = r
+        .found
+        .iter()
+        .map(|&(i, leg, d)| {
+            let pl = places.get(i);
+            json!({"code": pl.code, "nom": pl.name, "population": pl.population,
+                   "distance_km": d / 1000.0, "temps_estime_min": params.travel.minutes(d),
+                   "temps_route_min": (leg.minutes() * 10.0).round() / 10.0,
+                   "distance_route_km": (leg.km * 100.0).round() / 100.0})
+        })
+        .collect();
+    let unreached: Vec<Value> = r
+        .unroutable
+        .iter()
+        .map(|&(i, why)| {
+            let pl = places.get(i);
+            json!({"code": pl.code, "nom": pl.name, "raison": why.reason()})
+        })
+        .collect();
+    let mut v = json!({"point": {"lat": at.lat, "lon": at.lon},
+        "seuil": params.coverage.label_by(&params.routing),
+        "modele_trajet": format!("temps de trajet en voiture par la route, du point vers le centre de chaque commune ({})", e.label()),
+        "modele_trajet_nom": e.label(), "routage": true,
+        "population": r.population, "communes": communes, "hors_reseau_routier": unreached});
+    if r.origin_off_road {
+        v["avertissement"] = super::routing::ORIGIN_OFF_ROAD.into();
+    }
+    v
 }
 
 /// A JSON object whose members are listed by `GET /api/diagnostic/indicateurs` or in
@@ -762,8 +839,14 @@ pub struct CommuneProche {
     pub code: String,
     pub nom: String,
     pub population: Option<f64>,
+    /// Great-circle kilometres.
     pub distance_km: Option<f64>,
+    /// Minutes estimated from the great-circle distance.
     pub temps_estime_min: Option<f64>,
+    /// Minutes by road (Valhalla), under `servir --routage`.
+    pub temps_route_min: Option<f64>,
+    /// Road kilometres (Valhalla), in `/api/zones?lat=&lon=&max_minutes=` by road.
+    pub distance_route_km: Option<f64>,
 }
 
 /// Coverage of one area (territory, département, région).
@@ -785,6 +868,11 @@ pub struct Couverture {
     /// Coverage by service area or by distance, in French.
     pub definition: String,
     pub modele_trajet: String,
+    /// « réseau routier OpenStreetMap (Valhalla), extrait du JJ/MM/AAAA » or « estimation à vol
+    /// d'oiseau × détour », as `modele_trajet` of `/api/nearest?par=temps`.
+    pub modele_trajet_nom: String,
+    /// True when the minutes are road times (Valhalla), false for the estimate.
+    pub routage: bool,
     pub couverture: Objet,
     pub comparaisons: Vec<CouvertureZone>,
     pub zones_blanches: Vec<CommuneProche>,
@@ -843,10 +931,23 @@ pub struct Point {
 #[derive(serde::Serialize, ToSchema)]
 pub struct APortee {
     pub point: Point,
+    /// « 15 min par la route », « 15 min de trajet estimé » or « 10 km à vol d'oiseau ».
     pub seuil: String,
+    /// The travel model in one sentence.
     pub modele_trajet: String,
+    /// « réseau routier OpenStreetMap (Valhalla), extrait du JJ/MM/AAAA » or « estimation à vol
+    /// d'oiseau × détour », as `modele_trajet` of `/api/nearest?par=temps`.
+    pub modele_trajet_nom: String,
+    /// True when the communes were chosen by road time (Valhalla), false for the estimate.
+    pub routage: bool,
     pub population: f64,
     pub communes: Vec<CommuneProche>,
+    /// By road: communes that could be within reach but that the road does not reach
+    /// (`code`, `nom`, `raison`).
+    pub hors_reseau_routier: Option<Vec<Objet>>,
+    /// The point has no road within the engine's reach, or the engine failed and the estimate
+    /// was used (`--routage-repli`).
+    pub avertissement: Option<String>,
 }
 
 /// A commune of a catchment.

@@ -19,6 +19,9 @@ use crate::index::Directory;
 use crate::model::{KindId, LonLat};
 use crate::routing::{Engine, ESTIMATE_LABEL};
 
+/// Said when the point asked has no road within the engine's reach.
+pub const ORIGIN_OFF_ROAD: &str = "le point demandé n'a aucune route à portée du moteur de routage";
+
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(isochrone))
@@ -53,7 +56,7 @@ pub struct IsochroneProps {
     params(PointQuery,
         ("minutes" = Option<f64>, Query, description = "Temps de trajet en minutes (15 par défaut)", minimum = 1, maximum = 120)),
     responses(
-        (status = 200, description = "FeatureCollection GeoJSON (un polygone) ; modele_trajet et titre en tête", body = Collection<IsochroneProps>, content_type = GEOJSON),
+        (status = 200, description = "FeatureCollection GeoJSON (un polygone) ; modele_trajet, routage (toujours vrai : temps en voiture par la route), minutes et titre en tête", body = Collection<IsochroneProps>, content_type = GEOJSON),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 503, description = "Moteur de routage absent ou injoignable", body = ApiError)))]
 pub async fn isochrone(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
@@ -71,6 +74,8 @@ pub async fn isochrone(State(st): State<AppState>, RawQuery(q): RawQuery) -> Api
         }
     }
     v["modele_trajet"] = label.into();
+    v["routage"] = true.into();
+    v["minutes"] = minutes.into();
     v["titre"] = format!(
         "Autour d'un point : {} min en voiture",
         crate::analysis::travel::fr_num(minutes)
@@ -145,8 +150,7 @@ pub fn nearest_by_time(
     }
     v["modele_trajet"] = e.label().into();
     if ranking.origin_off_road {
-        v["avertissement"] =
-            "le point demandé n'a aucune route à portée du moteur de routage".into();
+        v["avertissement"] = ORIGIN_OFF_ROAD.into();
     }
     v["hors_reseau_routier"] = ranking
         .unroutable

@@ -21,14 +21,16 @@
 //!
 //! Checking: [`open`] verifies the checksum of every section before anything in the file is
 //! used, then the directory checks every value it will use as an index (see
-//! `index::directory::snapshot`). Both are one sequential pass at memory speed; profiled on
-//! all of France (542 MB, file in the page cache, `perf record`), the checksums are about 5 %
-//! of the opening (a few hundredths of a second), the rest going to what is still decoded and
-//! built (communes and their outlines, places, service areas). Verifying lazily, on a section's first use, would let a query read
-//! bytes not yet checked (or make every access test a flag), and verifying on two threads
-//! would save little more than the checksums' share: the simplest sound design is kept. The
-//! pages read then stay resident as shared file pages (the page cache holds them anyway),
-//! not as private memory of the process.
+//! `index::directory::snapshot`). Both passes read the file through `pread`
+//! ([`Mapped::read_chunks`], [`Slab::find`]), not through the map, and the small parts are
+//! decoded from a copy read the same way: the file goes through the page cache (shared by
+//! every process, kept or dropped by the kernel like any cached file) without becoming
+//! resident memory of this process, which then maps only the pages it uses (the actors whose
+//! service areas it indexes, then what queries read). On all of France (542 MB, file in the
+//! page cache) opening takes as long as when the whole file was read through the map, and the
+//! pages of the file resident once ready fall from the whole file to about 25 MB (the rows and
+//! texts of the town halls and CCAS). Verifying lazily, on a section's first use, would let a query read bytes not yet
+//! checked (or make every access test a flag): the simplest sound design is kept.
 //!
 //! ```
 //! use maillage::sources::{demo, snapshot};
@@ -56,7 +58,7 @@ use crate::model::{
     ActorRecord, Address, Commune, InseeCode, Kind, KindId, KindTable, LonLat, Precision, Sector,
     ServiceArea, SourceId, Territory, TerritoryKind,
 };
-use crate::util::slab::{Mapped, Slab, ALIGN};
+use crate::util::slab::{Mapped, Slab, ALIGN, CHUNK};
 
 const MAGIC: &[u8; 8] = b"MAILLAGE";
 /// Bumped whenever the layout changes; an older or newer file is refused with a clear message.
@@ -182,18 +184,20 @@ pub fn open(path: &Path) -> Result<Snapshot, SourceError> {
         detail,
     };
     let t = std::time::Instant::now();
-    let sections = sections(map.bytes()).map_err(invalid)?;
+    let sections = sections(&map).map_err(invalid)?;
     tracing::debug!(
         "sommes de contrôle de l'instantané vérifiées en {:.3} s",
         t.elapsed().as_secs_f64()
     );
-    let small = &map.bytes()[sections[0].clone()];
+    // Decoded from a copy: the map's pages would stay resident after decoding.
+    let small = map.read(sections[0].clone());
     let mut r = Reader {
-        buf: small,
+        buf: &small,
         pos: 0,
         section: "types d'acteurs",
     };
     let dataset = decode(&mut r).map_err(invalid)?;
+    drop(small);
     tracing::debug!("petites parties lues à {:.3} s", t.elapsed().as_secs_f64());
     let arrays = sections[1..].to_vec();
     Ok(Snapshot {
@@ -209,8 +213,10 @@ pub fn read(path: &Path) -> Result<Dataset, SourceError> {
     open(path).map(|s| s.dataset)
 }
 
-/// The byte ranges of the sections, after checking the header, the table and every checksum.
-fn sections(bytes: &[u8]) -> Result<Vec<Range<usize>>, String> {
+/// The byte ranges of the sections, after checking the header, the table and every checksum
+/// (the sections are read through the file, not the map: see the module docs).
+fn sections(map: &Mapped) -> Result<Vec<Range<usize>>, String> {
+    let bytes = map.bytes();
     let rebuild = "refaites-le avec « maillage build-index »";
     if bytes.len() < 12 || &bytes[..8] != MAGIC {
         return Err(
@@ -248,6 +254,7 @@ fn sections(bytes: &[u8]) -> Result<Vec<Range<usize>>, String> {
     }
     let mut out = Vec::with_capacity(count);
     let mut previous_end = table_end;
+    let mut buf = vec![0u8; CHUNK];
     for i in 0..count {
         let at = HEADER + i * ENTRY;
         let (start, len) = (u64_at(at) as usize, u64_at(at + 8) as usize);
@@ -260,7 +267,12 @@ fn sections(bytes: &[u8]) -> Result<Vec<Range<usize>>, String> {
                 "instantané abîmé : section {i} mal placée (octet {start}) ; {rebuild}"
             ));
         }
-        if crc32fast::hash(&bytes[start..end]) != u32_at(at + 16) {
+        let mut crc = crc32fast::Hasher::new();
+        let _ = map.read_chunks(start..end, &mut buf, |piece| {
+            crc.update(piece);
+            Ok::<(), ()>(())
+        });
+        if crc.finalize() != u32_at(at + 16) {
             return Err(format!(
                 "instantané abîmé : la section {i} (octets {start} à {end}) ne correspond pas à \
                  sa somme de contrôle ; {rebuild}"

@@ -284,6 +284,13 @@ impl Page {
         page
     }
 
+    /// A desktop page served with the routing engine prepared in `graph`
+    /// (`servir --routage GRAPHE`, e.g. `valhalla_support::start_engine().graph`).
+    pub async fn open_routed(test: &'static str, width: u32, height: u32, graph: &Path) -> Page {
+        let graph = graph.to_str().expect("UTF-8 graph path");
+        Page::open_with(test, width, height, false, &["--routage", graph]).await
+    }
+
     /// A request to the server outside the browser, with the editor token when there is one:
     /// (status, body). `body` is sent as JSON.
     pub fn http(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
@@ -445,6 +452,15 @@ impl Page {
             let shot = self.shot("echec").await;
             panic!("cannot click {css:?}: {e}; screenshot {shot:?}");
         }
+    }
+
+    /// Chooses the option `value` of the menu `css`, like a user.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("option {value:?} of {css:?}: {e}"));
     }
 
     pub async fn all(&self, css: &str) -> Vec<Element> {

@@ -1,6 +1,6 @@
 // « Autour d'un point : 15 min en voiture »: the area reachable by road from the chosen
 // centre (GET /api/isochrone), shown when the server has a routing engine (servir --routage).
-import { $ } from './util.js';
+import { $, formatMinutes } from './util.js';
 import { api } from './api.js';
 import { status, fail } from './messages.js';
 import { state } from './state.js';
@@ -24,9 +24,12 @@ async function showIsochrone() {
       className: 'isochrone',
       style: { color: '#8c3b0f', weight: 2, fillColor: '#8c3b0f', fillOpacity: 0.08 },
     }).addTo(layer);
+    // The polygon says its minutes and where they come from (`routage` of the answer).
+    const minutes = formatMinutes(fc.minutes ?? MINUTES, fc.routage);
+    shape.bindTooltip(minutes, { permanent: true, direction: 'center', className: 'isochrone-etiquette' });
     const b = shape.getBounds();
     if (b.isValid()) map.fitBounds(b, { padding: [20, 20] });
-    status(`Autour d'un point : ${MINUTES} min en voiture depuis ${label} — ${fc.modele_trajet}.`);
+    status(`Autour d'un point : ${minutes} depuis ${label} — ${fc.modele_trajet}.`);
   } catch (e) {
     fail(e);
   }

@@ -20,7 +20,8 @@
 //   tools   r (radius lat,lon,km), rn (its label), o (tool result: rayon, proches, zone,
 //           commune, territoire), zp (drawn zone: lat,lon;lat,lon;…)
 //   orientation  op (procedure), ol (commune code), on (place label), oa (age)
-//   diagnostic   keys starting with d (owned by web/diagnostic.js)
+//   diagnostic   keys starting with d (owned by web/diagnostic.js): dt, dk, di, dv, ds and dsu
+//                (coverage threshold and its unit), dp, du, do, dm, dc
 
 const parts = [];
 let ready = false;

@@ -29,6 +29,18 @@ export function formatKm(meters) {
   return kmFormat.format(meters / 1000) + '\u00a0km';
 }
 
+/** How the minutes of an answer were obtained, from its `routage` flag (the server's travel
+ *  model, `analysis::Travel`): road times of the Valhalla engine, or the estimate. It agrees
+ *  with « minutes » (« 15 min estimées à vol d'oiseau »). */
+export function minutesWording(routage) {
+  return routage ? 'en voiture (Valhalla)' : "estimées à vol d'oiseau";
+}
+
+/** A number of minutes with its wording: « 15 min en voiture (Valhalla) ». */
+export function formatMinutes(minutes, routage) {
+  return `${intFormat.format(minutes)}\u00a0min ${minutesWording(routage)}`;
+}
+
 export function plural(n, one, many) {
   return intFormat.format(n) + '\u00a0' + (n > 1 ? many : one);
 }

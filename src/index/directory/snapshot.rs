@@ -6,7 +6,9 @@
 //! the town halls and CCAS, not every actor's text). Opening checks what a query will use as an index (actor indexes below the
 //! segment's length, offsets inside their arrays, tree sizes matching their point counts) in
 //! one pass over each array, so that a file whose checksums hold but whose content is wrong
-//! (written by another program) is refused instead of panicking later. The rest (kinds,
+//! (written by another program) is refused instead of panicking later. The large arrays are
+//! checked through the file ([`crate::util::slab::Slab::find`]), so that these passes leave
+//! them out of the process's resident memory until queries read them. The rest (kinds,
 //! communes, territories, service areas, local actors) is rebuilt from the small parts.
 
 use std::path::Path;
@@ -196,7 +198,7 @@ fn official_segment(file: &Snapshot) -> Result<Segment, SourceError> {
     )
     .map_err(|e| invalid(&e))?;
     let zoned = file.array::<u32>(ZONED)?;
-    if let Some(i) = zoned.iter().find(|&&i| i >= n) {
+    if let Some((_, i)) = zoned.find(|&i| i >= n) {
         return Err(invalid(&format!("acteur n° {i} hors des {n} acteurs")));
     }
     Ok(Segment {
