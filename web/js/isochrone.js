@@ -1,4 +1,4 @@
-// « Autour d'un point : 15 min en voiture »: the area reachable by road from the chosen
+// « Autour d'un point : 15 min en voiture (Valhalla) » (the server's words): the area reachable by road from the chosen
 // centre (GET /api/isochrone), shown when the server has a routing engine (servir --routage).
 import { $, formatMinutes } from './util.js';
 import { api } from './api.js';
@@ -41,7 +41,7 @@ api('api/config')
     if (!button || !cfg.routage) return;
     button.hidden = false;
     button.textContent = formatMinutes(MINUTES, cfg.minutes_libelle);
-    button.title = `Zone atteignable en ${formatMinutes(MINUTES, cfg.minutes_libelle)} (${cfg.modele_trajet})`;
+    button.title = `Zone atteignable en ${button.textContent} — ${cfg.modele_trajet}`;
     button.addEventListener('click', showIsochrone);
   })
   .catch(() => {});
