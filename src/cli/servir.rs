@@ -212,6 +212,7 @@ pub fn run(args: ServirArgs) -> Result<ExitCode> {
         &mut std::io::stderr(),
     )?;
     let state = state.with_procedures(set);
+    crate::release_freed_memory();
     rt.block_on(server::serve(state))?;
     Ok(ExitCode::SUCCESS)
 }

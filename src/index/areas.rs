@@ -169,6 +169,11 @@ impl AreaIndex {
         }
         let mut areas: Vec<(u32, ActorArea)> = per_actor.into_iter().collect();
         areas.sort_by_key(|(a, _)| *a);
+        // Most actors have one part (every town hall and CCAS of France: its commune); a
+        // vector grown by `push` would keep room for four.
+        for (_, area) in &mut areas {
+            area.parts.shrink_to_fit();
+        }
         let mut by_commune: HashMap<InseeCode, Vec<(u32, u16)>> = HashMap::new();
         let mut entries = Vec::new();
         for (actor, area) in &areas {

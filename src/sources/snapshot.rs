@@ -22,14 +22,14 @@
 //! Checking: [`open`] verifies the checksum of every section before anything in the file is
 //! used, then the directory checks every value it will use as an index (see
 //! `index::directory::snapshot`). Both passes read the file through `pread`
-//! ([`Mapped::read_chunks`], [`Slab::find`]), not through the map: the file goes through the
-//! page cache (shared by every process, kept or dropped by the kernel like any cached file)
-//! without becoming resident memory of this process, which then maps only the pages it uses
-//! (the small parts it decodes, the actors whose service areas it indexes, then what queries
-//! read). On all of France (542 MB, file in the page cache) opening takes as long as when the
-//! whole file was read through the map, and the file pages resident once ready fall from the
-//! whole file to about 48 MB (the small parts, 19 MB, and the rows and texts of the town halls
-//! and CCAS). Verifying lazily, on a section's first use, would let a query read bytes not yet
+//! ([`Mapped::read_chunks`], [`Slab::find`]), not through the map, and the small parts are
+//! decoded from a copy read the same way: the file goes through the page cache (shared by
+//! every process, kept or dropped by the kernel like any cached file) without becoming
+//! resident memory of this process, which then maps only the pages it uses (the actors whose
+//! service areas it indexes, then what queries read). On all of France (542 MB, file in the
+//! page cache) opening takes as long as when the whole file was read through the map, and the
+//! pages of the file resident once ready fall from the whole file to about 25 MB (the rows and
+//! texts of the town halls and CCAS). Verifying lazily, on a section's first use, would let a query read bytes not yet
 //! checked (or make every access test a flag): the simplest sound design is kept.
 //!
 //! ```
@@ -189,13 +189,15 @@ pub fn open(path: &Path) -> Result<Snapshot, SourceError> {
         "sommes de contrôle de l'instantané vérifiées en {:.3} s",
         t.elapsed().as_secs_f64()
     );
-    let small = &map.bytes()[sections[0].clone()];
+    // Decoded from a copy: the map's pages would stay resident after decoding.
+    let small = map.read(sections[0].clone());
     let mut r = Reader {
-        buf: small,
+        buf: &small,
         pos: 0,
         section: "types d'acteurs",
     };
     let dataset = decode(&mut r).map_err(invalid)?;
+    drop(small);
     tracing::debug!("petites parties lues à {:.3} s", t.elapsed().as_secs_f64());
     let arrays = sections[1..].to_vec();
     Ok(Snapshot {

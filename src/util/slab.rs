@@ -69,6 +69,16 @@ impl Mapped {
         &self.map
     }
 
+    /// A copy of the bytes `range` of the file, read through the file like
+    /// [`Mapped::read_chunks`]. Panics when `range` is outside the file.
+    pub fn read(&self, range: Range<usize>) -> Vec<u8> {
+        let mut out = vec![0; range.len()];
+        if !out.is_empty() {
+            let _ = self.read_chunks(range, &mut out, |_| Ok::<(), ()>(()));
+        }
+        out
+    }
+
     /// Calls `f` on the bytes `range` of the file, read `buf.len()` bytes at a time into `buf`
     /// through the file (`pread`), not through the map: the pages go through the page cache
     /// without being mapped into this process (see the module docs). Stops at the first error
@@ -342,6 +352,8 @@ mod tests {
         })
         .unwrap();
         assert_eq!(sum, values.len() as u64 * 4 - 8);
+        assert_eq!(map.read(4..12), map.bytes()[4..12]);
+        assert!(map.read(8..8).is_empty());
     }
 
     /// Resident KiB of this process's mapping of `path` (from `/proc/self/smaps`).
