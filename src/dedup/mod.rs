@@ -188,8 +188,55 @@ pub fn find_links(actors: &[ActorRecord]) -> DedupReport {
 struct Keys<'a> {
     idents: Vec<String>,
     place: Option<&'a str>,
+    /// Normalised name and address; left empty when only links are searched (see `link`).
     name: String,
     address: String,
+    /// When only links are searched: the hash of (place, name, address) of a record that has
+    /// all three, the keys themselves not kept (millions of strings).
+    link: Option<u64>,
+}
+
+/// The normalised name and address of a record, written into `name` and `address`.
+fn name_and_address(
+    r: &ActorRecord,
+    scratch: &mut normalise::Scratch,
+    name: &mut String,
+    address: &mut String,
+) {
+    name.clear();
+    address.clear();
+    normalise::name_key_into(&r.name, scratch, name);
+    let (number, street) = (r.address.number.as_deref(), r.address.street.as_deref());
+    normalise::address_key_into(number, street, scratch, address);
+}
+
+/// The groups of records of the same place, name and address (at least two records each,
+/// increasing), from their `link` hashes: equal hashes are split by the keys themselves,
+/// computed again for those records only.
+fn link_groups(actors: &[ActorRecord], keys: &[Keys]) -> Vec<Vec<usize>> {
+    let mut hashed: Vec<(u64, usize)> = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| k.link.map(|h| (h, i)))
+        .collect();
+    hashed.sort_unstable();
+    let mut scratch = normalise::Scratch::default();
+    let mut groups = Vec::new();
+    for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        type Key<'a> = (&'a str, String, String);
+        let mut by_key: Vec<(Key, Vec<usize>)> = Vec::new();
+        for &(_, i) in run {
+            let (mut name, mut address) = (String::new(), String::new());
+            name_and_address(&actors[i], &mut scratch, &mut name, &mut address);
+            let key = (keys[i].place.unwrap_or(""), name, address);
+            match by_key.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => by_key.push((key, vec![i])),
+            }
+        }
+        groups.extend(by_key.into_iter().map(|(_, m)| m).filter(|m| m.len() > 1));
+    }
+    groups
 }
 
 /// `f` over every record, split across the available cores, each with its own `S` (reused
@@ -251,17 +298,32 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
     let mut linked: std::collections::HashSet<(usize, usize)> = Default::default();
 
     // Per-record keys, computed on every core (the costly part at national scale).
-    let keys: Vec<Keys> = par_map(actors, |scratch: &mut normalise::Scratch, r| {
-        let mut name = String::with_capacity(r.name.len());
-        normalise::name_key_into(&r.name, scratch, &mut name);
-        let mut address = String::new();
-        let (number, street) = (r.address.number.as_deref(), r.address.street.as_deref());
-        normalise::address_key_into(number, street, scratch, &mut address);
+    type Scratch = (normalise::Scratch, String, String);
+    let keys: Vec<Keys> = par_map(actors, |(scratch, name, address): &mut Scratch, r| {
+        use std::hash::BuildHasher;
+        name_and_address(r, scratch, name, address);
+        let place = place(r);
+        let (name, address, link) = if with_near_misses {
+            (name.clone(), address.clone(), None)
+        } else {
+            // Hashed as `shared_keys` hashes a (place, name, address) key.
+            let link = place
+                .filter(|_| !name.is_empty() && !address.is_empty())
+                .map(|p| {
+                    BuildHasherDefault::<FxHasher>::default().hash_one((
+                        p,
+                        name.as_str(),
+                        address.as_str(),
+                    ))
+                });
+            (String::new(), String::new(), link)
+        };
         Keys {
             idents: identifiers(r),
-            place: place(r),
+            place,
             name,
             address,
+            link,
         }
     });
 
@@ -298,19 +360,17 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
     // 2. Same place and name. A link needs the same address too, so without near-misses the
     // groups are (place, name, address): a common name (a BPE point named after its type, many
     // in one city) would otherwise cost every pair of the city's records.
-    let by_name = if with_near_misses {
+    let mut groups: Vec<Vec<usize>> = if with_near_misses {
         shared_keys(keys.iter().enumerate().filter_map(|(i, k)| {
             let p = k.place?;
-            (!k.name.is_empty()).then_some((i, (p, k.name.as_str(), "")))
+            (!k.name.is_empty()).then_some((i, (p, k.name.as_str())))
         }))
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect()
     } else {
-        shared_keys(keys.iter().enumerate().filter_map(|(i, k)| {
-            let p = k.place?;
-            (!k.name.is_empty() && !k.address.is_empty())
-                .then_some((i, (p, k.name.as_str(), k.address.as_str())))
-        }))
+        link_groups(actors, &keys)
     };
-    let mut groups: Vec<Vec<usize>> = by_name.into_iter().map(|(_, m)| m).collect();
     groups.sort();
     for members in groups {
         for (x, &i) in members.iter().enumerate() {
@@ -320,7 +380,9 @@ fn find(actors: &[ActorRecord], with_near_misses: bool) -> DedupReport {
                     continue;
                 }
                 let d = distance(a, b);
-                let same_addr = !keys[i].address.is_empty() && keys[i].address == keys[j].address;
+                // Without near-misses, a group shares one address.
+                let same_addr = !with_near_misses
+                    || (!keys[i].address.is_empty() && keys[i].address == keys[j].address);
                 let close = d.is_none_or(|d| d < LINK_M);
                 if same_addr && close {
                     linked.insert((i, j));
@@ -589,6 +651,42 @@ mod tests {
                 })
                 .collect()
         })
+    }
+
+    /// Records whose (place, name, address) hashes are equal are grouped by the keys
+    /// themselves: a collision of different keys makes no group.
+    #[test]
+    fn equal_link_hashes_are_split_by_their_keys() {
+        let actors: Vec<ActorRecord> = [
+            ("Pharmacie du Centre", "12 AV DE LA GARE", "81004"),
+            ("PHARMACIE DU CENTRE", "12 avenue de la Gare", "81004"),
+            ("Pharmacie du Centre", "3 RUE HAUTE", "81004"),
+            ("Pharmacie du Centre", "12 AV DE LA GARE", "81060"),
+            ("Cabinet Martin", "3 RUE HAUTE", "81004"),
+            ("Cabinet Martin", "3 rue Haute", "81004"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (name, street, commune))| {
+            let mut r = ActorRecord::new(format!("x:{i}"), *name, KindId(0), SourceId(0));
+            r.address.street = Some(street.to_string());
+            r.commune = Some(commune.parse().unwrap());
+            r
+        })
+        .collect();
+        let keys: Vec<Keys> = actors
+            .iter()
+            .map(|r| Keys {
+                idents: Vec::new(),
+                place: place(r),
+                name: String::new(),
+                address: String::new(),
+                link: Some(7),
+            })
+            .collect();
+        let mut groups = link_groups(&actors, &keys);
+        groups.sort();
+        assert_eq!(groups, [vec![0, 1], vec![4, 5]]);
     }
 
     proptest! {

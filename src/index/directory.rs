@@ -453,7 +453,7 @@ impl Directory {
             .partition(|&i| id(i).starts_with(LOCAL_PREFIX));
         let official = ActorTable::from_records_in_order(&actors, &official);
         let local = ActorTable::from_records_in_order(&actors, &local);
-        drop(actors);
+        crate::util::drop_in_background(actors);
         tracing::debug!("acteurs compactés à {:.2} s", t.elapsed().as_secs_f64());
         Directory::assemble(parts, Official::Actors(official), local, true)
     }

@@ -233,14 +233,49 @@ pub struct ActorTableError {
     len: usize,
 }
 
-/// Builds an [`ActorTable`] one actor at a time.
-#[derive(Default)]
-struct TableBuilder {
-    rows: Vec<ActorRow>,
-    arena: Vec<u8>,
+/// Where a [`TableBuilder`] writes the actors' text: a growing vector, or a [`Region`] of an
+/// arena shared by builders working in parallel.
+trait ArenaOut {
+    /// Offset in the whole arena of the next byte written.
+    fn len(&self) -> usize;
+    fn put(&mut self, bytes: &[u8]);
 }
 
-impl TableBuilder {
+impl ArenaOut for Vec<u8> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// The part of an arena from byte `base` on that one builder fills (see
+/// [`ActorTable::from_records_in_order`]); sized by [`packed_bytes_bound`].
+struct Region<'a> {
+    bytes: &'a mut [u8],
+    base: usize,
+    used: usize,
+}
+
+impl ArenaOut for Region<'_> {
+    fn len(&self) -> usize {
+        self.base + self.used
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        self.bytes[self.used..self.used + bytes.len()].copy_from_slice(bytes);
+        self.used += bytes.len();
+    }
+}
+
+/// Builds an [`ActorTable`] one actor at a time.
+#[derive(Default)]
+struct TableBuilder<A = Vec<u8>> {
+    rows: Vec<ActorRow>,
+    arena: A,
+}
+
+impl<A: ArenaOut> TableBuilder<A> {
     fn start(&self) -> u32 {
         u32::try_from(self.arena.len()).expect("actor text arena above 4 GiB")
     }
@@ -269,7 +304,7 @@ impl TableBuilder {
             if !p.is_empty() {
                 fields |= 1 << i;
                 push_varint(&mut self.arena, p.len());
-                self.arena.extend_from_slice(p.as_bytes());
+                self.arena.put(p.as_bytes());
             }
         }
         let (lon, lat) = match r.position {
@@ -294,7 +329,9 @@ impl TableBuilder {
             _pad: [0; 4],
         });
     }
+}
 
+impl TableBuilder {
     /// Copies one actor of another table.
     fn push_actor(&mut self, a: Actor<'_>) {
         let mut row = *a.row;
@@ -339,12 +376,16 @@ fn packed_bytes_bound(r: &ActorRecord) -> usize {
         + 3
 }
 
-fn push_varint(out: &mut Vec<u8>, mut v: usize) {
+fn push_varint(out: &mut impl ArenaOut, mut v: usize) {
+    let mut bytes = [0u8; 10];
+    let mut n = 0;
     while v >= 0x80 {
-        out.push((v as u8) | 0x80);
+        bytes[n] = (v as u8) | 0x80;
+        n += 1;
         v >>= 7;
     }
-    out.push(v as u8);
+    bytes[n] = v as u8;
+    out.put(&bytes[..=n]);
 }
 
 /// Reads a varint at `*pos`, moving past it; `None` past the end of `bytes`.
@@ -376,20 +417,100 @@ impl ActorTable {
 
     /// Packs the records at positions `order` of `records`, in that order: sorts, splits or
     /// deduplicates records while packing them once (packing then [`ActorTable::select`]
-    /// writes every actor twice, which at national scale costs a second of start-up).
+    /// writes every actor twice, which at national scale costs a second of start-up). Large
+    /// tables are packed on every core.
     pub fn from_records_in_order(records: &[ActorRecord], order: &[u32]) -> ActorTable {
-        let arena = order
-            .iter()
-            .map(|&i| packed_bytes_bound(&records[i as usize]))
-            .sum();
-        let mut b = TableBuilder {
-            rows: Vec::with_capacity(order.len()),
-            arena: Vec::with_capacity(arena),
+        const PIECE_MIN: usize = 50_000;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let pieces = order.len().div_ceil(PIECE_MIN).min(workers);
+        ActorTable::packed_in_pieces(records, order, pieces)
+    }
+
+    /// [`ActorTable::from_records_in_order`] in `pieces` consecutive pieces of `order`, one
+    /// thread each: every piece packs its records into its own region of one arena (sized by
+    /// [`packed_bytes_bound`]), then the regions are moved together in place and the rows
+    /// joined. The table is the one a single pass gives, byte for byte.
+    fn packed_in_pieces(records: &[ActorRecord], order: &[u32], pieces: usize) -> ActorTable {
+        let bound = |piece: &[u32]| -> usize {
+            piece
+                .iter()
+                .map(|&i| packed_bytes_bound(&records[i as usize]))
+                .sum()
         };
-        for &i in order {
-            b.push_record(&records[i as usize]);
+        if pieces <= 1 || order.len() < 2 {
+            let mut b = TableBuilder {
+                rows: Vec::with_capacity(order.len()),
+                arena: Vec::with_capacity(bound(order)),
+            };
+            for &i in order {
+                b.push_record(&records[i as usize]);
+            }
+            return b.finish();
         }
-        b.finish()
+        let pieces: Vec<&[u32]> = order.chunks(order.len().div_ceil(pieces)).collect();
+        let bounds: Vec<usize> = std::thread::scope(|s| {
+            let handles: Vec<_> = pieces.iter().map(|p| s.spawn(|| bound(p))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("packing thread"))
+                .collect()
+        });
+        let mut arena = vec![0u8; bounds.iter().sum()];
+        let mut regions = Vec::with_capacity(pieces.len());
+        let (mut rest, mut base) = (&mut arena[..], 0);
+        for &b in &bounds {
+            let (bytes, tail) = rest.split_at_mut(b);
+            regions.push(Region {
+                bytes,
+                base,
+                used: 0,
+            });
+            rest = tail;
+            base += b;
+        }
+        let total = order.len();
+        let built: Vec<(Vec<ActorRow>, usize, usize)> = std::thread::scope(|s| {
+            let handles: Vec<_> = pieces
+                .iter()
+                .zip(regions)
+                .enumerate()
+                .map(|(k, (piece, region))| {
+                    s.spawn(move || {
+                        // The first piece's rows receive every piece's.
+                        let rows = Vec::with_capacity(if k == 0 { total } else { piece.len() });
+                        let mut b = TableBuilder {
+                            rows,
+                            arena: region,
+                        };
+                        for &i in *piece {
+                            b.push_record(&records[i as usize]);
+                        }
+                        (b.rows, b.arena.base, b.arena.used)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("packing thread"))
+                .collect()
+        });
+        let mut rows: Vec<ActorRow> = Vec::new();
+        let mut end = 0;
+        for (k, (piece_rows, base, used)) in built.into_iter().enumerate() {
+            arena.copy_within(base..base + used, end);
+            let shift = u32::try_from(base - end).expect("actor text arena above 4 GiB");
+            if k == 0 {
+                rows = piece_rows;
+            } else {
+                rows.extend(piece_rows.into_iter().map(|mut r| {
+                    r.text -= shift;
+                    r
+                }));
+            }
+            end += used;
+        }
+        arena.truncate(end);
+        TableBuilder { rows, arena }.finish()
     }
 
     /// The actors at positions `order`, in that order (to sort, split or deduplicate a table).
@@ -756,6 +877,42 @@ mod tests {
                 packed.arena.len()
             );
         }
+    }
+
+    /// Packed on several threads, in pieces, the table is the one a single pass packs, byte
+    /// for byte (rows, text offsets and arena), whatever the number of pieces.
+    #[test]
+    fn records_packed_in_pieces_are_the_table_of_one_pass() {
+        let records: Vec<ActorRecord> = (0..40)
+            .map(|i| {
+                let mut r = ActorRecord::new(
+                    format!("x:{i}"),
+                    "é".repeat(i * 37 % 300),
+                    KindId(i as u16 % 3),
+                    SourceId(0),
+                );
+                if i % 3 == 0 {
+                    r.tags = vec!["t".into(), "z".repeat(i * 211)];
+                }
+                if i % 4 == 1 {
+                    r.hours = Some("h".repeat(i * 150));
+                    r.capacity = Some(i as u32);
+                }
+                r
+            })
+            .collect();
+        let order: Vec<u32> = (0..60).map(|i| (i * 7 % 40) as u32).collect();
+        let want = ActorTable::packed_in_pieces(&records, &order, 1);
+        assert_eq!(want, ActorTable::from_records(&records).select(&order));
+        for pieces in 2..=9 {
+            let got = ActorTable::packed_in_pieces(&records, &order, pieces);
+            assert_eq!(got.rows, want.rows, "{pieces} pieces");
+            assert_eq!(got.arena, want.arena, "{pieces} pieces");
+        }
+        assert_eq!(
+            ActorTable::packed_in_pieces(&records, &[], 3),
+            ActorTable::default()
+        );
     }
 
     #[test]

@@ -321,13 +321,16 @@ impl Dataset {
     /// gained (`finess-…`, `rpps-…`) are added here too, and the actors' kinds renumbered.
     /// `base` is the length of the table the worker's copy was cloned from: kinds past it are
     /// the file's own (the dataset's table may have grown since, with other files' kinds).
+    ///
+    /// The file's actors are not added: they are given back, with the renumbering to apply
+    /// to their kinds (see [`append_actors`]).
     fn add_parsed(
         &mut self,
         worker_kinds: &KindTable,
         base: usize,
         mut imported: Imported,
         report: FileReport,
-    ) {
+    ) -> (Vec<ActorRecord>, HashMap<KindId, KindId>) {
         let mut map: HashMap<KindId, KindId> = HashMap::new();
         for (id, k) in worker_kinds.iter().skip(base) {
             let Some((source, code)) = k.source_codes.first().and_then(|c| c.split_once(':'))
@@ -341,12 +344,7 @@ impl Dataset {
         }
         if !map.is_empty() {
             let attached = imported.attached.iter_mut().map(|a| &mut a.actor);
-            for a in imported
-                .actors
-                .iter_mut()
-                .chain(imported.complements.iter_mut())
-                .chain(attached)
-            {
+            for a in imported.complements.iter_mut().chain(attached) {
                 if let Some(k) = map.get(&a.kind) {
                     a.kind = *k;
                 }
@@ -357,7 +355,103 @@ impl Dataset {
                 }
             }
         }
+        let actors = std::mem::take(&mut imported.actors);
         self.add(imported, report);
+        (actors, map)
+    }
+}
+
+/// Moves every file's actors, in order, to the end of `dest`, each file's kinds renumbered by
+/// its map (see [`Dataset::add_parsed`]): what extending `dest` with each in turn does, but
+/// split across the cores. At national scale this is two million records written to fresh
+/// memory, which the kernel must first provide and zero, page by page: on one core, a
+/// second or more of start-up.
+fn append_actors(
+    dest: &mut Vec<ActorRecord>,
+    files: Vec<(Vec<ActorRecord>, HashMap<KindId, KindId>)>,
+) {
+    const PIECE_MIN: usize = 50_000;
+    let total: usize = files.iter().map(|(a, _)| a.len()).sum();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let piece = if workers <= 1 || total < 2 * PIECE_MIN {
+        usize::MAX
+    } else {
+        total.div_ceil(workers).max(PIECE_MIN)
+    };
+    append_in_pieces(dest, files, piece);
+}
+
+/// [`append_actors`] with pieces of at most `piece` records, one thread each (`usize::MAX`:
+/// on this thread).
+fn append_in_pieces(
+    dest: &mut Vec<ActorRecord>,
+    mut files: Vec<(Vec<ActorRecord>, HashMap<KindId, KindId>)>,
+    piece: usize,
+) {
+    let total: usize = files.iter().map(|(a, _)| a.len()).sum();
+    if piece == usize::MAX {
+        for (mut actors, map) in files {
+            for a in &mut actors {
+                if let Some(k) = map.get(&a.kind) {
+                    a.kind = *k;
+                }
+            }
+            dest.append(&mut actors);
+        }
+        return;
+    }
+    dest.reserve(total);
+    {
+        // Pieces of at most `piece` records, each with the free space of `dest` it moves to.
+        let mut spare = &mut dest.spare_capacity_mut()[..total];
+        let mut pieces = Vec::new();
+        for (actors, map) in &files {
+            for chunk in actors.chunks(piece) {
+                let (to, rest) = spare.split_at_mut(chunk.len());
+                pieces.push((chunk, to, map));
+                spare = rest;
+            }
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = pieces
+                .into_iter()
+                .map(|(from, to, map)| {
+                    s.spawn(move || {
+                        // SAFETY: `to` has room for exactly `from.len()` records and does not
+                        // overlap `from` (another allocation). The records are copied bit for
+                        // bit: each is then owned by `dest` only, as the source vectors are
+                        // emptied without dropping them below.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                from.as_ptr(),
+                                to.as_mut_ptr().cast::<ActorRecord>(),
+                                from.len(),
+                            );
+                        }
+                        for a in to.iter_mut() {
+                            // SAFETY: just initialised by the copy above.
+                            let a = unsafe { a.assume_init_mut() };
+                            if let Some(k) = map.get(&a.kind) {
+                                a.kind = *k;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().expect("actor move thread");
+            }
+        });
+    }
+    // SAFETY: the `total` records after `dest`'s length were initialised above (every thread
+    // joined without panicking), and their originals are forgotten: the source vectors keep
+    // their buffers (freed when dropped) but no longer count the records.
+    unsafe {
+        let len = dest.len();
+        dest.set_len(len + total);
+        for (actors, _) in &mut files {
+            actors.set_len(0);
+        }
     }
 }
 
@@ -514,12 +608,14 @@ impl Dataset {
     /// [`POSITION_TO_CHECK`] and its file's report a note counting them, with examples. The
     /// position itself is kept: the source is not overruled, only questioned.
     pub fn check_positions(&mut self) {
-        use geo::Intersects;
-        let outlines: HashMap<InseeCode, &geo::MultiPolygon<f64>> = self
+        use geo::{BoundingRect, Intersects};
+        // Each outline with its bounding box, computed once rather than for every actor.
+        type Outline<'a> = (&'a geo::MultiPolygon<f64>, Option<geo::Rect<f64>>);
+        let outlines: HashMap<InseeCode, Outline> = self
             .communes
             .iter()
             .filter(|c| !c.geometry.0.is_empty())
-            .map(|c| (c.code, &c.geometry))
+            .map(|c| (c.code, (&c.geometry, c.geometry.bounding_rect())))
             .collect();
         let outside = |a: &ActorRecord| -> bool {
             let (Some(p), Some(code)) = (a.position, a.commune) else {
@@ -530,9 +626,12 @@ impl Dataset {
             {
                 return false;
             }
-            outlines
-                .get(&code)
-                .is_some_and(|outline| !outline.intersects(&geo::Point::new(p.lon, p.lat)))
+            // What `MultiPolygon::intersects` does for a point, its bounding box known.
+            let point = geo::Point::new(p.lon, p.lat);
+            outlines.get(&code).is_some_and(|(outline, bbox)| {
+                let near = bbox.is_none_or(|b| b.intersects(&point.bounding_rect()));
+                !(near && outline.iter().any(|part| part.intersects(&point)))
+            })
         };
         // Point-in-polygon for millions of actors: split across the cores, read-only.
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -822,18 +921,12 @@ pub fn load_dir(dir: &Path) -> Result<Dataset, SourceError> {
         }
     });
     let t = std::time::Instant::now();
-    // One allocation for every actor, so merging copies each record once.
-    let total: usize = results
-        .iter()
-        .flatten()
-        .filter_map(|r| r.as_ref().ok())
-        .map(|(imported, _, _)| imported.actors.len())
-        .sum();
-    ds.actors.reserve(total);
+    let mut actors = Vec::with_capacity(results.len());
     for parsed in results.into_iter().flatten() {
         let (imported, report, kinds) = parsed?;
-        ds.add_parsed(&kinds, base.len(), imported, report);
+        actors.push(ds.add_parsed(&kinds, base.len(), imported, report));
     }
+    append_actors(&mut ds.actors, actors);
     tracing::debug!("fichiers fusionnés en {:.2} s", t.elapsed().as_secs_f64());
     ds.place_unlocated_actors();
     tracing::debug!(
@@ -920,6 +1013,44 @@ mod tests {
         assert!(ch[0]
             .tags
             .contains(&"Unité de soins de longue durée (USLD)".to_string()));
+    }
+
+    /// Moving the files' actors in pieces on several threads gives the vector that appending
+    /// them one by one gives, kinds renumbered, whatever the size of the pieces.
+    #[test]
+    fn actors_moved_in_pieces_are_the_ones_appended_in_order() {
+        let files = || -> Vec<(Vec<ActorRecord>, HashMap<KindId, KindId>)> {
+            [0usize, 7, 1, 0, 12]
+                .iter()
+                .enumerate()
+                .map(|(f, &n)| {
+                    let actors = (0..n)
+                        .map(|i| {
+                            let mut a = ActorRecord::new(
+                                format!("f{f}:{i}"),
+                                "n".repeat(i),
+                                KindId((i % 3) as u16),
+                                SourceId(f as u16),
+                            );
+                            a.tags.push(format!("t{i}"));
+                            a
+                        })
+                        .collect();
+                    let map = HashMap::from([(KindId(1), KindId(40 + f as u16))]);
+                    (actors, map)
+                })
+                .collect()
+        };
+        let start = || vec![ActorRecord::new("x:0", "déjà là", KindId(2), SourceId(9))];
+        let mut want = start();
+        append_in_pieces(&mut want, files(), usize::MAX);
+        assert_eq!(want.len(), 21);
+        assert_eq!(want[2].kind, KindId(41));
+        for piece in [1, 2, 3, 5, 20, 100] {
+            let mut got = start();
+            append_in_pieces(&mut got, files(), piece);
+            assert_eq!(got, want, "pieces of {piece}");
+        }
     }
 
     #[test]

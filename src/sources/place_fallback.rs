@@ -39,13 +39,19 @@ pub(crate) fn resolve_missing_communes(ds: &mut Dataset) {
     let places = PlaceResolver::new(&ds.communes, &ds.former_communes);
     let mut cache: HashMap<(String, String), Outcome> = HashMap::new();
     let mut tallies: HashMap<u16, Tally> = HashMap::new();
+    // Millions of actors, some tens of thousands of codes: each code is looked up once.
+    let mut merged_into: HashMap<InseeCode, Option<InseeCode>> = HashMap::new();
     for a in &mut ds.actors {
         if let Some(code) = a.commune {
-            if let Some(found) = places.code(code.as_str()) {
-                if matches!(found.why, Why::FormerCode(_)) {
-                    a.commune = Some(found.code);
-                    tallies.entry(a.source.0).or_default().former += 1;
-                }
+            let new = *merged_into.entry(code).or_insert_with(|| {
+                places
+                    .code(code.as_str())
+                    .filter(|found| matches!(found.why, Why::FormerCode(_)))
+                    .map(|found| found.code)
+            });
+            if let Some(new) = new {
+                a.commune = Some(new);
+                tallies.entry(a.source.0).or_default().former += 1;
             }
             continue;
         }

@@ -38,7 +38,7 @@ use rustc_hash::FxHasher;
 type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
 use super::table::HeaderIndex;
-use super::text::{detect, Encoding, BLOCK_BYTES};
+use super::text::{detect, Encoding, Text, BLOCK_BYTES};
 use super::{FileReport, Format, Imported, SourceError};
 use crate::model::{ActorRecord, Address, InseeCode, KindId, KindTable, Sector, SourceId};
 
@@ -172,12 +172,74 @@ pub fn read(
     read_in_blocks(bytes, file, source, kinds, BLOCK_BYTES)
 }
 
+/// Files from this size on are read in one part per core (see [`read_in_parts`]).
+const PARALLEL_FROM_BYTES: usize = 8 << 20;
+
 fn read_in_blocks(
     bytes: &[u8],
     file: &str,
     source: SourceId,
     kinds: &mut KindTable,
     block_bytes: usize,
+) -> Result<(Imported, FileReport), SourceError> {
+    let parts = if bytes.len() >= PARALLEL_FROM_BYTES {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
+    };
+    read_in_parts(bytes, file, source, kinds, block_bytes, parts)
+}
+
+/// What decides the kind of a line: its profession code, the [`kind_class`] its savoir-faire
+/// and pharmacists' section give, and the profession's label (for a `rpps-<code>` kind), with
+/// a savoir-faire and section of that class.
+#[derive(Debug, PartialEq)]
+struct KindKey {
+    profession: String,
+    class: &'static str,
+    label: String,
+    skill: String,
+    section: String,
+}
+
+/// What one part of a file (whole lines, see [`Text::split_at_lines`]) gives on its own: the
+/// steps that depend on the lines before it (repeated pairs across parts, kinds numbered in
+/// order of first use, counts over the actors kept) are left to [`read_in_parts`].
+struct Part {
+    /// The actors of the part's first (professional, site) pairs; `kind` is an index in `kinds`.
+    actors: Vec<ActorRecord>,
+    kinds: Vec<KindKey>,
+    /// Ids of `actors`.
+    seen: HashSet<String>,
+    /// Rejections with line numbers counted from the part's first line (1).
+    report: FileReport,
+    lines: usize,
+    duplicates: usize,
+    identity_only: usize,
+}
+
+/// The header's facts every part needs.
+struct Layout<'a> {
+    cols: &'a Columns,
+    /// Number of columns.
+    n: usize,
+    /// Whether lines end with a `|`.
+    trailing: bool,
+    file: &'a str,
+    source: SourceId,
+    block_bytes: usize,
+}
+
+/// Reads the file in `parts` parts of whole lines, one thread each, then joins them in order:
+/// the result is exactly the one of reading the file at once (same actors, kinds numbered in
+/// the same order, same rejections with their lines, same notes).
+fn read_in_parts(
+    bytes: &[u8],
+    file: &str,
+    source: SourceId,
+    kinds: &mut KindTable,
+    block_bytes: usize,
+    parts: usize,
 ) -> Result<(Imported, FileReport), SourceError> {
     let mut report = FileReport::new(file, FORMAT);
     let text = detect(bytes);
@@ -195,14 +257,39 @@ fn read_in_blocks(
         header.pop();
     }
     let cols = Columns::from_header(&header, file)?;
-    let n = header.len();
     report.ignored += 1; // the header line
+    let layout = Layout {
+        cols: &cols,
+        n: header.len(),
+        trailing,
+        file,
+        source,
+        block_bytes,
+    };
+    // The first part's vector receives every part's actors: room for the whole file.
+    let capacity = super::text::estimated_lines(body.bytes());
+    let pieces = body.split_at_lines(parts);
+    let parsed: Vec<Part> = std::thread::scope(|s| {
+        let layout = &layout;
+        let handles: Vec<_> = pieces
+            .iter()
+            .skip(1)
+            .map(|piece| s.spawn(move || read_part(layout, *piece, 0)))
+            .collect();
+        let first = pieces
+            .first()
+            .map(|piece| read_part(layout, *piece, capacity));
+        first
+            .into_iter()
+            .chain(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("RPPS part thread")),
+            )
+            .collect()
+    });
 
     let mut imported = Imported::default();
-    imported
-        .actors
-        .reserve(super::text::estimated_lines(text.bytes()));
-    let mut seen: HashSet<String> = HashSet::default();
     let mut duplicates = 0usize;
     let mut identity_only = 0usize;
     let mut without_commune = 0usize;
@@ -210,10 +297,137 @@ fn read_in_blocks(
     let mut other_professions: BTreeMap<String, (String, usize)> = BTreeMap::new();
     // Few (profession, class) pairs: a short list, searched without allocating a key per line.
     let mut kind_cache: Vec<(String, &'static str, KindId)> = Vec::new();
-    let mut line_no = 1;
+    let mut line_offset = 1; // the header line
+    let mut earlier: Vec<HashSet<String>> = Vec::new();
+    for mut part in parsed {
+        // A pair already read in an earlier part is a repetition.
+        if !earlier.is_empty() {
+            let before = part.actors.len();
+            part.actors
+                .retain(|a| !earlier.iter().any(|seen| seen.contains(&a.id)));
+            duplicates += before - part.actors.len();
+        }
+        duplicates += part.duplicates;
+        identity_only += part.identity_only;
+        report.accepted += part.report.accepted;
+        report.ignored += part.report.ignored;
+        report.rejected += part.report.rejected;
+        report
+            .rejections
+            .extend(part.report.rejections.into_iter().map(|mut r| {
+                r.line += line_offset;
+                r
+            }));
+        line_offset += part.lines;
+        let mut global: Vec<Option<KindId>> = vec![None; part.kinds.len()];
+        for a in &mut part.actors {
+            let key = &part.kinds[a.kind.0 as usize];
+            let kind = match global[a.kind.0 as usize] {
+                Some(k) => k,
+                None => {
+                    let k = match kind_cache
+                        .iter()
+                        .find(|(p, c, _)| *p == key.profession && *c == key.class)
+                    {
+                        Some((_, _, k)) => *k,
+                        None => {
+                            let k = kind_for(
+                                kinds,
+                                &key.profession,
+                                &key.skill,
+                                &key.section,
+                                &key.label,
+                            );
+                            kind_cache.push((key.profession.clone(), key.class, k));
+                            k
+                        }
+                    };
+                    global[a.kind.0 as usize] = Some(k);
+                    k
+                }
+            };
+            a.kind = kind;
+            if key.profession == "10" && key.class.is_empty() {
+                doctors_without_skill += 1;
+            }
+            if !is_mapped_profession(&key.profession) {
+                let e = other_professions
+                    .entry(key.profession.clone())
+                    .or_insert_with(|| (key.label.clone(), 0));
+                e.1 += 1;
+            }
+            if a.commune.is_none() {
+                without_commune += 1;
+            }
+        }
+        if imported.actors.is_empty() {
+            imported.actors = std::mem::take(&mut part.actors);
+        } else {
+            imported.actors.append(&mut part.actors);
+        }
+        earlier.push(part.seen);
+    }
 
+    report.notes.push(format!(
+        "{} professionnels-sites retenus (sans coordonnées : placés au centre de leur commune)",
+        imported.actors.len()
+    ));
+    if duplicates > 0 {
+        report.notes.push(format!(
+            "{duplicates} lignes répètent un couple professionnel–structure déjà lu : gardé une fois"
+        ));
+    }
+    if identity_only > 0 {
+        report.notes.push(format!(
+            "{identity_only} lignes sans lieu d'exercice (identité seule) : pas d'acteur créé"
+        ));
+    }
+    if without_commune > 0 {
+        report.notes.push(format!(
+            "{without_commune} lieux d'exercice sans code commune : placés d'après leur code postal et leur commune quand les communes chargées les désignent sans ambiguïté (voir les remarques suivantes)"
+        ));
+    }
+    if doctors_without_skill > 0 {
+        report.notes.push(format!(
+            "{doctors_without_skill} médecins sans savoir-faire : type « Médecin (spécialité non précisée) »"
+        ));
+    }
+    for (code, (label, count)) in &other_professions {
+        let label = if label.is_empty() {
+            "sans libellé"
+        } else {
+            label
+        };
+        report.notes.push(format!(
+            "profession {code} ({label}) : {count} lieux d'exercice, type « rpps-{code} »"
+        ));
+    }
+    Ok((imported, report))
+}
+
+/// Reads the lines of one part (see [`Part`]); `capacity`: actors to make room for at once.
+fn read_part(layout: &Layout, text: Text, capacity: usize) -> Part {
+    let Layout {
+        cols,
+        n,
+        trailing,
+        file,
+        source,
+        block_bytes,
+    } = *layout;
+    let mut part = Part {
+        actors: Vec::with_capacity(capacity.max(super::text::estimated_lines(text.bytes()))),
+        kinds: Vec::new(),
+        seen: HashSet::default(),
+        report: FileReport::new(file, FORMAT),
+        lines: 0,
+        duplicates: 0,
+        identity_only: 0,
+    };
+    let report = &mut part.report;
+    let mut line_no = 0;
     // A Windows-1252 file is decoded a block of lines at a time, never whole.
-    for block in body.blocks(block_bytes) {
+    for block in text.blocks(block_bytes) {
         let mut fields: Vec<&str> = Vec::with_capacity(n + 1);
         for raw in block.split_terminator('\n') {
             line_no += 1;
@@ -274,7 +488,7 @@ fn read_in_blocks(
             report.accepted += 1;
 
             if cols.site_fields().iter().all(|c| get(*c).is_empty()) {
-                identity_only += 1;
+                part.identity_only += 1;
                 continue;
             }
             let structure = get(cols.structure);
@@ -294,35 +508,31 @@ fn read_in_blocks(
                 structure.to_string()
             };
             let id = format!("rpps:{pp}:{site_key}");
-            if !seen.insert(id.clone()) {
-                duplicates += 1;
+            if !part.seen.insert(id.clone()) {
+                part.duplicates += 1;
                 continue;
             }
 
             let skill = get(cols.skill);
             let section = get(cols.section).to_ascii_uppercase();
             let prof_label = get(cols.profession_label);
-            if profession == "10" && skill.is_empty() {
-                doctors_without_skill += 1;
-            }
             let class = kind_class(profession, skill, &section);
-            let kind = match kind_cache
-                .iter()
-                .find(|(p, c, _)| p == profession && *c == class)
-            {
-                Some((_, _, k)) => *k,
+            let key = match part.kinds.iter().position(|k| {
+                k.profession == profession && k.class == class && k.label == prof_label
+            }) {
+                Some(i) => i,
                 None => {
-                    let k = kind_for(kinds, profession, skill, &section, prof_label);
-                    kind_cache.push((profession.to_string(), class, k));
-                    k
+                    part.kinds.push(KindKey {
+                        profession: profession.to_string(),
+                        class,
+                        label: prof_label.to_string(),
+                        skill: skill.to_string(),
+                        section: section.clone(),
+                    });
+                    part.kinds.len() - 1
                 }
             };
-            if !is_mapped_profession(profession) {
-                let e = other_professions
-                    .entry(profession.to_string())
-                    .or_insert_with(|| (prof_label.to_string(), 0));
-                e.1 += 1;
-            }
+            let kind = KindId(u16::try_from(key).expect("few kinds in a part"));
 
             // Name: "Dr Marie DUPONT".
             let first = title_case(get(cols.first_name));
@@ -354,10 +564,7 @@ fn read_in_blocks(
             };
             rec.source_code = Some(code.to_string());
             rec.source_label = non_empty(label).or_else(|| non_empty(prof_label));
-            rec.address = address(&cols, &fields);
-            if commune.is_none() {
-                without_commune += 1;
-            }
+            rec.address = address(cols, &fields);
             rec.commune = commune;
             rec.phone = non_empty(get(cols.phone)).map(|p| normalise_phone(&p));
             rec.email = non_empty(get(cols.email));
@@ -376,45 +583,11 @@ fn read_in_blocks(
             if let Some(n) = non_empty(get(cols.site_siret)) {
                 rec.tags.push(format!("siret:{n}"));
             }
-            imported.actors.push(rec);
+            part.actors.push(rec);
         }
     }
-
-    report.notes.push(format!(
-        "{} professionnels-sites retenus (sans coordonnées : placés au centre de leur commune)",
-        imported.actors.len()
-    ));
-    if duplicates > 0 {
-        report.notes.push(format!(
-            "{duplicates} lignes répètent un couple professionnel–structure déjà lu : gardé une fois"
-        ));
-    }
-    if identity_only > 0 {
-        report.notes.push(format!(
-            "{identity_only} lignes sans lieu d'exercice (identité seule) : pas d'acteur créé"
-        ));
-    }
-    if without_commune > 0 {
-        report.notes.push(format!(
-            "{without_commune} lieux d'exercice sans code commune : placés d'après leur code postal et leur commune quand les communes chargées les désignent sans ambiguïté (voir les remarques suivantes)"
-        ));
-    }
-    if doctors_without_skill > 0 {
-        report.notes.push(format!(
-            "{doctors_without_skill} médecins sans savoir-faire : type « Médecin (spécialité non précisée) »"
-        ));
-    }
-    for (code, (label, count)) in &other_professions {
-        let label = if label.is_empty() {
-            "sans libellé"
-        } else {
-            label
-        };
-        report.notes.push(format!(
-            "profession {code} ({label}) : {count} lieux d'exercice, type « rpps-{code} »"
-        ));
-    }
-    Ok((imported, report))
+    part.lines = line_no;
+    part
 }
 
 fn is_mapped_profession(code: &str) -> bool {
@@ -661,6 +834,52 @@ mod tests {
                 "{:?}",
                 rep.notes
             );
+        }
+    }
+
+    /// A file read in parts on several threads gives exactly what reading it at once gives:
+    /// actors (repeated pairs across parts kept once, in file order), kinds numbered in the
+    /// same order, rejections with their lines, notes; in UTF-8 and in Windows-1252.
+    #[test]
+    fn parts_read_like_the_whole_file() {
+        let text = std::str::from_utf8(FIXTURE).unwrap();
+        let (header, body) = text.split_once('\n').unwrap();
+        let nurse = body.lines().find(|l| l.contains("|60|Infirmier|")).unwrap();
+        let other = |pp: &str, label: &str| {
+            nurse
+                .replace("10100123458", pp)
+                .replace("|60|Infirmier|", &format!("|95|{label}|"))
+        };
+        // Repeated lines across parts, professions outside the table (two labels for one
+        // code, the first line of each repeated later), blank and rejected lines.
+        let mut file = format!("{header}\n");
+        for round in 0..6 {
+            file.push_str(body);
+            file.push_str(&other(&format!("1019990000{round}"), "Ergothérapeute"));
+            file.push_str("\n\r\n");
+            file.push_str(&other("10199900099", "Ergo"));
+            file.push_str("\ntrop|peu|de|champs\n");
+        }
+        let latin1 = encoding_rs::WINDOWS_1252.encode(&file).0.into_owned();
+        for bytes in [file.as_bytes(), &latin1[..]] {
+            let mut kinds = KindTable::builtin();
+            let (want, want_rep) =
+                read_in_parts(bytes, "ps.txt", SourceId(3), &mut kinds, 1 << 20, 1).unwrap();
+            let want_kinds: Vec<_> = kinds.iter().map(|(id, k)| (id, k.clone())).collect();
+            assert!(want_rep.notes.iter().any(|n| n.contains("profession 95")));
+            assert!(want_rep.rejected >= 6 && want.actors.len() > 7);
+            for parts in 2..=9 {
+                for block in [100, 1 << 20] {
+                    let mut kinds = KindTable::builtin();
+                    let (got, rep) =
+                        read_in_parts(bytes, "ps.txt", SourceId(3), &mut kinds, block, parts)
+                            .unwrap();
+                    assert_eq!(got.actors, want.actors, "{parts} parts, block {block}");
+                    assert_eq!(rep, want_rep, "{parts} parts, block {block}");
+                    let got_kinds: Vec<_> = kinds.iter().map(|(id, k)| (id, k.clone())).collect();
+                    assert_eq!(got_kinds, want_kinds, "{parts} parts, block {block}");
+                }
+            }
         }
     }
 

@@ -217,6 +217,38 @@ impl<'a> Text<'a> {
             block: block.max(1),
         }
     }
+
+    /// The text cut into at most `parts` pieces of about the same size, each made of whole
+    /// lines (every piece but the last ends after a `\n`), in order: for parsers that read the
+    /// pieces of one large file on several cores. Empty pieces are left out.
+    ///
+    /// ```
+    /// use maillage::sources::text::{detect, Text};
+    /// let parts = detect(b"a\nbb\nccc\nd").split_at_lines(2);
+    /// assert_eq!(parts, [Text::Utf8("a\nbb\nccc\n"), Text::Utf8("d")]);
+    /// ```
+    pub fn split_at_lines(&self, parts: usize) -> Vec<Text<'a>> {
+        let bytes = self.bytes();
+        let parts = parts.max(1);
+        let mut cuts = vec![0];
+        for k in 1..parts {
+            let from = (bytes.len() * k / parts).max(*cuts.last().expect("starts with 0"));
+            let end = bytes[from..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(bytes.len(), |p| from + p + 1);
+            cuts.push(end);
+        }
+        cuts.push(bytes.len());
+        cuts.windows(2)
+            .filter(|w| w[0] < w[1])
+            .map(|w| match *self {
+                // A cut is after a `\n`, an ASCII byte: always a character boundary.
+                Text::Utf8(s) => Text::Utf8(&s[w[0]..w[1]]),
+                Text::Windows1252(b) => Text::Windows1252(&b[w[0]..w[1]]),
+            })
+            .collect()
+    }
 }
 
 /// Decodes one Windows-1252 piece (a line, a field).
@@ -327,6 +359,29 @@ mod tests {
             let blocks: Vec<String> = detect(&bytes).blocks(block).map(Cow::into_owned).collect();
             let got: Vec<&str> = blocks.iter().flat_map(|b| b.split_terminator('\n')).collect();
             proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn parts_cut_at_line_ends_and_cover_the_file() {
+        let texts: [&[u8]; 4] = [
+            b"un;\xC9\r\ndeux\n\ntrois;\x80\nquatre",
+            b"a\nb\n",
+            b"",
+            b"x",
+        ];
+        for text in texts {
+            for parts in 1..text.len() + 3 {
+                let got = detect(text).split_at_lines(parts);
+                assert!(got.len() <= parts);
+                let bytes: Vec<&[u8]> = got.iter().map(|t| t.bytes()).collect();
+                assert!(bytes[..bytes.len().saturating_sub(1)]
+                    .iter()
+                    .all(|b| b.ends_with(b"\n")));
+                assert!(bytes.iter().all(|b| !b.is_empty()));
+                assert_eq!(bytes.concat(), detect(text).bytes());
+                assert!(got.iter().all(|t| t.encoding() == detect(text).encoding()));
+            }
         }
     }
 
