@@ -102,9 +102,14 @@ async fn diagnostic_of_the_tarn_for_ehpad_shows_map_table_and_csv() {
     let params = page.visible_text("#diagnostic-parametres").await;
     assert!(params.contains("Seuil de couverture"), "{params}");
     assert!(params.contains("10 km"), "{params}");
-    // Without a routing engine the minutes are said to be estimates (`routage: false`).
+    // Without a routing engine the minutes are said to be estimates, in the server's words.
+    let config = api_json(&page, "api/config");
+    assert_eq!(config["routage"], false);
     assert!(
-        params.contains("Minutes de trajet\nestimées à vol d'oiseau"),
+        params.contains(&format!(
+            "Minutes de trajet\n{}",
+            text(&config["minutes_libelle"])
+        )),
         "{params}"
     );
     assert!(
@@ -364,7 +369,8 @@ async fn diagnostic_names_the_coverage_definition() {
         json!("Le seuil de couverture doit être un nombre de minutes entre 1 et 180.")
     );
     let minutes = run_in_minutes(&page, "15").await;
-    assert_eq!(minutes, "min estimées à vol d'oiseau");
+    let config = api_json(&page, "api/config");
+    assert_eq!(minutes, format!("min {}", text(&config["minutes_libelle"])));
     let api = assert_coverage_as_api(
         &page,
         "territory=cpts:cpts-exemple-du-gaillacois&kinds=ssiad&max_minutes=15&couverture=distance",
@@ -372,20 +378,32 @@ async fn diagnostic_names_the_coverage_definition() {
     )
     .await;
     assert_eq!(api["parametres"]["routage"], false);
+    // The page says the threshold exactly as the server words it, marked as an estimate.
+    let threshold = text(&api["parametres"]["seuil_couverture_libelle"]);
+    assert!(threshold.starts_with("15 min "), "{threshold}");
     let params = page.visible_text("#diagnostic-parametres").await;
     assert!(
-        params.contains(
-            "Seuil de couverture (par distance)\n15 min estimées à vol d'oiseau ESTIMATION"
-        ),
+        params.contains(&format!(
+            "Seuil de couverture (par distance)\n{threshold} ESTIMATION"
+        )),
         "{params}"
     );
     let head = page.visible_text("#diagnostic-table thead").await;
-    assert!(
-        head.contains("à moins de 15 min de trajet estimé"),
-        "{head}"
-    );
+    assert!(head.contains(&format!("à moins de {threshold}")), "{head}");
     page.shot("3-minutes-estimees").await;
     page.close().await;
+}
+
+/// The JSON answer of the page's server at `path` (relative, e.g. `api/config`).
+fn api_json(page: &Page, path: &str) -> Value {
+    let (status, body) = page.http("GET", path, None);
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// A JSON string.
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
 
 /// Chooses a coverage threshold of `value` minutes in the tool form and runs the diagnostic
@@ -499,9 +517,9 @@ async fn assert_coverage_as_api(page: &Page, query: &str, kind: &str) -> Value {
 }
 
 /// With a routing engine (`servir --routage`, a real Valhalla), the form offers the coverage
-/// threshold in « min en voiture (Valhalla) »: the result shows the API's coverage for the
-/// same `max_minutes`, says « en voiture (Valhalla) », every download carries the minutes, and
-/// the URL restores the minutes choice.
+/// threshold in minutes worded by the server (« min en voiture (Valhalla) »): the result shows
+/// the API's coverage for the same `max_minutes` and its threshold label, every download
+/// carries the minutes and that label, and the URL restores the minutes choice.
 #[tokio::test]
 #[ignore = "needs chromium, chromedriver and valhalla (installed by .ci/run)"]
 async fn diagnostic_in_minutes_by_road_shows_the_api_coverage_and_restores_from_the_url() {
@@ -519,23 +537,40 @@ async fn diagnostic_in_minutes_by_road_shows_the_api_coverage_and_restores_from_
     page.select("#diagnostic-couverture", "distance").await;
     page.select("#diagnostic-indicateur", "couverture").await;
     let option = run_in_minutes(&page, "5").await;
-    assert_eq!(option, "min en voiture (Valhalla)");
+    let config = api_json(&page, "api/config");
+    assert_eq!(config["routage"], true);
+    assert_eq!(option, format!("min {}", text(&config["minutes_libelle"])));
 
     let query = "territory=cpts%3Acpts-exemple-du-gaillacois&kinds=pharmacie&max_minutes=5&couverture=distance";
     let api = assert_coverage_as_api(&page, query, "pharmacie").await;
     assert_eq!(api["parametres"]["routage"], true, "{}", api["parametres"]);
     assert_eq!(api["parametres"]["seuil_couverture"]["minutes"], 5.0);
+    // One wording of the minutes: the form's, the answer's and the page's agree.
+    let threshold = text(&api["parametres"]["seuil_couverture_libelle"]);
+    assert_eq!(
+        threshold,
+        format!("5 min {}", text(&config["minutes_libelle"]))
+    );
+    assert_eq!(
+        api["parametres"]["minutes_libelle"],
+        config["minutes_libelle"]
+    );
     let params = page.visible_text("#diagnostic-parametres").await;
     assert!(
-        params.contains("Seuil de couverture (par distance)\n5 min en voiture (Valhalla)\n"),
+        params.contains(&format!(
+            "Seuil de couverture (par distance)\n{threshold}\n"
+        )),
         "{params}"
     );
     assert!(
-        params.contains("Minutes de trajet\nen voiture (Valhalla)"),
+        params.contains(&format!(
+            "Minutes de trajet\n{}",
+            text(&config["minutes_libelle"])
+        )),
         "{params}"
     );
     let head = page.visible_text("#diagnostic-table thead").await;
-    assert!(head.contains("à moins de 5 min par la route"), "{head}");
+    assert!(head.contains(&format!("à moins de {threshold}")), "{head}");
 
     // Every export of the result carries the minutes (and no km threshold).
     for id in std::iter::once("diagnostic-rapport").chain(DOWNLOADS) {
@@ -550,7 +585,7 @@ async fn diagnostic_in_minutes_by_road_shows_the_api_coverage_and_restores_from_
     let report = page.attr("#diagnostic-rapport", "href").await.unwrap();
     let (status, html) = page.http("GET", &report, None);
     assert_eq!(status, 200, "{html}");
-    assert!(html.contains("5 min par la route"), "report threshold");
+    assert!(html.contains(threshold), "report threshold");
     let csv = page.attr("#diagnostic-csv-virgule", "href").await.unwrap();
     let (status, text) = page.http("GET", &csv, None);
     assert_eq!(status, 200, "{text}");
@@ -596,7 +631,7 @@ async fn diagnostic_in_minutes_by_road_shows_the_api_coverage_and_restores_from_
     );
     assert_coverage_as_api(&page, query, "pharmacie").await;
     let params = page.visible_text("#diagnostic-parametres").await;
-    assert!(params.contains("5 min en voiture (Valhalla)"), "{params}");
+    assert!(params.contains(threshold), "{params}");
 
     // Back to km from the result's form: the URL forgets the minutes.
     page.select("#reglages-seuil-unite", "km").await;

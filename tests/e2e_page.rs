@@ -965,8 +965,9 @@ fn assert_gpkg(path: &std::path::Path, layer: &str, count: usize) {
     assert_eq!(n as usize, count, "{path:?}");
 }
 
-/// « 15 min en voiture » with `servir --routage`: the button appears, a click draws the
-/// engine's polygon around the chosen centre, labelled with its minutes and the road model.
+/// « 15 min en voiture (Valhalla) » with `servir --routage`: the button appears, a click draws
+/// the engine's polygon around the chosen centre, labelled with its minutes exactly as the
+/// server words them (`libelle` of /api/isochrone) and the road model.
 #[tokio::test]
 #[ignore = "needs chromium, chromedriver and valhalla (installed by .ci/run)"]
 async fn isochrone_button_draws_the_road_polygon_labelled_in_minutes() {
@@ -981,6 +982,14 @@ async fn isochrone_button_draws_the_road_polygon_labelled_in_minutes() {
     .await;
     let title = page.attr("#rayon-isochrone", "title").await.unwrap();
     assert!(title.contains("extrait du 15/11/2026"), "{title}");
+    // The server's wording of its minutes, which the page shows and does not copy.
+    let (status, body) = page.http("GET", "api/isochrone?lat=44&lon=2.01&minutes=15", None);
+    assert_eq!(status, 200, "{body}");
+    let iso: Value = serde_json::from_str(&body).unwrap();
+    let worded = iso["libelle"].as_str().unwrap().to_string();
+    assert!(worded.starts_with("15 min "), "{worded}");
+    assert_eq!(page.visible_text("#rayon-isochrone").await, worded);
+    assert!(title.contains(&worded), "{title}");
     assert!(page.all("path.isochrone").await.is_empty());
     page.click("#rayon-isochrone").await;
     page.until(
@@ -994,7 +1003,7 @@ async fn isochrone_button_draws_the_road_polygon_labelled_in_minutes() {
             "(document.querySelector('.leaflet-tooltip.isochrone-etiquette') || {}).textContent",
         )
         .await;
-    assert_eq!(label, "15\u{a0}min en voiture (Valhalla)");
+    assert_eq!(label, json!(worded));
     // The label sits on the polygon, which is drawn (not a point) on the map.
     let inside = page
         .js("const p = document.querySelector('path.isochrone').getBoundingClientRect();
@@ -1010,7 +1019,7 @@ async fn isochrone_button_draws_the_road_polygon_labelled_in_minutes() {
         .await;
     let said = said.as_str().unwrap();
     assert!(
-        said.contains("15\u{a0}min en voiture (Valhalla) depuis Rive-Est"),
+        said.contains(&format!("{worded} depuis Rive-Est")),
         "{said}"
     );
     assert!(

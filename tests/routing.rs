@@ -274,6 +274,7 @@ fn diagnosis_coverage_and_2sfca_equal_the_engine() {
         .parametres
         .modele_trajet_libelle
         .contains("extrait du 15/11/2026"));
+    assert_eq!(d.parametres.minutes_libelle, "en voiture (Valhalla)");
 
     // Cached per pair, in the file next to the graph, with the extract's date.
     e.save().unwrap();
@@ -340,7 +341,21 @@ async fn isochrone_and_nearest_by_time_equal_the_engine() {
         iso["modele_trajet"],
         "réseau routier OpenStreetMap (Valhalla), extrait du 15/11/2026"
     );
-    assert!(iso["titre"].as_str().unwrap().contains("15 min en voiture"));
+    // Minutes worded as every other road threshold of the server (`Travel::minutes_label`),
+    // and as /api/config tells the page.
+    assert_eq!(iso["libelle"], "15 min en voiture (Valhalla)");
+    assert_eq!(iso["features"][0]["properties"]["libelle"], iso["libelle"]);
+    assert_eq!(
+        iso["titre"],
+        "Autour d'un point : 15 min en voiture (Valhalla)"
+    );
+    let (_, cfg) = get(&st, "/api/config").await;
+    assert_eq!(cfg["routage"], true);
+    assert_eq!(cfg["minutes_libelle"], "en voiture (Valhalla)");
+    assert!(iso["libelle"]
+        .as_str()
+        .unwrap()
+        .ends_with(cfg["minutes_libelle"].as_str().unwrap()));
 
     // Nearest by time from the east village: the east doctor first, with the engine's time.
     let (s, near) = get(
@@ -440,7 +455,10 @@ async fn zones_and_coverage_in_minutes_equal_the_engine() {
         assert_eq!(v["modele_trajet_nom"], road);
         assert_eq!(
             v["seuil"],
-            format!("{} min par la route", minutes.to_string().replace('.', ","))
+            format!(
+                "{} min en voiture (Valhalla)",
+                minutes.to_string().replace('.', ",")
+            )
         );
         // The hamlet, 40 km from any road, once the time allows its distance at 130 km/h:
         // listed as off the road, not silently left out.
@@ -486,11 +504,14 @@ async fn zones_and_coverage_in_minutes_equal_the_engine() {
             cov["definition"]
                 .as_str()
                 .unwrap()
-                .contains(&format!("à moins de {minutes} min par la route")),
+                .contains(&format!("à moins de {minutes} min en voiture (Valhalla)")),
             "{cov}"
         );
         assert!(
-            cov["seuil"].as_str().unwrap().ends_with("min par la route"),
+            cov["seuil"]
+                .as_str()
+                .unwrap()
+                .ends_with("min en voiture (Valhalla)"),
             "{cov}"
         );
         // The hamlet's coverage is undecided (off the road), counted apart.
@@ -508,7 +529,7 @@ async fn without_an_engine_minutes_are_estimates_and_said_so() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["routage"], false);
     assert_eq!(v["modele_trajet_nom"], "estimation à vol d'oiseau × détour");
-    assert_eq!(v["seuil"], "15 min de trajet estimé");
+    assert_eq!(v["seuil"], "15 min estimées à vol d'oiseau");
     // The communes whose point lies within the estimate's 15 minutes as the crow flies.
     let radius = TravelModel::default().metres_for_minutes(15.0);
     let mut expected: Vec<(f64, String)> = places
@@ -539,7 +560,7 @@ async fn without_an_engine_minutes_are_estimates_and_said_so() {
         cov["modele_trajet_nom"],
         "estimation à vol d'oiseau × détour"
     );
-    assert_eq!(cov["seuil"], "15 min de trajet estimé");
+    assert_eq!(cov["seuil"], "15 min estimées à vol d'oiseau");
 }
 
 #[tokio::test]
@@ -549,6 +570,9 @@ async fn without_an_engine_answers_say_estimate_and_isochrone_is_503() {
     let (s, v) = get(&st, "/api/isochrone?lat=43.9&lon=2.1").await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     assert!(v.to_string().contains("routage preparer"), "{v}");
+    let (_, cfg) = get(&st, "/api/config").await;
+    assert_eq!(cfg["routage"], false);
+    assert_eq!(cfg["minutes_libelle"], "estimées à vol d'oiseau");
     let (s, v) = get(&st, "/api/nearest?lat=43.9&lon=2.1&k=3&par=temps").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["modele_trajet"], "estimation à vol d'oiseau × détour");
@@ -596,6 +620,10 @@ async fn engine_down_is_a_french_503() {
     assert_eq!(
         v["parametres"]["modele_trajet_nom"],
         "estimation à vol d'oiseau × détour"
+    );
+    assert_eq!(
+        v["parametres"]["minutes_libelle"],
+        "estimées à vol d'oiseau"
     );
     assert!(v["avertissements"][0]
         .as_str()

@@ -6,14 +6,15 @@
 // (CSV `;` with BOM, CSV `,`, GeoJSON, SVG, PNG). Indicator labels, units and decimals come from
 // the server's indicator table (GET /api/diagnostic/indicateurs, and `descripteurs` in every
 // answer); each kind's coverage definition (by service area or by distance) is said beside
-// every coverage figure. The coverage threshold is in km as the crow flies or in minutes (by
-// road with the server's engine, `routage` of /api/config, estimated otherwise). The
+// every coverage figure. The coverage threshold is in km as the crow flies or in minutes, worded
+// as the server words them (`minutes_libelle` of /api/config, `seuil_couverture_libelle` and
+// `minutes_libelle` of the answer's parameters). The
 // parameters (kinds, coverage threshold and its unit, 2SFCA steps, supply) can be changed
 // from the result and recomputed; the full HTML report is served by
 // /api/diagnostic/rapport.html. The diagnostic (territory, kinds, indicator, parameters) is
 // kept in the URL (keys starting with `d`). Every text from the data is set with
 // textContent. A native ES module: it imports what it needs from js/.
-import { el, plural, intFormat, fold, minutesWording, formatMinutes } from './js/util.js';
+import { el, plural, intFormat, fold } from './js/util.js';
 import { request, errorMessage } from './js/api.js';
 import { status } from './js/messages.js';
 import { state, kindLabel } from './js/state.js';
@@ -110,7 +111,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     return el(
       'select',
       { id },
-      el('option', { value: 'minutes', text: `minutes de trajet, ${minutesWording(state.config && state.config.routage)}` }),
+      el('option', { value: 'minutes', text: minutesUnit('minutes') }),
       el('option', { value: 'km', text: "km à vol d'oiseau" })
     );
   }
@@ -134,23 +135,22 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
   }
 
   /** The menu of the unit of the coverage threshold, beside its number field `input`: km as
-   *  the crow flies, or minutes in the page's one wording (by road when the server has a
-   *  routing engine, estimated otherwise). */
+   *  the crow flies, or minutes in the server's wording (minutesUnit). */
   function thresholdUnitSelect(id, input) {
     const select = el(
       'select',
       { id, 'aria-label': 'Unité du seuil de couverture' },
       el('option', { value: 'km', text: "km à vol d'oiseau" }),
-      el('option', { value: 'minutes', text: `min ${minutesWording(state.config && state.config.routage)}` })
+      el('option', { value: 'minutes', text: minutesUnit('min') })
     );
     select.addEventListener('change', () => setThresholdUnit(select, input, select.value));
     return select;
   }
 
-  /** The threshold of an answer's parameters, minutes worded as everywhere in the page. */
-  function thresholdText(p) {
-    const minutes = p.seuil_couverture && p.seuil_couverture.minutes;
-    return typeof minutes === 'number' ? formatMinutes(minutes, p.routage) : p.seuil_couverture_libelle;
+  /** A unit of minutes in the server's wording under its travel model (`minutes_libelle` of
+   *  /api/config): « min en voiture (Valhalla) » or « min estimées à vol d'oiseau ». */
+  function minutesUnit(unit) {
+    return `${unit} ${(state.config && state.config.minutes_libelle) || ''}`.trim();
   }
 
   /** The menu of the supply: the directory's actors or the BPE counts. */
@@ -523,10 +523,10 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     };
     row('Offre', p.source_libelle);
     row('Trajet', p.modele_trajet_libelle);
-    row('Minutes de trajet', minutesWording(p.routage));
+    row('Minutes de trajet', p.minutes_libelle);
     row('Couverture demandée', p.couverture_demandee_libelle);
     for (const k of view.data.types || []) row(`Couverture – ${k.libelle}`, k.couverture_libelle);
-    row('Seuil de couverture (par distance)', thresholdText(p));
+    row('Seuil de couverture (par distance)', p.seuil_couverture_libelle);
     row('Accessibilité 2SFCA', p.decroissance_2sfca_libelle);
     row('Point de la commune', p.point_commune);
     row('Offre pondérée par la capacité', p.offre_ponderee_par_capacite ? 'oui' : 'non');

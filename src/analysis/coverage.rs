@@ -220,7 +220,7 @@ impl CoverageBasis {
     }
 
     /// Short French label for titles and headers (`par zone d'intervention`,
-    /// `à moins de 10 km à vol d'oiseau`, `à moins de 15 min par la route`).
+    /// `à moins de 10 km à vol d'oiseau`, `à moins de 15 min en voiture (Valhalla)`).
     pub fn short_label(self, reach: &Reach, travel: &Travel) -> String {
         match self {
             CoverageBasis::ServiceArea => "par zone d'intervention".into(),

@@ -88,6 +88,9 @@ pub struct ParamsReport {
     /// True when the times come from the road engine (`servir --routage`), false for the
     /// estimate: the same flag as `routage` of `/api/config` and of `/api/zones?lat=&lon=`.
     pub routage: bool,
+    /// How minutes are worded under this travel model, after « N min »: « en voiture
+    /// (Valhalla) » or « estimées à vol d'oiseau » ([`Travel::minutes_wording`]).
+    pub minutes_libelle: String,
     #[serde(rename = "seuil_couverture")]
     pub coverage: Reach,
     pub seuil_couverture_libelle: String,
@@ -781,6 +784,7 @@ pub fn diagnose(
         modele_trajet_libelle: travel_description(params),
         modele_trajet_nom: params.routing.name(),
         routage: params.routing.engine().is_some(),
+        minutes_libelle: params.routing.minutes_wording().into(),
         coverage: params.coverage,
         seuil_couverture_libelle: params.coverage.label_by(&params.routing),
         seuil_couverture_m: threshold,

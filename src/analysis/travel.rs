@@ -43,7 +43,35 @@ impl Travel {
             Travel::Road(e) => e.label(),
         }
     }
+
+    /// The travel model of a server started with or without a routing engine.
+    pub fn of(engine: Option<&Arc<Engine>>) -> Travel {
+        engine.map_or(Travel::Estimate, |e| Travel::Road(e.clone()))
+    }
+
+    /// How minutes are worded under this model, after « N min »: [`ROAD_MINUTES`] with an
+    /// engine, [`ESTIMATED_MINUTES`] otherwise. The one wording of travel minutes: every
+    /// server text ([`Travel::minutes_label`], [`Reach::label_by`]) and the page (which reads
+    /// it from `/api/config` and the answers) use it.
+    pub fn minutes_wording(&self) -> &'static str {
+        match self {
+            Travel::Estimate => ESTIMATED_MINUTES,
+            Travel::Road(_) => ROAD_MINUTES,
+        }
+    }
+
+    /// A number of minutes with its wording: « 15 min en voiture (Valhalla) » or « 15 min
+    /// estimées à vol d'oiseau ».
+    pub fn minutes_label(&self, minutes: f64) -> String {
+        format!("{} min {}", fr_num(minutes), self.minutes_wording())
+    }
 }
+
+/// The wording of minutes by road, from the Valhalla engine ([`Travel::minutes_wording`]).
+pub const ROAD_MINUTES: &str = "en voiture (Valhalla)";
+/// The wording of minutes estimated from the great-circle distance × detour ÷ speed
+/// ([`Travel::minutes_wording`]).
+pub const ESTIMATED_MINUTES: &str = "estimées à vol d'oiseau";
 
 /// The `k` nearest candidates by road time, exact.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,20 +237,13 @@ impl Reach {
         }
     }
 
-    /// French label (`10 km à vol d'oiseau`, `20 min (estimation)`).
-    pub fn label(&self) -> String {
+    /// French label under a travel model: `10 km à vol d'oiseau`, or minutes worded by
+    /// [`Travel::minutes_label`] (`15 min en voiture (Valhalla)` with an engine, `15 min
+    /// estimées à vol d'oiseau` otherwise).
+    pub fn label_by(&self, travel: &Travel) -> String {
         match *self {
             Reach::Km(km) => format!("{} km à vol d'oiseau", fr_num(km)),
-            Reach::Minutes(m) => format!("{} min de trajet estimé", fr_num(m)),
-        }
-    }
-
-    /// French label under a travel model: minutes are « par la route » with an engine
-    /// (`15 min par la route`), an estimate otherwise ([`Reach::label`]).
-    pub fn label_by(&self, travel: &Travel) -> String {
-        match (*self, travel) {
-            (Reach::Minutes(m), Travel::Road(_)) => format!("{} min par la route", fr_num(m)),
-            _ => self.label(),
+            Reach::Minutes(m) => travel.minutes_label(m),
         }
     }
 
@@ -272,6 +293,18 @@ mod tests {
         assert!(e.contains("vitesse_kmh"), "{e}");
         assert!(Reach::Km(-1.0).validate().is_err());
         assert!(Reach::Minutes(20.0).validate().is_ok());
+    }
+
+    #[test]
+    fn minutes_are_worded_by_the_travel_model() {
+        let est = Travel::Estimate;
+        assert_eq!(est.minutes_wording(), ESTIMATED_MINUTES);
+        assert_eq!(
+            Reach::Minutes(7.5).label_by(&est),
+            "7,5 min estimées à vol d'oiseau"
+        );
+        assert_eq!(Reach::Km(10.0).label_by(&est), "10 km à vol d'oiseau");
+        assert_eq!(Travel::of(None), Travel::Estimate);
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub struct DiagnosticArgs {
     /// Seuil de couverture par distance en km à vol d'oiseau (10 par défaut).
     #[arg(long = "max-km", value_name = "KM", conflicts_with = "max_minutes")]
     max_km: Option<f64>,
-    /// Seuil de couverture en minutes de trajet estimé.
+    /// Seuil de couverture en minutes : en voiture (Valhalla) avec --routage, sinon estimées à
+    /// vol d'oiseau.
     #[arg(long = "max-minutes", value_name = "MINUTES")]
     max_minutes: Option<f64>,
     /// Vitesse moyenne pour estimer les temps (km/h).
@@ -83,10 +84,7 @@ pub fn run(a: DiagnosticArgs) -> Result<ExitCode> {
         capacity: a.capacity,
         mask_small: a.mask_small,
         separator: a.separator,
-        routing: match &engine {
-            Some(e) => maillage::analysis::Travel::Road(e.clone()),
-            None => maillage::analysis::Travel::Estimate,
-        },
+        routing: maillage::analysis::Travel::of(engine.as_ref()),
     };
     lib::run(&options, &dir, &mut std::io::stdout())?;
     if let Some(e) = engine {

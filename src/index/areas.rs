@@ -125,8 +125,12 @@ type PolyEntry = GeomWithData<Rectangle<[f64; 2]>, (u32, u16)>;
 /// Resolved service areas of every actor that has one.
 #[derive(Debug, Default)]
 pub struct AreaIndex {
-    /// Sorted by actor index.
-    areas: Vec<(u32, ActorArea)>,
+    /// Sorted by actor index: each actor with an area, and its area in `distinct`.
+    areas: Vec<(u32, u32)>,
+    /// The areas, each once: the town halls and CCAS of a commune competent for it alone
+    /// (no declared area, see [`COMMUNAL_KINDS`]) share one, so that the 70,000 of all of
+    /// France do not cost an area each.
+    distinct: Vec<ActorArea>,
     /// Commune → (actor, part) whose area contains it.
     by_commune: HashMap<InseeCode, Vec<(u32, u16)>>,
     polygons: RTree<PolyEntry>,
@@ -167,18 +171,40 @@ impl AreaIndex {
                 Err(why) => errors.push((input, why)),
             }
         }
-        let mut areas: Vec<(u32, ActorArea)> = per_actor.into_iter().collect();
-        areas.sort_by_key(|(a, _)| *a);
-        // Most actors have one part (every town hall and CCAS of France: its commune); a
-        // vector grown by `push` would keep room for four.
-        for (_, area) in &mut areas {
-            area.parts.shrink_to_fit();
+        let mut sorted: Vec<(u32, ActorArea)> = per_actor.into_iter().collect();
+        sorted.sort_by_key(|(a, _)| *a);
+        let mut areas = Vec::with_capacity(sorted.len());
+        let mut distinct: Vec<ActorArea> = Vec::new();
+        let mut communal: HashMap<InseeCode, u32> = HashMap::new();
+        for (actor, mut area) in sorted {
+            let own_commune = match area.parts.as_slice() {
+                [AreaPart {
+                    origin: AreaOrigin::Communal,
+                    area: ServiceArea::Communes(list),
+                    ..
+                }] if list.len() == 1 => Some(list[0]),
+                _ => None,
+            };
+            let slot = match own_commune.map(|c| (c, communal.get(&c).copied())) {
+                Some((_, Some(slot))) => slot,
+                found => {
+                    // Most actors have one part; a vector grown by `push` keeps room for four.
+                    area.parts.shrink_to_fit();
+                    distinct.push(area);
+                    let slot = (distinct.len() - 1) as u32;
+                    if let Some((c, None)) = found {
+                        communal.insert(c, slot);
+                    }
+                    slot
+                }
+            };
+            areas.push((actor, slot));
         }
         let mut by_commune: HashMap<InseeCode, Vec<(u32, u16)>> = HashMap::new();
         let mut entries = Vec::new();
-        for (actor, area) in &areas {
-            for (j, part) in area.parts.iter().enumerate() {
-                let key = (*actor, j as u16);
+        for &(actor, slot) in &areas {
+            for (j, part) in distinct[slot as usize].parts.iter().enumerate() {
+                let key = (actor, j as u16);
                 for c in &part.communes {
                     by_commune.entry(*c).or_default().push(key);
                 }
@@ -195,6 +221,7 @@ impl AreaIndex {
         (
             AreaIndex {
                 areas,
+                distinct,
                 by_commune,
                 polygons: RTree::bulk_load(entries),
             },
@@ -207,7 +234,7 @@ impl AreaIndex {
         self.areas
             .binary_search_by_key(&actor, |(a, _)| *a)
             .ok()
-            .map(|i| &self.areas[i].1)
+            .map(|i| &self.distinct[self.areas[i].1 as usize])
     }
 
     /// Number of actors with an area.
@@ -654,6 +681,48 @@ mod tests {
         assert!(idx
             .competent(Some(LonLat::new(0.2, 40.2)), None, |a| a != 9)
             .is_empty());
+    }
+
+    #[test]
+    fn town_halls_of_one_commune_share_their_area_and_answer_each() {
+        let c = communes();
+        let communal = |actor: u32, code: &str| AreaInput {
+            actor,
+            area: ServiceArea::Communes(vec![code.parse().unwrap()]),
+            origin: AreaOrigin::Communal,
+        };
+        let inputs = vec![
+            communal(4, "81001"),
+            communal(1, "81001"),
+            communal(2, "81002"),
+            // A declared area is never shared, even when it is the same commune.
+            input(3, "communes:81001"),
+            // Nor is a communal area with another part.
+            communal(5, "81001"),
+            input(5, "communes:81002"),
+        ];
+        let (idx, errors) = AreaIndex::build(inputs, &c, |_| None);
+        assert!(errors.is_empty());
+        assert_eq!(idx.len(), 5);
+        assert_eq!(idx.distinct.len(), 4);
+        let (one, four) = (idx.get(1).unwrap(), idx.get(4).unwrap());
+        assert!(std::ptr::eq(one, four));
+        assert!(!std::ptr::eq(one, idx.get(3).unwrap()));
+        assert_eq!(one.parts.len(), 1);
+        assert_eq!(one.parts[0].label, "commune 81001 (Un)");
+        assert_eq!(one.parts[0].origin, AreaOrigin::Communal);
+        assert_eq!(idx.get(2).unwrap().communes(), vec![code("81002")]);
+        assert_eq!(idx.get(5).unwrap().parts.len(), 2);
+        let at = idx.competent(None, Some(code("81001")), |_| true);
+        assert_eq!(
+            at,
+            vec![
+                (1, "compétence communale : commune 81001 (Un)".to_string()),
+                (3, "zone d'intervention : commune 81001 (Un)".to_string()),
+                (4, "compétence communale : commune 81001 (Un)".to_string()),
+                (5, "compétence communale : commune 81001 (Un)".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -103,7 +103,7 @@ pub struct DiagnosticQuery {
     /// Seuil de couverture par distance en km à vol d'oiseau (défaut 10)
     #[param(minimum = 0, maximum = 200)]
     pub max_km: Option<f64>,
-    /// Seuil de couverture en minutes : par la route (Valhalla) avec « servir --routage », sinon estimées à vol d'oiseau (« routage » et « modele_trajet_nom » de la réponse le disent)
+    /// Seuil de couverture en minutes : en voiture (Valhalla) avec « servir --routage », sinon estimées à vol d'oiseau (« routage », « minutes_libelle » et « seuil_couverture_libelle » de la réponse le disent)
     #[param(minimum = 0, maximum = 180)]
     pub max_minutes: Option<f64>,
     /// Vitesse moyenne en km/h (défaut 60)
@@ -735,7 +735,7 @@ fn within_reach(
                    "distance_km": d / 1000.0, "temps_estime_min": params.travel.minutes(d)})
         })
         .collect();
-    let mut v = json!({"point": {"lat": at.lat, "lon": at.lon}, "seuil": params.coverage.label(),
+    let mut v = json!({"point": {"lat": at.lat, "lon": at.lon}, "seuil": params.coverage.label_by(&Travel::Estimate),
             "modele_trajet": params.travel.describe(), "modele_trajet_nom": Travel::Estimate.name(),
             "routage": false, "population": population, "communes": communes});
     if let Some(w) = warning {
@@ -931,7 +931,8 @@ pub struct Point {
 #[derive(serde::Serialize, ToSchema)]
 pub struct APortee {
     pub point: Point,
-    /// « 15 min par la route », « 15 min de trajet estimé » or « 10 km à vol d'oiseau ».
+    /// « 15 min en voiture (Valhalla) », « 15 min estimées à vol d'oiseau » or « 10 km à vol
+    /// d'oiseau » ([`Reach::label_by`]).
     pub seuil: String,
     /// The travel model in one sentence.
     pub modele_trajet: String,

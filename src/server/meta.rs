@@ -13,6 +13,7 @@ use super::error::ApiError;
 use super::openapi::{tags, JsonObject};
 use super::respond::{json, ApiResult, JSON};
 use super::AppState;
+use crate::analysis::Travel;
 
 /// The routes of this resource.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -152,6 +153,10 @@ pub struct PageConfig<'a> {
     pub modele_trajet: String,
     /// True when a routing engine answers isochrones (`/api/isochrone`).
     pub routage: bool,
+    /// How minutes are worded under the server's travel model, after « N min »: « en voiture
+    /// (Valhalla) » under `servir --routage`, else « estimées à vol d'oiseau » (the form's
+    /// unit « min … » of the page).
+    pub minutes_libelle: &'static str,
 }
 
 /// `GET /api/config`
@@ -176,6 +181,7 @@ pub async fn config(State(st): State<AppState>) -> ApiResult {
             .as_ref()
             .map_or_else(|| crate::routing::ESTIMATE_LABEL.to_string(), |e| e.label()),
         routage: st.config.routing.is_some(),
+        minutes_libelle: Travel::of(st.config.routing.as_ref()).minutes_wording(),
     }))
 }
 

@@ -2,6 +2,8 @@
 //! (served with `servir --routage`; without an engine, the isochrone answers 503 and the
 //! nearest actors are ranked by the estimate, which is the great-circle order).
 
+use std::sync::Arc;
+
 use axum::extract::{RawQuery, State};
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +15,7 @@ use super::openapi::{tags, Collection};
 use super::params::{Params, PointQuery};
 use super::respond::{geojson, ApiResult, GEOJSON};
 use super::AppState;
-use crate::analysis::rerank_by_road;
+use crate::analysis::{rerank_by_road, Travel};
 use crate::export::features::{collection, Fields};
 use crate::index::Directory;
 use crate::model::{KindId, LonLat};
@@ -27,8 +29,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(isochrone))
 }
 
-fn engine(st: &AppState) -> Result<&Engine, ApiError> {
-    st.config.routing.as_deref().ok_or_else(|| {
+fn engine(st: &AppState) -> Result<&Arc<Engine>, ApiError> {
+    st.config.routing.as_ref().ok_or_else(|| {
         ApiError::new(
             503,
             "moteur de routage absent",
@@ -48,6 +50,8 @@ pub struct IsochroneProps {
     pub metric: String,
     /// « réseau routier OpenStreetMap (Valhalla), extrait du JJ/MM/AAAA ».
     pub modele_trajet: String,
+    /// The minutes with their wording, « 15 min en voiture (Valhalla) » (`Travel::minutes_label`).
+    pub libelle: String,
 }
 
 /// `GET /api/isochrone?lat=&lon=&minutes=15`: the area reachable by car within `minutes`.
@@ -56,7 +60,7 @@ pub struct IsochroneProps {
     params(PointQuery,
         ("minutes" = Option<f64>, Query, description = "Temps de trajet en minutes (15 par défaut)", minimum = 1, maximum = 120)),
     responses(
-        (status = 200, description = "FeatureCollection GeoJSON (un polygone) ; modele_trajet, routage (toujours vrai : temps en voiture par la route), minutes et titre en tête", body = Collection<IsochroneProps>, content_type = GEOJSON),
+        (status = 200, description = "FeatureCollection GeoJSON (un polygone) ; modele_trajet, routage (toujours vrai : temps en voiture par la route), minutes, libelle (« 15 min en voiture (Valhalla) », comme les seuils du diagnostic) et titre en tête", body = Collection<IsochroneProps>, content_type = GEOJSON),
         (status = 400, description = "Paramètre invalide", body = ApiError),
         (status = 503, description = "Moteur de routage absent ou injoignable", body = ApiError)))]
 pub async fn isochrone(State(st): State<AppState>, RawQuery(q): RawQuery) -> ApiResult {
@@ -67,20 +71,19 @@ pub async fn isochrone(State(st): State<AppState>, RawQuery(q): RawQuery) -> Api
     let mut v = blocking(|| e.isochrone(at, minutes))
         .map_err(|err| ApiError::new(503, "moteur de routage indisponible", err.to_string()))?;
     let label = e.label();
+    let minutes_label = Travel::Road(e.clone()).minutes_label(minutes);
     if let Some(features) = v["features"].as_array_mut() {
         for f in features {
             f["properties"]["modele_trajet"] = label.clone().into();
             f["properties"]["minutes"] = minutes.into();
+            f["properties"]["libelle"] = minutes_label.clone().into();
         }
     }
     v["modele_trajet"] = label.into();
     v["routage"] = true.into();
     v["minutes"] = minutes.into();
-    v["titre"] = format!(
-        "Autour d'un point : {} min en voiture",
-        crate::analysis::travel::fr_num(minutes)
-    )
-    .into();
+    v["titre"] = format!("Autour d'un point : {minutes_label}").into();
+    v["libelle"] = minutes_label.into();
     Ok(geojson(&v))
 }
 

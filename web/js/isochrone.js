@@ -1,4 +1,4 @@
-// « Autour d'un point : 15 min en voiture »: the area reachable by road from the chosen
+// « Autour d'un point : 15 min en voiture (Valhalla) » (the server's words): the area reachable by road from the chosen
 // centre (GET /api/isochrone), shown when the server has a routing engine (servir --routage).
 import { $, formatMinutes } from './util.js';
 import { api } from './api.js';
@@ -24,8 +24,8 @@ async function showIsochrone() {
       className: 'isochrone',
       style: { color: '#8c3b0f', weight: 2, fillColor: '#8c3b0f', fillOpacity: 0.08 },
     }).addTo(layer);
-    // The polygon says its minutes and where they come from (`routage` of the answer).
-    const minutes = formatMinutes(fc.minutes ?? MINUTES, fc.routage);
+    // The polygon says its minutes as the server words them (`libelle` of the answer).
+    const minutes = fc.libelle;
     shape.bindTooltip(minutes, { permanent: true, direction: 'center', className: 'isochrone-etiquette' });
     const b = shape.getBounds();
     if (b.isValid()) map.fitBounds(b, { padding: [20, 20] });
@@ -40,7 +40,8 @@ api('api/config')
     const button = $('rayon-isochrone');
     if (!button || !cfg.routage) return;
     button.hidden = false;
-    button.title = `Zone atteignable en ${MINUTES} minutes par la route (${cfg.modele_trajet})`;
+    button.textContent = formatMinutes(MINUTES, cfg.minutes_libelle);
+    button.title = `Zone atteignable en ${button.textContent} — ${cfg.modele_trajet}`;
     button.addEventListener('click', showIsochrone);
   })
   .catch(() => {});

@@ -13,7 +13,7 @@
 //   fiche.js     the actor card
 //   tools.js     « Autour d'un point », « Dans une zone » and the result list
 //   exports.js   CSV, GeoJSON, PNG and the link of the view
-//   isochrone.js « Autour d'un point : 15 min en voiture » (with « servir --routage »)
+//   isochrone.js « Autour d'un point : 15 min en voiture (Valhalla) » (with « servir --routage »)
 // The other parts of the page (orientation.js, diagnostic.js, partners.js) import what they
 // need from these modules.
 import { $ } from './util.js';

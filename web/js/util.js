@@ -29,16 +29,11 @@ export function formatKm(meters) {
   return kmFormat.format(meters / 1000) + '\u00a0km';
 }
 
-/** How the minutes of an answer were obtained, from its `routage` flag (the server's travel
- *  model, `analysis::Travel`): road times of the Valhalla engine, or the estimate. It agrees
- *  with « minutes » (« 15 min estimées à vol d'oiseau »). */
-export function minutesWording(routage) {
-  return routage ? 'en voiture (Valhalla)' : "estimées à vol d'oiseau";
-}
-
-/** A number of minutes with its wording: « 15 min en voiture (Valhalla) ». */
-export function formatMinutes(minutes, routage) {
-  return `${intFormat.format(minutes)}\u00a0min ${minutesWording(routage)}`;
+/** A number of minutes with the server's wording of minutes (`minutes_libelle` of
+ *  /api/config or of an answer, `analysis::Travel::minutes_wording`): « 15 min en voiture
+ *  (Valhalla) ». The page has no wording of its own; answers carry their labels. */
+export function formatMinutes(minutes, wording) {
+  return `${intFormat.format(minutes)} min ${wording || ''}`.trim();
 }
 
 export function plural(n, one, many) {
