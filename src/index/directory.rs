@@ -172,59 +172,66 @@ impl Segment {
         communes: &CommuneIndex,
     ) -> Segment {
         let actors_ref = &actors;
-        let (points, by_kind, kind_members, by_commune, text) = std::thread::scope(|s| {
-            let actors = actors_ref;
-            let text = s.spawn(move || match text {
-                TextPlan::Given(t) => Deferred::ready(*t),
-                TextPlan::Build => Deferred::ready(actor_text_index(actors, kinds, communes)),
-                TextPlan::Later => Deferred::pending(),
+        let (points, by_kind, kind_members, by_commune, text, (aliases, zoned)) =
+            std::thread::scope(|s| {
+                let actors = actors_ref;
+                let text = s.spawn(move || match text {
+                    TextPlan::Given(t) => Deferred::ready(*t),
+                    TextPlan::Build => Deferred::ready(actor_text_index(actors, kinds, communes)),
+                    TextPlan::Later => Deferred::pending(),
+                });
+                // The tags are read alongside the positions, kinds and communes.
+                let tagged = s.spawn(move || {
+                    let (mut aliases, mut zoned) = (Vec::new(), Vec::new());
+                    for (i, a) in actors.iter().enumerate() {
+                        let i = offset + i as u32;
+                        for tag in a.tags() {
+                            if let Some(alias) = tag.strip_prefix(crate::dedup::ALIAS_PREFIX) {
+                                aliases.push((alias.to_string(), i));
+                            } else if tag.starts_with(areas::PARTNER_ZONE_TAG)
+                                && zoned.last() != Some(&i)
+                            {
+                                zoned.push(i);
+                            }
+                        }
+                    }
+                    (AliasIndex::build(aliases), zoned)
+                });
+                let mut located: Vec<(u32, u16, LonLat)> = Vec::with_capacity(actors.len());
+                let mut per_kind: Vec<Vec<(u32, LonLat)>> = vec![Vec::new(); kinds.len()];
+                let mut kind_of: Vec<(usize, u32)> = Vec::with_capacity(actors.len());
+                let mut in_commune: Vec<(InseeCode, u32)> = Vec::with_capacity(actors.len());
+                for (i, a) in actors.iter().enumerate() {
+                    let i = offset + i as u32;
+                    let k = a.kind().0 as usize;
+                    if k >= per_kind.len() {
+                        per_kind.resize(k + 1, Vec::new());
+                    }
+                    kind_of.push((k, i));
+                    if let Some(p) = a.position() {
+                        located.push((i, a.kind().0, p));
+                        per_kind[k].push((i, p));
+                    }
+                    if let Some(c) = a.commune() {
+                        in_commune.push((c, i));
+                    }
+                }
+                let kind_members = Groups::build(kinds.len(), kind_of);
+                let by_commune = CommuneLists::build(in_commune);
+                let total = located.len();
+                let by_kind_handle = s.spawn(move || {
+                    per_kind
+                        .iter()
+                        .map(|v| (v.len() * KIND_TREE_SHARE <= total).then(|| PointIndex::new(v)))
+                        .collect::<Vec<_>>()
+                });
+                let points = PointIndex::with_tags(&located);
+                drop(located);
+                let by_kind = by_kind_handle.join().expect("kind index thread");
+                let text = text.join().expect("text index thread");
+                let tagged = tagged.join().expect("tag index thread");
+                (points, by_kind, kind_members, by_commune, text, tagged)
             });
-            let mut located: Vec<(u32, u16, LonLat)> = Vec::with_capacity(actors.len());
-            let mut per_kind: Vec<Vec<(u32, LonLat)>> = vec![Vec::new(); kinds.len()];
-            let mut kind_of: Vec<(usize, u32)> = Vec::with_capacity(actors.len());
-            let mut in_commune: Vec<(InseeCode, u32)> = Vec::with_capacity(actors.len());
-            for (i, a) in actors.iter().enumerate() {
-                let i = offset + i as u32;
-                let k = a.kind().0 as usize;
-                if k >= per_kind.len() {
-                    per_kind.resize(k + 1, Vec::new());
-                }
-                kind_of.push((k, i));
-                if let Some(p) = a.position() {
-                    located.push((i, a.kind().0, p));
-                    per_kind[k].push((i, p));
-                }
-                if let Some(c) = a.commune() {
-                    in_commune.push((c, i));
-                }
-            }
-            let kind_members = Groups::build(kinds.len(), kind_of);
-            let by_commune = CommuneLists::build(in_commune);
-            let total = located.len();
-            let by_kind_handle = s.spawn(move || {
-                per_kind
-                    .iter()
-                    .map(|v| (v.len() * KIND_TREE_SHARE <= total).then(|| PointIndex::new(v)))
-                    .collect::<Vec<_>>()
-            });
-            let points = PointIndex::with_tags(&located);
-            drop(located);
-            let by_kind = by_kind_handle.join().expect("kind index thread");
-            let text = text.join().expect("text index thread");
-            (points, by_kind, kind_members, by_commune, text)
-        });
-        let (mut aliases, mut zoned) = (Vec::new(), Vec::new());
-        for (i, a) in actors.iter().enumerate() {
-            let i = offset + i as u32;
-            for tag in a.tags() {
-                if let Some(alias) = tag.strip_prefix(crate::dedup::ALIAS_PREFIX) {
-                    aliases.push((alias.to_string(), i));
-                } else if tag.starts_with(areas::PARTNER_ZONE_TAG) && zoned.last() != Some(&i) {
-                    zoned.push(i);
-                }
-            }
-        }
-        let aliases = AliasIndex::build(aliases);
         Segment {
             offset,
             actors,
