@@ -212,7 +212,12 @@ pub fn run(args: ServirArgs) -> Result<ExitCode> {
         &mut std::io::stderr(),
     )?;
     let state = state.with_procedures(set);
+    let t = std::time::Instant::now();
     crate::release_freed_memory();
+    tracing::debug!(
+        "mémoire libérée pendant le chargement rendue au système en {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
     rt.block_on(server::serve(state))?;
     Ok(ExitCode::SUCCESS)
 }
