@@ -134,17 +134,20 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     input.max = String(THRESHOLD[thresholdUnit(select)].max);
   }
 
-  /** The menu of the unit of the coverage threshold, beside its number field `input`: km as
+  /** The menu of the unit of the coverage threshold, beside its number field `input`, and its
+   *  label for screen readers ([label, select]): km as
    *  the crow flies, or minutes in the server's wording (minutesUnit). */
   function thresholdUnitSelect(id, input) {
     const select = el(
       'select',
-      { id, 'aria-label': 'Unité du seuil de couverture' },
+      { id },
       el('option', { value: 'km', text: "km à vol d'oiseau" }),
       el('option', { value: 'minutes', text: minutesUnit('min') })
     );
     select.addEventListener('change', () => setThresholdUnit(select, input, select.value));
-    return select;
+    // Its label is read by screen readers, not shown: the field's own label says it.
+    const label = el('label', { for: id, class: 'hors-ecran', text: 'Unité du seuil de couverture' });
+    return [label, select];
   }
 
   /** A unit of minutes in the server's wording under its travel model (`minutes_libelle` of
@@ -176,7 +179,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     });
     const unit = unitSelect('diagnostic-unite');
     const source = sourceSelect('diagnostic-source');
-    $('diagnostic-seuil').after(thresholdUnitSelect('diagnostic-seuil-unite', $('diagnostic-seuil')));
+    $('diagnostic-seuil').after(...thresholdUnitSelect('diagnostic-seuil-unite', $('diagnostic-seuil')));
     const threshold = $('diagnostic-seuil').closest('.champ');
     threshold.after(
       el(
@@ -580,7 +583,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
       value: q.get('max_minutes') || q.get('max_km') || '10',
       inputmode: 'numeric',
     });
-    const thresholdUnitMenu = thresholdUnitSelect('reglages-seuil-unite', thresholdInput);
+    const [thresholdUnitLabel, thresholdUnitMenu] = thresholdUnitSelect('reglages-seuil-unite', thresholdInput);
     setThresholdUnit(thresholdUnitMenu, thresholdInput, q.has('max_minutes') ? 'minutes' : 'km');
     form.append(
       el('h3', { text: 'Modifier les paramètres' }),
@@ -590,6 +593,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
         { class: 'champ rayon-champ' },
         el('label', { for: 'reglages-seuil', text: 'Seuil de couverture par distance ou temps de trajet' }),
         thresholdInput,
+        thresholdUnitLabel,
         thresholdUnitMenu
       ),
       el(
