@@ -557,6 +557,22 @@ impl Page {
         Page::hash_param(url.as_str(), key)
     }
 
+    /// Waits until the URL's hash has `key`, and returns its value.
+    pub async fn wait_hash(&self, key: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(v) = self.hash(key).await {
+                return v;
+            }
+            if start.elapsed() > WAIT {
+                let shot = self.shot("echec").await;
+                let url = self.c().current_url().await.unwrap();
+                panic!("timed out waiting for `{key}` in the URL {url}; screenshot {shot:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Clicks the map at an offset (pixels) from its centre.
     pub async fn click_map(&self, dx: f64, dy: f64, double: bool) {
         let map = self.find("#carte").await;

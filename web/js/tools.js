@@ -39,6 +39,8 @@ function setRadiusCenter(lat, lon, label) {
     .toFixed(4)
     .replace('.', ',')})`;
   drawRadius();
+  // The link carries the centre at once, before any answer arrives.
+  urlstate.save();
 }
 
 function drawRadius() {
