@@ -633,17 +633,29 @@ async fn diagnostic_in_minutes_by_road_shows_the_api_coverage_and_restores_from_
     let params = page.visible_text("#diagnostic-parametres").await;
     assert!(params.contains(threshold), "{params}");
 
-    // Back to km from the result's form: the URL forgets the minutes.
+    // Back to km from the result's form: 5 min does not become 5 km. The field shows the
+    // default distance (no km chosen yet on this page), the minutes come back with their unit,
+    // and a distance typed is kept in turn.
+    let field = "return document.getElementById('reglages-seuil').value";
     page.select("#reglages-seuil-unite", "km").await;
+    assert_eq!(page.js(field).await, json!("10"));
+    let input = page.find("#reglages-seuil").await;
+    input.clear().await.unwrap();
+    input.send_keys("7").await.unwrap();
+    page.select("#reglages-seuil-unite", "minutes").await;
+    assert_eq!(page.js(field).await, json!("5"));
+    page.select("#reglages-seuil-unite", "km").await;
+    assert_eq!(page.js(field).await, json!("7"));
+    // The URL forgets the minutes.
     page.click("#diagnostic-recalculer").await;
     page.until(
         "recomputed in km",
-        "document.getElementById('diagnostic-image').getAttribute('src').includes('max_km=5&')",
+        "document.getElementById('diagnostic-image').getAttribute('src').includes('max_km=7&')",
     )
     .await;
     let hash = page.js("return location.hash").await;
     let hash = hash.as_str().unwrap();
-    assert!(hash.contains("ds=5") && !hash.contains("dsu="), "{hash}");
+    assert!(hash.contains("ds=7") && !hash.contains("dsu="), "{hash}");
     page.close().await;
     drop(engine);
 }

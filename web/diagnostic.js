@@ -128,10 +128,35 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     return select && select.value === 'minutes' ? 'minutes' : 'km';
   }
 
-  /** Sets the unit of a threshold menu and the bound of its number field. */
+  /** Sets the unit of a threshold menu and the bound of its number field (the number is
+   *  left as it is: a restored link or a submitted form sets both). */
   function setThresholdUnit(select, input, unit) {
     select.value = unit === 'minutes' ? 'minutes' : 'km';
+    select.dataset.unite = select.value;
     input.max = String(THRESHOLD[thresholdUnit(select)].max);
+  }
+
+  /** The last threshold chosen in each unit (typed before a change of unit, or run), shared by
+   *  the tool form and the result's form: 10 km never becomes 10 min. */
+  const lastThreshold = { km: null, minutes: null };
+  const DEFAULT_THRESHOLD = { km: 10, minutes: 15 };
+
+  /** Remembers `value` as the threshold in `unit` when it is a valid one. */
+  function rememberThreshold(unit, value) {
+    const v = Number(value);
+    if (THRESHOLD[unit] && Number.isFinite(v) && v >= 1 && v <= THRESHOLD[unit].max) lastThreshold[unit] = v;
+  }
+
+  /** A change of unit by the user: the number typed is kept for its unit, and the field shows
+   *  the last number of the new unit (its default the first time). */
+  function switchThresholdUnit(select, input) {
+    const before = select.dataset.unite === 'minutes' ? 'minutes' : 'km';
+    const after = thresholdUnit(select);
+    if (before !== after) {
+      rememberThreshold(before, input.value);
+      input.value = String(lastThreshold[after] ?? DEFAULT_THRESHOLD[after]);
+    }
+    setThresholdUnit(select, input, after);
   }
 
   /** The menu of the unit of the coverage threshold, beside its number field `input`, and its
@@ -144,7 +169,8 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
       el('option', { value: 'km', text: "km à vol d'oiseau" }),
       el('option', { value: 'minutes', text: minutesUnit('min') })
     );
-    select.addEventListener('change', () => setThresholdUnit(select, input, select.value));
+    select.dataset.unite = 'km';
+    select.addEventListener('change', () => switchThresholdUnit(select, input));
     // Its label is read by screen readers, not shown: the field's own label says it.
     const label = el('label', { for: id, class: 'hors-ecran', text: 'Unité du seuil de couverture' });
     return [label, select];
@@ -259,6 +285,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
       return;
     }
     params.set(bound.param, String(threshold));
+    rememberThreshold(thresholdUnit($('diagnostic-seuil-unite')), threshold);
     const steps = normaliseSteps($('diagnostic-paliers').value);
     if (steps !== DEFAULT_STEPS || $('diagnostic-unite').value !== 'minutes') {
       params.set('paliers', steps);
@@ -580,7 +607,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
       type: 'number',
       min: '1',
       step: '1',
-      value: q.get('max_minutes') || q.get('max_km') || '10',
+      value: q.get('max_minutes') || q.get('max_km') || String(DEFAULT_THRESHOLD.km),
       inputmode: 'numeric',
     });
     const [thresholdUnitLabel, thresholdUnitMenu] = thresholdUnitSelect('reglages-seuil-unite', thresholdInput);
@@ -708,7 +735,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     if (q.get('max_minutes')) {
       set('ds', q.get('max_minutes'));
       set('dsu', 'minutes');
-    } else if (q.get('max_km') && q.get('max_km') !== '10') set('ds', q.get('max_km'));
+    } else if (q.get('max_km') && q.get('max_km') !== String(DEFAULT_THRESHOLD.km)) set('ds', q.get('max_km'));
     if (q.get('paliers')) set('dp', q.get('paliers'));
     if (q.get('unite') && q.get('unite') !== 'minutes') set('du', q.get('unite'));
     if (q.get('source')) set('do', q.get('source'));
@@ -726,7 +753,7 @@ import { kindsByLabel, kindCheckRow } from './js/kinds.js';
     view.appliedKey = key;
     $('diagnostic-territoire').value = h.dt;
     setKinds(h.dk.split(','));
-    $('diagnostic-seuil').value = h.ds || '10';
+    $('diagnostic-seuil').value = h.ds || String(DEFAULT_THRESHOLD.km);
     setThresholdUnit($('diagnostic-seuil-unite'), $('diagnostic-seuil'), h.dsu);
     $('diagnostic-paliers').value = h.dp || DEFAULT_STEPS;
     $('diagnostic-unite').value = h.du === 'km' ? 'km' : 'minutes';
