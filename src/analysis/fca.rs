@@ -91,11 +91,15 @@ impl StepDecay {
             prev = b;
         }
         let limit = match unit {
-            DecayUnit::Minutes => 180.0,
-            DecayUnit::Km => 200.0,
+            DecayUnit::Minutes => crate::routing::MAX_TRAVEL_MINUTES,
+            DecayUnit::Km => super::travel::MAX_REACH_KM,
         };
         if prev > limit {
-            return Err(bad("une dernière borne d'au plus 180 minutes ou 200 km"));
+            return Err(bad(&format!(
+                "une dernière borne d'au plus {} minutes ou {} km",
+                crate::routing::MAX_TRAVEL_MINUTES,
+                super::travel::MAX_REACH_KM
+            )));
         }
         Ok(StepDecay { unit, steps })
     }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::AnalysisError;
 use crate::model::LonLat;
-use crate::routing::{Engine, Leg, RoutingError, Unroutable, ESTIMATE_LABEL};
+use crate::routing::{Engine, Leg, RoutingError, Unroutable, ESTIMATE_LABEL, MAX_TRAVEL_MINUTES};
 
 /// The travel model of a computation: the great-circle estimate ([`TravelModel`], the default)
 /// or road times from a running Valhalla engine ([`crate::routing::Engine`]).
@@ -247,11 +247,12 @@ impl Reach {
         }
     }
 
-    /// Checks the value is finite and within (0, 200] km or (0, 180] minutes.
+    /// Checks the value is finite and within (0, [`MAX_REACH_KM`]] km or
+    /// (0, [`MAX_TRAVEL_MINUTES`]] minutes.
     pub fn validate(&self) -> Result<(), AnalysisError> {
         let (v, max, name, unit) = match *self {
-            Reach::Km(v) => (v, 200.0, "max_km", "km"),
-            Reach::Minutes(v) => (v, 180.0, "max_minutes", "minutes"),
+            Reach::Km(v) => (v, MAX_REACH_KM, "max_km", "km"),
+            Reach::Minutes(v) => (v, MAX_TRAVEL_MINUTES, "max_minutes", "minutes"),
         };
         if v.is_finite() && v > 0.0 && v <= max {
             Ok(())
@@ -264,6 +265,9 @@ impl Reach {
         }
     }
 }
+
+/// The longest distance the analyses accept, in km (coverage threshold, 2SFCA steps).
+pub const MAX_REACH_KM: f64 = 200.0;
 
 /// A number with a decimal comma and no useless zeros (`1,3`, `60`, `0,667`).
 pub fn fr_num(x: f64) -> String {

@@ -75,5 +75,10 @@ pub fn road_label(extract_date: Option<&str>) -> String {
     }
 }
 
+/// The longest travel time the analyses accept, in minutes (coverage threshold, 2SFCA steps):
+/// the engine prepared by `maillage routage preparer` is configured to answer matrices that long
+/// ([`prepare`]).
+pub const MAX_TRAVEL_MINUTES: f64 = 180.0;
+
 /// French label of the estimate model.
 pub const ESTIMATE_LABEL: &str = "estimation à vol d'oiseau × détour";

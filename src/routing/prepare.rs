@@ -109,6 +109,16 @@ const MAX_LOCATIONS: usize = 1000;
 /// `service_limits.auto.max_matrix_location_pairs` in the written configuration.
 const MAX_MATRIX_PAIRS: usize = 10_000;
 
+/// `service_limits.auto.max_matrix_distance` in the written configuration, metres: the
+/// farthest a place can lie as the crow flies and still be asked for the longest travel time
+/// ([`super::MAX_TRAVEL_MINUTES`] at the engine's top speed), with a quarter more for the
+/// distance from a place to its road. Valhalla's default (400 km) refuses the whole matrix of
+/// some 180-minute questions.
+fn max_matrix_distance_m() -> f64 {
+    let top_speed_kmh = super::EngineOptions::new("http://127.0.0.1").top_speed_kmh;
+    (super::MAX_TRAVEL_MINUTES / 60.0 * top_speed_kmh * 1000.0 * 1.25).ceil()
+}
+
 /// The result of [`prepare`].
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -225,8 +235,13 @@ pub fn write_config(dir: &Path, tiles: &Path, port: u16) -> Result<PathBuf, Rout
     );
     set(
         &mut c,
+        &["service_limits", "auto", "max_matrix_distance"],
+        max_matrix_distance_m().into(),
+    );
+    set(
+        &mut c,
         &["service_limits", "isochrone", "max_time_contour"],
-        180.into(),
+        (super::MAX_TRAVEL_MINUTES as u64).into(),
     );
     let path = dir.join("valhalla.json");
     let text = serde_json::to_string_pretty(&c).expect("config JSON");
@@ -391,7 +406,16 @@ mod tests {
         for s in ["thor", "odin", "meili"] {
             assert!(c[s].is_object(), "{s}");
         }
-        assert!(c["service_limits"]["auto"]["max_matrix_distance"].is_number());
+        // A matrix of the longest travel time at the top speed is not refused.
+        let reach_m = crate::routing::MAX_TRAVEL_MINUTES / 60.0 * 130.0 * 1000.0;
+        let limit = c["service_limits"]["auto"]["max_matrix_distance"]
+            .as_f64()
+            .unwrap();
+        assert!(limit > reach_m * 1.2, "{limit} m");
+        assert_eq!(
+            c["service_limits"]["isochrone"]["max_time_contour"],
+            crate::routing::MAX_TRAVEL_MINUTES as u64
+        );
         assert!(c["service_limits"]["isochrone"].is_object());
         assert_eq!(
             c["mjolnir"]["tile_dir"],

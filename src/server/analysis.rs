@@ -207,8 +207,8 @@ pub fn diagnostic_params(p: &Params) -> Result<DiagnosticParams, ApiError> {
         .unwrap_or(TravelModel::DEFAULT_SPEED_KMH);
     d.travel = TravelModel::new(detour, speed).map_err(ApiError::from)?;
     match (
-        p.f64("max_km", 0.0, 200.0)?,
-        p.f64("max_minutes", 0.0, 180.0)?,
+        p.f64("max_km", 0.0, crate::analysis::travel::MAX_REACH_KM)?,
+        p.f64("max_minutes", 0.0, crate::routing::MAX_TRAVEL_MINUTES)?,
     ) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request(
