@@ -25,6 +25,11 @@
 //!   the answer check alone orders its 50 nearest by (distance, id)), and
 //!   `ST_DWithin(geog, point, 5000, false)` ordered by (distance, id), `LIMIT 1000`;
 //!   latencies from its per-transaction log.
+//! - Ceiling: the same load against a bare axum server on the same runtime (one worker thread
+//!   per core, no middleware, no index) answering every request with one fixed body, a real
+//!   `champs=id,distance_m` answer of `/api/nearest`: what HTTP alone allows on this machine
+//!   with this client. The ratio of that ceiling to PostGIS bounds any ratio an HTTP answer
+//!   can reach here.
 //!
 //! Run: `bash benches/postgis.sh` once, then
 //! `MAILLAGE_FRANCE=/work/france/france.idx MAILLAGE_PG=dbname=maillage_bench cargo bench --bench http`.
@@ -44,6 +49,8 @@ mod common;
 use common::{france_points, psql};
 
 const PORT: u16 = 18_433;
+/// Port of the bare server measuring the HTTP ceiling.
+const CEILING_PORT: u16 = 18_434;
 const QUERIES: usize = 1000;
 const CONNECTIONS: usize = 4;
 const CHECKED: usize = 100;
@@ -91,7 +98,7 @@ fn main() {
     // Same answers, then a first pass over every point (warms the caches of both sides).
     check_answers(&pg, &queries);
     for q in &queries {
-        let mut c = Client::connect();
+        let mut c = Client::connect(PORT);
         c.get(&nearest_path(*q, "")).unwrap();
         c.get(&within_path(*q, "")).unwrap();
     }
@@ -118,10 +125,26 @@ fn main() {
     let mut rows: Vec<(String, Measure)> = Vec::new();
     for (name, path, extra) in cases {
         let paths: Vec<String> = queries.iter().map(|q| path(*q, extra)).collect();
-        let m = http_load(&paths, Duration::from_secs(secs));
+        let m = http_load(PORT, &paths, Duration::from_secs(secs));
         rows.push((format!("maillage {name}"), m));
     }
+    let fixed = {
+        let mut c = Client::connect(PORT);
+        let (status, _) = c
+            .get(&nearest_path(queries[0], "&champs=id,distance_m"))
+            .unwrap();
+        assert_eq!(status, 200);
+        c.body.clone()
+    };
     drop(server);
+    let ceiling = {
+        start_bare_server(fixed);
+        let paths: Vec<String> = queries
+            .iter()
+            .map(|q| nearest_path(*q, "&champs=id,distance_m"))
+            .collect();
+        http_load(CEILING_PORT, &paths, Duration::from_secs(secs))
+    };
     let knn = pgbench(
         &pg,
         work.path(),
@@ -144,6 +167,10 @@ fn main() {
     rows.push((
         "PostGIS 5 km (id, distance, LIMIT 1000), pgbench".into(),
         within,
+    ));
+    rows.push((
+        "plafond HTTP : axum nu, réponse fixe (nearest id,distance_m)".into(),
+        ceiling,
     ));
     let load_after = loadavg();
 
@@ -179,6 +206,39 @@ fn main() {
         ratio(&rows[1].1, &rows[4].1),
         ratio(&rows[3].1, &rows[5].1),
     );
+    println!(
+        "plafond HTTP de cette machine (réponse fixe, même client) : {:.1}× PostGIS k=10 ; \
+         maillage nearest en atteint {:.0} %",
+        ratio(&rows[6].1, &rows[4].1),
+        100.0 * ratio(&rows[0].1, &rows[6].1),
+    );
+}
+
+/// Starts a bare HTTP server on [`CEILING_PORT`] for the rest of the bench: axum on a tokio
+/// runtime like `maillage servir`'s (one worker per core), every GET answered with `body`.
+fn start_bare_server(body: Vec<u8>) {
+    let (ready, is_ready) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let body = axum::body::Bytes::from(body);
+            let app = axum::Router::new().fallback(move || {
+                let body = body.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/geo+json")],
+                        body,
+                    )
+                }
+            });
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", CEILING_PORT))
+                .await
+                .expect("port du serveur nu");
+            ready.send(()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    is_ready.recv().expect("serveur nu démarré");
 }
 
 fn nearest_path(q: LonLat, extra: &str) -> String {
@@ -230,19 +290,21 @@ impl Measure {
 /// One HTTP/1.1 keep-alive connection to the server, reading answers by `Content-Length` or
 /// chunked.
 struct Client {
+    port: u16,
     stream: TcpStream,
     buf: Vec<u8>,
     body: Vec<u8>,
 }
 
 impl Client {
-    fn connect() -> Client {
-        let stream = TcpStream::connect(("127.0.0.1", PORT)).expect("connexion au serveur");
+    fn connect(port: u16) -> Client {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connexion au serveur");
         stream.set_nodelay(true).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
             .unwrap();
         Client {
+            port,
             stream,
             buf: Vec::with_capacity(1 << 20),
             body: Vec::with_capacity(1 << 20),
@@ -252,7 +314,10 @@ impl Client {
     /// Sends `GET path`, reads the whole answer: its status and body length (the body is in
     /// `self.body`).
     fn get(&mut self, path: &str) -> std::io::Result<(u16, usize)> {
-        let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n\r\n");
+        let req = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+            self.port
+        );
         self.stream.write_all(req.as_bytes())?;
         self.buf.clear();
         self.body.clear();
@@ -346,14 +411,14 @@ fn invalid(e: impl std::fmt::Display) -> std::io::Error {
 
 /// `CONNECTIONS` connections cycling over `paths` (each from its own offset) for `duration`
 /// after one second of warm-up; panics on any answer but 200.
-fn http_load(paths: &[String], duration: Duration) -> Measure {
+fn http_load(port: u16, paths: &[String], duration: Duration) -> Measure {
     let paths = Arc::new(paths.to_vec());
     let start = Arc::new(Barrier::new(CONNECTIONS + 1));
     let threads: Vec<_> = (0..CONNECTIONS)
         .map(|t| {
             let (paths, start) = (paths.clone(), start.clone());
             std::thread::spawn(move || {
-                let mut c = Client::connect();
+                let mut c = Client::connect(port);
                 let offset = t * paths.len() / CONNECTIONS;
                 let warm = Instant::now() + Duration::from_secs(1);
                 let mut i = 0;
@@ -553,7 +618,7 @@ fn check_answers(conn: &str, queries: &[LonLat]) {
              WHERE q.qid < {CHECKED}"
         )],
     ));
-    let mut c = Client::connect();
+    let mut c = Client::connect(PORT);
     let (mut same, mut ties) = (0, 0);
     for (qi, theirs) in pg.iter().enumerate() {
         let ours = features(&c.json(&nearest_path(queries[qi], "&champs=id,distance_m")));
