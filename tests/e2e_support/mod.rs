@@ -557,20 +557,14 @@ impl Page {
         Page::hash_param(url.as_str(), key)
     }
 
-    /// Waits until the URL's hash has `key`, and returns its value.
+    /// Waits until the URL's hash has `key` (letters), and returns its value.
     pub async fn wait_hash(&self, key: &str) -> String {
-        let start = Instant::now();
-        loop {
-            if let Some(v) = self.hash(key).await {
-                return v;
-            }
-            if start.elapsed() > WAIT {
-                let shot = self.shot("echec").await;
-                let url = self.c().current_url().await.unwrap();
-                panic!("timed out waiting for `{key}` in the URL {url}; screenshot {shot:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.until(
+            &format!("`{key}` in the URL"),
+            &format!("/[#&]{key}=/.test(location.hash)"),
+        )
+        .await;
+        self.hash(key).await.expect("key seen in the hash")
     }
 
     /// Clicks the map at an offset (pixels) from its centre.
