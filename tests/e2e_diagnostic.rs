@@ -354,9 +354,7 @@ async fn diagnostic_names_the_coverage_definition() {
     // result says so beside the same figures as the API.
     // The bound follows the unit: 200 is refused in minutes (at most 180), next to the form.
     page.select("#diagnostic-seuil-unite", "minutes").await;
-    let threshold = page.find("#diagnostic-seuil").await;
-    threshold.clear().await.unwrap();
-    threshold.send_keys("200").await.unwrap();
+    page.type_into("#diagnostic-seuil", "200").await;
     page.click("#diagnostic-lancer").await;
     let error = page
         .until(
@@ -413,9 +411,7 @@ async fn run_in_minutes(page: &Page, value: &str) -> String {
         .js("return document.querySelector('#diagnostic-seuil-unite option[value=\"minutes\"]').textContent")
         .await;
     page.select("#diagnostic-seuil-unite", "minutes").await;
-    let threshold = page.find("#diagnostic-seuil").await;
-    threshold.clear().await.unwrap();
-    threshold.send_keys(value).await.unwrap();
+    page.type_into("#diagnostic-seuil", value).await;
     page.js(
         "document.getElementById('diagnostic-lancer').scrollIntoView({block: 'center'}); return 0",
     )
@@ -639,9 +635,7 @@ async fn diagnostic_in_minutes_by_road_shows_the_api_coverage_and_restores_from_
     let field = "return document.getElementById('reglages-seuil').value";
     page.select("#reglages-seuil-unite", "km").await;
     assert_eq!(page.js(field).await, json!("10"));
-    let input = page.find("#reglages-seuil").await;
-    input.clear().await.unwrap();
-    input.send_keys("7").await.unwrap();
+    page.type_into("#reglages-seuil", "7").await;
     page.select("#reglages-seuil-unite", "minutes").await;
     assert_eq!(page.js(field).await, json!("5"));
     page.select("#reglages-seuil-unite", "km").await;
@@ -807,9 +801,7 @@ async fn diagnostic_report_names_legend_parameters_and_link() {
     // Parameters changed from the result: a bad step is refused next to the form...
     page.js("document.getElementById('diagnostic-reglages').scrollIntoView(); return 0")
         .await;
-    let steps = page.find("#reglages-paliers").await;
-    steps.clear().await.unwrap();
-    steps.send_keys("10:1,5:0.5").await.unwrap();
+    page.type_into("#reglages-paliers", "10:1,5:0.5").await;
     page.click("#diagnostic-recalculer").await;
     let error = page
         .until(
@@ -819,11 +811,8 @@ async fn diagnostic_report_names_legend_parameters_and_link() {
         .await;
     assert!(error.as_str().unwrap().contains("croissantes"), "{error}");
     // ...then steps, threshold and kinds are applied and recomputed.
-    steps.clear().await.unwrap();
-    steps.send_keys("5:1,12:0.5").await.unwrap();
-    let threshold = page.find("#reglages-seuil").await;
-    threshold.clear().await.unwrap();
-    threshold.send_keys("20").await.unwrap();
+    page.type_into("#reglages-paliers", "5:1,12:0.5").await;
+    page.type_into("#reglages-seuil", "20").await;
     page.js("document.querySelector('.reglages-bloc').open = true; return 0")
         .await;
     page.click("#reglages-type-ssiad").await;

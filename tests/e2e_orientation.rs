@@ -58,9 +58,7 @@ async fn fill_wizard(page: &Page, commune: &str, age: &str) {
         .position(|l| l == commune)
         .unwrap_or_else(|| panic!("{commune} not proposed: {labels:?}"));
     pick_proposal(page, &place, index).await;
-    let age_input = page.find("#orientation-age").await;
-    age_input.clear().await.unwrap();
-    age_input.send_keys(age).await.unwrap();
+    page.type_into("#orientation-age", age).await;
 }
 
 #[tokio::test]
@@ -83,9 +81,7 @@ async fn wizard_orients_an_elderly_patient_of_gaillac_and_links_the_sheet() {
         .contains("âge"));
 
     // 80 years old, Gaillac.
-    let age = page.find("#orientation-age").await;
-    age.clear().await.unwrap();
-    age.send_keys("80").await.unwrap();
+    page.type_into("#orientation-age", "80").await;
     page.click("#orientation-lancer").await;
     page.until(
         "steps shown",

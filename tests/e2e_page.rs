@@ -127,9 +127,7 @@ async fn ehpad_within_15_km_of_gaillac_open_one_and_export_csv() {
 
     // Around Gaillac, 15 km.
     page.click("#bloc-rayon > summary").await;
-    let radius = page.find("#rayon-km").await;
-    radius.clear().await.unwrap();
-    radius.send_keys("15").await.unwrap();
+    page.type_into("#rayon-km", "15").await;
     let centre = page.find("#rayon-recherche").await;
     assert!(centre.text().await.unwrap().contains("Gaillac"));
     centre.click().await.unwrap();
@@ -414,9 +412,7 @@ async fn around_gaillac(page: &Page, km: u32) -> Vec<(String, String, String)> {
         .await;
     page.wait_css("path.contour-selection").await;
     page.click("#bloc-rayon > summary").await;
-    let radius = page.find("#rayon-km").await;
-    radius.clear().await.unwrap();
-    radius.send_keys(&km.to_string()).await.unwrap();
+    page.type_into("#rayon-km", &km.to_string()).await;
     page.click("#rayon-recherche").await;
     page.until(
         "radius results",

@@ -39,12 +39,6 @@ async fn log_in(page: &Page) {
     page.wait_css("#partenaires-edition:not([hidden])").await;
 }
 
-async fn type_into(page: &Page, css: &str, text: &str) {
-    let input = page.find(css).await;
-    input.clear().await.unwrap();
-    input.send_keys(text).await.unwrap();
-}
-
 /// Waits until the panel shows this actor and this phone.
 async fn until_fiche(page: &Page, name: &str, phone: &str) {
     page.until(
@@ -80,7 +74,7 @@ async fn editor_adds_a_partner_on_the_map_corrects_its_phone_and_manages_it() {
         .is_some());
     // A wrong token is refused in French.
     page.click("#bloc-partenaires > summary").await;
-    type_into(&page, "#session-jeton", "mlg_faux").await;
+    page.type_into("#session-jeton", "mlg_faux").await;
     page.click("#session-connecter").await;
     page.until(
         "login error",
@@ -98,8 +92,8 @@ async fn editor_adds_a_partner_on_the_map_corrects_its_phone_and_manages_it() {
     // Add a partner: name, a wrong phone, a click on the map.
     page.click("#partenaire-ajouter").await;
     page.wait_css("#partenaire-form:not([hidden])").await;
-    type_into(&page, "#pf-nom", NAME).await;
-    type_into(&page, "#pf-telephone", "12345").await;
+    page.type_into("#pf-nom", NAME).await;
+    page.type_into("#pf-telephone", "12345").await;
     page.click_map(-120.0, 60.0, false).await;
     page.until(
         "position from the map",
@@ -131,7 +125,7 @@ async fn editor_adds_a_partner_on_the_map_corrects_its_phone_and_manages_it() {
         json!("pf-telephone")
     );
     page.shot("2-erreur-champ").await;
-    type_into(&page, "#pf-telephone", "05 63 99 99 99").await;
+    page.type_into("#pf-telephone", "05 63 99 99 99").await;
     page.click("#partenaire-enregistrer").await;
     page.until(
         "form closed",
@@ -167,7 +161,7 @@ async fn editor_adds_a_partner_on_the_map_corrects_its_phone_and_manages_it() {
         "document.getElementById('pf-telephone').value === '05 63 99 99 99'",
     )
     .await;
-    type_into(&page, "#pf-telephone", "0563887766").await;
+    page.type_into("#pf-telephone", "0563887766").await;
     page.click("#partenaire-enregistrer").await;
     until_fiche(&page, NAME, "05 63 88 77 66").await;
     // The nearest list was refreshed: its row opens the corrected record.
@@ -511,7 +505,7 @@ async fn a_stale_edit_reloads_the_current_version_instead_of_overwriting_it() {
         &[("If-Match", "\"1\"")],
     );
     assert_eq!(status, 200, "{body}");
-    type_into(&page, "#pf-telephone", "0563000002").await;
+    page.type_into("#pf-telephone", "0563000002").await;
     page.click("#partenaire-enregistrer").await;
     let message = page
         .until(
@@ -535,7 +529,7 @@ async fn a_stale_edit_reloads_the_current_version_instead_of_overwriting_it() {
     assert_eq!(current["version"], 2);
     page.shot("conflit").await;
     // Saving again now works, on top of the other change.
-    type_into(&page, "#pf-telephone", "0563000002").await;
+    page.type_into("#pf-telephone", "0563000002").await;
     page.click("#partenaire-enregistrer").await;
     until_fiche(&page, "DAC de test", "05 63 00 00 02").await;
     let (_, current) = page.http("GET", "api/partenaires/dac-test", None);
@@ -552,9 +546,10 @@ async fn a_partner_typed_with_its_commune_name_is_placed_in_that_commune() {
     log_in(&page).await;
     page.click("#partenaire-ajouter").await;
     page.wait_css("#partenaire-form:not([hidden])").await;
-    type_into(&page, "#pf-nom", "Point info seniors de Brens").await;
-    type_into(&page, "#pf-telephone", "05 63 44 44 44").await;
-    type_into(&page, "#pf-commune", "Brens").await;
+    page.type_into("#pf-nom", "Point info seniors de Brens")
+        .await;
+    page.type_into("#pf-telephone", "05 63 44 44 44").await;
+    page.type_into("#pf-commune", "Brens").await;
     page.click("#partenaire-enregistrer").await;
     until_fiche(&page, "Point info seniors de Brens", "05 63 44 44 44").await;
     let (_, list) = page.http("GET", "api/partenaires", None);

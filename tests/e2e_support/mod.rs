@@ -557,6 +557,13 @@ impl Page {
         Page::hash_param(url.as_str(), key)
     }
 
+    /// Replaces the text of the field `css` with `text`.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let input = self.find(css).await;
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+
     /// Waits until the URL's hash has `key` (letters), and returns its value.
     pub async fn wait_hash(&self, key: &str) -> String {
         self.until(
