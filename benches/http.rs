@@ -30,6 +30,10 @@
 //!   `champs=id,distance_m` answer of `/api/nearest`: what HTTP alone allows on this machine
 //!   with this client. The ratio of that ceiling to PostGIS bounds any ratio an HTTP answer
 //!   can reach here.
+//! - Second ceiling, when `nginx` is installed (`apt install nginx-light`): nginx (one worker
+//!   per core, access log off, keep-alive kept open) serving that same answer as a static
+//!   file, to the same client: a server written in C with no Rust runtime, so the ceiling is
+//!   not the one of axum or tokio alone. Without nginx the row says it was not measured.
 //!
 //! Run: `bash benches/postgis.sh` once, then
 //! `MAILLAGE_FRANCE=/work/france/france.idx MAILLAGE_PG=dbname=maillage_bench cargo bench --bench http`.
@@ -51,6 +55,8 @@ use common::{france_points, psql};
 const PORT: u16 = 18_433;
 /// Port of the bare server measuring the HTTP ceiling.
 const CEILING_PORT: u16 = 18_434;
+/// Port of nginx serving the same fixed answer (second ceiling).
+const NGINX_PORT: u16 = 18_435;
 const QUERIES: usize = 1000;
 const CONNECTIONS: usize = 4;
 const CHECKED: usize = 100;
@@ -137,13 +143,15 @@ fn main() {
         c.body.clone()
     };
     drop(server);
+    let fixed_paths: Vec<String> = queries
+        .iter()
+        .map(|q| nearest_path(*q, "&champs=id,distance_m"))
+        .collect();
+    let nginx = Nginx::start(&fixed, work.path())
+        .map(|_guard| http_load(NGINX_PORT, &fixed_paths, Duration::from_secs(secs)));
     let ceiling = {
         start_bare_server(fixed);
-        let paths: Vec<String> = queries
-            .iter()
-            .map(|q| nearest_path(*q, "&champs=id,distance_m"))
-            .collect();
-        http_load(CEILING_PORT, &paths, Duration::from_secs(secs))
+        http_load(CEILING_PORT, &fixed_paths, Duration::from_secs(secs))
     };
     let knn = pgbench(
         &pg,
@@ -173,6 +181,7 @@ fn main() {
         ceiling,
     ));
     let load_after = loadavg();
+    let nginx_row = "plafond HTTP : nginx, même réponse en fichier statique";
 
     println!();
     println!(
@@ -197,6 +206,19 @@ fn main() {
                 .map_or_else(|| "-".to_string(), |b| format!("{b:.0}"))
         );
     }
+    match &nginx {
+        Ok(m) => println!(
+            "{:<62} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>12}",
+            nginx_row,
+            m.rate(),
+            m.percentile(0.5),
+            m.percentile(0.99),
+            m.percentile(1.0),
+            m.bytes_per_answer()
+                .map_or_else(|| "-".to_string(), |b| format!("{b:.0}"))
+        ),
+        Err(why) => println!("{nginx_row:<62} non mesuré : {why}"),
+    }
     let ratio = |ours: &Measure, theirs: &Measure| ours.rate() / theirs.rate();
     println!(
         "rapport maillage / PostGIS, mêmes colonnes (id, distance) : nearest {:.1}×, within {:.1}× \
@@ -212,6 +234,73 @@ fn main() {
         ratio(&rows[6].1, &rows[4].1),
         100.0 * ratio(&rows[0].1, &rows[6].1),
     );
+    if let Ok(m) = &nginx {
+        println!(
+            "plafond nginx (fichier statique, même client) : {:.1}× PostGIS k=10 ; \
+             maillage nearest en atteint {:.0} %",
+            ratio(m, &rows[4].1),
+            100.0 * ratio(&rows[0].1, m),
+        );
+    }
+}
+
+/// nginx serving one fixed answer on [`NGINX_PORT`] until dropped.
+struct Nginx(std::process::Child);
+
+impl Nginx {
+    /// Starts nginx in the foreground with a configuration of its own under `work`: every
+    /// path answers `body` (a static file). `Err` says why it could not be started.
+    fn start(body: &[u8], work: &Path) -> Result<Nginx, String> {
+        let bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .ok_or("nginx absent (apt install nginx-light)")?;
+        let dir = work.join("nginx");
+        std::fs::create_dir_all(dir.join("logs")).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("answer.json"), body).map_err(|e| e.to_string())?;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let conf = format!(
+            "daemon off;\nuser root;\nworker_processes {workers};\npid {d}/nginx.pid;\n\
+             error_log {d}/logs/error.log;\nevents {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  keepalive_requests 1000000000;\n  \
+             keepalive_timeout 600s;\n  client_body_temp_path {d}/tmp;\n  \
+             server {{\n    listen 127.0.0.1:{NGINX_PORT};\n    location / {{\n      \
+             root {d};\n      default_type application/geo+json;\n      \
+             try_files /answer.json =404;\n    }}\n  }}\n}}\n",
+            d = dir.display()
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).map_err(|e| e.to_string())?;
+        let child = Command::new(bin)
+            .arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .arg("-e")
+            .arg(dir.join("logs/error.log"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("nginx : {e}"))?;
+        let nginx = Nginx(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", NGINX_PORT)).is_err() {
+            if Instant::now() > deadline {
+                let log = std::fs::read_to_string(dir.join("logs/error.log")).unwrap_or_default();
+                return Err(format!("nginx ne répond pas : {}", log.trim()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(nginx)
+    }
+}
+
+impl Drop for Nginx {
+    /// SIGTERM, not SIGKILL: the master stops its workers, which would otherwise keep the port.
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
 }
 
 /// Starts a bare HTTP server on [`CEILING_PORT`] for the rest of the bench: axum on a tokio
