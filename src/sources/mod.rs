@@ -592,22 +592,14 @@ impl Dataset {
             .iter()
             .filter_map(|c| c.centroid().map(|p| (c.code, p)))
             .collect();
-        // Millions of actors: split across the cores.
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = self.actors.len().div_ceil(workers).max(1);
-        std::thread::scope(|s| {
-            for actors in self.actors.chunks_mut(chunk) {
-                let centroids = &centroids;
-                s.spawn(move || {
-                    for a in actors.iter_mut().filter(|a| a.position.is_none()) {
-                        if let Some(p) = a.commune.and_then(|c| centroids.get(&c)) {
-                            a.position = Some(*p);
-                            a.precision = Precision::Commune;
-                        }
-                    }
-                });
+        for a in &mut self.actors {
+            if a.position.is_none() {
+                if let Some(p) = a.commune.and_then(|c| centroids.get(&c)) {
+                    a.position = Some(*p);
+                    a.precision = Precision::Commune;
+                }
             }
-        });
+        }
         self.check_positions();
     }
 

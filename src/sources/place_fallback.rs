@@ -7,8 +7,6 @@
 
 use std::collections::HashMap;
 
-type FxHashMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
-
 use super::Dataset;
 use crate::model::place::{PlaceResolver, Why};
 use crate::model::InseeCode;
@@ -41,56 +39,22 @@ pub(crate) fn resolve_missing_communes(ds: &mut Dataset) {
     let places = PlaceResolver::new(&ds.communes, &ds.former_communes);
     let mut cache: HashMap<(String, String), Outcome> = HashMap::new();
     let mut tallies: HashMap<u16, Tally> = HashMap::new();
-    // Millions of actors, some tens of thousands of codes: former codes are replaced on every
-    // core, each code looked up once per core; the few actors without a code are resolved
-    // after, in order.
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = ds.actors.len().div_ceil(workers).max(1);
-    let parts: Vec<(Vec<usize>, HashMap<u16, usize>)> = std::thread::scope(|s| {
-        let places = &places;
-        let handles: Vec<_> = ds
-            .actors
-            .chunks_mut(chunk)
-            .enumerate()
-            .map(|(c, actors)| {
-                s.spawn(move || {
-                    let mut merged_into: FxHashMap<InseeCode, Option<InseeCode>> =
-                        FxHashMap::default();
-                    let (mut without, mut former) = (Vec::new(), HashMap::new());
-                    for (i, a) in actors.iter_mut().enumerate() {
-                        let Some(code) = a.commune else {
-                            without.push(c * chunk + i);
-                            continue;
-                        };
-                        let new = *merged_into.entry(code).or_insert_with(|| {
-                            places
-                                .code(code.as_str())
-                                .filter(|found| matches!(found.why, Why::FormerCode(_)))
-                                .map(|found| found.code)
-                        });
-                        if let Some(new) = new {
-                            a.commune = Some(new);
-                            *former.entry(a.source.0).or_insert(0) += 1;
-                        }
-                    }
-                    (without, former)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("commune thread"))
-            .collect()
-    });
-    let mut without = Vec::new();
-    for (w, former) in parts {
-        without.extend(w);
-        for (source, n) in former {
-            tallies.entry(source).or_default().former += n;
+    // Millions of actors, some tens of thousands of codes: each code is looked up once.
+    let mut merged_into: HashMap<InseeCode, Option<InseeCode>> = HashMap::new();
+    for a in &mut ds.actors {
+        if let Some(code) = a.commune {
+            let new = *merged_into.entry(code).or_insert_with(|| {
+                places
+                    .code(code.as_str())
+                    .filter(|found| matches!(found.why, Why::FormerCode(_)))
+                    .map(|found| found.code)
+            });
+            if let Some(new) = new {
+                a.commune = Some(new);
+                tallies.entry(a.source.0).or_default().former += 1;
+            }
+            continue;
         }
-    }
-    for i in without {
-        let a = &mut ds.actors[i];
         let postcode = a.address.postcode.as_deref().unwrap_or("").trim();
         let city = a.address.city.as_deref().unwrap_or("").trim();
         if postcode.is_empty() && city.is_empty() {
