@@ -434,20 +434,26 @@ impl Directory {
         let reports = &mut parts.reports;
         let t = std::time::Instant::now();
         // The records are sorted and split, then packed once, each segment in its order.
-        let id = |i: u32| ActorRecord::packed_id(&actors[i as usize]);
-        let mut order = sort_by_id(actors.iter().map(ActorRecord::packed_id));
-        tracing::debug!("acteurs triés en {:.2} s", t.elapsed().as_secs_f64());
+        // In id order, each id once (the first loaded kept), split into local and official:
+        // one pass, each id compared while it is at hand.
         let mut duplicates: HashMap<u16, (usize, String)> = HashMap::new();
-        order.dedup_by(|b, a| {
-            let dup = id(*a) == id(*b);
-            if dup {
-                let e = duplicates
-                    .entry(actors[*b as usize].source.0)
-                    .or_insert_with(|| (0, id(*b).to_string()));
-                e.0 += 1;
-            }
-            dup
-        });
+        let (mut local, mut official) = (Vec::new(), Vec::with_capacity(actors.len()));
+        visit_by_id(
+            actors.iter().map(ActorRecord::packed_id),
+            |id, i, repeated| {
+                if repeated {
+                    let e = duplicates
+                        .entry(actors[i as usize].source.0)
+                        .or_insert_with(|| (0, id.to_string()));
+                    e.0 += 1;
+                } else if id.starts_with(LOCAL_PREFIX) {
+                    local.push(i);
+                } else {
+                    official.push(i);
+                }
+            },
+        );
+        tracing::debug!("acteurs triés en {:.2} s", t.elapsed().as_secs_f64());
         for (source, (n, example)) in duplicates {
             if let Some(r) = reports.get_mut(source as usize) {
                 r.notes.push(format!(
@@ -455,9 +461,6 @@ impl Directory {
                 ));
             }
         }
-        let (local, official): (Vec<u32>, Vec<u32>) = order
-            .into_iter()
-            .partition(|&i| id(i).starts_with(LOCAL_PREFIX));
         let official = ActorTable::from_records_in_order(&actors, &official);
         let local = ActorTable::from_records_in_order(&actors, &local);
         crate::util::drop_in_background(actors);
@@ -596,8 +599,12 @@ impl Directory {
             r.id = local_id(std::mem::take(&mut r.id));
             r
         }));
-        let mut order = sort_by_id(table.iter().map(|a| a.id()));
-        order.dedup_by(|b, a| table.get(*a as usize).id() == table.get(*b as usize).id());
+        let mut order = Vec::with_capacity(table.len());
+        visit_by_id(table.iter().map(|a| a.id()), |_, i, repeated| {
+            if !repeated {
+                order.push(i);
+            }
+        });
         let actors = table.select(&order);
         let sh = &self.shared;
         let local = Segment::build(self.base.end(), actors, None, &sh.kinds, &sh.communes);
@@ -1389,10 +1396,12 @@ fn territory_entry(t: Territory, communes: &CommuneIndex) -> TerritoryEntry {
     }
 }
 
-/// Positions of the actors of these ids in id order; among equal ids the first loaded stays
-/// first (a stable order). The two halves are sorted on two threads and merged: at national
-/// scale this is a noticeable part of start-up.
-fn sort_by_id<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<u32> {
+/// Visits the actors of these ids in id order, `visit(id, position, repeated)`, `repeated`
+/// telling that the id is the one just visited; among equal ids the first loaded comes first
+/// (a stable order). The two halves are sorted on two threads and merged: at national scale
+/// this is a noticeable part of start-up, and visiting while merging reads each id once more
+/// instead of three times.
+fn visit_by_id<'a>(ids: impl Iterator<Item = &'a str>, mut visit: impl FnMut(&'a str, u32, bool)) {
     // (id, position) pairs: unique keys, so an unstable sort gives the stable order.
     let mut keys: Vec<(&str, u32)> = ids.enumerate().map(|(i, id)| (id, i as u32)).collect();
     let mid = keys.len() / 2;
@@ -1402,20 +1411,22 @@ fn sort_by_id<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<u32> {
         right.sort_unstable();
     });
     let (left, right) = keys.split_at(mid);
-    let mut order: Vec<u32> = Vec::with_capacity(keys.len());
+    let mut previous: Option<&str> = None;
+    let mut emit = |(id, i): (&'a str, u32)| {
+        visit(id, i, previous == Some(id));
+        previous = Some(id);
+    };
     let (mut i, mut j) = (0, 0);
     while i < left.len() && j < right.len() {
         if left[i] <= right[j] {
-            order.push(left[i].1);
+            emit(left[i]);
             i += 1;
         } else {
-            order.push(right[j].1);
+            emit(right[j]);
             j += 1;
         }
     }
-    order.extend(left[i..].iter().map(|k| k.1));
-    order.extend(right[j..].iter().map(|k| k.1));
-    order
+    left[i..].iter().chain(&right[j..]).for_each(|k| emit(*k));
 }
 
 fn actor_text_index(actors: &ActorTable, kinds: &KindTable, communes: &CommuneIndex) -> TextIndex {
@@ -1559,10 +1570,31 @@ mod tests {
         let d1 = Directory::build(ds);
         assert_eq!(d1.actors().len(), 2, "the duplicate id is not loaded twice");
         assert!(
-            d1.reports()[0].notes[0].contains("finess:1"),
-            "and it is reported"
+            d1.reports()[0].notes[0].contains("1 acteur(s) non chargé(s)")
+                && d1.reports()[0].notes[0].contains("finess:1"),
+            "and it is reported: {:?}",
+            d1.reports()[0].notes
         );
-        let d2 = d1.with_local_actors(vec![rec("local:b", k, 2.0, 44.0), rec("c", k, 2.5, 44.0)]);
+        let first = d1.actor(d1.find("finess:1").unwrap());
+        assert_eq!(
+            first.position(),
+            Some(LonLat::new(2.0, 44.0)),
+            "the first loaded is kept"
+        );
+        assert!(d1.find("local:a").is_some());
+        let mut later = rec("local:b", k, 9.0, 9.0);
+        later.name = "plus tard".into();
+        let d2 = d1.with_local_actors(vec![
+            rec("local:b", k, 2.0, 44.0),
+            rec("c", k, 2.5, 44.0),
+            later,
+        ]);
+        let b = d2.actor(d2.find("local:b").unwrap());
+        assert_eq!(
+            b.name(),
+            "local:b",
+            "the first of two local records with one id is kept"
+        );
         assert!(Arc::ptr_eq(&d1.base, &d2.base));
         assert_eq!(d2.find("local:a"), None);
         assert!(d2.find("local:b").is_some());
