@@ -195,28 +195,10 @@ fn main() {
         "mesure", "req/s", "p50 ms", "p99 ms", "max ms", "octets/rép."
     );
     for (name, m) in &rows {
-        println!(
-            "{:<62} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>12}",
-            name,
-            m.rate(),
-            m.percentile(0.5),
-            m.percentile(0.99),
-            m.percentile(1.0),
-            m.bytes_per_answer()
-                .map_or_else(|| "-".to_string(), |b| format!("{b:.0}"))
-        );
+        print_row(name, m);
     }
     match &nginx {
-        Ok(m) => println!(
-            "{:<62} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>12}",
-            nginx_row,
-            m.rate(),
-            m.percentile(0.5),
-            m.percentile(0.99),
-            m.percentile(1.0),
-            m.bytes_per_answer()
-                .map_or_else(|| "-".to_string(), |b| format!("{b:.0}"))
-        ),
+        Ok(m) => print_row(nginx_row, m),
         Err(why) => println!("{nginx_row:<62} non mesuré : {why}"),
     }
     let ratio = |ours: &Measure, theirs: &Measure| ours.rate() / theirs.rate();
@@ -242,6 +224,20 @@ fn main() {
             100.0 * ratio(&rows[0].1, m),
         );
     }
+}
+
+/// One line of the table: throughput, latencies and answer size.
+fn print_row(name: &str, m: &Measure) {
+    println!(
+        "{:<62} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>12}",
+        name,
+        m.rate(),
+        m.percentile(0.5),
+        m.percentile(0.99),
+        m.percentile(1.0),
+        m.bytes_per_answer()
+            .map_or_else(|| "-".to_string(), |b| format!("{b:.0}"))
+    );
 }
 
 /// nginx serving one fixed answer on [`NGINX_PORT`] until dropped.
