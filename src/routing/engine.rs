@@ -50,6 +50,9 @@ pub struct EngineOptions {
     pub cache: Option<PathBuf>,
 }
 
+/// The top speed given to the engine unless set otherwise ([`EngineOptions::top_speed_kmh`]).
+pub const DEFAULT_TOP_SPEED_KMH: f64 = 130.0;
+
 impl EngineOptions {
     /// Defaults for an engine at `url`: Valhalla's default limits (2 500 pairs, 20 locations),
     /// 4 requests at once, 60 s per request, top speed 130 km/h.
@@ -60,7 +63,7 @@ impl EngineOptions {
             max_pairs: 2500,
             max_locations: 20,
             workers: 4,
-            top_speed_kmh: 130.0,
+            top_speed_kmh: DEFAULT_TOP_SPEED_KMH,
             extract_date: None,
             cache: None,
         }

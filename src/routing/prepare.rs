@@ -115,8 +115,7 @@ const MAX_MATRIX_PAIRS: usize = 10_000;
 /// distance from a place to its road. Valhalla's default (400 km) refuses the whole matrix of
 /// some 180-minute questions.
 fn max_matrix_distance_m() -> f64 {
-    let top_speed_kmh = super::EngineOptions::new("http://127.0.0.1").top_speed_kmh;
-    (super::MAX_TRAVEL_MINUTES / 60.0 * top_speed_kmh * 1000.0 * 1.25).ceil()
+    (super::MAX_TRAVEL_MINUTES / 60.0 * super::engine::DEFAULT_TOP_SPEED_KMH * 1000.0 * 1.25).ceil()
 }
 
 /// The result of [`prepare`].
